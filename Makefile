@@ -1,0 +1,36 @@
+# The two commands of the quick start: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO   := var/demo
+PERSONS ?= 30000
+
+.PHONY: demo test test-fast bench clean install
+
+$(BIN)/renkou: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/renkou
+
+demo: $(BIN)/renkou
+	$(BIN)/renkou --home $(DEMO)/home generate --persons $(PERSONS) --seed 2026 --out $(DEMO)/county
+	$(BIN)/renkou --home $(DEMO)/home ingest --inbox $(DEMO)/county/inbox
+	$(BIN)/renkou --home $(DEMO)/home evaluate --truth $(DEMO)/county/truth
+	@echo
+	@echo "Demo county:   $(DEMO)/county  (inbox/ = departmental exports, truth/ = what really happened)"
+	@echo "Database:      $(DEMO)/home/renkou.duckdb"
+
+test: $(BIN)/renkou
+	$(BIN)/python -m pytest
+
+test-fast: $(BIN)/renkou
+	$(BIN)/python -m pytest -m "not slow"
+
+bench: $(BIN)/renkou
+	$(BIN)/python benchmarks/bench_ingest.py
+
+clean:
+	rm -rf var .pytest_cache
