@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from linkage.standardise.ids import (
     CHECK_CHARS,
     check_char,
-    id_columns,
+    standardise_id,
     mask_id,
     parse_id,
     upgrade_15,
@@ -69,7 +69,7 @@ def test_vectorised_matches_scalar(some: list[str]) -> None:
     variants = [None, "12"]
     for body in some:
         variants += [body + check_char(body), body + "0", body[:8] + "13" + body[10:] + "1"]
-    frame = pl.DataFrame({"raw": variants}).with_columns(id_columns("raw"))
+    frame = standardise_id(pl.DataFrame({"raw": variants}), "raw")
     expected = [parse_id(v) for v in variants]
     assert frame["id_number"].to_list() == [e[0] for e in expected]
     assert frame["id_status"].to_list() == [e[1] for e in expected]
@@ -81,7 +81,7 @@ def test_normalisation_of_typed_values() -> None:
     xid = "11010519491231002X"
     raw = ["４３３１２７１９８００１０１００１１", " 433127 19800101 0011 ", xid.lower(),
            xid[:-1] + "×", "", None]
-    frame = pl.DataFrame({"raw": raw}).with_columns(id_columns("raw"))
+    frame = standardise_id(pl.DataFrame({"raw": raw}), "raw")
     assert frame["id_number"].to_list() == [full, full, xid, xid, None, None]
     assert frame["id_status"].to_list() == ["valid"] * 4 + ["missing"] * 2
     assert frame["id_raw"].to_list() == raw  # the delivered value is kept

@@ -1,15 +1,18 @@
 """公民身份号码 (GB 11643-1999): normalisation, check digit, 15→18 upgrade, derived fields.
 
 Scalar helpers (``check_char``, ``upgrade_15``, ``parse_id``) serve the generator and tests;
-``id_columns`` is the vectorised form used on whole frames.
+``standardise_id`` is the vectorised form used on whole frames.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from typing import TypeVar
 
 import polars as pl
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
@@ -76,30 +79,39 @@ def normalise_id_expr(expr: pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_chars() > 0).then(text).otherwise(None)
 
 
-def _check_char_expr(body: pl.Expr) -> pl.Expr:
-    total = pl.sum_horizontal(
-        body.str.slice(i, 1).cast(pl.Int32, strict=False) * w for i, w in enumerate(WEIGHTS)
-    )
-    return (total % 11).replace_strict(list(range(11)), list(CHECK_CHARS), return_dtype=pl.String)
+def _check_char_expr(number: pl.Expr) -> pl.Expr:
+    """Check char of the first 17 characters; null unless they are all digits."""
+    digits = number.str.slice(0, 17).str.split("").list.eval(pl.element().cast(pl.Int32))
+    total = digits.list.eval(pl.element() * pl.Series(WEIGHTS, dtype=pl.Int32)).list.sum()
+    valid = number.str.contains(r"^\d{17}")
+    return pl.when(valid).then(pl.lit(CHECK_CHARS).str.slice(total % 11, 1))
 
 
-def id_columns(col: str, out: str = "id") -> list[pl.Expr]:
-    """Expressions adding the standardised ID columns for ``col``.
+def standardise_id(frame: FrameT, col: str, out: str = "id") -> FrameT:
+    """Add the standardised ID columns for ``col`` to a polars (lazy) frame.
 
     Adds ``{out}_number`` (18 characters when possible, else the cleaned text), ``{out}_raw``,
     ``{out}_status`` (one of :data:`STATUSES`), ``{out}_birth_date``, ``{out}_sex`` (男/女) and
-    ``{out}_region`` (6-digit issuing area code). Derived fields are null unless the number is
-    ``valid`` or ``upgraded_15`` (a bad check digit still yields them: the digits are mostly right).
+    ``{out}_region`` (6-digit issuing area code). Derived fields are filled whenever the
+    number has the right shape and a real date, even with a bad check digit: the digits are
+    still mostly right, and linkage wants them.
     """
-    norm = normalise_id_expr(pl.col(col))
-    is15 = (norm.str.len_chars() == 15) & norm.str.contains(r"^\d{15}$")
+    tmp_norm, tmp_num = f"__{out}_norm", f"__{out}_num"
+    frame = frame.with_columns(normalise_id_expr(pl.col(col)).alias(tmp_norm))
+    norm = pl.col(tmp_norm)
+    is15 = norm.str.contains(r"^\d{15}$")
     body15 = norm.str.slice(0, 6) + pl.lit("19") + norm.str.slice(6, 9)
-    upgraded = body15 + _check_char_expr(body15)
-    number = pl.when(is15).then(upgraded).otherwise(norm)
+    frame = frame.with_columns(
+        pl.when(is15).then(body15).otherwise(norm).alias(tmp_num)
+    ).with_columns(
+        pl.when(is15).then(pl.col(tmp_num) + _check_char_expr(pl.col(tmp_num)))
+        .otherwise(pl.col(tmp_num)).alias(tmp_num)
+    )
+    number = pl.col(tmp_num)
     shape_ok = number.str.contains(r"^\d{17}[\dX]$")
     birth = number.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
     birth_ok = birth.is_not_null() & birth.dt.year().is_between(1880, 2100)
-    check_ok = _check_char_expr(number.str.slice(0, 17)) == number.str.slice(17, 1)
+    check_ok = _check_char_expr(number) == number.str.slice(17, 1)
     status = (
         pl.when(norm.is_null()).then(pl.lit("missing"))
         .when(~shape_ok).then(pl.lit("bad_format"))
@@ -109,17 +121,16 @@ def id_columns(col: str, out: str = "id") -> list[pl.Expr]:
         .otherwise(pl.lit("valid"))
     )
     usable = shape_ok & birth_ok
-    order = number.str.slice(14, 3).cast(pl.Int32, strict=False)
-    return [
+    odd = number.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1
+    return frame.with_columns(
         number.alias(f"{out}_number"),
         pl.col(col).cast(pl.String).alias(f"{out}_raw"),
         status.alias(f"{out}_status"),
         pl.when(usable).then(birth).alias(f"{out}_birth_date"),
-        pl.when(usable).then(
-            pl.when(order % 2 == 1).then(pl.lit("男")).otherwise(pl.lit("女"))
-        ).alias(f"{out}_sex"),
+        pl.when(usable).then(pl.when(odd).then(pl.lit("男")).otherwise(pl.lit("女")))
+        .alias(f"{out}_sex"),
         pl.when(usable).then(number.str.slice(0, 6)).alias(f"{out}_region"),
-    ]
+    ).drop(tmp_norm, tmp_num)
 
 
 def mask_id(id_number: pl.Expr, keep_head: int = 6, keep_tail: int = 4) -> pl.Expr:
