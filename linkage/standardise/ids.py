@@ -140,3 +140,41 @@ def mask_id(id_number: pl.Expr, keep_head: int = 6, keep_tail: int = 4) -> pl.Ex
     return pl.when(n > keep_head + keep_tail).then(
         id_number.str.slice(0, keep_head) + stars + id_number.str.slice(-keep_tail, keep_tail)
     ).otherwise(pl.lit("*").repeat_by(n).list.join(""))
+
+
+def _number_expr(expr: pl.Expr) -> pl.Expr:
+    """Normalised number with 15-digit IDs upgraded (expression form, for contract rules)."""
+    norm = normalise_id_expr(expr)
+    body15 = norm.str.slice(0, 6) + pl.lit("19") + norm.str.slice(6, 9)
+    return pl.when(norm.str.contains(r"^\d{15}$")).then(body15 + _check_char_expr(body15)).otherwise(norm)
+
+
+def id_status_expr(expr: pl.Expr) -> pl.Expr:
+    """Status of a raw ID column (same values as ``standardise_id``'s ``id_status``)."""
+    norm = normalise_id_expr(expr)
+    is15 = norm.str.contains(r"^\d{15}$")
+    number = _number_expr(expr)
+    birth = number.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
+    return (
+        pl.when(norm.is_null()).then(pl.lit("missing"))
+        .when(~number.str.contains(r"^\d{17}[\dX]$")).then(pl.lit("bad_format"))
+        .when(birth.is_null() | ~birth.dt.year().is_between(1880, 2100)).then(pl.lit("bad_date"))
+        .when(is15).then(pl.lit("upgraded_15"))
+        .when(_check_char_expr(number) != number.str.slice(17, 1)).then(pl.lit("bad_check"))
+        .otherwise(pl.lit("valid"))
+    )
+
+
+def id_birth_date_expr(expr: pl.Expr) -> pl.Expr:
+    """Birth date encoded in a raw ID column; null when it does not parse."""
+    number = _number_expr(expr)
+    ok = number.str.contains(r"^\d{17}[\dX]$")
+    return pl.when(ok).then(number.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False))
+
+
+def id_sex_expr(expr: pl.Expr) -> pl.Expr:
+    """Sex encoded in a raw ID column (odd order digit = 男); null when it does not parse."""
+    number = _number_expr(expr)
+    ok = number.str.contains(r"^\d{17}[\dX]$")
+    odd = number.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1
+    return pl.when(ok).then(pl.when(odd).then(pl.lit("男")).otherwise(pl.lit("女")))

@@ -1,0 +1,147 @@
+"""The persistent ``findings`` table: stable ids, and statuses that later runs respect.
+
+A finding's id is derived from its type and case key, so the same case keeps its id night after
+night. Life cycle: ``open`` → ``sent`` (task list exported) → ``confirmed`` / ``rejected`` /
+``needs_more_info`` (township feedback). Each night's candidates are merged in:
+
+- a new case opens;
+- a rejected case stays rejected unless its evidence changed (a new record, a new value), in
+  which case it reopens;
+- a case that no longer arises (the base was corrected) closes by itself, whatever its status
+  except rejected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import polars as pl
+
+from linkage.findings import COLUMNS
+from linkage.store import Store
+
+log = logging.getLogger(__name__)
+
+TABLE = "findings"
+STATUSES = ("open", "sent", "confirmed", "rejected", "needs_more_info", "closed")
+
+_CREATE = f"""
+CREATE TABLE IF NOT EXISTS {TABLE} (
+    finding_id VARCHAR PRIMARY KEY, finding_type VARCHAR, case_key VARCHAR, source VARCHAR,
+    source_record_id VARCHAR, role VARCHAR, person_id VARCHAR, other_person_id VARCHAR,
+    field VARCHAR, base_value VARCHAR, source_value VARCHAR, match_probability DOUBLE,
+    township VARCHAR, village VARCHAR, suggested_action VARCHAR, cancellation_reason VARCHAR,
+    priority VARCHAR, evidence VARCHAR, evidence_key VARCHAR, status VARCHAR,
+    status_note VARCHAR, first_seen_run VARCHAR, last_seen_run VARCHAR,
+    created_at TIMESTAMP, updated_at TIMESTAMP
+)
+"""
+
+
+def finding_id(finding_type: str, case_key: str) -> str:
+    """Stable id of a case: the same type and case key give the same id on every run."""
+    return "F" + hashlib.sha256(f"{finding_type}|{case_key}".encode()).hexdigest()[:15].upper()
+
+
+def _with_ids(candidates: pl.DataFrame) -> pl.DataFrame:
+    ids = [finding_id(t, k) for t, k in candidates.select("finding_type", "case_key").iter_rows()]
+    evidence_key = pl.concat_str(
+        [pl.col("evidence").str.json_path_match("$.records").fill_null(pl.col("source_record_id")),
+         pl.col("source_value")], separator="|", ignore_nulls=True)
+    return candidates.with_columns(pl.Series("finding_id", ids, dtype=pl.String),
+                                   evidence_key.alias("evidence_key"))
+
+
+def merge(store: Store, candidates: pl.DataFrame, run_id: str) -> dict[str, int]:
+    """Merge tonight's candidates into ``findings``. Returns counts per outcome."""
+    store.con.execute(_CREATE)
+    cand = _with_ids(candidates.select(COLUMNS)).unique("finding_id", keep="first")
+    store.con.register("tmp_renkou_candidates", cand)
+    try:
+        counts = store.frame(f"""
+            SELECT
+              count(*) FILTER (WHERE f.finding_id IS NULL) AS new,
+              count(*) FILTER (WHERE f.status = 'rejected' AND f.evidence_key
+                               IS DISTINCT FROM c.evidence_key) AS reopened_new_evidence,
+              count(*) FILTER (WHERE f.status = 'rejected' AND f.evidence_key
+                               IS NOT DISTINCT FROM c.evidence_key) AS still_rejected,
+              count(*) FILTER (WHERE f.status = 'closed') AS reopened_came_back
+            FROM tmp_renkou_candidates c LEFT JOIN {TABLE} f USING (finding_id)
+        """).row(0, named=True)
+        closed = store.frame(f"""
+            SELECT count(*) AS n FROM {TABLE} f
+            WHERE f.status NOT IN ('rejected', 'closed')
+              AND f.finding_id NOT IN (SELECT finding_id FROM tmp_renkou_candidates)
+        """)["n"][0]
+        set_cols = ", ".join(f"{c} = c.{c}" for c in COLUMNS if c != "finding_type")
+        store.con.execute(f"""
+            UPDATE {TABLE} f SET {set_cols}, evidence_key = c.evidence_key,
+                   last_seen_run = ?, updated_at = current_timestamp,
+                   status = CASE
+                       WHEN f.status = 'closed' THEN 'open'
+                       WHEN f.status = 'rejected' AND f.evidence_key IS DISTINCT FROM
+                            c.evidence_key THEN 'open'
+                       ELSE f.status END,
+                   status_note = CASE
+                       WHEN f.status = 'rejected' AND f.evidence_key IS DISTINCT FROM
+                            c.evidence_key THEN 'reopened: new evidence after rejection'
+                       WHEN f.status = 'closed' THEN 'reopened: the case arose again'
+                       ELSE f.status_note END
+            FROM tmp_renkou_candidates c WHERE f.finding_id = c.finding_id
+        """, [run_id])
+        store.con.execute(f"""
+            INSERT INTO {TABLE} BY NAME
+            SELECT c.*, 'open' AS status, NULL AS status_note, ? AS first_seen_run,
+                   ? AS last_seen_run, current_timestamp AS created_at,
+                   current_timestamp AS updated_at
+            FROM tmp_renkou_candidates c
+            WHERE c.finding_id NOT IN (SELECT finding_id FROM {TABLE})
+        """, [run_id, run_id])
+        store.con.execute(f"""
+            UPDATE {TABLE} SET status = 'closed', updated_at = current_timestamp,
+                   status_note = 'closed: the case no longer arises (resolved in the base)'
+            WHERE status NOT IN ('rejected', 'closed')
+              AND finding_id NOT IN (SELECT finding_id FROM tmp_renkou_candidates)
+        """)
+    finally:
+        store.con.unregister("tmp_renkou_candidates")
+    result = {**counts, "closed": int(closed)}
+    log.info("findings merged: %s", result)
+    return result
+
+
+def set_status(store: Store, finding_ids: list[str], status: str, note: str | None = None) -> int:
+    """Change the status of findings (task export, township feedback). Returns rows changed."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
+    if not finding_ids:
+        return 0
+    store.con.execute(_CREATE)
+    frame = pl.DataFrame({"finding_id": finding_ids})
+    store.con.register("tmp_renkou_ids", frame)
+    try:
+        before = store.frame(f"SELECT count(*) AS n FROM {TABLE} WHERE finding_id IN "
+                             f"(SELECT finding_id FROM tmp_renkou_ids) AND status <> ?",
+                             [status])["n"][0]
+        store.con.execute(
+            f"UPDATE {TABLE} SET status = ?, status_note = coalesce(?, status_note), "
+            f"updated_at = current_timestamp WHERE finding_id IN "
+            f"(SELECT finding_id FROM tmp_renkou_ids) AND status <> ?",
+            [status, note, status])
+    finally:
+        store.con.unregister("tmp_renkou_ids")
+    return int(before)
+
+
+def open_findings(store: Store) -> pl.DataFrame:
+    """Every finding not closed, in the export layout (interfaces.md columns first)."""
+    if not store.has_table(TABLE):
+        return pl.DataFrame(schema={"finding_id": pl.String, **{c: pl.String for c in COLUMNS}})
+    return store.frame(f"""
+        SELECT finding_id, finding_type, source, source_record_id, role, person_id,
+               other_person_id, field, base_value, source_value, match_probability, township,
+               village, suggested_action, status, cancellation_reason, priority, evidence,
+               case_key, first_seen_run, last_seen_run
+        FROM {TABLE} WHERE status <> 'closed' ORDER BY finding_type, township, finding_id
+    """)

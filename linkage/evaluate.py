@@ -1,0 +1,211 @@
+"""``renkou evaluate``: the system's links and findings against a generated county's truth.
+
+The yardstick of every change to the linkage. For each (source, role) and each finding type it
+reports precision, recall and F1, beside the same figures for the deterministic baseline counties
+use today (exact normalised ID, else exact name + birth date), so a change shows its gain.
+
+Scoring rules:
+- A link is right when its base person is the same human as the truth says (linking to either
+  row of a duplicated person counts). A wrong link is one false positive *and* one false
+  negative; a record the truth links to nobody counts only when the system links it.
+- Findings are matched on a key per type: the human for suspected_death and moved_out, the
+  evidence record for unregistered_birth and unregistered_person, (human, field) for
+  attribute_conflict. Duplicate pairs are right when both rows are one human; a true pair is
+  found when the predicted pairs connect it (transitively).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import polars as pl
+
+from linkage.store import Store
+
+FINDING_TYPES = ("suspected_death", "unregistered_birth", "attribute_conflict",
+                 "duplicate_person", "moved_out", "unregistered_person")
+
+
+@dataclass(frozen=True)
+class Score:
+    tp: int
+    fp: int
+    fn: int
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {**asdict(self), "precision": round(self.precision, 5),
+                "recall": round(self.recall, 5), "f1": round(self.f1, 5)}
+
+
+# ---------------------------------------------------------------- truth files
+
+def read_truth(truth: Path, name: str) -> pl.DataFrame:
+    """``truth/<name>.parquet`` or ``.csv`` (all columns as text)."""
+    if (truth / f"{name}.parquet").exists():
+        frame = pl.read_parquet(truth / f"{name}.parquet")
+        return frame.with_columns(pl.all().cast(pl.String))
+    if (truth / f"{name}.csv").exists():
+        return pl.read_csv(truth / f"{name}.csv", infer_schema=False)
+    raise FileNotFoundError(f"{truth}/{name}.csv (or .parquet) is missing")
+
+
+def _human(base_map: pl.DataFrame, col: str, out: str) -> pl.Expr:
+    mapping = dict(zip(base_map["person_id"], base_map["true_pid"], strict=True))
+    return pl.col(col).replace_strict(mapping, default=None, return_dtype=pl.String).alias(out)
+
+
+# ---------------------------------------------------------------- links
+
+def score_links(predicted: pl.DataFrame, truth_links: pl.DataFrame,
+                base_map: pl.DataFrame) -> dict[str, Score]:
+    """Scores per ``source/role``. ``predicted``: source, source_record_id, role, person_id."""
+    key = ["source", "source_record_id", "role"]
+    truth = truth_links.select(
+        *key,
+        pl.when(pl.col("person_id_truth").fill_null("") != "").then(pl.col("true_pid"))
+        .alias("true_human"),
+    )
+    pred = (predicted.filter(pl.col("person_id").fill_null("") != "")
+            .select(*key, _human(base_map, "person_id", "pred_human"))
+            .unique(subset=key, keep="first"))
+    both = truth.join(pred, on=key, how="full", coalesce=True)
+    both = both.with_columns(
+        (pl.col("pred_human").is_not_null() & (pl.col("pred_human") == pl.col("true_human")))
+        .fill_null(False).alias("tp"),
+    ).with_columns(
+        (pl.col("pred_human").is_not_null() & ~pl.col("tp")).alias("fp"),
+        (pl.col("true_human").is_not_null() & ~pl.col("tp")).alias("fn"),
+    )
+    grouped = both.group_by("source", "role").agg(
+        pl.col("tp").sum(), pl.col("fp").sum(), pl.col("fn").sum()).sort("source", "role")
+    return {f"{r['source']}/{r['role']}": Score(r["tp"], r["fp"], r["fn"])
+            for r in grouped.iter_rows(named=True)}
+
+
+# ---------------------------------------------------------------- findings
+
+def _finding_keys(findings: pl.DataFrame, base_map: pl.DataFrame, kind: str) -> set[tuple]:
+    rows = findings.filter(pl.col("finding_type") == kind)
+    if rows.is_empty():
+        return set()
+    if kind in ("suspected_death", "moved_out"):
+        rows = rows.select(_human(base_map, "person_id", "k"))
+        return {(k,) for k in rows["k"].to_list()}
+    if kind == "attribute_conflict":
+        rows = rows.select(_human(base_map, "person_id", "k"), pl.col("field"))
+        return set(rows.iter_rows())
+    if kind in ("unregistered_birth", "unregistered_person"):
+        return set(rows.select("source", "source_record_id").iter_rows())
+    raise ValueError(kind)
+
+
+def _score_duplicates(pred: pl.DataFrame, truth: pl.DataFrame, base_map: pl.DataFrame) -> Score:
+    human = dict(zip(base_map["person_id"], base_map["true_pid"], strict=True))
+    pairs = {tuple(sorted(p)) for p in pred.select("person_id", "other_person_id").iter_rows()}
+    true_pairs = {tuple(sorted(p)) for p in truth.select("person_id", "other_person_id").iter_rows()}
+    tp_pairs = {p for p in pairs if human.get(p[0]) is not None and human.get(p[0]) == human.get(p[1])}
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in tp_pairs:
+        parent[find(a)] = find(b)
+    found = sum(1 for a, b in true_pairs if find(a) == find(b))
+    return Score(tp=found, fp=len(pairs) - len(tp_pairs), fn=len(true_pairs) - found)
+
+
+def score_findings(predicted: pl.DataFrame, truth: pl.DataFrame,
+                   base_map: pl.DataFrame) -> dict[str, Score]:
+    scores = {}
+    for kind in FINDING_TYPES:
+        if kind == "duplicate_person":
+            scores[kind] = _score_duplicates(
+                predicted.filter(pl.col("finding_type") == kind),
+                truth.filter(pl.col("finding_type") == kind), base_map)
+            continue
+        got, want = _finding_keys(predicted, base_map, kind), _finding_keys(truth, base_map, kind)
+        tp = len(got & want)
+        scores[kind] = Score(tp=tp, fp=len(got) - tp, fn=len(want) - tp)
+    return scores
+
+
+# ---------------------------------------------------------------- report
+
+@dataclass
+class Evaluation:
+    links: dict[str, Score]
+    baseline_links: dict[str, Score]
+    findings: dict[str, Score]
+    baseline_findings: dict[str, Score]
+
+    def as_dict(self) -> dict[str, dict[str, dict[str, float | int]]]:
+        return {name: {k: s.as_dict() for k, s in getattr(self, name).items()}
+                for name in ("links", "baseline_links", "findings", "baseline_findings")}
+
+    def table(self) -> str:
+        lines = []
+        for title, ours, base in (("links (source/role)", self.links, self.baseline_links),
+                                  ("findings", self.findings, self.baseline_findings)):
+            lines.append(f"{title:<34} {'prec':>7} {'recall':>7} {'F1':>7} │ "
+                         f"{'base P':>7} {'base R':>7} {'base F1':>7} │ {'TP':>7} {'FP':>6} "
+                         f"{'FN':>6}")
+            for key in sorted(set(ours) | set(base)):
+                s = ours.get(key, Score(0, 0, 0))
+                b = base.get(key)
+                bp = (f"{b.precision:>7.4f} {b.recall:>7.4f} {b.f1:>7.4f}" if b
+                      else f"{'-':>7} {'-':>7} {'-':>7}")
+                lines.append(f"{key:<34} {s.precision:>7.4f} {s.recall:>7.4f} {s.f1:>7.4f} │ "
+                             f"{bp} │ {s.tp:>7} {s.fp:>6} {s.fn:>6}")
+            lines.append("")
+        return "\n".join(lines)
+
+
+def evaluate(store: Store, truth: Path) -> Evaluation:
+    """Score the links and findings in ``store`` (and the baseline) against ``truth``."""
+    from linkage.baseline import baseline_findings, baseline_links
+
+    base_map = read_truth(truth, "base_map")
+    truth_links = read_truth(truth, "links")
+    truth_findings = read_truth(truth, "findings")
+    empty_links = pl.DataFrame(schema={c: pl.String for c in
+                                       ("source", "source_record_id", "role", "person_id")})
+    links = (store.frame("SELECT source, source_record_id, role, person_id FROM links")
+             if store.has_table("links") else empty_links)
+    findings = (store.frame("SELECT * FROM findings WHERE status NOT IN ('closed')")
+                if store.has_table("findings") else pl.DataFrame(
+                    schema={c: pl.String for c in ("finding_type", "person_id", "other_person_id",
+                                                   "source", "source_record_id", "field")}))
+    truth_links = truth_links.filter(pl.col("source") != "population")
+    base = baseline_links(store)
+    return Evaluation(
+        links=score_links(links, truth_links, base_map),
+        baseline_links=score_links(base, truth_links, base_map),
+        findings=score_findings(findings, truth_findings, base_map),
+        baseline_findings=score_findings(baseline_findings(store, base), truth_findings,
+                                         base_map),
+    )
+
+
+def write_json(evaluation: Evaluation, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(evaluation.as_dict(), indent=2, ensure_ascii=False), "utf-8")

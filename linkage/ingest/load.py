@@ -1,0 +1,239 @@
+"""``renkou ingest``: every inbox file → contract → typed source table, idempotently.
+
+Per file: hash → (already loaded? skip) → read → map headers → validate → type → upsert into
+``src_<source>`` keyed by the contract's record key. A record delivered again with the same
+content changes nothing; with new content it replaces the old version (the later delivery
+wins). Every file gets a ledger row. File-level problems reject that file only. The whole
+ingest is one transaction: a crash leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from data_contracts import CONTRACTS, Contract
+from data_contracts._base import ROW
+from linkage.errors import FileProblem, RenkouError
+from linkage.ingest.readers import SUFFIXES, file_hash, read_any
+from linkage.ingest.validate import clean_cells, validate
+from linkage.standardise import codes, dates
+from linkage.store import Store
+
+log = logging.getLogger(__name__)
+
+META = ("_row", "_file", "_load_id", "_row_hash")
+
+
+@dataclass
+class FileResult:
+    source: str
+    file: str
+    status: str  # loaded, rejected, already_loaded
+    message: str = ""
+    rows_in: int = 0
+    rows_quarantined: int = 0
+    rows_loaded: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_with_issues: int = 0
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # folder-level problems
+
+    @property
+    def changed_sources(self) -> set[str]:
+        return {f.source for f in self.files if f.rows_loaded or f.rows_updated}
+
+    def totals(self) -> dict[str, int]:
+        keys = ("rows_in", "rows_quarantined", "rows_loaded", "rows_updated", "rows_unchanged",
+                "rows_with_issues")
+        return {k: sum(getattr(f, k) for f in self.files) for k in keys}
+
+
+def src_table(source: str) -> str:
+    return f"src_{source}"
+
+
+def type_columns(contract: type[Contract], frame: pl.DataFrame) -> pl.DataFrame:
+    """Typed form of validated text: dates → Date, codes → canonical words, ints → Int64.
+
+    The delivered text of every typed column is kept beside it as ``<col>__raw``.
+    """
+    exprs: list[pl.Expr] = []
+    for name, column in contract.data_columns().items():
+        kind = column.metadata["kind"]
+        col = pl.col(name)
+        if kind == "date":
+            exprs += [dates.parse_date_expr(col).alias(name), col.alias(f"{name}__raw")]
+        elif kind == "code":
+            exprs += [codes.map_code_expr(col, column.metadata["mapping"]).alias(name),
+                      col.alias(f"{name}__raw")]
+        elif kind == "int":
+            exprs += [col.str.strip_chars().cast(pl.Int64, strict=False).alias(name)]
+        else:
+            exprs.append(col)
+    return frame.select(ROW, *exprs)
+
+
+def map_headers(contract: type[Contract], frame: pl.DataFrame, file: str) -> pl.DataFrame:
+    """Chinese headers → canonical names; missing optional columns become null."""
+    headers = contract.headers()
+    present = {h: c for h, c in headers.items() if h in frame.columns}
+    missing_required = [h for h, c in headers.items()
+                        if c in contract.required() and h not in frame.columns]
+    if missing_required:
+        raise FileProblem(
+            file, f"missing required column(s) {', '.join(missing_required)}",
+            f"the first row must hold the headers of shared/spec/interfaces.md "
+            f"(found: {', '.join(frame.columns[:20])})",
+        )
+    renamed = frame.select([pl.col(h).alias(c) for h, c in present.items()])
+    absent = [c for c in contract.data_columns() if c not in renamed.columns]
+    return renamed.with_columns(pl.lit(None, pl.String).alias(c) for c in absent).select(
+        list(contract.data_columns())
+    )
+
+
+def _upsert(store: Store, contract: type[Contract], typed: pl.DataFrame, *, file: str,
+            load_id: int) -> tuple[int, int, int]:
+    """Insert new records, replace changed ones, skip unchanged. Returns (new, updated, same)."""
+    table, key = src_table(contract.source), contract.record_key
+    # within one file a repeated record: the last row wins
+    typed = typed.unique(subset=[key], keep="last", maintain_order=True)
+    data_cols = [c for c in typed.columns if c != ROW]
+    staged = typed.with_columns(pl.lit(file).alias("_file"), pl.lit(load_id).alias("_load_id"))
+    con = store.con
+    con.register("__renkou_stage", staged)
+    try:
+        hash_sql = "md5(concat_ws('\x1f', " + ", ".join(
+            f"coalesce(CAST(\"{c}\" AS VARCHAR), '\x00')" for c in data_cols) + "))"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE tmp_renkou_stage AS "
+                    f"SELECT *, {hash_sql} AS _row_hash FROM __renkou_stage")
+    finally:
+        con.unregister("__renkou_stage")
+    if not store.has_table(table):
+        con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM tmp_renkou_stage LIMIT 0')
+    counts = con.sql(f"""
+        SELECT count(*) FILTER (WHERE t."{key}" IS NULL),
+               count(*) FILTER (WHERE t."{key}" IS NOT NULL AND t._row_hash <> s._row_hash),
+               count(*) FILTER (WHERE t._row_hash = s._row_hash)
+        FROM tmp_renkou_stage s LEFT JOIN "{table}" t ON t."{key}" = s."{key}"
+    """).fetchall()[0]
+    con.execute(f"""
+        DELETE FROM "{table}" WHERE "{key}" IN (
+            SELECT s."{key}" FROM tmp_renkou_stage s JOIN "{table}" t USING ("{key}")
+            WHERE t._row_hash <> s._row_hash)
+    """)
+    con.execute(f"""
+        INSERT INTO "{table}" BY NAME
+        SELECT * FROM tmp_renkou_stage s
+        WHERE NOT EXISTS (SELECT 1 FROM "{table}" t WHERE t."{key}" = s."{key}")
+    """)
+    con.execute("DROP TABLE tmp_renkou_stage")
+    return int(counts[0]), int(counts[1]), int(counts[2])
+
+
+def ingest_file(store: Store, contract: type[Contract], path: Path, *,
+                run_id: str | None = None) -> FileResult:
+    """Load one file. File-level problems come back as a ``rejected`` result, not an exception."""
+    source, name = contract.source, path.name
+    digest = file_hash(path)
+    seen = store.scalar(
+        "SELECT count(*) FROM load_ledger WHERE source = ? AND file_hash = ? AND status = 'loaded'",
+        [source, digest],
+    )
+    if seen:
+        return FileResult(source, name, "already_loaded", "same content loaded before")
+    load_id = store.next_load_id()
+    try:
+        raw, how = read_any(path)
+        frame = map_headers(contract, raw, name)
+    except FileProblem as problem:
+        result = FileResult(source, name, "rejected", f"{problem.problem}. Fix: {problem.fix}")
+        _ledger(store, load_id, run_id, digest, result)
+        log.warning("rejected %s/%s: %s", source, name, result.message)
+        return result
+    # spreadsheet row numbers: the header is row 1
+    frame = clean_cells(frame).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    checked = validate(contract, frame)
+    typed = type_columns(contract, checked.kept)
+    new, updated, same = _upsert(store, contract, typed, file=name, load_id=load_id)
+    for table, part in (("quarantine", checked.quarantined), ("row_issues", checked.issues)):
+        if part.height:
+            store.append(table, part.rename({ROW: "row"}).select(
+                pl.lit(load_id).alias("load_id"), pl.lit(source).alias("source"),
+                pl.lit(name).alias("file"), pl.all()))
+    result = FileResult(
+        source, name, "loaded", how, rows_in=frame.height,
+        rows_quarantined=checked.quarantined.height, rows_loaded=new, rows_updated=updated,
+        rows_unchanged=same + (checked.kept.height - typed.unique(
+            subset=[contract.record_key]).height),
+        rows_with_issues=checked.issues.select(ROW).n_unique(),
+    )
+    _ledger(store, load_id, run_id, digest, result)
+    log.info("loaded %s/%s: %d rows in, %d new, %d updated, %d unchanged, %d quarantined",
+             source, name, result.rows_in, new, updated, result.rows_unchanged,
+             result.rows_quarantined)
+    return result
+
+
+def _ledger(store: Store, load_id: int, run_id: str | None, digest: str, r: FileResult) -> None:
+    store.con.execute(
+        """INSERT INTO load_ledger (load_id, run_id, source, file, file_hash, status, message,
+               rows_in, rows_quarantined, rows_loaded, rows_updated, rows_unchanged,
+               rows_with_issues) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [load_id, run_id, r.source, r.file, digest, r.status, r.message, r.rows_in,
+         r.rows_quarantined, r.rows_loaded, r.rows_updated, r.rows_unchanged,
+         r.rows_with_issues],
+    )
+
+
+def inbox_files(inbox: Path) -> tuple[dict[str, list[Path]], list[str]]:
+    """Files per known source folder, and problems (unknown folders, stray files)."""
+    if not inbox.is_dir():
+        raise RenkouError(f"inbox {inbox} is not a folder. Fix: pass --inbox DIR holding "
+                          f"one folder per source ({', '.join(CONTRACTS)})")
+    files: dict[str, list[Path]] = {}
+    problems: list[str] = []
+    for entry in sorted(inbox.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if not entry.is_dir():
+            problems.append(f"{entry.name}: a file directly in the inbox is ignored. "
+                            f"Fix: move it into its source folder ({', '.join(CONTRACTS)})")
+            continue
+        if entry.name not in CONTRACTS:
+            problems.append(f"{entry.name}/: unknown source folder, its files were not loaded. "
+                            f"Fix: rename it to one of {', '.join(CONTRACTS)}")
+            continue
+        files[entry.name] = sorted(
+            p for p in entry.iterdir()
+            if p.is_file() and not p.name.startswith((".", "~$"))
+        )
+        for p in files[entry.name]:
+            if p.suffix.lower() not in SUFFIXES:
+                problems.append(f"{entry.name}/{p.name}: unsupported file type, not loaded. "
+                                f"Fix: deliver CSV, XLSX or Parquet")
+        files[entry.name] = [p for p in files[entry.name] if p.suffix.lower() in SUFFIXES]
+    return files, problems
+
+
+def ingest_inbox(store: Store, inbox: Path, *, run_id: str | None = None) -> IngestReport:
+    """Load every file of every source folder of ``inbox`` in one transaction."""
+    files, problems = inbox_files(inbox)
+    report = IngestReport(problems=problems)
+    if not files.get("population") and not store.has_table(src_table("population")):
+        report.problems.append("population/: no population base delivered and none loaded "
+                               "before. Fix: put the 全员人口库 export in inbox/population/")
+    with store.transaction():
+        for source, paths in files.items():
+            for path in paths:
+                report.files.append(ingest_file(store, CONTRACTS[source], path, run_id=run_id))
+    return report

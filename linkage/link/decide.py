@@ -1,0 +1,119 @@
+"""Pairwise scores → decisions: at most one base person per source record and role.
+
+For each record the best-scoring base person is *linked* when its probability reaches the
+source's match threshold and it beats every other candidate by a margin of match weight;
+*clerical* (kept for review, not forced) when it is plausible but ambiguous; otherwise nothing.
+Candidates that are rows of one duplicated person (the base dedupe put them in one cluster) do
+not make each other ambiguous. Where the source is one-to-one (hukou), a base person claimed by
+several records keeps the strongest and the others go to review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from linkage.store import Store
+
+DECISION_COLUMNS = ["source", "source_record_id", "role", "person_id", "match_probability",
+                    "match_weight", "second_weight", "decision", "decided_by", "explanation"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    match_probability: float
+    clerical_probability: float
+    min_weight_margin: float
+    one_to_one: bool
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any]) -> Thresholds:
+        d = cfg.get("decision", {})
+        return cls(float(d.get("match_probability", 0.95)),
+                   float(d.get("clerical_probability", 0.5)),
+                   float(d.get("min_weight_margin", 3.0)), bool(d.get("one_to_one", False)))
+
+
+def decide(store: Store, predictions: str, clusters: str, th: Thresholds,
+           labels: dict[str, dict[int, str]]) -> pl.DataFrame:
+    """Decisions for every source record that has at least one candidate in ``predictions``.
+
+    ``predictions`` is Splink's output with ``source``/``record_id``/``role`` retained;
+    ``clusters`` maps base ``person_id`` → ``cluster_id`` (rows of one duplicated person).
+    """
+    gammas = [f"gamma_{name}" for name in labels]
+    gamma_sel = ", ".join(f"p.{g}" for g in gammas)
+    frame = store.frame(f"""
+        WITH c AS (
+            SELECT CASE WHEN p.source_l = 'population' THEN p.record_id_l ELSE p.record_id_r
+                   END AS person_id,
+                   CASE WHEN p.source_l = 'population' THEN p.source_r ELSE p.source_l
+                   END AS source,
+                   CASE WHEN p.source_l = 'population' THEN p.record_id_r ELSE p.record_id_l
+                   END AS source_record_id,
+                   CASE WHEN p.source_l = 'population' THEN p.role_r ELSE p.role_l END AS role,
+                   p.match_weight, p.match_probability{', ' + gamma_sel if gammas else ''}
+            FROM {predictions} p
+            WHERE (p.source_l = 'population') <> (p.source_r = 'population')
+        ),
+        ranked AS (
+            SELECT c.*, coalesce(k.cluster_id, c.person_id) AS cluster,
+                   row_number() OVER (PARTITION BY source, source_record_id, role
+                                      ORDER BY match_weight DESC, person_id) AS rk
+            FROM c LEFT JOIN {clusters} k USING (person_id)
+        ),
+        best AS (SELECT * FROM ranked WHERE rk = 1),
+        runner AS (
+            SELECT r.source, r.source_record_id, r.role, max(r.match_weight) AS second_weight
+            FROM ranked r JOIN best b USING (source, source_record_id, role)
+            WHERE r.rk > 1 AND r.cluster <> b.cluster
+            GROUP BY ALL
+        )
+        SELECT best.*, runner.second_weight,
+               CASE WHEN best.match_probability >= {th.match_probability}
+                         AND (runner.second_weight IS NULL
+                              OR best.match_weight - runner.second_weight
+                                 >= {th.min_weight_margin}) THEN 'link'
+                    WHEN best.match_probability >= {th.clerical_probability} THEN 'clerical'
+                    ELSE 'none' END AS decision
+        FROM best LEFT JOIN runner USING (source, source_record_id, role)
+    """)
+    if th.one_to_one and frame.height:
+        claimed = pl.col("decision") == "link"
+        strongest = (pl.col("match_weight").rank("ordinal", descending=True)
+                     .over(pl.when(claimed).then(pl.col("person_id"))) == 1)
+        frame = frame.with_columns(
+            pl.when(claimed & ~strongest).then(pl.lit("clerical"))
+            .otherwise(pl.col("decision")).alias("decision"))
+    return frame.with_columns(
+        explain(frame, labels).alias("explanation"), pl.lit("model").alias("decided_by"),
+    ).select(DECISION_COLUMNS)
+
+
+def explain(frame: pl.DataFrame, labels: dict[str, dict[int, str]]) -> pl.Expr:
+    """``name: <level>; id_number: <level>; …`` from the gamma columns."""
+    parts = []
+    for name, mapping in labels.items():
+        col = f"gamma_{name}"
+        if col not in frame.columns:
+            continue
+        parts.append(pl.lit(f"{name}: ") + pl.col(col).replace_strict(
+            {k: v for k, v in mapping.items()}, default="?", return_dtype=pl.String))
+    return pl.concat_str(parts, separator="; ") if parts else pl.lit(None, pl.String)
+
+
+def exact_links(store: Store, source: str, person_table: str) -> pl.DataFrame:
+    """The cascade: a valid ID and the same name key need no probabilistic scoring."""
+    return store.frame(f"""
+        SELECT s.source, s.record_id AS source_record_id, s.role,
+               min(b.record_id) AS person_id, 1.0 AS match_probability,
+               NULL::DOUBLE AS match_weight, NULL::DOUBLE AS second_weight,
+               'link' AS decision, 'exact' AS decided_by,
+               'id_number: exact; name: exact key' AS explanation
+        FROM {person_table} s JOIN {person_table} b
+          ON b.source = 'population' AND b.id_number = s.id_number AND b.name_key = s.name_key
+        WHERE s.source = ? AND s.role <> 'child' AND s.id_status IN ('valid', 'upgraded_15')
+        GROUP BY ALL
+    """, [source])

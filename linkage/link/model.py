@@ -1,0 +1,124 @@
+"""Build, train, save and load the Splink model of one source (or of the base dedupe).
+
+Models are trained unsupervised: the prior from deterministic rules, u by random sampling,
+m by expectation maximisation on blocks named in the source's config. A trained model is a
+versioned JSON file under ``$RENKOU_HOME/models/<name>/`` (``v0001.json`` plus
+``v0001.meta.json`` with the training date, data counts and seed); later runs reuse the newest
+version unless asked to retrain. Training is reproducible for a seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from splink import DuckDBAPI, Linker, block_on
+from splink.internals.splink_dataframe import SplinkDataFrame
+
+from linkage.comparisons import BLOCKING_KEYS, build_settings, settings_from_model
+from linkage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: str
+    path: Path
+    trained_at: str
+    trained_now: bool
+
+
+def _model_dir(home: Path, name: str) -> Path:
+    return home / "models" / name
+
+
+def latest_model(home: Path, name: str) -> tuple[str, Path] | None:
+    """The newest saved version of a model, or None."""
+    folder = _model_dir(home, name)
+    versions = sorted(p for p in folder.glob("v*.json") if not p.name.endswith(".meta.json"))
+    return (versions[-1].stem, versions[-1]) if versions else None
+
+
+def _next_version(home: Path, name: str) -> tuple[str, Path]:
+    latest = latest_model(home, name)
+    number = int(latest[0][1:]) + 1 if latest else 1
+    version = f"v{number:04d}"
+    return version, _model_dir(home, name) / f"{version}.json"
+
+
+def _rules(keys_list: list[list[str]]) -> list[Any]:
+    return [block_on(*(BLOCKING_KEYS[k] for k in keys)) for keys in keys_list]
+
+
+def make_linker(store: Store, tables: list[str], settings: Any) -> Linker:
+    """A Linker over existing DuckDB tables (no copy), on the store's connection."""
+    db_api = DuckDBAPI(store.con)
+    registered = [db_api.register(t, dataset_display_name=t) for t in tables]
+    return Linker(registered if len(registered) > 1 else registered[0], settings,
+                  log_level=logging.WARNING)
+
+
+def train(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *, seed: int,
+          u_max_pairs: int, link_type: str) -> tuple[Linker, ModelInfo]:
+    """Train a fresh model on ``tables`` and save it as the next version."""
+    linker = make_linker(store, tables, build_settings(cfg, link_type, origin=f"{name}.toml"))
+    training = cfg.get("training", {})
+    linker.training.estimate_probability_two_random_records_match(
+        _rules(training.get("prior_rules", [["id_number"]])),
+        recall=float(training.get("prior_recall", 0.8)))
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    for keys in training.get("em_blocks", [["id_number"], ["name_py", "birth_date"]]):
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*(BLOCKING_KEYS[k] for k in keys)), fix_u_probabilities=True)
+    version, path = _next_version(store.home, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    linker.misc.save_model_to_json(str(path), overwrite=True)
+    trained_at = dt.datetime.now().isoformat(timespec="seconds")
+    counts = {t: int(store.scalar(f'SELECT count(*) FROM "{t}"') or 0) for t in tables}
+    path.with_suffix(".meta.json").write_text(json.dumps(
+        {"name": name, "version": version, "trained_at": trained_at, "seed": seed,
+         "u_max_pairs": u_max_pairs, "rows": counts, "link_type": link_type},
+        indent=2), "utf-8")
+    log.info("trained model %s %s", name, version)
+    return linker, ModelInfo(name, version, path, trained_at, True)
+
+
+def load_or_train(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *,
+                  seed: int, u_max_pairs: int, link_type: str,
+                  retrain: bool = False) -> tuple[Linker, ModelInfo]:
+    """Reuse the newest saved model of ``name`` unless ``retrain`` or none exists."""
+    latest = None if retrain else latest_model(store.home, name)
+    if latest is None:
+        return train(store, name, tables, cfg, seed=seed, u_max_pairs=u_max_pairs,
+                     link_type=link_type)
+    version, path = latest
+    linker = make_linker(store, tables, settings_from_model(path))
+    meta_path = path.with_suffix(".meta.json")
+    meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
+    return linker, ModelInfo(name, version, path, meta.get("trained_at", ""), False)
+
+
+def predict(linker: Linker, threshold: float) -> SplinkDataFrame:
+    """Scored candidate pairs above ``threshold`` (a DuckDB table Splink owns)."""
+    return linker.inference.predict(threshold_match_probability=threshold)
+
+
+def level_labels(model_path: Path) -> dict[str, dict[int, str]]:
+    """``gamma_<comparison>`` value → level label, from a saved model (for explanations)."""
+    model = json.loads(model_path.read_text("utf-8"))
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in model["comparisons"]:
+        name = comparison["output_column_name"]
+        levels = comparison["comparison_levels"]
+        non_null = [lv for lv in levels if not lv.get("is_null_level")]
+        mapping = {-1: "null"}
+        for i, level in enumerate(non_null):
+            mapping[len(non_null) - 1 - i] = level.get("label_for_charts", f"level {i}")
+        labels[name] = mapping
+    return labels

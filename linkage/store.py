@@ -1,0 +1,125 @@
+"""The only module that opens the DuckDB file. Everything else takes a ``Store``.
+
+``Store`` wraps one explicit DuckDB connection (never duckdb's module-level default), creates
+the schema on first use, and offers a transaction context so that a failed stage leaves the
+database as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+log = logging.getLogger(__name__)
+
+DB_FILE = "renkou.duckdb"
+
+_SCHEMA = """
+CREATE SEQUENCE IF NOT EXISTS load_id_seq START 1;
+CREATE TABLE IF NOT EXISTS load_ledger (
+    load_id BIGINT PRIMARY KEY,
+    run_id VARCHAR,
+    source VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    file_hash VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,          -- loaded, rejected, skipped_duplicate_file
+    message VARCHAR,
+    rows_in BIGINT DEFAULT 0,
+    rows_quarantined BIGINT DEFAULT 0,
+    rows_loaded BIGINT DEFAULT 0,     -- new records
+    rows_updated BIGINT DEFAULT 0,    -- a record delivered again with changed content
+    rows_unchanged BIGINT DEFAULT 0,  -- a record delivered again, same content
+    rows_with_issues BIGINT DEFAULT 0,
+    loaded_at TIMESTAMP DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    load_id BIGINT, source VARCHAR, file VARCHAR, "row" BIGINT, record_key VARCHAR,
+    reasons VARCHAR, raw JSON
+);
+CREATE TABLE IF NOT EXISTS row_issues (
+    load_id BIGINT, source VARCHAR, file VARCHAR, "row" BIGINT, record_key VARCHAR,
+    rule VARCHAR
+);
+"""
+
+
+class Store:
+    """A renkou home directory: the DuckDB file and everything renkou writes."""
+
+    def __init__(self, home: Path | str, *, read_only: bool = False) -> None:
+        self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.path = self.home / DB_FILE
+        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        if not read_only:
+            self.con.execute(_SCHEMA)
+
+    # ------------------------------------------------------------------ basics
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: on any exception the database is rolled back."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
+
+    def frame(self, sql: str, params: list[object] | None = None) -> pl.DataFrame:
+        """Run a query and return a polars frame (arrow, no pandas).
+
+        ``con.sql`` rather than ``con.execute(...).fetch*``: on DuckDB 2 the latter leaves a
+        pending result that breaks the next query Splink runs on the same connection.
+        """
+        return self.con.sql(sql, params=params or None).pl()
+
+    def scalar(self, sql: str, params: list[object] | None = None) -> object:
+        """The first value of the first row of a query (None when there is no row)."""
+        rows = self.con.sql(sql, params=params or None).fetchall()
+        return rows[0][0] if rows else None
+
+    def table(self, name: str) -> pl.DataFrame:
+        return self.frame(f'SELECT * FROM "{name}"')
+
+    def replace_table(self, name: str, frame: pl.DataFrame) -> None:
+        """Create or replace table ``name`` with the content of ``frame``."""
+        self.con.register("__renkou_frame", frame)
+        try:
+            self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM __renkou_frame')
+        finally:
+            self.con.unregister("__renkou_frame")
+
+    def append(self, name: str, frame: pl.DataFrame) -> None:
+        """Append ``frame`` to ``name`` (created on first append), matching columns by name."""
+        if frame.is_empty() and self.has_table(name):
+            return
+        self.con.register("__renkou_frame", frame)
+        try:
+            if self.has_table(name):
+                self.con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM __renkou_frame')
+            else:
+                self.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __renkou_frame')
+        finally:
+            self.con.unregister("__renkou_frame")
+
+    def next_load_id(self) -> int:
+        return int(self.scalar("SELECT nextval('load_id_seq')"))  # type: ignore[arg-type]
