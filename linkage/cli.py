@@ -96,6 +96,88 @@ def generate(
     typer.echo(f"inbox: {out / 'inbox'}\ntruth: {out / 'truth'}")
 
 
+@app.command()
+def link(
+    retrain: Annotated[bool, typer.Option("--retrain", help="Train new model versions.")] = False,
+) -> None:
+    """Link every ingested source to the base (and dedupe the base) with Splink."""
+    from linkage.link import link_all
+
+    with _store() as store, store.transaction():
+        report = link_all(store, retrain=retrain)
+    typer.echo(f"{'source/role':<30} {'linked':>8} {'clerical':>9} {'none':>8}")
+    for key, counts in sorted(report.decisions.items()):
+        typer.echo(f"{key:<30} {counts.get('link', 0):>8} {counts.get('clerical', 0):>9} "
+                   f"{counts.get('none', 0):>8}")
+    typer.echo("models: " + ", ".join(f"{k} {v}" for k, v in report.models.items())
+               + (f" (trained now: {', '.join(report.trained)})" if report.trained else ""))
+    typer.echo("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in report.seconds.items()))
+
+
+@app.command()
+def findings() -> None:
+    """Derive findings from the current links and merge them into the case list."""
+    from linkage.casework import merge
+    from linkage.findings import derive_findings
+
+    with _store() as store, store.transaction():
+        candidates = derive_findings(store, "links", "dedupe_pairs")
+        outcome = merge(store, candidates, run_id=_run_id())
+        counts = store.frame("SELECT finding_type, status, count(*) AS n FROM findings "
+                             "GROUP BY ALL ORDER BY ALL")
+    for row in counts.iter_rows(named=True):
+        typer.echo(f"{row['finding_type']:<22} {row['status']:<16} {row['n']:>8}")
+    typer.echo("merge: " + ", ".join(f"{k} {v}" for k, v in outcome.items()))
+
+
+def _run_id() -> str:
+    import datetime as dt
+
+    return dt.datetime.now().strftime("manual-%Y%m%dT%H%M%S")
+
+
+export_app = typer.Typer(help="Write the machine-readable exports of interfaces.md.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("links")
+def export_links(out: Annotated[Path, typer.Option(help="CSV file to write.")]) -> None:
+    """Accepted person links, one row per source record and role."""
+    from linkage.exports import write_links
+
+    with _store() as store:
+        n = write_links(store, out)
+    typer.echo(f"{n} rows → {out}")
+
+
+@export_app.command("findings")
+def export_findings(out: Annotated[Path, typer.Option(help="CSV file to write.")]) -> None:
+    """Every open finding."""
+    from linkage.exports import write_findings
+
+    with _store() as store:
+        n = write_findings(store, out)
+    typer.echo(f"{n} rows → {out}")
+
+
+@app.command()
+def evaluate(
+    truth: Annotated[Path, typer.Option(help="truth/ folder of a generated county.")],
+    out: Annotated[Path | None, typer.Option(help="JSON file (default HOME/evaluation.json).")]
+    = None,
+) -> None:
+    """Precision, recall and F1 of links and findings, beside the exact-ID baseline."""
+    from linkage.evaluate import evaluate as run_evaluation
+    from linkage.evaluate import write_json
+
+    with _store() as store:
+        result = run_evaluation(store, truth)
+    typer.echo(result.table())
+    target = out or state.home / "evaluation.json"
+    write_json(result, target)
+    typer.echo(f"written: {target}")
+
+
 def main() -> None:
     """Console entry point: domain errors become one clear line and exit code 2."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -30,7 +30,7 @@ class Events:
     """Multi-person events; single-person ones live in ``People`` columns (death, move_out,
     move_in, rename)."""
 
-    births: pl.DataFrame     # one row per child: delivery, child, mother, father, day, babies,
+    births: pl.DataFrame     # one row per child: birth_event, child, mother, father, day, babies,
     #                          elsewhere (no county certificate), insured, outside (mother)
     marriages: pl.DataFrame  # kind 结婚/离婚, day, husband, wife
 
@@ -282,7 +282,7 @@ def _births(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, people:
     elsewhere = ~outside & (rng.random(len(mothers)) < cov["delivered_elsewhere"])
     insured = ~outside & (rng.random(len(mothers)) < cov["insured_mothers"])
     return pl.DataFrame({
-        "delivery": deliv, "child": children, "mother": m, "father": f, "day": d,
+        "birth_event": deliv, "child": children, "mother": m, "father": f, "day": d,
         "babies": babies[deliv], "elsewhere": elsewhere[deliv], "insured": insured[deliv],
         "outside": is_out,
     })

@@ -70,7 +70,7 @@ def death_records(rng: np.random.Generator, cfg: CountyConfig, geo: Geography,
 def marriage_records(cfg: CountyConfig, geo: Geography, truth: pl.DataFrame, events: Events
                      ) -> pl.DataFrame:
     person = truth.select("pid", "name", "id_number", "birth_date")
-    frame = events.marriages.with_columns(pl.col("husband").alias("true_pid"))
+    frame = events.marriages
     for role in ("husband", "wife"):
         frame = frame.join(person.rename({c: f"{role}_{c}" for c in person.columns
                                           if c != "pid"}),
@@ -97,7 +97,7 @@ def marriage_records(cfg: CountyConfig, geo: Geography, truth: pl.DataFrame, eve
 def birth_certificates(rng: np.random.Generator, cfg: CountyConfig, geo: Geography,
                        truth: pl.DataFrame, events: Events) -> pl.DataFrame:
     """One certificate per child delivered in the county (twins: two, consecutive numbers)."""
-    births = events.births.filter(~pl.col("elsewhere")).sort("day", "delivery", "child")
+    births = events.births.filter(~pl.col("elsewhere")).sort("day", "birth_event", "child")
     k = births.height
     person = truth.select("pid", "name", "id_number", "township", "address")
     frame = births
@@ -125,12 +125,11 @@ def birth_certificates(rng: np.random.Generator, cfg: CountyConfig, geo: Geograp
         pl.col("mother_address").alias("address"),
         pl.col("child").alias("child_pid"), pl.col("mother").alias("mother_pid"),
         pl.when(pl.Series(named)).then(pl.col("father")).otherwise(-1).alias("father_pid"),
-        pl.col("delivery").alias("_delivery"), _delivery(cfg, pl.col("day")),
-        pl.lit("").alias("file_kind"),
+        _delivery(cfg, pl.col("day")), pl.lit("").alias("file_kind"),
     ).select(
         "record_id", "child_name", "sex", "birth_date", "birth_place", "mother_name",
         "mother_id_number", "father_name", "father_id_number", "address", "child_pid",
-        "mother_pid", "father_pid", "_delivery", "delivery", "file_kind",
+        "mother_pid", "father_pid", "birth_event", "delivery", "file_kind",
     )
 
 
@@ -138,9 +137,9 @@ def maternity_claims(rng: np.random.Generator, cfg: CountyConfig, geo: Geography
                      truth: pl.DataFrame, events: Events) -> pl.DataFrame:
     """Claims of insured county mothers: 生育医疗费 and/or 生育津贴, one row each."""
     deliveries = (events.births.filter(pl.col("insured"))
-                  .group_by("delivery", maintain_order=True)
+                  .group_by("birth_event", maintain_order=True)
                   .agg(pl.col("mother").first(), pl.col("day").first(),
-                       pl.col("babies").first()).sort("day", "delivery"))
+                       pl.col("babies").first()).sort("day", "birth_event"))
     k = deliveries.height
     both = rng.random(k) < cfg.coverage["both_benefits"]
     only = np.where(rng.random(k) < 0.5, "生育医疗费", "生育津贴")
@@ -154,7 +153,7 @@ def maternity_claims(rng: np.random.Generator, cfg: CountyConfig, geo: Geography
     work = pl.Series(np.asarray(employers, dtype=object)[
         rng.integers(len(employers), size=truth.height)].tolist())
     claims = claims.join(truth.select("pid", "name", "id_number"), left_on="mother",
-                         right_on="pid", how="left").sort("day", "delivery", "benefit_type")
+                         right_on="pid", how="left").sort("day", "birth_event", "benefit_type")
     lag = rng.integers(20, 120, size=claims.height)
     month = as_date(claims["day"].to_numpy() + lag).dt.strftime("%Y%m")
     return claims.with_columns(
@@ -162,9 +161,9 @@ def maternity_claims(rng: np.random.Generator, cfg: CountyConfig, geo: Geography
          .str.zfill(6)).alias("record_id"),
         work.gather(claims["mother"]).alias("employer"),
         as_date(claims["day"]).alias("delivery_date"),
-        pl.col("mother").alias("true_pid"), pl.col("delivery").alias("_delivery"),
-        _delivery(cfg, pl.col("day")), pl.lit("").alias("file_kind"),
+        pl.col("mother").alias("true_pid"), _delivery(cfg, pl.col("day")),
+        pl.lit("").alias("file_kind"),
     ).select(
         "record_id", "name", "id_number", "employer", "benefit_type", "delivery_date",
-        "babies", "true_pid", "_delivery", "delivery", "file_kind",
+        "babies", "true_pid", "birth_event", "delivery", "file_kind",
     )

@@ -1,0 +1,200 @@
+"""Apply the error model to departmental records: names, IDs, dates, newborn names, formats,
+redeliveries — per (record, role), at the rates of the source's table, logging every change.
+
+Draws are vectorised (one uniform per row and family); only the chosen rows go through the
+Python functions of ``noise``. Date-format noise does not touch the value: it sets a
+``__fmt_<column>`` style that the writers honour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from .names_table import GIVEN_NAMES, MIDDLE_DOT
+from .noise import (
+    DATE_FORMATS,
+    NAME_FAMILIES,
+    ErrorLog,
+    id_15_digit,
+    id_format,
+    id_transposition,
+    id_typo,
+    lunar_birthday,
+    minority_separator,
+    month_day_swap,
+)
+from .styles import DATE_COLUMNS, DATE_STYLE
+
+@dataclass(frozen=True)
+class Role:
+    role: str
+    pid: str
+    name: str | None = None
+    id: str | None = None
+    birth: str | None = None
+
+
+ROLES: dict[str, tuple[Role, ...]] = {
+    "population": (Role("person", "true_pid", id="id_number"),),
+    "hukou": (Role("person", "true_pid", id="id_number"),),
+    "death": (Role("person", "true_pid", "name", "id_number", "birth_date"),),
+    "marriage": (Role("husband", "husband_pid", "husband_name", "husband_id_number",
+                      "husband_birth_date"),
+                 Role("wife", "wife_pid", "wife_name", "wife_id_number", "wife_birth_date")),
+    "birth_certificate": (Role("mother", "mother_pid", "mother_name", "mother_id_number"),
+                          Role("father", "father_pid", "father_name", "father_id_number"),
+                          Role("child", "child_pid", birth="birth_date")),
+    "maternity_insurance": (Role("person", "true_pid", "name", "id_number"),),
+}
+
+
+class _Corrupter:
+    def __init__(self, rng: np.random.Generator, source: str, rates: dict[str, float],
+                 truth: pl.DataFrame, log: ErrorLog) -> None:
+        self.rng, self.source, self.rates, self.log = rng, source, rates, log
+        self.key = "person_id" if source == "population" else "record_id"
+        self.birth_year = truth["birth_date"].dt.year().to_numpy()  # indexed by pid
+        self.truth = truth
+
+    def rate(self, family: str) -> float:
+        return float(self.rates.get(family, 0.0))
+
+    def apply(self, frame: pl.DataFrame, column: str, idx: np.ndarray, fn: Callable,
+              family: str, role: Role) -> pl.DataFrame:
+        """Run ``fn(value, rng)`` on the chosen rows of ``column``."""
+        new = [fn(v, self.rng) for v in frame[column].gather(idx).to_list()]
+        return self.replace(frame, column, idx, new, family, role)
+
+    def replace(self, frame: pl.DataFrame, column: str, idx: np.ndarray, new: list,
+                family: str, role: Role) -> pl.DataFrame:
+        """Put ``new`` values in the chosen rows; keep and log only real changes."""
+        if not len(idx):
+            return frame
+        old = frame[column].gather(idx).to_list()
+        keep = np.array([v is not None and v != o for v, o in zip(new, old, strict=True)],
+                        dtype=bool)
+        idx = idx[keep]
+        if not len(idx):
+            return frame
+        s = frame[column].clone()
+        s.scatter(idx, pl.Series([v for v, k in zip(new, keep, strict=True) if k],
+                                 dtype=s.dtype))
+        self.log.add(self.source, frame[self.key].gather(idx), role.role, family, column,
+                     frame[role.pid].gather(idx))
+        return frame.with_columns(s)
+
+    def role(self, frame: pl.DataFrame, role: Role) -> pl.DataFrame:
+        n, rng = frame.height, self.rng
+        pid = frame[role.pid].to_numpy()
+        present = pid >= 0
+        year = np.where(present, self.birth_year[np.maximum(pid, 0)], 9999)
+        if role.name:
+            filled = present & (frame[role.name] != "").to_numpy()
+            u, lo = rng.random(n), 0.0
+            for family, fn in NAME_FAMILIES.items():
+                hi = lo + self.rate(family)
+                idx = np.flatnonzero(filled & (u >= lo) & (u < hi))
+                frame = self.apply(frame, role.name, idx, fn, family, role)
+                lo = hi
+            dotted = frame[role.name].str.contains(MIDDLE_DOT, literal=True).to_numpy()
+            idx = np.flatnonzero(filled & dotted & (rng.random(n) < self.rate(
+                "minority_separator")))
+            frame = self.apply(frame, role.name, idx, minority_separator,
+                               "minority_separator", role)
+        if role.id:
+            has = present & (frame[role.id] != "").to_numpy()
+            u = rng.random((n, 5))
+            missing = has & (u[:, 0] < self.rate("id_missing"))
+            fifteen = has & ~missing & (year < 1980) & (u[:, 1] < self.rate("id_15_digit"))
+            plain = has & ~missing & ~fifteen
+            typo = plain & (u[:, 2] < self.rate("id_typo"))
+            swap = plain & ~typo & (u[:, 3] < self.rate("id_transposition"))
+            fmt = plain & (u[:, 4] < self.rate("id_format"))
+            for mask, fn, family in ((typo, id_typo, "id_typo"),
+                                     (swap, id_transposition, "id_transposition"),
+                                     (fmt, id_format, "id_format"),
+                                     (fifteen, id_15_digit, "id_15_digit"),
+                                     (missing, lambda v, r: "", "id_missing")):
+                frame = self.apply(frame, role.id, np.flatnonzero(mask), fn, family, role)
+        if role.birth:
+            u = rng.random((n, 2))
+            lunar = present & (year < 1970) & (u[:, 0] < self.rate("lunar_birthday"))
+            frame = self.apply(frame, role.birth, np.flatnonzero(lunar), lunar_birthday,
+                               "lunar_birthday", role)
+            days = frame[role.birth].dt.day().to_numpy()
+            months = frame[role.birth].dt.month().to_numpy()
+            swap = present & ~lunar & (days <= 12) & (days != months) & (
+                u[:, 1] < self.rate("month_day_swap"))
+            frame = self.apply(frame, role.birth, np.flatnonzero(swap), month_day_swap,
+                               "month_day_swap", role)
+        return frame
+
+    def newborn_names(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Certificates issued before the child was named, or under a name later changed."""
+        role = Role("child", "child_pid")
+        u = self.rng.random(frame.height)
+        empty = self.rate("newborn_name_empty")
+        changed = self.rate("newborn_name_changed")
+        frame = self.apply(frame, "child_name", np.flatnonzero(u < empty), lambda v, r: "",
+                           "newborn_name_empty", role)
+        idx = np.flatnonzero((u >= empty) & (u < empty + changed))
+        sex = frame["sex"].to_numpy()[idx]
+        own = self.truth["given"].gather(frame["child_pid"].gather(idx)).to_list()
+        names = frame["child_name"].gather(idx).to_list()
+        new = []
+        for name, given, s in zip(names, own, sex.tolist(), strict=True):
+            choices = [g for g in GIVEN_NAMES[(3, s)] if g != given]
+            pick = choices[int(self.rng.integers(len(choices)))]
+            new.append(name[: len(name) - len(given)] + pick if MIDDLE_DOT not in name
+                       else f"{pick}{name[name.index(MIDDLE_DOT):]}")
+        return self.replace(frame, "child_name", idx, new, "newborn_name_changed", role)
+
+    def formats(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Dates in another of the five styles than the file's usual one."""
+        kinds = frame["file_kind"].to_list() if "file_kind" in frame.columns else None
+        default = np.array([DATE_STYLE[(self.source, k)] for k in kinds] if kinds
+                           else [DATE_STYLE[(self.source, "")]] * frame.height, dtype=np.int8)
+        roles = {r.birth: r for r in ROLES[self.source] if r.birth}
+        first = ROLES[self.source][0]
+        for column in DATE_COLUMNS[self.source]:
+            role = roles.get(column) or next(
+                (r for r in ROLES[self.source] if column.startswith(r.role)), first)
+            has = frame[column].is_not_null().to_numpy()
+            pick = has & (self.rng.random(frame.height) < self.rate("date_format"))
+            style = default.copy()
+            shift = self.rng.integers(1, len(DATE_FORMATS), size=frame.height)
+            style[pick] = (default[pick] + shift[pick]) % len(DATE_FORMATS)
+            frame = frame.with_columns(pl.Series(f"__fmt_{column}", style))
+            idx = np.flatnonzero(pick)
+            self.log.add(self.source, frame[self.key].gather(idx), role.role,
+                         "date_format", column, frame[role.pid].gather(idx))
+        return frame
+
+    def redeliver(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Rows of the first delivery sent again in the second (same record id and values)."""
+        pick = (frame["delivery"] == 1).to_numpy() & (
+            self.rng.random(frame.height) < self.rate("redelivered"))
+        again = frame.filter(pl.Series(pick)).with_columns(pl.lit(2, pl.Int8).alias("delivery"))
+        for role in ROLES[self.source]:
+            sel = again.filter(pl.col(role.pid) >= 0)
+            self.log.add(self.source, sel["record_id"], role.role, "redelivered", "",
+                         sel[role.pid])
+        return pl.concat([frame, again])
+
+
+def corrupt(rng: np.random.Generator, source: str, frame: pl.DataFrame,
+            rates: dict[str, float], truth: pl.DataFrame, log: ErrorLog) -> pl.DataFrame:
+    """The records of ``source`` as the department delivers them, errors logged."""
+    c = _Corrupter(rng, source, rates, truth, log)
+    if source == "birth_certificate":
+        frame = c.newborn_names(frame)
+    for role in ROLES[source]:
+        frame = c.role(frame, role)
+    frame = c.formats(frame)
+    if "delivery" in frame.columns and source not in ("population", "hukou"):
+        frame = c.redeliver(frame)
+    return frame

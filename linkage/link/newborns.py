@@ -1,0 +1,132 @@
+"""Children on birth certificates, linked through their parents' links.
+
+A birth certificate's child has no ID number and often no name yet, so Splink's person model
+cannot link it. Instead the candidates are base persons in the household of the linked mother
+(or father) born within a few days of the certificate's date; each candidate is scored with
+additive log2 weights from config (household, birth date, sex, name when present). Twins: the
+assignment is one-to-one per mother, strongest pairs first, so two children of one mother on
+one day never link to the same base person.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from linkage.link.decide import DECISION_COLUMNS
+from linkage.persons import PERSON_TABLE
+from linkage.store import Store
+
+DEFAULT_WEIGHTS = {
+    "same_household": 6.0, "birth_date_exact": 6.0, "birth_date_near": 1.0,
+    "sex_agree": 1.5, "sex_disagree": -8.0, "name_exact": 8.0, "name_pinyin": 6.0,
+    "name_differs": -2.0, "surname_of_parent": 1.0, "prior": -8.0,
+}
+
+
+def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.DataFrame:
+    """Decisions for every certificate child. ``parent_links`` holds mother/father decisions."""
+    w = {**DEFAULT_WEIGHTS, **cfg.get("weights", {})}
+    window = int(cfg.get("birth_date_window_days", 3))
+    threshold = float(cfg.get("match_weight", 6.0))
+    clerical = float(cfg.get("clerical_weight", 2.0))
+    scored = store.frame(f"""
+        WITH base AS (
+            SELECT record_id AS person_id, household_id, birth_date, sex, name_key, name_py,
+                   surname
+            FROM {PERSON_TABLE} WHERE source = 'population'
+        ),
+        parents AS (
+            SELECT l.source_record_id, l.role, l.person_id, b.household_id, b.surname
+            FROM {parent_links} l JOIN base b ON b.person_id = l.person_id
+            WHERE l.source = 'birth_certificate' AND l.role IN ('mother', 'father')
+              AND l.decision = 'link'
+        ),
+        child AS (
+            SELECT record_id, birth_date, sex, name_key, name_py, surname
+            FROM {PERSON_TABLE} WHERE source = 'birth_certificate' AND role = 'child'
+        ),
+        cand AS (
+            SELECT DISTINCT c.record_id, b.person_id, p.role AS via, c.name_key AS c_key,
+                   c.name_py AS c_py, c.sex AS c_sex, c.birth_date AS c_birth,
+                   b.name_key, b.name_py, b.sex, b.birth_date, b.surname,
+                   (SELECT list(surname) FROM parents q WHERE q.source_record_id = c.record_id)
+                       AS parent_surnames,
+                   (SELECT min(person_id) FROM parents q WHERE q.source_record_id = c.record_id
+                      AND q.role = 'mother') AS mother
+            FROM child c
+            JOIN parents p ON p.source_record_id = c.record_id
+            JOIN base b ON b.household_id = p.household_id
+            WHERE b.person_id <> p.person_id
+              AND abs(date_diff('day', b.birth_date, c.birth_date)) <= {window}
+        )
+        SELECT record_id, person_id, coalesce(mother, record_id) AS mother,
+               {w['prior']}
+               + {w['same_household']}
+               + CASE WHEN birth_date = c_birth THEN {w['birth_date_exact']}
+                      ELSE {w['birth_date_near']} END
+               + CASE WHEN sex IS NULL OR c_sex IS NULL THEN 0
+                      WHEN sex = c_sex THEN {w['sex_agree']} ELSE {w['sex_disagree']} END
+               + CASE WHEN c_key IS NULL OR name_key IS NULL THEN 0
+                      WHEN c_key = name_key THEN {w['name_exact']}
+                      WHEN c_py = name_py THEN {w['name_pinyin']}
+                      ELSE {w['name_differs']} END
+               + CASE WHEN list_contains(parent_surnames, surname) THEN {w['surname_of_parent']}
+                      ELSE 0 END AS match_weight,
+               concat_ws('; ', 'household: same as ' || via,
+                   'birth_date: ' || CASE WHEN birth_date = c_birth THEN 'exact'
+                                          ELSE 'within ' || {window} || ' days' END,
+                   'sex: ' || CASE WHEN sex IS NULL OR c_sex IS NULL THEN 'null'
+                                   WHEN sex = c_sex THEN 'exact' ELSE 'different' END,
+                   'name: ' || CASE WHEN c_key IS NULL THEN 'not yet named'
+                                    WHEN c_key = name_key THEN 'exact'
+                                    WHEN c_py = name_py THEN 'pinyin exact'
+                                    ELSE 'different (renamed?)' END) AS explanation
+        FROM cand
+    """)
+    children = store.frame(f"SELECT record_id FROM {PERSON_TABLE} "
+                           f"WHERE source = 'birth_certificate' AND role = 'child'")
+    chosen = _assign(scored, clerical)
+    out = children.join(chosen, on="record_id", how="left").with_columns(
+        pl.lit("birth_certificate").alias("source"), pl.lit("child").alias("role"),
+        pl.col("record_id").alias("source_record_id"),
+        (2 ** pl.col("match_weight") / (1 + 2 ** pl.col("match_weight")))
+        .alias("match_probability"),
+        pl.when(pl.col("match_weight") >= threshold).then(pl.lit("link"))
+        .when(pl.col("match_weight") >= clerical).then(pl.lit("clerical"))
+        .otherwise(pl.lit("none")).alias("decision"),
+        pl.lit("newborn").alias("decided_by"),
+    )
+    return out.select(DECISION_COLUMNS)
+
+
+def _assign(scored: pl.DataFrame, floor: float) -> pl.DataFrame:
+    """Greedy one-to-one assignment, strongest first: a person and a certificate used once.
+
+    Small (one row per plausible child candidate), so a plain loop over sorted rows is fine.
+    """
+    scored = scored.filter(pl.col("match_weight") >= floor).sort(
+        ["match_weight", "record_id", "person_id"], descending=[True, False, False])
+    taken_people: set[str] = set()
+    done: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    second: dict[str, float] = {}
+    for row in scored.iter_rows(named=True):
+        rec, person = row["record_id"], row["person_id"]
+        if rec in done:
+            second.setdefault(rec, row["match_weight"])
+            continue
+        if person in taken_people:
+            continue
+        done.add(rec)
+        taken_people.add(person)
+        rows.append(row)
+    schema = {"record_id": pl.String, "person_id": pl.String, "match_weight": pl.Float64,
+              "second_weight": pl.Float64, "explanation": pl.String}
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    chosen = pl.DataFrame(rows).select("record_id", "person_id", "match_weight", "explanation")
+    return chosen.with_columns(
+        pl.col("record_id").replace_strict(second, default=None, return_dtype=pl.Float64)
+        .alias("second_weight")).select(list(schema))
