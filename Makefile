@@ -16,12 +16,19 @@ $(BIN)/renkou: pyproject.toml
 install: $(BIN)/renkou
 
 demo: $(BIN)/renkou
+	rm -rf $(DEMO)
 	$(BIN)/renkou --home $(DEMO)/home generate --persons $(PERSONS) --seed 2026 --out $(DEMO)/county
 	$(BIN)/renkou --home $(DEMO)/home ingest --inbox $(DEMO)/county/inbox
+	$(BIN)/renkou --home $(DEMO)/home link
+	$(BIN)/renkou --home $(DEMO)/home findings
+	$(BIN)/renkou --home $(DEMO)/home export links --out $(DEMO)/out/links.csv
+	$(BIN)/renkou --home $(DEMO)/home export findings --out $(DEMO)/out/findings.csv
 	$(BIN)/renkou --home $(DEMO)/home evaluate --truth $(DEMO)/county/truth
 	@echo
 	@echo "Demo county:   $(DEMO)/county  (inbox/ = departmental exports, truth/ = what really happened)"
 	@echo "Database:      $(DEMO)/home/renkou.duckdb"
+	@echo "Exports:       $(DEMO)/out/links.csv, $(DEMO)/out/findings.csv"
+	@echo "Evaluation:    $(DEMO)/home/evaluation.json"
 
 test: $(BIN)/renkou
 	$(BIN)/python -m pytest

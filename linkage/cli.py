@@ -178,6 +178,13 @@ def evaluate(
     typer.echo(f"written: {target}")
 
 
+# --- township tasks and the audit log (issue 7; commands in linkage/tasks/commands.py) ---
+from linkage.tasks.commands import audit_app, tasks_app  # noqa: E402
+
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(audit_app, name="audit")
+
+
 def main() -> None:
     """Console entry point: domain errors become one clear line and exit code 2."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -178,12 +178,13 @@ class _Corrupter:
         """Rows of the first delivery sent again in the second (same record id and values)."""
         pick = (frame["delivery"] == 1).to_numpy() & (
             self.rng.random(frame.height) < self.rate("redelivered"))
-        again = frame.filter(pl.Series(pick)).with_columns(pl.lit(2, pl.Int8).alias("delivery"))
+        again = frame.filter(pl.Series(pick)).with_columns(
+            pl.lit(2, pl.Int8).alias("delivery"), pl.lit(True).alias("__again"))
         for role in ROLES[self.source]:
             sel = again.filter(pl.col(role.pid) >= 0)
             self.log.add(self.source, sel["record_id"], role.role, "redelivered", "",
                          sel[role.pid])
-        return pl.concat([frame, again])
+        return pl.concat([frame.with_columns(pl.lit(False).alias("__again")), again])
 
 
 def corrupt(rng: np.random.Generator, source: str, frame: pl.DataFrame,

@@ -7,6 +7,7 @@ the stale population base → departmental records → noise → files.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -75,9 +76,10 @@ class GenerateSummary:
 
 
 def _period_labels(cfg: CountyConfig) -> tuple[str, str]:
+    """File labels of the two deliveries (first and second half of the period)."""
     start, end = cfg.period_start, cfg.reference_date
-    mid = start + (end - start) / 2
-    return (f"{start:%Y%m}-{mid:%Y%m}", f"{mid:%Y%m}-{end:%Y%m}")
+    mid = start + dt.timedelta(days=cfg.period_days // 2)
+    return (f"{start:%Y%m%d}-{mid - dt.timedelta(days=1):%Y%m%d}", f"{mid:%Y%m%d}-{end:%Y%m%d}")
 
 
 def _clear_previous(out: Path) -> None:

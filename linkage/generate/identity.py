@@ -25,11 +25,13 @@ def day(date: dt.date) -> int:
     return (date - EPOCH).days
 
 
-def as_date(days: np.ndarray | pl.Series) -> pl.Series:
-    """Days since 1970-01-01 (``-1`` or null = none) → polars Date."""
-    s = pl.Series(np.asarray(days, dtype=np.int64)) if not isinstance(days, pl.Series) else days
+def as_date(days: np.ndarray | pl.Series, *, event: bool = True) -> pl.Series:
+    """Days since 1970-01-01 → polars Date. For event dates (all after 1970) a negative
+    value means "none" and becomes null; birth dates pass ``event=False``."""
+    s = days if isinstance(days, pl.Series) else pl.Series(np.asarray(days, dtype=np.int64))
     s = s.cast(pl.Int64)
-    return pl.select(pl.when(s >= -40000).then(s).cast(pl.Int32).cast(pl.Date)).to_series()
+    cond = s >= 0 if event else s.is_not_null()
+    return pl.select(pl.when(cond).then(s).cast(pl.Int32).cast(pl.Date)).to_series()
 
 
 def years(days: np.ndarray) -> np.ndarray:

@@ -110,7 +110,7 @@ def birth_certificates(rng: np.random.Generator, cfg: CountyConfig, geo: Geograp
     hospitals = [f"{geo.county_name}{h}" for h in COUNTY_HOSPITALS]
     place = rng.integers(len(hospitals) + 1, size=k)
     township = frame["mother_township"].fill_null("").to_list()
-    birth_place = [hospitals[p] if p < len(hospitals) or not t else f"{t}卫生院"
+    birth_place = [hospitals[p] if p < len(hospitals) else (f"{t}卫生院" if t else hospitals[0])
                    for p, t in zip(place.tolist(), township, strict=True)]
     sex = truth["sex"].gather(frame["child"])
     return frame.with_columns(

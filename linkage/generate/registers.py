@@ -43,7 +43,7 @@ def truth_frame(people: People, homes: pl.DataFrame, cfg: CountyConfig) -> pl.Da
     places = homes.select("hh", "household_id", "township", "village", "hukou_address",
                           "hukou_type")
     return frame.join(places, on="hh", how="left").sort("pid").with_columns(
-        as_date(frame["birth"]).alias("birth_date"),
+        as_date(frame["birth"], event=False).alias("birth_date"),
         as_date(frame["death"]).alias("death_date"),
         as_date(frame["move_out"]).alias("move_date"),
         as_date(frame["move_in"]).alias("move_in_date"),

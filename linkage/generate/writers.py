@@ -45,8 +45,15 @@ def render(source: str, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _chinese(source: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Interface columns under their Chinese headers, empty text as empty cells, rows in
+    record order with redelivered rows at the end (appended to the later file)."""
+    if source not in ("population", "hukou"):
+        frame = frame.sort("__again", "record_id")
+    elif source == "population":
+        frame = frame.sort("person_id")
     headers = HEADERS[source]
-    return frame.select([pl.col(c).alias(h) for c, h in headers.items()])
+    return frame.select([pl.when(pl.col(c) != "").then(pl.col(c)).alias(h)
+                         for c, h in headers.items()])
 
 
 def _csv(frame: pl.DataFrame, path: Path, encoding: str) -> None:
@@ -64,7 +71,7 @@ def _xlsx(frame: pl.DataFrame, path: Path) -> None:
     sheet.write_row(0, 0, frame.columns)
     for r, row in enumerate(frame.iter_rows(), start=1):
         for c, value in enumerate(row):
-            if value:
+            if value is not None:
                 sheet.write_string(r, c, value)
     workbook.close()
 

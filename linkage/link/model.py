@@ -122,3 +122,30 @@ def level_labels(model_path: Path) -> dict[str, dict[int, str]]:
             mapping[len(non_null) - 1 - i] = level.get("label_for_charts", f"level {i}")
         labels[name] = mapping
     return labels
+
+
+def tf_columns(model_path: Path) -> list[str]:
+    """Columns whose term frequencies adjust match weights in a saved model."""
+    model = json.loads(model_path.read_text("utf-8"))
+    return sorted({lv["tf_adjustment_column"] for c in model["comparisons"]
+                   for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
+
+
+def use_base_term_frequencies(store: Store, linker: Linker, base_table: str,
+                              model_path: Path) -> None:
+    """Term frequencies from the base alone, registered for prediction.
+
+    Splink would otherwise compute them over the base *and* tonight's records, so the same
+    pair could score differently in a full and an incremental run. The base is also the right
+    reference population: how common is this name among the county's people.
+    """
+    db_api = linker._db_api  # the DuckDBAPI this linker was built on (make_linker)
+    for col in tf_columns(model_path):
+        table = f"tmp_renkou_tf_{col}"
+        store.con.execute(f"""
+            CREATE OR REPLACE TABLE {table} AS
+            SELECT "{col}", count(*) / sum(count(*)) OVER () AS "tf_{col}"
+            FROM {base_table} WHERE "{col}" IS NOT NULL GROUP BY "{col}"
+        """)
+        linker.table_management.register_term_frequency_lookup(
+            db_api.register(table, dataset_display_name=table), col)

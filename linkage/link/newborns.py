@@ -21,7 +21,7 @@ from linkage.store import Store
 DEFAULT_WEIGHTS = {
     "same_household": 6.0, "birth_date_exact": 6.0, "birth_date_near": 1.0,
     "sex_agree": 1.5, "sex_disagree": -8.0, "name_exact": 8.0, "name_pinyin": 6.0,
-    "name_differs": -2.0, "surname_of_parent": 1.0, "prior": -8.0,
+    "name_differs": -2.0, "surname_of_parent": 1.0, "prior": -6.0,
 }
 
 
@@ -62,7 +62,7 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
               AND abs(date_diff('day', b.birth_date, c.birth_date)) <= {window}
         )
         SELECT record_id, person_id, coalesce(mother, record_id) AS mother,
-               {w['prior']}
+               ({w['prior']}
                + {w['same_household']}
                + CASE WHEN birth_date = c_birth THEN {w['birth_date_exact']}
                       ELSE {w['birth_date_near']} END
@@ -73,7 +73,7 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
                       WHEN c_py = name_py THEN {w['name_pinyin']}
                       ELSE {w['name_differs']} END
                + CASE WHEN list_contains(parent_surnames, surname) THEN {w['surname_of_parent']}
-                      ELSE 0 END AS match_weight,
+                      ELSE 0 END)::DOUBLE AS match_weight,
                concat_ws('; ', 'household: same as ' || via,
                    'birth_date: ' || CASE WHEN birth_date = c_birth THEN 'exact'
                                           ELSE 'within ' || {window} || ' days' END,

@@ -78,6 +78,7 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
     if info.trained_now:
         report.trained.append("population")
     threshold = float(cfg.get("decision", {}).get("match_probability", 0.95))
+    models.use_base_term_frequencies(store, linker, BASE, info.path)
     pred = models.predict(linker, threshold)
     store.con.execute(f"""
         CREATE OR REPLACE TABLE dedupe_pairs AS
@@ -121,6 +122,7 @@ def link_source(store: Store, source: str, *, retrain: bool,
                                     models.settings_from_model(info.path))
     th = Thresholds.from_config(cfg)
     if store.scalar(f"SELECT count(*) FROM {table}"):
+        models.use_base_term_frequencies(store, linker, BASE, info.path)
         pred = models.predict(linker, min(th.clerical_probability, th.match_probability))
         parts.append(decide(store, pred.physical_name, "base_clusters", th,
                             models.level_labels(info.path)))

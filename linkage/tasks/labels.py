@@ -1,0 +1,157 @@
+"""Learning from the field: township answers as labels for the linkage.
+
+An answer speaks about a *pair* (a source record and a base person) only for some finding
+types, and only in some directions:
+
+| finding_type | 属实/已处理 (confirmed) | 不属实 (rejected) |
+|---|---|---|
+| suspected_death | every death record ↔ person: match | non-match (the person is alive) |
+| moved_out | hukou record ↔ person: match | non-match |
+| duplicate_person | the two base rows: match | non-match |
+| attribute_conflict | the linked record ↔ person: match (same person, one field differs) | — |
+| unregistered_birth | the mother's record ↔ mother: match | — (child may be registered) |
+| unregistered_person | — (no pair) | — |
+
+``rejected_pairs`` are pairs the linkage must not propose again: they stay excluded while the
+source record is unchanged (same ``_row_hash`` as when it was rejected); a corrected or
+re-delivered record is new evidence and may link again (and ``casework.merge`` reopens the
+finding when a *new* record arrives).
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from linkage.store import Store
+from linkage.tasks import schema
+
+PAIR_COLUMNS = {"source": pl.String, "source_record_id": pl.String, "role": pl.String,
+                "person_id": pl.String}
+LINK_LABEL_COLUMNS = {**PAIR_COLUMNS, "is_match": pl.Boolean, "finding_id": pl.String,
+                      "finding_type": pl.String, "rec_key_l": pl.String,
+                      "rec_key_r": pl.String}
+
+#: finding_type → (a confirmed answer is a match, a rejected answer is a non-match)
+POLICY = {
+    "suspected_death": (True, True),
+    "moved_out": (True, True),
+    "duplicate_person": (True, True),
+    "attribute_conflict": (True, False),
+    "unregistered_birth": (True, False),
+}
+_LABEL_SCHEMA = {"finding_id": pl.String, "finding_type": pl.String, "person_id": pl.String,
+                 "other_person_id": pl.String, "source": pl.String,
+                 "source_record_id": pl.String, "role": pl.String, "records": pl.String,
+                 "source_row_hash": pl.String, "match_probability": pl.Float64,
+                 "result": pl.String, "status": pl.String, "verifier": pl.String,
+                 "verified_on": pl.Date, "import_id": pl.String}
+
+
+def labels_frame(store: Store) -> pl.DataFrame:
+    """The current answer of every answered finding (one row per finding)."""
+    if not store.has_table(schema.LABELS):
+        return pl.DataFrame(schema=_LABEL_SCHEMA)
+    return store.frame(f"SELECT * FROM {schema.LABELS} ORDER BY finding_id")
+
+
+def _pairs(label: dict[str, object]) -> list[dict[str, object]]:
+    """The (source, record, role, base person) pairs an answer speaks about."""
+    kind = label["finding_type"]
+    if kind == "duplicate_person":
+        a, b = label["person_id"], label["other_person_id"]
+        return [{"source": "population", "source_record_id": x, "role": "person",
+                 "person_id": y} for x, y in ((a, b), (b, a)) if x and y]
+    if kind == "unregistered_birth":
+        role = "mother" if label["source"] == "birth_certificate" else label["role"]
+        return [{"source": label["source"], "source_record_id": label["source_record_id"],
+                 "role": role, "person_id": label["other_person_id"]}]
+    records = json.loads(str(label["records"] or "[]")) or [label["source_record_id"]]
+    return [{"source": label["source"], "source_record_id": r, "role": label["role"],
+             "person_id": label["person_id"]} for r in records]
+
+
+def link_labels(store: Store) -> pl.DataFrame:
+    """Pairs with ``is_match`` from confirmed and rejected answers (see the module table).
+
+    ``rec_key_l``/``rec_key_r`` are the ``person_records.rec_key`` of the two sides, the
+    unique ids Splink's ``estimate_m_from_pairwise_labels`` and accuracy analysis join on.
+    ``无法核实`` answers are no label.
+    """
+    rows = []
+    for label in labels_frame(store).iter_rows(named=True):
+        policy = POLICY.get(label["finding_type"])
+        if policy is None or label["status"] not in ("confirmed", "rejected"):
+            continue
+        is_match = label["status"] == "confirmed"
+        if not policy[0 if is_match else 1]:
+            continue
+        for pair in _pairs(label):
+            if pair["person_id"] and pair["source_record_id"]:
+                rows.append({**pair, "is_match": is_match, "finding_id": label["finding_id"],
+                             "finding_type": label["finding_type"],
+                             "rec_key_l": f"{pair['source']}|{pair['source_record_id']}|"
+                                          f"{pair['role']}",
+                             "rec_key_r": f"population|{pair['person_id']}|person"})
+    frame = pl.DataFrame(rows, schema=LINK_LABEL_COLUMNS)
+    # a later answer about the same pair wins (labels are ordered by finding, not time)
+    return frame.unique(["source", "source_record_id", "role", "person_id"], keep="last",
+                        maintain_order=True)
+
+
+def rejected_pairs(store: Store) -> pl.DataFrame:
+    """(source, source_record_id, role, person_id) the linkage must not propose again.
+
+    Only while the rejected record is unchanged: when its ``src_<source>._row_hash`` differs
+    from the one stored with the answer, the record is new evidence and the pair may return.
+    Duplicate pairs come in both orders.
+    """
+    labels = labels_frame(store).filter(pl.col("status") == "rejected")
+    current = _current_hashes(store, labels)
+    rows = []
+    for label in labels.iter_rows(named=True):
+        if not POLICY.get(label["finding_type"], (False, False))[1]:
+            continue
+        stored = label["source_row_hash"]
+        if stored is not None and current.get((label["source"], label["source_record_id"]),
+                                              stored) != stored:
+            continue
+        rows.extend(p for p in _pairs(label) if p["person_id"] and p["source_record_id"])
+    return pl.DataFrame(rows, schema=PAIR_COLUMNS).unique(maintain_order=True)
+
+
+def _current_hashes(store: Store, labels: pl.DataFrame) -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    for source in labels["source"].drop_nulls().unique().to_list():
+        table = f"src_{source}"
+        if not store.has_table(table):
+            continue
+        key = "person_id" if source == "population" else "record_id"
+        rows = store.frame(f'SELECT "{key}", _row_hash FROM "{table}" WHERE "{key}" IN '
+                           f"(SELECT source_record_id FROM {schema.LABELS} WHERE source = ?)",
+                           [source])
+        out.update({(source, k): h for k, h in rows.iter_rows()})
+    return out
+
+
+def accuracy_by_type(store: Store) -> pl.DataFrame:
+    """Share of answered findings the township confirmed, per type and probability band.
+
+    The field's precision of the findings: what fraction of leads were real. ``无法核实`` answers
+    are counted apart and left out of the rate.
+    """
+    labels = labels_frame(store)
+    band = (pl.when(pl.col("match_probability").is_null()).then(pl.lit("n/a"))
+            .when(pl.col("match_probability") >= 0.999).then(pl.lit(">=0.999"))
+            .when(pl.col("match_probability") >= 0.99).then(pl.lit("0.99-0.999"))
+            .when(pl.col("match_probability") >= 0.95).then(pl.lit("0.95-0.99"))
+            .otherwise(pl.lit("<0.95")))
+    return (labels.with_columns(band.alias("probability_band"))
+            .group_by("finding_type", "probability_band")
+            .agg(confirmed=(pl.col("status") == "confirmed").sum(),
+                 rejected=(pl.col("status") == "rejected").sum(),
+                 unverifiable=(pl.col("status") == "needs_more_info").sum())
+            .with_columns(confirmation_rate=pl.col("confirmed")
+                          / (pl.col("confirmed") + pl.col("rejected")))
+            .sort("finding_type", "probability_band"))

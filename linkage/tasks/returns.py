@@ -1,0 +1,453 @@
+"""``renkou tasks import``: read returned workbooks, check every row, apply the good ones.
+
+Each row is checked against what was sent (``task_assignments``): the 任务编号 must be a task
+that was sent, its hidden 校验码 must be the one sent with it (an edited id is caught), and it
+must belong to the township the file was sent to (the very-hidden ``_renkou`` sheet says which).
+The answer must be one of 属实 / 不属实 / 无法核实 / 已处理. Problems are collected — file, sheet
+and Excel row, what is wrong, how to fix — never raised one by one; good rows are applied:
+
+- the finding's status follows the answer (:data:`linkage.tasks.workbook.RESULTS`);
+- the answer is appended to ``task_results`` and becomes the finding's **label** (``labels``);
+- the file's SHA-256 goes into the ``task_imports`` ledger: the same file again changes
+  nothing, and a corrected file re-applies only rows whose answer changed.
+
+Messages carry task ids, townships and positions, never a cell's text: a name typed into the
+wrong column must not reach a log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import polars as pl
+
+from linkage.audit import AuditLog, file_sha256
+from linkage.casework import set_status
+from linkage.standardise.dates import parse_date_expr
+from linkage.store import Store
+from linkage.tasks import schema
+from linkage.tasks.workbook import CHECK, FILL_COLUMNS, META_SHEET, RESULTS, TASK_ID
+
+log = logging.getLogger(__name__)
+
+_TASK_ID = re.compile(r"^F[0-9A-F]{15}$")
+_ANSWERABLE = ("sent", "confirmed", "rejected", "needs_more_info")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a returned file. ``severity`` error: row not applied; warning: applied."""
+
+    file: str
+    sheet: str | None
+    row: int | None
+    code: str
+    message: str
+    severity: str = "error"
+    finding_id: str | None = None
+
+    def describe(self) -> str:
+        where = self.file
+        if self.sheet is not None:
+            where += f", sheet {self.sheet}"
+        if self.row is not None:
+            where += f", row {self.row}"
+        task = f" [{self.finding_id}]" if self.finding_id else ""
+        return f"{self.severity}: {where}{task}: {self.message}"
+
+
+@dataclass
+class FileOutcome:
+    file: str
+    file_hash: str
+    status: str  # applied, already_imported, unreadable
+    township: str | None = None
+    export_id: str | None = None
+    rows_read: int = 0
+    applied: int = 0
+    unchanged: int = 0
+    pending: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class ImportReport:
+    files: list[FileOutcome] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def counts(self) -> dict[str, int]:
+        keys = ("rows_read", "applied", "unchanged", "pending", "rejected")
+        return {k: sum(getattr(f, k) for f in self.files) for k in keys}
+
+
+@dataclass(frozen=True)
+class _Row:
+    sheet: str
+    row: int
+    task_id: str | None
+    check: str | None
+    result: str | None
+    note: str | None
+    verifier: str | None
+    verified_on: Any
+
+
+@dataclass
+class _Returned:
+    export_id: str | None
+    township: str | None
+    rows: list[_Row]
+    problems: list[Problem]
+
+
+def _clean(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return text or None
+
+
+def read_returned(path: Path) -> _Returned:
+    """Every filled-in row of a returned workbook, with file-level problems."""
+    name = path.name
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:  # noqa: BLE001 - any reader failure is one clear problem
+        return _Returned(None, None, [], [Problem(
+            name, None, None, "unreadable", f"cannot be read as an Excel workbook "
+            f"({type(err).__name__}). Fix: send the .xlsx file as exported, saved by Excel/WPS")])
+    try:
+        if META_SHEET not in book.sheetnames:
+            return _Returned(None, None, [], [Problem(
+                name, None, None, "not_a_task_file", "has no renkou batch information (sheet "
+                f"{META_SHEET}). Fix: fill in the workbook as exported; do not copy the rows "
+                "into a new file")])
+        meta = {str(r[0]): _clean(r[1]) for r in book[META_SHEET].iter_rows(values_only=True)
+                if r and r[0] is not None and len(r) > 1}
+        rows: list[_Row] = []
+        problems: list[Problem] = []
+        for sheet in book.sheetnames:
+            if sheet == META_SHEET:
+                continue
+            rows += _sheet_rows(book[sheet], name, sheet, problems)
+        return _Returned(meta.get("export_id"), meta.get("township"), rows, problems)
+    finally:
+        book.close()
+
+
+def _sheet_rows(ws: Any, file: str, sheet: str, problems: list[Problem]) -> list[_Row]:
+    header_row, cols = None, {}
+    for number, values in enumerate(ws.iter_rows(min_row=1, max_row=10, values_only=True),
+                                    start=1):
+        cells = [_clean(v) for v in values]
+        if TASK_ID in cells:
+            header_row, cols = number, {c: i for i, c in enumerate(cells) if c}
+            break
+    if header_row is None:
+        return []  # an instructions sheet or a sheet the township added: nothing to read
+    missing = [c for c in (TASK_ID, CHECK, *FILL_COLUMNS) if c not in cols]
+    if missing:
+        problems.append(Problem(file, sheet, header_row, "missing_columns",
+                                f"column(s) {', '.join(missing)} missing. Fix: use the sheet "
+                                f"as exported; do not delete or rename columns"))
+        return []
+    out = []
+    for number, values in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True),
+                                    start=header_row + 1):
+        def cell(header: str, values: tuple[Any, ...] = values) -> Any:
+            i = cols[header]
+            return values[i] if i < len(values) else None
+        row = _Row(sheet, number, _clean(cell(TASK_ID)), _clean(cell(CHECK)),
+                   _clean(cell("核查结果")), _clean(cell("核查说明")), _clean(cell("核查人")),
+                   cell("核查日期"))
+        if any(v is not None for v in (row.task_id, row.result, row.note, row.verifier,
+                                       _clean(row.verified_on))):
+            out.append(row)
+    return out
+
+
+def _parse_day(value: Any) -> tuple[dt.date | None, bool]:
+    """(date, ok): Excel dates, or text in any format the ingest accepts."""
+    if isinstance(value, dt.datetime):
+        return value.date(), True
+    if isinstance(value, dt.date):
+        return value, True
+    text = _clean(value)
+    if text is None:
+        return None, True
+    parsed = pl.Series([text]).to_frame("d").select(parse_date_expr(pl.col("d"))).item()
+    return parsed, parsed is not None
+
+
+# ------------------------------------------------------------------------ checking
+
+def _known(store: Store, ids: list[str]) -> tuple[dict[str, list[dict[str, Any]]],
+                                                  dict[str, dict[str, Any]]]:
+    """Assignments and findings of the task ids in a file."""
+    frame = pl.DataFrame({"id": sorted(set(ids))}, schema={"id": pl.String})
+    store.con.register("tmp_renkou_import_ids", frame)
+    try:
+        assigned = store.frame(f"""
+            SELECT finding_id, export_id, township, check_code, sent_on FROM {schema.ASSIGNMENTS}
+            WHERE finding_id IN (SELECT id FROM tmp_renkou_import_ids) ORDER BY sent_on, export_id
+        """)
+        findings = store.frame("""
+            SELECT finding_id, finding_type, status, person_id, other_person_id, source,
+                   source_record_id, role, evidence, match_probability FROM findings
+            WHERE finding_id IN (SELECT id FROM tmp_renkou_import_ids)
+        """)
+    finally:
+        store.con.unregister("tmp_renkou_import_ids")
+    by_id: dict[str, list[dict[str, Any]]] = {}
+    for a in assigned.iter_rows(named=True):
+        by_id.setdefault(a["finding_id"], []).append(a)
+    return by_id, {f["finding_id"]: f for f in findings.iter_rows(named=True)}
+
+
+def _check(file: str, returned: _Returned, assigned: dict[str, list[dict[str, Any]]],
+           findings: dict[str, dict[str, Any]], today: dt.date,
+           problems: list[Problem]) -> tuple[list[tuple[_Row, dict[str, Any], dt.date | None]],
+                                             int]:
+    """Rows that may be applied (with their assignment and date), and the count pending."""
+    good: list[tuple[_Row, dict[str, Any], dt.date | None]] = []
+    seen: dict[str, int] = {}
+    pending = 0
+
+    def bad(r: _Row, code: str, message: str, task: str | None = None,
+            severity: str = "error") -> None:
+        problems.append(Problem(file, r.sheet, r.row, code, message, severity, task))
+
+    for r in returned.rows:
+        tid = r.task_id.upper() if r.task_id else None
+        if tid is None:
+            bad(r, "no_task_id", "任务编号 is empty but the row is filled in. Fix: answer on the "
+                "row of the task as exported; do not add rows")
+            continue
+        if not _TASK_ID.match(tid):
+            bad(r, "unknown_task", "任务编号 is not a task id of renkou (edited?). Fix: restore "
+                "the id from the exported file")
+            continue
+        if tid in seen:
+            bad(r, "duplicate_row", f"task answered twice (first on row {seen[tid]}). Fix: keep "
+                "one row per task", tid)
+            continue
+        seen[tid] = r.row
+        candidates = assigned.get(tid, [])
+        matched = [a for a in candidates if a["check_code"] == (r.check or "").upper()]
+        if not candidates:
+            if tid in findings:
+                bad(r, "not_sent", "this task was never sent in a task list. Fix: answer only "
+                    "tasks of the exported lists", tid)
+            else:
+                bad(r, "unknown_task", "任务编号 is not a known task (edited?). Fix: restore the "
+                    "id from the exported file", tid)
+            continue
+        if not matched:
+            bad(r, "tampered", "任务编号 and the hidden 校验码 do not belong together: the id "
+                "was edited or the row copied from elsewhere. Fix: restore the row from the "
+                "exported file", tid)
+            continue
+        assignment = matched[-1]
+        if assignment["township"] != returned.township:
+            bad(r, "other_township", f"task belongs to {assignment['township']}, not to "
+                f"{returned.township} whose file this is. Fix: {assignment['township']} "
+                f"answers it in its own file", tid)
+            continue
+        finding = findings.get(tid)
+        if finding is None or finding["status"] not in _ANSWERABLE:
+            state = finding["status"] if finding else "deleted"
+            bad(r, "not_answerable", f"the finding is {state} since the list was sent (the "
+                "base was corrected or new evidence reopened it); answer not applied", tid)
+            continue
+        if r.result is None:
+            pending += 1
+            bad(r, "blank_result", "核查结果 is empty: the task counts as not returned. Fix: "
+                "choose 属实/不属实/无法核实/已处理", tid, severity="warning")
+            continue
+        result = r.result.replace(" ", "")
+        if result not in RESULTS:
+            bad(r, "invalid_result", "核查结果 is not one of 属实/不属实/无法核实/已处理. Fix: "
+                "choose from the drop-down", tid)
+            continue
+        day, ok = _parse_day(r.verified_on)
+        if not ok:
+            bad(r, "bad_date", "核查日期 is not a date. Fix: write it as 2025-10-09", tid)
+            continue
+        if day is not None and day > today:
+            bad(r, "future_date", f"核查日期 {day.isoformat()} is in the future. Fix: the day of "
+                "the visit", tid)
+            continue
+        if day is None:
+            bad(r, "missing_date", "核查日期 is empty; applied without a date", tid, "warning")
+        if r.verifier is None:
+            bad(r, "missing_verifier", "核查人 is empty; applied without a verifier", tid,
+                "warning")
+        good.append((_Row(r.sheet, r.row, tid, r.check, result, r.note, r.verifier, day),
+                     assignment, day))
+    return good, pending
+
+
+# ------------------------------------------------------------------------ applying
+
+def _row_hashes(store: Store, findings: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """Current ``_row_hash`` of each finding's evidence record (new evidence = new hash)."""
+    out: dict[tuple[str, str], str] = {}
+    for source in {f["source"] for f in findings if f.get("source")}:
+        table, key = f"src_{source}", "person_id" if source == "population" else "record_id"
+        if not store.has_table(table):
+            continue
+        ids = pl.DataFrame({"id": [f["source_record_id"] for f in findings
+                                   if f.get("source") == source and f.get("source_record_id")]},
+                           schema={"id": pl.String})
+        store.con.register("tmp_renkou_hash_ids", ids)
+        try:
+            rows = store.frame(f'SELECT "{key}", _row_hash FROM "{table}" WHERE "{key}" IN '
+                               f"(SELECT id FROM tmp_renkou_hash_ids)")
+        finally:
+            store.con.unregister("tmp_renkou_hash_ids")
+        out.update({(source, k): h for k, h in rows.iter_rows()})
+    return out
+
+
+def _apply(store: Store, file: str, import_id: str,
+           good: list[tuple[_Row, dict[str, Any], dt.date | None]],
+           findings: dict[str, dict[str, Any]]) -> tuple[int, int]:
+    """Apply answers whose content is new. Returns (applied, unchanged)."""
+    current = {r["finding_id"]: r for r in store.frame(
+        f"SELECT finding_id, result, note, verifier, verified_on FROM {schema.RESULTS} "
+        f"QUALIFY row_number() OVER (PARTITION BY finding_id ORDER BY imported_at DESC, "
+        f"import_id DESC) = 1").iter_rows(named=True)}
+    fresh = []
+    for r, assignment, day in good:
+        now = (r.result, r.note, r.verifier, day)
+        before = current.get(r.task_id or "")
+        if before and (before["result"], before["note"], before["verifier"],
+                       before["verified_on"]) == now:
+            continue
+        fresh.append((r, assignment, day))
+    if not fresh:
+        return 0, len(good)
+    results = pl.DataFrame([{
+        "finding_id": r.task_id, "export_id": a["export_id"], "import_id": import_id,
+        "file": file, "sheet": r.sheet, "row": r.row, "result": r.result,
+        "status": RESULTS[r.result or ""], "note": r.note, "verifier": r.verifier,
+        "verified_on": day} for r, a, day in fresh],
+        schema={"finding_id": pl.String, "export_id": pl.String, "import_id": pl.String,
+                "file": pl.String, "sheet": pl.String, "row": pl.Int32, "result": pl.String,
+                "status": pl.String, "note": pl.String, "verifier": pl.String,
+                "verified_on": pl.Date})
+    facts = [findings[r.task_id or ""] for r, _, _ in fresh]
+    hashes = _row_hashes(store, facts)
+    labels = pl.DataFrame([{
+        "finding_id": f["finding_id"], "finding_type": f["finding_type"],
+        "person_id": f["person_id"], "other_person_id": f["other_person_id"],
+        "source": f["source"], "source_record_id": f["source_record_id"], "role": f["role"],
+        "records": json.dumps(_evidence_records(f)),
+        "source_row_hash": hashes.get((f["source"], f["source_record_id"])),
+        "match_probability": f["match_probability"], "result": r.result,
+        "status": RESULTS[r.result or ""], "verifier": r.verifier, "verified_on": day,
+        "import_id": import_id} for f, (r, _, day) in zip(facts, fresh, strict=True)],
+        schema={"finding_id": pl.String, "finding_type": pl.String, "person_id": pl.String,
+                "other_person_id": pl.String, "source": pl.String,
+                "source_record_id": pl.String, "role": pl.String, "records": pl.String,
+                "source_row_hash": pl.String, "match_probability": pl.Float64,
+                "result": pl.String, "status": pl.String, "verifier": pl.String,
+                "verified_on": pl.Date, "import_id": pl.String},
+    ).with_columns(labelled_at=pl.lit(dt.datetime.now()))
+    store.append(schema.RESULTS, results.with_columns(imported_at=pl.lit(dt.datetime.now())))
+    store.con.register("tmp_renkou_labels", labels)
+    try:
+        store.con.execute(f"DELETE FROM {schema.LABELS} WHERE finding_id IN "
+                          f"(SELECT finding_id FROM tmp_renkou_labels)")
+        store.con.execute(f"INSERT INTO {schema.LABELS} BY NAME SELECT * FROM tmp_renkou_labels")
+    finally:
+        store.con.unregister("tmp_renkou_labels")
+    for status in sorted(set(results["status"])):
+        ids = results.filter(pl.col("status") == status)["finding_id"].to_list()
+        set_status(store, ids, status, note=f"township feedback, import {import_id}")
+    return len(fresh), len(good) - len(fresh)
+
+
+def _evidence_records(finding: dict[str, Any]) -> list[str]:
+    try:
+        listed = json.loads(finding.get("evidence") or "{}").get("records")
+    except (ValueError, AttributeError):
+        listed = None
+    if isinstance(listed, list) and listed:
+        return [str(x) for x in listed]
+    return [finding["source_record_id"]] if finding.get("source_record_id") else []
+
+
+def import_file(store: Store, path: Path, *, operator: str, today: dt.date,
+                problems: list[Problem]) -> FileOutcome:
+    """Check and apply one returned workbook (its own transaction)."""
+    schema.ensure_schema(store)
+    digest = file_sha256(path)
+    done = store.scalar(f"SELECT min(imported_at)::VARCHAR FROM {schema.IMPORTS} "
+                        f"WHERE file_hash = ? AND status = 'applied'", [digest])
+    if done is not None:
+        problems.append(Problem(path.name, None, None, "already_imported",
+                                f"this exact file was imported on {str(done)[:19]}; nothing "
+                                f"changed", "warning"))
+        return FileOutcome(path.name, digest, "already_imported")
+    returned = read_returned(path)
+    problems.extend(returned.problems)
+    if returned.export_id is None:
+        return FileOutcome(path.name, digest, "unreadable")
+    outcome = FileOutcome(path.name, digest, "applied", returned.township, returned.export_id,
+                          rows_read=len(returned.rows))
+    if not store.scalar(f"SELECT count(*) FROM {schema.EXPORTS} WHERE export_id = ?",
+                        [returned.export_id]):
+        problems.append(Problem(path.name, None, None, "unknown_export",
+                                f"batch {returned.export_id} was not exported from this "
+                                f"database. Fix: import it where it was exported"))
+        outcome.status = "unreadable"
+        return outcome
+    before = len(problems)
+    assigned, findings = _known(store, [r.task_id.upper() for r in returned.rows if r.task_id])
+    good, outcome.pending = _check(path.name, returned, assigned, findings, today, problems)
+    outcome.rejected = sum(1 for p in problems[before:] if p.severity == "error")
+    import_id = f"I{dt.datetime.now():%Y%m%d%H%M%S%f}"
+    with store.transaction():
+        outcome.applied, outcome.unchanged = _apply(store, path.name, import_id, good, findings)
+        store.con.execute(
+            f"INSERT INTO {schema.IMPORTS} VALUES (?, ?, ?, ?, ?, current_timestamp, ?, "
+            f"?, ?, ?, ?, ?, 'applied')",
+            [import_id, path.name, digest, returned.export_id, returned.township, operator,
+             outcome.rows_read, outcome.applied, outcome.unchanged, outcome.pending,
+             outcome.rejected])
+    return outcome
+
+
+def import_returns(store: Store, paths: list[Path], *, operator: str,
+                   today: dt.date | None = None) -> ImportReport:
+    """Import returned workbooks; every call is one audit entry."""
+    today = today or dt.date.today()
+    report = ImportReport()
+    for path in paths:
+        report.files.append(import_file(store, path, operator=operator, today=today,
+                                        problems=report.problems))
+    AuditLog.for_home(store.home).append("tasks.import", operator=operator, details={
+        "files": [{"file": f.file, "sha256": f.file_hash, "status": f.status,
+                   "township": f.township, "export_id": f.export_id, "rows_read": f.rows_read,
+                   "applied": f.applied, "unchanged": f.unchanged, "pending": f.pending,
+                   "rejected": f.rejected} for f in report.files],
+        "errors": len(report.errors),
+        "warnings": len(report.problems) - len(report.errors)})
+    log.info("tasks import: %d files, %s, %d problems", len(report.files), report.counts(),
+             len(report.problems))
+    return report
