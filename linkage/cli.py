@@ -99,12 +99,15 @@ def generate(
 @app.command()
 def link(
     retrain: Annotated[bool, typer.Option("--retrain", help="Train new model versions.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Rescore every record.")] = False,
 ) -> None:
     """Link every ingested source to the base (and dedupe the base) with Splink."""
     from linkage.link import link_all
 
-    with _store() as store, store.transaction():
-        report = link_all(store, retrain=retrain)
+    with _store() as store:  # link_all publishes its tables in its own transaction
+        report = link_all(store, retrain=retrain, full=full)
+    typer.echo(f"mode: {report.mode}; records scored: "
+               + ", ".join(f"{k} {v}" for k, v in report.scored.items()))
     typer.echo(f"{'source/role':<30} {'linked':>8} {'clerical':>9} {'none':>8}")
     for key, counts in sorted(report.decisions.items()):
         typer.echo(f"{key:<30} {counts.get('link', 0):>8} {counts.get('clerical', 0):>9} "

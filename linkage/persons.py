@@ -66,7 +66,8 @@ def role_frame(source: str, rows: pl.DataFrame) -> pl.DataFrame:
     """One frame of unstandardised person columns for every role of ``source``."""
     parts = []
     for role, mapping in ROLES[source].items():
-        exprs = [pl.lit(source).alias("source"), pl.lit(role).alias("role")]
+        exprs = [pl.lit(source).alias("source"), pl.lit(role).alias("role"),
+                 pl.col("_load_id").alias("load_id")]
         for target, origin in mapping.items():
             if isinstance(origin, tuple):
                 exprs.append(pl.lit(origin[1]).alias(target))
@@ -87,7 +88,12 @@ def refresh_person_records(store: Store, sources: set[str] | None = None) -> int
         if not store.has_table(src_table(source)):
             continue
         rows = store.table(src_table(source))
-        records = person_frame(role_frame(source, rows))
+        roles = role_frame(source, rows)
+        # which delivery each record version came from: incremental linking keys on it
+        versions = roles.select(
+            pl.concat_str("source", "record_id", "role", separator="|").alias("rec_key"),
+            pl.col("load_id"))
+        records = person_frame(roles.drop("load_id")).join(versions, on="rec_key", how="left")
         if store.has_table(PERSON_TABLE):
             store.con.execute(f"DELETE FROM {PERSON_TABLE} WHERE source = ?", [source])
         store.append(PERSON_TABLE, records)

@@ -4,8 +4,8 @@ For each record the best-scoring base person is *linked* when its probability re
 source's match threshold and it beats every other candidate by a margin of match weight;
 *clerical* (kept for review, not forced) when it is plausible but ambiguous; otherwise nothing.
 Candidates that are rows of one duplicated person (the base dedupe put them in one cluster) do
-not make each other ambiguous. Where the source is one-to-one (hukou), a base person claimed by
-several records keeps the strongest and the others go to review.
+not make each other ambiguous. (One-to-one sources are resolved across all decisions of a run
+in ``linkage.link.run``.)
 """
 
 from __future__ import annotations
@@ -80,13 +80,6 @@ def decide(store: Store, predictions: str, clusters: str, th: Thresholds,
                     ELSE 'none' END AS decision
         FROM best LEFT JOIN runner USING (source, source_record_id, role)
     """)
-    if th.one_to_one and frame.height:
-        claimed = pl.col("decision") == "link"
-        strongest = (pl.col("match_weight").rank("ordinal", descending=True)
-                     .over(pl.when(claimed).then(pl.col("person_id"))) == 1)
-        frame = frame.with_columns(
-            pl.when(claimed & ~strongest).then(pl.lit("clerical"))
-            .otherwise(pl.col("decision")).alias("decision"))
     return frame.with_columns(
         explain(frame, labels).alias("explanation"), pl.lit("model").alias("decided_by"),
     ).select(DECISION_COLUMNS)
@@ -104,16 +97,19 @@ def explain(frame: pl.DataFrame, labels: dict[str, dict[int, str]]) -> pl.Expr:
     return pl.concat_str(parts, separator="; ") if parts else pl.lit(None, pl.String)
 
 
-def exact_links(store: Store, source: str, person_table: str) -> pl.DataFrame:
-    """The cascade: a valid ID and the same name key need no probabilistic scoring."""
+def exact_links(store: Store, records: str, base: str) -> pl.DataFrame:
+    """The cascade: a valid ID and the same name key need no probabilistic scoring.
+
+    When the base holds the person twice (a duplicate), the smaller person_id is taken.
+    """
     return store.frame(f"""
         SELECT s.source, s.record_id AS source_record_id, s.role,
                min(b.record_id) AS person_id, 1.0 AS match_probability,
                NULL::DOUBLE AS match_weight, NULL::DOUBLE AS second_weight,
                'link' AS decision, 'exact' AS decided_by,
                'id_number: exact; name: exact key' AS explanation
-        FROM {person_table} s JOIN {person_table} b
-          ON b.source = 'population' AND b.id_number = s.id_number AND b.name_key = s.name_key
-        WHERE s.source = ? AND s.role <> 'child' AND s.id_status IN ('valid', 'upgraded_15')
+        FROM {records} s JOIN {base} b
+          ON b.id_number = s.id_number AND b.name_key = s.name_key
+        WHERE s.id_status IN ('valid', 'upgraded_15')
         GROUP BY ALL
-    """, [source])
+    """)

@@ -61,7 +61,7 @@ def make_linker(store: Store, tables: list[str], settings: Any) -> Linker:
     db_api = DuckDBAPI(store.con)
     registered = [db_api.register(t, dataset_display_name=t) for t in tables]
     return Linker(registered if len(registered) > 1 else registered[0], settings,
-                  log_level=logging.WARNING)
+                  log_level=logging.ERROR)
 
 
 def train(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *, seed: int,

@@ -4,11 +4,24 @@ Per source: the cascade (valid ID + same name key → linked without scoring, wh
 config enables it), then the Splink model on the remaining records, then decisions. The base
 dedupe runs first so that rows of one duplicated person do not make each other ambiguous.
 
-Tables written (replaced as a whole, in the caller's transaction):
+Full or incremental: a full run rescores everything (and the base dedupe); an incremental run
+scores only records whose version (``load_id``) has not been decided yet, against the saved
+models, with term frequencies from the base, so it reaches the same decisions a full run would.
+A changed base, a retrain or ``full=True`` forces a full run.
+
+Splink works outside any transaction (it relies on statements that may fail and be retried,
+which would abort one); everything the stage computes goes to ``tmp_renkou_*`` tables and is
+published in one transaction at the end, so a failed run leaves the previous night's tables.
+Call ``link_all`` outside a transaction.
+
+Tables published:
+``link_decisions`` every decision with its record version (the state incremental runs extend)
 ``links``         one row per source record and role (person_id null when linked to nobody)
 ``clerical``      ambiguous best candidates, for review
+``link_state``    the base fingerprint and mode of the last link run
 ``dedupe_pairs``  pairs of base rows judged the same person
 ``base_clusters`` base person_id → cluster_id (rows of one person share it)
+``model_versions`` the model version used per source
 ``model_versions`` the model version used per source in this run
 """
 
@@ -17,7 +30,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import polars as pl
 
@@ -32,10 +44,18 @@ log = logging.getLogger(__name__)
 
 LINK_SOURCES = ("hukou", "death", "marriage", "birth_certificate", "maternity_insurance")
 BASE = "tmp_renkou_link_base"
+PAIRS = "tmp_renkou_dedupe_pairs"
+CLUSTERS = "tmp_renkou_base_clusters"
+PUBLISHED = {"link_decisions": "tmp_renkou_link_decisions", "links": "tmp_renkou_links",
+             "clerical": "tmp_renkou_clerical", "dedupe_pairs": PAIRS,
+             "base_clusters": CLUSTERS, "model_versions": "tmp_renkou_model_versions",
+             "link_state": "tmp_renkou_link_state"}
 
 
 @dataclass
 class LinkReport:
+    mode: str = "full"
+    scored: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     decisions: dict[str, dict[str, int]] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
@@ -49,7 +69,7 @@ def _link_columns(store: Store) -> str:
 
 def _clusters(store: Store) -> None:
     """Connected components of the dedupe pairs → ``base_clusters``."""
-    pairs = store.frame("SELECT person_id_l, person_id_r FROM dedupe_pairs")
+    pairs = store.frame(f"SELECT person_id_l, person_id_r FROM {PAIRS}")
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -65,7 +85,7 @@ def _clusters(store: Store) -> None:
             parent[max(ra, rb)] = min(ra, rb)
     frame = pl.DataFrame({"person_id": list(parent), "cluster_id": [find(p) for p in parent]},
                          schema={"person_id": pl.String, "cluster_id": pl.String})
-    store.replace_table("base_clusters", frame)
+    store.replace_table(CLUSTERS, frame)
 
 
 def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
@@ -81,7 +101,7 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
     models.use_base_term_frequencies(store, linker, BASE, info.path)
     pred = models.predict(linker, threshold)
     store.con.execute(f"""
-        CREATE OR REPLACE TABLE dedupe_pairs AS
+        CREATE OR REPLACE TABLE {PAIRS} AS
         SELECT least(record_id_l, record_id_r) AS person_id_l,
                greatest(record_id_l, record_id_r) AS person_id_r,
                match_probability, match_weight
@@ -91,105 +111,173 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
     _clusters(store)
 
 
-def link_source(store: Store, source: str, *, retrain: bool,
-                report: LinkReport) -> pl.DataFrame:
-    """Decisions for every non-child record of ``source``."""
+def link_source(store: Store, source: str, *, retrain: bool, report: LinkReport,
+                pending_only: bool) -> pl.DataFrame:
+    """Decisions for the non-child records of ``source`` (only undecided versions if asked)."""
     cfg = source_config(source)
     s = settings()
     table = f"tmp_renkou_link_{source}"
     cols = _link_columns(store)
     store.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {PERSON_TABLE} "
                       f"WHERE source = ? AND role <> 'child'", [source])
-    if not store.scalar(f"SELECT count(*) FROM {table}"):
-        return pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS})
-    # train on all records of the source (the model should see easy pairs too)
+    # train (when no saved model) on all records of the source: the model should see the
+    # easy pairs too; score only what needs scoring
     linker, info = models.load_or_train(
         store, source, [BASE, table], cfg, seed=s.seed, u_max_pairs=s.u_max_pairs,
         link_type="link_only", retrain=retrain)
+    linker.table_management.delete_tables_created_by_splink_from_db()
     report.models[source] = info.version
     if info.trained_now:
         report.trained.append(source)
+    if pending_only:
+        store.con.execute(f"""DELETE FROM {table} t USING link_decisions d
+                              WHERE d.rec_key = t.rec_key AND d.load_id = t.load_id""")
+    records = store.frame(f"SELECT source, record_id AS source_record_id, role, rec_key, "
+                          f"load_id FROM {table}")
+    report.scored[source] = records.height
     parts = []
     if cfg.get("cascade", False):
-        exact = exact_links(store, source, PERSON_TABLE)
+        exact = exact_links(store, table, BASE)
         parts.append(exact)
         store.con.register("tmp_renkou_exact", exact.select("source_record_id", "role"))
         store.con.execute(f"""DELETE FROM {table} t USING tmp_renkou_exact e
                               WHERE t.record_id = e.source_record_id AND t.role = e.role""")
         store.con.unregister("tmp_renkou_exact")
-        linker.table_management.delete_tables_created_by_splink_from_db()
-        linker = models.make_linker(store, [BASE, table],
-                                    models.settings_from_model(info.path))
     th = Thresholds.from_config(cfg)
     if store.scalar(f"SELECT count(*) FROM {table}"):
+        linker = models.make_linker(store, [BASE, table], models.settings_from_model(info.path))
         models.use_base_term_frequencies(store, linker, BASE, info.path)
         pred = models.predict(linker, min(th.clerical_probability, th.match_probability))
-        parts.append(decide(store, pred.physical_name, "base_clusters", th,
+        parts.append(decide(store, pred.physical_name, CLUSTERS, th,
                             models.level_labels(info.path)))
-    linker.table_management.delete_tables_created_by_splink_from_db()
-    records = store.frame(f"SELECT DISTINCT source, record_id AS source_record_id, role "
-                          f"FROM {PERSON_TABLE} WHERE source = ? AND role <> 'child'", [source])
-    decided = pl.concat([p.select(DECISION_COLUMNS) for p in parts], how="vertical_relaxed")
+        linker.table_management.delete_tables_created_by_splink_from_db()
     store.con.execute(f"DROP TABLE IF EXISTS {table}")
-    return records.join(decided, on=["source", "source_record_id", "role"], how="left")
+    decided = (pl.concat([p.select(DECISION_COLUMNS) for p in parts], how="vertical_relaxed")
+               if parts else pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS}))
+    decided = records.join(decided, on=["source", "source_record_id", "role"], how="left")
+    return decided.with_columns(pl.lit(info.version).alias("model_version"))
 
 
-def link_all(store: Store, *, retrain: bool = False,
+def base_fingerprint(store: Store) -> str:
+    """Changes whenever the base's person records change (new delivery, corrected rows)."""
+    row = store.frame(f"SELECT count(*) AS n, coalesce(max(load_id), 0) AS m, "
+                      f"coalesce(sum(hash(rec_key, load_id)) % 1000000007, 0) AS h "
+                      f"FROM {PERSON_TABLE} WHERE source = 'population'").row(0)
+    return f"{row[0]}:{row[1]}:{row[2]}"
+
+
+def _previous_state(store: Store) -> dict[str, str] | None:
+    if not store.has_table("link_state") or not store.has_table("link_decisions"):
+        return None
+    rows = store.frame("SELECT base_fingerprint FROM link_state").rows()
+    return {"base_fingerprint": rows[0][0]} if rows else None
+
+
+def link_all(store: Store, *, retrain: bool = False, full: bool = False,
              sources: tuple[str, ...] = LINK_SOURCES) -> LinkReport:
-    """Run the whole link stage and (re)write ``links``, ``clerical`` and ``model_versions``."""
-    report = LinkReport()
+    """Run the link stage; incremental unless ``full``, ``retrain`` or the base changed."""
     start = time.perf_counter()
+    fingerprint = base_fingerprint(store)
+    previous = _previous_state(store)
+    incremental = not (full or retrain or previous is None
+                       or previous["base_fingerprint"] != fingerprint)
+    report = LinkReport(mode="incremental" if incremental else "full")
     cols = _link_columns(store)
     store.con.execute(f"CREATE OR REPLACE TABLE {BASE} AS SELECT {cols} FROM {PERSON_TABLE} "
                       f"WHERE source = 'population'")
-    dedupe_base(store, retrain=retrain, report=report)
-    report.seconds["dedupe"] = time.perf_counter() - start
-    decisions: list[pl.DataFrame] = []
+    if incremental:
+        latest = models.latest_model(store.home, "population")
+        report.models["population"] = latest[0] if latest else ""
+        store.con.execute(f"CREATE OR REPLACE TABLE {PAIRS} AS SELECT * FROM dedupe_pairs")
+        store.con.execute(f"CREATE OR REPLACE TABLE {CLUSTERS} AS SELECT * FROM base_clusters")
+    else:
+        dedupe_base(store, retrain=retrain, report=report)
+        report.seconds["dedupe"] = time.perf_counter() - start
     present = {r[0] for r in store.frame(
         f"SELECT DISTINCT source FROM {PERSON_TABLE}").iter_rows()}
+    decisions: list[pl.DataFrame] = []
     for source in sources:
         if source not in present:
             continue
         t0 = time.perf_counter()
-        decisions.append(link_source(store, source, retrain=retrain, report=report))
+        decisions.append(link_source(store, source, retrain=retrain, report=report,
+                                     pending_only=incremental))
         report.seconds[source] = time.perf_counter() - t0
-    all_decisions = pl.concat(decisions, how="vertical_relaxed") if decisions else None
-    if all_decisions is not None and "birth_certificate" in present:
+    new = (pl.concat(decisions, how="vertical_relaxed") if decisions
+           else pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS}))
+    kept = _kept_decisions(store, incremental)
+    merged = pl.concat([kept, new.filter(pl.col("role") != "child")], how="diagonal_relaxed")
+    merged = _one_to_one(merged, sources)
+    if "birth_certificate" in present:
         t0 = time.perf_counter()
-        store.con.register("tmp_renkou_parent_links", all_decisions)
+        store.con.register("tmp_renkou_parent_links", merged)
         children = link_newborns(store, "tmp_renkou_parent_links",
                                  source_config("birth_certificate").get("newborns", {}))
         store.con.unregister("tmp_renkou_parent_links")
-        all_decisions = pl.concat([all_decisions, children], how="vertical_relaxed")
+        versions = store.frame(f"SELECT record_id AS source_record_id, rec_key, load_id "
+                               f"FROM {PERSON_TABLE} WHERE source = 'birth_certificate' "
+                               f"AND role = 'child'")
+        children = children.join(versions, on="source_record_id", how="left").with_columns(
+            pl.lit("newborn-rules").alias("model_version"))
+        merged = pl.concat([merged, children], how="diagonal_relaxed")
         report.seconds["newborns"] = time.perf_counter() - t0
-    _write(store, all_decisions, report)
+    _stage(store, merged, report)
+    store.replace_table(PUBLISHED["link_state"], pl.DataFrame(
+        {"base_fingerprint": [fingerprint], "mode": [report.mode]}))
     store.con.execute(f"DROP TABLE IF EXISTS {BASE}")
+    with store.transaction():
+        for final, staged in PUBLISHED.items():
+            store.con.execute(f"CREATE OR REPLACE TABLE {final} AS SELECT * FROM {staged}")
+    for staged in PUBLISHED.values():
+        store.con.execute(f"DROP TABLE IF EXISTS {staged}")
     report.seconds["total"] = time.perf_counter() - start
     return report
 
 
-def _write(store: Store, decisions: pl.DataFrame | None, report: LinkReport) -> None:
-    if decisions is None:
-        decisions = pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS})
+def _kept_decisions(store: Store, incremental: bool) -> pl.DataFrame:
+    """Decisions of earlier runs still valid: same record version, record still present."""
+    if not incremental:
+        return pl.DataFrame()
+    return store.frame(f"""
+        SELECT d.* FROM link_decisions d
+        JOIN {PERSON_TABLE} p ON p.rec_key = d.rec_key AND p.load_id = d.load_id
+        WHERE d.role <> 'child'
+    """)
+
+
+def _one_to_one(decisions: pl.DataFrame, sources: tuple[str, ...]) -> pl.DataFrame:
+    """Where a source is one-to-one, a base person linked by several records keeps the
+    strongest link (exact cascade links count as strongest); the others go to review."""
+    one_to_one = [s for s in sources if Thresholds.from_config(source_config(s)).one_to_one]
+    if decisions.is_empty() or not one_to_one:
+        return decisions
+    claimed = (pl.col("decision") == "link") & pl.col("source").is_in(one_to_one)
+    strength = pl.col("match_weight").cast(pl.Float64).fill_null(float("inf"))
+    rank = strength.rank("ordinal", descending=True).over(
+        pl.when(claimed).then(pl.concat_str("source", "person_id", separator="|")))
+    return decisions.with_columns(
+        pl.when(claimed & (rank > 1)).then(pl.lit("clerical"))
+        .otherwise(pl.col("decision")).alias("decision"))
+
+
+def _stage(store: Store, decisions: pl.DataFrame, report: LinkReport) -> None:
+    """Write the stage's tables under their staging names (published by ``link_all``)."""
     decisions = decisions.with_columns(pl.col("decision").fill_null("none"))
+    store.replace_table(PUBLISHED["link_decisions"], decisions)
     linked = pl.col("decision") == "link"
     links = decisions.select(
         "source", "source_record_id", "role",
         pl.when(linked).then(pl.col("person_id")).alias("person_id"),
         pl.when(linked).then(pl.col("match_probability")).alias("match_probability"),
         pl.when(linked).then(pl.col("match_weight")).alias("match_weight"),
-        "decided_by", "explanation",
-        pl.col("source").replace_strict(report.models, default=None,
-                                        return_dtype=pl.String).alias("model_version"),
-    )
-    store.replace_table("links", links)
-    store.replace_table("clerical", decisions.filter(pl.col("decision") == "clerical"))
+        "decided_by", "explanation", "model_version",
+    ).sort("source", "source_record_id", "role")
+    store.replace_table(PUBLISHED["links"], links)
+    store.replace_table(PUBLISHED["clerical"], decisions.filter(pl.col("decision") == "clerical"))
     counts = decisions.group_by("source", "role", "decision").len()
     for row in counts.iter_rows(named=True):
         report.decisions.setdefault(f"{row['source']}/{row['role']}", {})[row["decision"]] = \
             row["len"]
-    store.replace_table("model_versions", pl.DataFrame(
+    store.replace_table(PUBLISHED["model_versions"], pl.DataFrame(
         {"source": list(report.models), "version": list(report.models.values())},
         schema={"source": pl.String, "version": pl.String}))
-
-

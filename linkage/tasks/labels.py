@@ -26,6 +26,7 @@ import polars as pl
 
 from linkage.store import Store
 from linkage.tasks import schema
+from linkage.tasks.tasklist import row_hashes
 
 PAIR_COLUMNS = {"source": pl.String, "source_record_id": pl.String, "role": pl.String,
                 "person_id": pl.String}
@@ -108,7 +109,8 @@ def rejected_pairs(store: Store) -> pl.DataFrame:
     Duplicate pairs come in both orders.
     """
     labels = labels_frame(store).filter(pl.col("status") == "rejected")
-    current = _current_hashes(store, labels)
+    current = row_hashes(store, [(s, r) for s, r in labels.select(
+        "source", "source_record_id").iter_rows() if s and r])
     rows = []
     for label in labels.iter_rows(named=True):
         if not POLICY.get(label["finding_type"], (False, False))[1]:
@@ -119,20 +121,6 @@ def rejected_pairs(store: Store) -> pl.DataFrame:
             continue
         rows.extend(p for p in _pairs(label) if p["person_id"] and p["source_record_id"])
     return pl.DataFrame(rows, schema=PAIR_COLUMNS).unique(maintain_order=True)
-
-
-def _current_hashes(store: Store, labels: pl.DataFrame) -> dict[tuple[str, str], str]:
-    out: dict[tuple[str, str], str] = {}
-    for source in labels["source"].drop_nulls().unique().to_list():
-        table = f"src_{source}"
-        if not store.has_table(table):
-            continue
-        key = "person_id" if source == "population" else "record_id"
-        rows = store.frame(f'SELECT "{key}", _row_hash FROM "{table}" WHERE "{key}" IN '
-                           f"(SELECT source_record_id FROM {schema.LABELS} WHERE source = ?)",
-                           [source])
-        out.update({(source, k): h for k, h in rows.iter_rows()})
-    return out
 
 
 def accuracy_by_type(store: Store) -> pl.DataFrame:

@@ -34,6 +34,7 @@ from linkage.casework import set_status
 from linkage.standardise.dates import parse_date_expr
 from linkage.store import Store
 from linkage.tasks import schema
+from linkage.tasks.tasklist import row_hashes
 from linkage.tasks.workbook import CHECK, FILL_COLUMNS, META_SHEET, RESULTS, TASK_ID
 
 log = logging.getLogger(__name__)
@@ -303,26 +304,6 @@ def _check(file: str, returned: _Returned, assigned: dict[str, list[dict[str, An
 
 # ------------------------------------------------------------------------ applying
 
-def _row_hashes(store: Store, findings: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
-    """Current ``_row_hash`` of each finding's evidence record (new evidence = new hash)."""
-    out: dict[tuple[str, str], str] = {}
-    for source in {f["source"] for f in findings if f.get("source")}:
-        table, key = f"src_{source}", "person_id" if source == "population" else "record_id"
-        if not store.has_table(table):
-            continue
-        ids = pl.DataFrame({"id": [f["source_record_id"] for f in findings
-                                   if f.get("source") == source and f.get("source_record_id")]},
-                           schema={"id": pl.String})
-        store.con.register("tmp_renkou_hash_ids", ids)
-        try:
-            rows = store.frame(f'SELECT "{key}", _row_hash FROM "{table}" WHERE "{key}" IN '
-                               f"(SELECT id FROM tmp_renkou_hash_ids)")
-        finally:
-            store.con.unregister("tmp_renkou_hash_ids")
-        out.update({(source, k): h for k, h in rows.iter_rows()})
-    return out
-
-
 def _apply(store: Store, file: str, import_id: str,
            good: list[tuple[_Row, dict[str, Any], dt.date | None]],
            findings: dict[str, dict[str, Any]]) -> tuple[int, int]:
@@ -351,7 +332,8 @@ def _apply(store: Store, file: str, import_id: str,
                 "status": pl.String, "note": pl.String, "verifier": pl.String,
                 "verified_on": pl.Date})
     facts = [findings[r.task_id or ""] for r, _, _ in fresh]
-    hashes = _row_hashes(store, facts)
+    hashes = row_hashes(store, [(f["source"], f["source_record_id"]) for f in facts
+                                if f.get("source") and f.get("source_record_id")])
     labels = pl.DataFrame([{
         "finding_id": f["finding_id"], "finding_type": f["finding_type"],
         "person_id": f["person_id"], "other_person_id": f["other_person_id"],

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from linkage.config import settings
-from linkage.persons import PERSON_TABLE
+from linkage.persons import PERSON_TABLE, ROLES
 from linkage.standardise.ids import mask_id
 from linkage.store import Store
 from linkage.tasks.wording import (
@@ -32,8 +32,31 @@ from linkage.tasks.wording import (
 TASK_COLUMNS = ["核查类型", "姓名", "身份证号", "户籍地址", "线索来源及内容", "系统判断依据",
                 "建议处理"]
 
-_KEY_COLUMN = {"population": "person_id"}
 Row = dict[str, Any]
+
+
+def source_table(source: str | None) -> tuple[str, str] | None:
+    """``(src_<source>, key column)`` of a known source; None for anything else (a value
+    read from a table never becomes an identifier unchecked)."""
+    if source not in ROLES:
+        return None
+    return f"src_{source}", "person_id" if source == "population" else "record_id"
+
+
+def row_hashes(store: Store, records: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Current ``_row_hash`` of source records: a changed hash means the record changed."""
+    wanted: dict[str, set[str]] = {}
+    for source, record_id in records:
+        wanted.setdefault(source, set()).add(record_id)
+    out: dict[tuple[str, str], str] = {}
+    for source, ids in wanted.items():
+        known = source_table(source)
+        if known is None:
+            continue
+        table, key = known
+        rows = _by_ids(store, table, key, ids, f'"{key}", _row_hash')
+        out.update({(source, k): r["_row_hash"] for k, r in rows.items()})
+    return out
 
 
 def mask_ids(values: Iterable[str | None]) -> list[str | None]:
@@ -106,8 +129,10 @@ def _source_rows(store: Store, findings: list[Row]) -> dict[tuple[str, str], Row
             wanted.setdefault(f["source"], set()).update(_records(f))
     out: dict[tuple[str, str], Row] = {}
     for source, ids in wanted.items():
-        key = _KEY_COLUMN.get(source, "record_id")
-        for rid, row in _by_ids(store, f"src_{source}", key, ids).items():
+        known = source_table(source)
+        if known is None:
+            continue
+        for rid, row in _by_ids(store, *known, ids).items():
             out[(source, rid)] = row
     return out
 

@@ -1,0 +1,43 @@
+"""Field work as the report shows it: township feedback, overdue tasks, field labels.
+
+Reads the task tables of ``linkage.tasks`` only when they exist (``renkou tasks export`` creates
+them) and computes nothing of its own: the feedback and confirmation rates are
+``linkage.tasks.progress.progress`` and the label accuracy is
+``linkage.tasks.labels.accuracy_by_type``, so the report and ``renkou tasks status`` agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from linkage.store import Store
+
+ASSIGNMENTS = "task_assignments"
+LABELS = "labels"
+
+
+def task_progress(store: Store, as_of: dt.date) -> tuple[pl.DataFrame | None, float]:
+    """Per township (and a 合计 row): sent, returned, on time, pending, overdue, feedback and
+    confirmation rates; None when no task list was ever sent. Also the feedback target."""
+    from linkage.tasks.settings import task_settings
+
+    target = task_settings().target_rate
+    if not store.has_table(ASSIGNMENTS):
+        return None, target
+    if not store.scalar(f"SELECT count(*) FROM {ASSIGNMENTS}"):
+        return None, target
+    from linkage.tasks.progress import progress
+
+    return progress(store, as_of, target), target
+
+
+def label_accuracy(store: Store) -> pl.DataFrame | None:
+    """Field answers per finding type and match-probability band (confirmed, rejected,
+    unverifiable, confirmation rate); None when no answer came back yet."""
+    if not store.has_table(LABELS) or not store.scalar(f"SELECT count(*) FROM {LABELS}"):
+        return None
+    from linkage.tasks.labels import accuracy_by_type
+
+    return accuracy_by_type(store)

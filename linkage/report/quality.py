@@ -1,0 +1,315 @@
+"""Data-quality figures of the population base, the ones the province asks the county for.
+
+Every function returns a polars frame and takes ``by_township`` (keyword-only): ``False`` gives
+one county-wide row per figure, ``True`` one row per township and figure. Ages and "empty"
+are judged at ``as_of`` (default: today). The definitions are exact; the report, the exports
+and the tests all read them from here.
+
+*Active base person*: a row of ``src_population`` with 人员状态 ``正常``. Its township is the
+managing township of the base row, else the one parsed from its address
+(``person_records.township``), else ``（未知乡镇）``.
+
+Figures
+-------
+``coverage``       户籍覆盖率: active 户籍 persons (``src_hukou`` 户口状态 ``正常``) with a link
+                   to a base person (``links``: source ``hukou``, ``person_id`` not null)
+                   / active 户籍 persons. Target ≥ 95 %. Township: the linked base person's,
+                   else the 户籍 record's (parsed from its address), else that of base persons
+                   of the same 户号.
+``completeness``   数据项完整率, per item: active base persons whose item holds a non-empty,
+                   valid value / active base persons; the county figure is all valid cells /
+                   (persons × 10 items). Target ≥ 90 %. Valid means: 姓名 not a "none" token
+                   and without digits; 公民身份号码 ``valid`` or ``upgraded_15``; 性别 男/女;
+                   出生日期 a real date not after ``as_of``; 民族, 婚姻状况, 户口性质 a code of
+                   their vocabulary; 户籍地, 现住地, 与户主关系 any text but a "none" token
+                   (``codes.MISSING_TOKENS``).
+``consistency``    逻辑一致率, per rule: persons passing / persons the rule applies to; the
+                   county figure is all passes / all applicable checks. Target ≥ 90 %.
+                   ``id_birth_date``  the ID's date = 出生日期 (both present);
+                   ``id_sex``         the ID's sex digit = 性别 (both present);
+                   ``marital_age``    ever married (初婚/再婚/复婚/已婚/离婚/丧偶) → aged at least
+                                      the legal marriage age (男 22, 女 20, unknown sex 20);
+                   ``spouse_ages``    户主 and 配偶 of a household holding both → each at least
+                                      the legal age of their sex;
+                   ``child_parent_gap`` a child of the head (子/女, 长子…, GB/T 4761 codes
+                                      20-26, 29-36, 39; not adopted, step or in-law) → born at
+                                      least 15 years after the youngest 户主/配偶 of the 户号.
+``id_validity``    身份证号有效率: active base persons whose ID is ``valid``/``upgraded_15`` /
+                   those with any ID (status not ``missing``). No province target.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from linkage.findings import ACTIVE
+from linkage.persons import PERSON_TABLE
+from linkage.standardise.codes import MISSING_TOKENS
+from linkage.store import Store
+
+UNKNOWN_TOWNSHIP = "（未知乡镇）"
+COVERAGE_TARGET = 0.95
+QUALITY_TARGET = 0.90
+LEGAL_AGE = {"男": 22, "女": 20}
+MIN_PARENT_GAP_YEARS = 15
+
+EVER_MARRIED = ("初婚", "再婚", "复婚", "已婚", "离婚", "丧偶")
+HEAD = ("户主", "02")
+SPOUSE = ("配偶", "夫", "妻", "10", "11", "12")
+#: a child of the head (GB/T 4761: 20-26 and 29 sons, 30-36 and 39 daughters)
+CHILD = ("子", "女", "儿子", "女儿", "独生子", "独生女", "长子", "次子", "三子", "四子", "五子",
+         "长女", "次女", "三女", "四女", "五女", "其他儿子", "其他女儿",
+         *(str(c) for c in (*range(20, 27), 29, *range(30, 37), 39)))
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    zh: str
+    sql: str  # boolean SQL over the ``b`` row: the value is present and valid
+
+
+def _lit(values: tuple[str, ...]) -> str:
+    """A SQL list of constant strings (module constants only, never user values)."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _text_ok(col: str) -> str:
+    return f"({col} IS NOT NULL AND lower({col}) NOT IN ({_lit(MISSING_TOKENS)}))"
+
+
+#: the ten basic items (基本项), in the province's order
+ITEMS: tuple[Item, ...] = (
+    Item("name", "姓名", f"({_text_ok('b.name')} AND NOT regexp_matches(b.name, '[0-9]'))"),
+    Item("id_number", "公民身份号码", "(b.id_status IN ('valid', 'upgraded_15'))"),
+    Item("sex", "性别", "(b.sex IN ('男', '女'))"),
+    Item("birth_date", "出生日期", "(b.birth_date IS NOT NULL AND b.birth_date <= $1)"),
+    Item("ethnicity", "民族", "(b.ethnicity IS NOT NULL)"),
+    Item("hukou_address", "户籍地", _text_ok("b.hukou_address")),
+    Item("current_address", "现住地", _text_ok("b.current_address")),
+    Item("marital_status", "婚姻状况", "(b.marital_status IS NOT NULL)"),
+    Item("hukou_type", "户口性质", "(b.hukou_type IS NOT NULL)"),
+    Item("relation_to_head", "与户主关系", _text_ok("b.relation")),
+)
+
+_LEGAL_AGE_SQL = (f"CASE b.sex WHEN '男' THEN {LEGAL_AGE['男']} ELSE {LEGAL_AGE['女']} END")
+_AGE_SQL = "date_sub('year', b.birth_date, $1)"
+
+#: consistency rules: SQL that is NULL when the rule does not apply, else pass/fail
+RULES: tuple[Item, ...] = (
+    Item("id_birth_date", "身份证号与出生日期一致",
+         "CASE WHEN b.id_birth_date IS NOT NULL AND b.birth_date IS NOT NULL "
+         "THEN b.id_birth_date = b.birth_date END"),
+    Item("id_sex", "身份证号与性别一致",
+         "CASE WHEN b.id_sex IS NOT NULL AND b.sex IS NOT NULL THEN b.id_sex = b.sex END"),
+    Item("marital_age", "婚姻状况与年龄相符（已婚者达法定婚龄）",
+         f"CASE WHEN b.marital_status IN ({_lit(EVER_MARRIED)}) AND b.birth_date IS NOT NULL "
+         f"THEN {_AGE_SQL} >= {_LEGAL_AGE_SQL} END"),
+    Item("spouse_ages", "户主与配偶均达法定婚龄",
+         f"CASE WHEN (b.relation IN ({_lit(HEAD)}) OR b.relation IN ({_lit(SPOUSE)})) "
+         f"AND h.has_head AND h.has_spouse AND b.birth_date IS NOT NULL "
+         f"THEN {_AGE_SQL} >= {_LEGAL_AGE_SQL} END"),
+    Item("child_parent_gap", f"子女比户主/配偶小{MIN_PARENT_GAP_YEARS}岁以上",
+         f"CASE WHEN b.relation IN ({_lit(CHILD)}) AND b.birth_date IS NOT NULL "
+         f"AND h.youngest_parent IS NOT NULL "
+         f"THEN b.birth_date >= h.youngest_parent + INTERVAL {MIN_PARENT_GAP_YEARS} YEAR END"),
+)
+
+ITEM_ZH = {i.key: i.zh for i in ITEMS}
+RULE_ZH = {r.key: r.zh for r in RULES}
+
+
+def _persons_sql() -> str:
+    """One row per active base person: township, a ``item__<key>`` flag per item and a
+    ``rule__<key>`` flag per rule (NULL when the rule does not apply), ID status."""
+    items = ", ".join(f"{i.sql} AS \"item__{i.key}\"" for i in ITEMS)
+    rules = ", ".join(f"{r.sql} AS \"rule__{r.key}\"" for r in RULES)
+    return f"""
+        WITH b AS (
+            SELECT s.person_id, s.household_id, s.relation_to_head AS relation,
+                   s.marital_status, s.hukou_type, s.hukou_address, s.current_address,
+                   s.sex, s.birth_date, s.ethnicity, p.name, p.id_status, p.id_birth_date,
+                   p.id_sex, coalesce(p.township, s.township, '{UNKNOWN_TOWNSHIP}') AS township
+            FROM src_population s
+            LEFT JOIN {PERSON_TABLE} p ON p.source = 'population' AND p.record_id = s.person_id
+            WHERE s.status = '{ACTIVE}'
+        ),
+        h AS (
+            SELECT household_id,
+                   bool_or(relation IN ({_lit(HEAD)})) AS has_head,
+                   bool_or(relation IN ({_lit(SPOUSE)})) AS has_spouse,
+                   max(birth_date) FILTER (WHERE relation IN ({_lit(HEAD + SPOUSE)}))
+                       AS youngest_parent
+            FROM b WHERE household_id IS NOT NULL GROUP BY household_id
+        )
+        SELECT b.township, b.id_status, {items}, {rules}
+        FROM b LEFT JOIN h USING (household_id)
+    """
+
+
+def _as_of(as_of: dt.date | None) -> dt.date:
+    return as_of or dt.date.today()
+
+
+def _keys(by_township: bool) -> list[str]:
+    return ["township"] if by_township else []
+
+
+def _aggregate(store: Store, select: str, as_of: dt.date | None,
+               by_township: bool) -> pl.DataFrame:
+    group = "GROUP BY township ORDER BY township" if by_township else ""
+    cols = "township, " if by_township else ""
+    return store.frame(f"SELECT {cols}{select} FROM ({_persons_sql()}) {group}",
+                       [_as_of(as_of)])
+
+
+def completeness(store: Store, *, as_of: dt.date | None = None,
+                 by_township: bool = False) -> pl.DataFrame:
+    """Per item: ``persons`` (active), ``valid``, ``rate`` (see the module docstring)."""
+    sums = ", ".join(f'count(*) FILTER (WHERE "item__{i.key}") AS "{i.key}"' for i in ITEMS)
+    wide = _aggregate(store, f"count(*) AS persons, {sums}", as_of, by_township)
+    keys = _keys(by_township)
+    return (wide.unpivot(index=[*keys, "persons"], on=[i.key for i in ITEMS],
+                         variable_name="item", value_name="valid")
+            .with_columns(pl.col("item").replace_strict(ITEM_ZH).alias("item_zh"),
+                          pl.col("valid").cast(pl.Int64), pl.col("persons").cast(pl.Int64))
+            .with_columns((pl.col("valid") / pl.col("persons")).alias("rate"))
+            .select(*keys, "item", "item_zh", "persons", "valid", "rate"))
+
+
+def consistency(store: Store, *, as_of: dt.date | None = None,
+                by_township: bool = False) -> pl.DataFrame:
+    """Per rule: ``checked`` (persons it applies to), ``passed``, ``rate``."""
+    parts = []
+    for r in RULES:
+        parts.append(f'count("rule__{r.key}") AS "checked__{r.key}"')
+        parts.append(f'count(*) FILTER (WHERE "rule__{r.key}") AS "passed__{r.key}"')
+    wide = _aggregate(store, ", ".join(parts), as_of, by_township)
+    keys = _keys(by_township)
+    rows = [wide.select(*keys, pl.lit(r.key).alias("rule"),
+                        pl.col(f"checked__{r.key}").cast(pl.Int64).alias("checked"),
+                        pl.col(f"passed__{r.key}").cast(pl.Int64).alias("passed"))
+            for r in RULES]
+    return (pl.concat(rows).sort(*keys, "rule", maintain_order=True) if by_township
+            else pl.concat(rows)).with_columns(
+        pl.col("rule").replace_strict(RULE_ZH).alias("rule_zh"),
+        pl.when(pl.col("checked") > 0).then(pl.col("passed") / pl.col("checked"))
+        .alias("rate"),
+    ).select(*keys, "rule", "rule_zh", "checked", "passed", "rate")
+
+
+def id_validity(store: Store, *, as_of: dt.date | None = None,
+                by_township: bool = False) -> pl.DataFrame:
+    """``persons``, ``with_id`` (status not ``missing``), ``valid``, ``rate`` = valid / with_id."""
+    frame = _aggregate(
+        store,
+        "count(*) AS persons, count(*) FILTER (WHERE id_status <> 'missing') AS with_id, "
+        "count(*) FILTER (WHERE id_status IN ('valid', 'upgraded_15')) AS valid",
+        as_of, by_township)
+    return frame.with_columns(pl.col(c).cast(pl.Int64) for c in ("persons", "with_id", "valid")
+                              ).with_columns(
+        pl.when(pl.col("with_id") > 0).then(pl.col("valid") / pl.col("with_id")).alias("rate"))
+
+
+def coverage(store: Store, *, by_township: bool = False) -> pl.DataFrame:
+    """``hukou_active``, ``linked`` (to a base person), ``rate``; empty without 户籍 data."""
+    keys = _keys(by_township)
+    schema = {**{k: pl.String for k in keys}, "hukou_active": pl.Int64, "linked": pl.Int64,
+              "rate": pl.Float64}
+    if not store.has_table("src_hukou"):
+        return pl.DataFrame(schema=schema)
+    links = ("(SELECT source_record_id, any_value(person_id) AS person_id FROM links "
+             "WHERE source = 'hukou' AND person_id IS NOT NULL GROUP BY source_record_id)"
+             if store.has_table("links") else
+             "(SELECT NULL::VARCHAR AS source_record_id, NULL::VARCHAR AS person_id "
+             "WHERE false)")
+    cols = "township, " if by_township else ""
+    group = "GROUP BY township ORDER BY township" if by_township else ""
+    frame = store.frame(f"""
+        WITH hk AS (
+            SELECT h.record_id, l.person_id,
+                   coalesce(b.township, p.township, hh.township, '{UNKNOWN_TOWNSHIP}')
+                       AS township
+            FROM src_hukou h
+            LEFT JOIN {links} l ON l.source_record_id = h.record_id
+            LEFT JOIN {PERSON_TABLE} b ON b.source = 'population' AND b.record_id = l.person_id
+            LEFT JOIN {PERSON_TABLE} p ON p.source = 'hukou' AND p.record_id = h.record_id
+            LEFT JOIN (SELECT household_id, min(township) AS township FROM {PERSON_TABLE}
+                       WHERE source = 'population' AND township IS NOT NULL
+                       GROUP BY household_id) hh ON hh.household_id = h.household_id
+            WHERE h.hukou_status = '{ACTIVE}'
+        )
+        SELECT {cols}count(*) AS hukou_active, count(person_id) AS linked FROM hk {group}
+    """)
+    return frame.with_columns(pl.col("hukou_active").cast(pl.Int64),
+                              pl.col("linked").cast(pl.Int64)).with_columns(
+        pl.when(pl.col("hukou_active") > 0).then(pl.col("linked") / pl.col("hukou_active"))
+        .alias("rate")).select(list(schema))
+
+
+def _overall(frame: pl.DataFrame, num: str, den: str) -> tuple[int, int, float | None]:
+    n, d = int(frame[num].sum()), int(frame[den].sum())
+    return n, d, (n / d if d else None)
+
+
+def headline(store: Store, *, as_of: dt.date | None = None) -> pl.DataFrame:
+    """The county's four figures: ``figure``, ``label``, ``numerator``, ``denominator``,
+    ``value``, ``target`` (null when the province sets none), ``meets_target``."""
+    rows = []
+    for figure, label, frame, num, den, target in (
+        ("coverage", "户籍人口入库覆盖率 (base coverage of 户籍)", coverage(store),
+         "linked", "hukou_active", COVERAGE_TARGET),
+        ("completeness", "基本项完整率 (completeness of the basic items)",
+         completeness(store, as_of=as_of), "valid", "persons", QUALITY_TARGET),
+        ("consistency", "逻辑一致率 (logical consistency)", consistency(store, as_of=as_of),
+         "passed", "checked", QUALITY_TARGET),
+        ("id_validity", "身份证号有效率 (ID validity)", id_validity(store, as_of=as_of),
+         "valid", "with_id", None),
+    ):
+        n, d, value = _overall(frame, num, den)
+        rows.append({"figure": figure, "label": label, "numerator": n, "denominator": d,
+                     "value": value, "target": target,
+                     "meets_target": None if value is None or target is None
+                     else value >= target})
+    return pl.DataFrame(rows, schema={"figure": pl.String, "label": pl.String,
+                                      "numerator": pl.Int64, "denominator": pl.Int64,
+                                      "value": pl.Float64, "target": pl.Float64,
+                                      "meets_target": pl.Boolean})
+
+
+def township_ranking(store: Store, *, as_of: dt.date | None = None) -> pl.DataFrame:
+    """One row per township with its four rates, weakest first.
+
+    ``targets_missed`` counts coverage < 95 %, completeness < 90 %, consistency < 90 %;
+    townships are ranked by it (most missed first), then by their lowest of those rates.
+    """
+    def per(frame: pl.DataFrame, num: str, den: str, name: str) -> pl.DataFrame:
+        return frame.group_by("township").agg(pl.col(num).sum(), pl.col(den).sum()).select(
+            "township", pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).alias(name))
+
+    comp = completeness(store, as_of=as_of, by_township=True)
+    persons = comp.group_by("township").agg(pl.col("persons").first())
+    out = persons
+    for frame in (per(coverage(store, by_township=True), "linked", "hukou_active", "coverage"),
+                  per(comp, "valid", "persons", "completeness"),
+                  per(consistency(store, as_of=as_of, by_township=True), "passed", "checked",
+                      "consistency"),
+                  per(id_validity(store, as_of=as_of, by_township=True), "valid", "with_id",
+                      "id_validity")):
+        out = out.join(frame, on="township", how="full", coalesce=True)
+    missed = ((pl.col("coverage") < COVERAGE_TARGET).fill_null(False).cast(pl.Int32)
+              + (pl.col("completeness") < QUALITY_TARGET).fill_null(False).cast(pl.Int32)
+              + (pl.col("consistency") < QUALITY_TARGET).fill_null(False).cast(pl.Int32))
+    lowest = pl.min_horizontal("coverage", "completeness", "consistency")
+    return (out.with_columns(pl.col("persons").fill_null(0).cast(pl.Int64),
+                             missed.alias("targets_missed"), lowest.alias("_lowest"))
+            .sort(["targets_missed", "_lowest", "township"], descending=[True, False, False],
+                  nulls_last=True)
+            .drop("_lowest")
+            .with_row_index("rank", offset=1)
+            .with_columns(pl.col("rank").cast(pl.Int64))
+            .select("rank", "township", "persons", "coverage", "completeness", "consistency",
+                    "id_validity", "targets_missed"))
