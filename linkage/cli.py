@@ -188,6 +188,28 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(audit_app, name="audit")
 
 
+# --- the county report (issue 8; linkage/report) ---
+@app.command()
+def report(
+    out: Annotated[Path | None, typer.Option(
+        help="HTML file to write. Default: HOME/reports/report-<run>.html and latest.html.")]
+    = None,
+    run_id: Annotated[str | None, typer.Option(
+        "--run-id", help="Run the report is about (default: the newest run or ingest).")]
+    = None,
+    model_charts: Annotated[bool, typer.Option(
+        "--model-charts/--no-model-charts", help="Splink charts and comparison viewers.")]
+    = True,
+) -> None:
+    """Write the HTML report: tonight's run, the model, data quality, field work (offline)."""
+    from linkage.report import build_report, nightly_report
+
+    with _store() as store:
+        path = (build_report(store, out, run_id=run_id, model_charts=model_charts) if out
+                else nightly_report(store, run_id, model_charts=model_charts))
+    typer.echo(f"report: {path}")
+
+
 def main() -> None:
     """Console entry point: domain errors become one clear line and exit code 2."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -26,7 +26,3 @@ class FileProblem(RenkouError):
 
 class StageError(RenkouError):
     """A pipeline stage failed; names the stage so the operator knows where to look."""
-
-
-class TaskError(RenkouError):
-    """A township task list cannot be exported, read back or reported on."""

@@ -303,3 +303,26 @@ def fill_with_mistakes(files: dict[str, Path]) -> None:
         F_MOVED: {"核查结果": "属实", "核查人": "赵五", "核查日期": dt.datetime(2025, 10, 10)},
         F_DUP: {"核查结果": "已处理", "核查人": "赵五", "核查日期": dt.datetime(2025, 10, 10)},
     })
+
+
+@functools.cache
+def answered_template() -> Path:
+    """The county after one export (on :data:`DAY`) and the townships' first answers (with
+    their mistakes), built once per test process: ``home/`` and ``out/`` under the result."""
+    from linkage.tasks.returns import import_returns
+
+    root = Path(tempfile.mkdtemp(prefix="renkou-answered-"))
+    atexit.register(shutil.rmtree, root, True)
+    shutil.copytree(template_home(), root / "home")
+    with Store(root / "home") as store:
+        files = export_all(store, root / "out")
+        fill_with_mistakes(files)
+        import_returns(store, [files[LX], files[SC]], operator="t", today=TODAY)
+    return root
+
+
+def copy_answered(dest: Path) -> tuple[Path, dict[str, Path]]:
+    """A copy of :func:`answered_template`: (home, township → returned workbook)."""
+    shutil.copytree(answered_template(), dest)
+    files = {p.name.split("_")[0]: p for p in (dest / "out").glob("*.xlsx")}
+    return dest / "home", files

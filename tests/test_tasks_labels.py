@@ -34,20 +34,16 @@ from .tasks_fixture import (
     SC,
     TODAY,
     candidates_frame,
-    copy_home,
-    export_all,
+    copy_answered,
     fill,
-    fill_with_mistakes,
 )
 
 
 @pytest.fixture
 def answered(tmp_path: Path) -> Iterator[tuple[Store, dict[str, Path]]]:
     """The county after one export and the townships' first answers."""
-    with Store(copy_home(tmp_path / "home")) as store:
-        files = export_all(store, tmp_path / "out")
-        fill_with_mistakes(files)
-        import_returns(store, [files[LX], files[SC]], operator="t", today=TODAY)
+    home, files = copy_answered(tmp_path / "answered")
+    with Store(home) as store:
         yield store, files
 
 
@@ -97,6 +93,12 @@ def test_a_rejected_pair_stays_out_until_new_evidence(
     assert _statuses(store)[F_DEATH_ALIVE] == "open"
     report = export_tasks(store, tmp_path / "third", operator="t", sent_on=TODAY)
     assert report.tasks == 1 and report.files[0].township == LX
+    # an answer in the old list no longer counts: the new list asks again
+    old = answered[1][LX]
+    fill(old, {F_DEATH_ALIVE: {"核查结果": "属实"}})
+    late = import_returns(store, [old], operator="t", today=TODAY)
+    assert [p.code for p in late.errors if p.finding_id == F_DEATH_ALIVE] == ["superseded"]
+    assert _statuses(store)[F_DEATH_ALIVE] == "sent"
 
 
 def test_progress_per_township(answered: tuple[Store, dict[str, Path]]) -> None:
@@ -161,3 +163,15 @@ def test_nothing_to_export_or_report_on_an_empty_county(tmp_path: Path) -> None:
         assert township_progress(store, TODAY, 0.95).is_empty()
         assert link_labels(store).is_empty() and rejected_pairs(store).is_empty()
         assert change_rows(store).is_empty()
+
+
+def test_a_task_whose_case_closed_is_withdrawn_not_overdue(
+        answered: tuple[Store, dict[str, Path]]) -> None:
+    store, _ = answered
+    merge(store, candidates_frame().filter(pl.col("source_record_id") != "B1"), "run-2")
+    assert _statuses(store)[F_BIRTH] == "closed"  # the birth got registered meanwhile
+    day = dt.date(2025, 11, 19)
+    row = township_progress(store, day, 0.95).filter(pl.col("township") == LX).row(0, named=True)
+    assert (row["sent"], row["withdrawn"], row["returned"], row["overdue"]) == (6, 1, 3, 2)
+    assert row["feedback_rate"] == 3 / 5
+    assert F_BIRTH not in overdue_tasks(store, day)["finding_id"].to_list()

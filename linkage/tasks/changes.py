@@ -143,7 +143,7 @@ def write_changes(store: Store, out: Path, *, operator: str,
 
 def _write_xlsx(path: Path, frame: pl.DataFrame) -> None:
     county = settings().county_name
-    book = xlsxwriter.Workbook(str(path))
+    book = xlsxwriter.Workbook(str(path), {"in_memory": True})
     ws = book.add_worksheet("变更清单")
     title = book.add_format({"font_name": "SimHei", "font_size": 15, "bold": True,
                              "align": "center", "valign": "vcenter"})

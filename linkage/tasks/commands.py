@@ -46,6 +46,10 @@ def _pad(value: object, width: int, *, right: bool = False) -> str:
     return fill + text if right else text + fill
 
 
+def _rate(value: float | None) -> str:
+    return "-" if value is None or value != value else f"{value:.1%}"  # None or NaN: no base
+
+
 def _day(value: str | None) -> dt.date:
     if value is None:
         return dt.date.today()
@@ -121,14 +125,14 @@ def status_cmd(
         typer.echo("no task lists sent yet")
         return
     typer.echo(f"as of {day.isoformat()}; feedback target {target:.0%}")
-    typer.echo(f"{'township':<12} {'sent':>6} {'returned':>9} {'on time':>8} {'pending':>8} "
-               f"{'overdue':>8} {'feedback':>9} {'target':>7} {'confirmed':>10}")
+    typer.echo(f"{'township':<12} {'sent':>6} {'withdrawn':>9} {'returned':>9} {'on time':>8} "
+               f"{'pending':>8} {'overdue':>8} {'feedback':>9} {'target':>7} {'confirmed':>10}")
     for r in table.iter_rows(named=True):
-        conf = r["confirmation_rate"]
-        conf_text = "-" if conf is None or conf != conf else f"{conf:.0%}"
-        typer.echo(f"{_pad(r['township'], 12)} {r['sent']:>6} {r['returned']:>9} {r['on_time']:>8} "
-                   f"{r['pending']:>8} {r['overdue']:>8} {r['feedback_rate']:>9.1%} "
-                   f"{'met' if r['meets_target'] else 'NOT met':>7} {conf_text:>10}")
+        typer.echo(f"{_pad(r['township'], 12)} {r['sent']:>6} {r['withdrawn']:>9} "
+                   f"{r['returned']:>9} {r['on_time']:>8} "
+                   f"{r['pending']:>8} {r['overdue']:>8} {_rate(r['feedback_rate']):>9} "
+                   f"{'met' if r['meets_target'] else 'NOT met':>7} "
+                   f"{_rate(r['confirmation_rate']):>10}")
     if late.height:
         typer.echo(f"\noverdue tasks ({late.height}):")
         for r in late.iter_rows(named=True):

@@ -21,48 +21,28 @@ import datetime as dt
 import json
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import polars as pl
 
 from linkage.audit import AuditLog, file_sha256
 from linkage.casework import set_status
-from linkage.standardise.dates import parse_date_expr
 from linkage.store import Store
 from linkage.tasks import schema
+from linkage.tasks.reader import Problem, Returned, ReturnedRow, parse_day, read_returned
 from linkage.tasks.tasklist import row_hashes
-from linkage.tasks.workbook import CHECK, FILL_COLUMNS, META_SHEET, RESULTS, TASK_ID
+from linkage.tasks.workbook import RESULTS
+
+__all__ = ["FileOutcome", "ImportReport", "Problem", "import_file", "import_returns"]
 
 log = logging.getLogger(__name__)
 
 _TASK_ID = re.compile(r"^F[0-9A-F]{15}$")
 _ANSWERABLE = ("sent", "confirmed", "rejected", "needs_more_info")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in a returned file. ``severity`` error: row not applied; warning: applied."""
-
-    file: str
-    sheet: str | None
-    row: int | None
-    code: str
-    message: str
-    severity: str = "error"
-    finding_id: str | None = None
-
-    def describe(self) -> str:
-        where = self.file
-        if self.sheet is not None:
-            where += f", sheet {self.sheet}"
-        if self.row is not None:
-            where += f", row {self.row}"
-        task = f" [{self.finding_id}]" if self.finding_id else ""
-        return f"{self.severity}: {where}{task}: {self.message}"
+#: a row that may be applied: the row, its assignment, its 核查日期
+_Good = tuple[ReturnedRow, dict[str, Any], dt.date | None]
 
 
 @dataclass
@@ -93,107 +73,6 @@ class ImportReport:
         return {k: sum(getattr(f, k) for f in self.files) for k in keys}
 
 
-@dataclass(frozen=True)
-class _Row:
-    sheet: str
-    row: int
-    task_id: str | None
-    check: str | None
-    result: str | None
-    note: str | None
-    verifier: str | None
-    verified_on: Any
-
-
-@dataclass
-class _Returned:
-    export_id: str | None
-    township: str | None
-    rows: list[_Row]
-    problems: list[Problem]
-
-
-def _clean(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    return text or None
-
-
-def read_returned(path: Path) -> _Returned:
-    """Every filled-in row of a returned workbook, with file-level problems."""
-    name = path.name
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as err:  # noqa: BLE001 - any reader failure is one clear problem
-        return _Returned(None, None, [], [Problem(
-            name, None, None, "unreadable", f"cannot be read as an Excel workbook "
-            f"({type(err).__name__}). Fix: send the .xlsx file as exported, saved by Excel/WPS")])
-    try:
-        if META_SHEET not in book.sheetnames:
-            return _Returned(None, None, [], [Problem(
-                name, None, None, "not_a_task_file", "has no renkou batch information (sheet "
-                f"{META_SHEET}). Fix: fill in the workbook as exported; do not copy the rows "
-                "into a new file")])
-        meta = {str(r[0]): _clean(r[1]) for r in book[META_SHEET].iter_rows(values_only=True)
-                if r and r[0] is not None and len(r) > 1}
-        rows: list[_Row] = []
-        problems: list[Problem] = []
-        for sheet in book.sheetnames:
-            if sheet == META_SHEET:
-                continue
-            rows += _sheet_rows(book[sheet], name, sheet, problems)
-        return _Returned(meta.get("export_id"), meta.get("township"), rows, problems)
-    finally:
-        book.close()
-
-
-def _sheet_rows(ws: Any, file: str, sheet: str, problems: list[Problem]) -> list[_Row]:
-    header_row, cols = None, {}
-    for number, values in enumerate(ws.iter_rows(min_row=1, max_row=10, values_only=True),
-                                    start=1):
-        cells = [_clean(v) for v in values]
-        if TASK_ID in cells:
-            header_row, cols = number, {c: i for i, c in enumerate(cells) if c}
-            break
-    if header_row is None:
-        return []  # an instructions sheet or a sheet the township added: nothing to read
-    missing = [c for c in (TASK_ID, CHECK, *FILL_COLUMNS) if c not in cols]
-    if missing:
-        problems.append(Problem(file, sheet, header_row, "missing_columns",
-                                f"column(s) {', '.join(missing)} missing. Fix: use the sheet "
-                                f"as exported; do not delete or rename columns"))
-        return []
-    out = []
-    for number, values in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True),
-                                    start=header_row + 1):
-        def cell(header: str, values: tuple[Any, ...] = values) -> Any:
-            i = cols[header]
-            return values[i] if i < len(values) else None
-        row = _Row(sheet, number, _clean(cell(TASK_ID)), _clean(cell(CHECK)),
-                   _clean(cell("核查结果")), _clean(cell("核查说明")), _clean(cell("核查人")),
-                   cell("核查日期"))
-        if any(v is not None for v in (row.task_id, row.result, row.note, row.verifier,
-                                       _clean(row.verified_on))):
-            out.append(row)
-    return out
-
-
-def _parse_day(value: Any) -> tuple[dt.date | None, bool]:
-    """(date, ok): Excel dates, or text in any format the ingest accepts."""
-    if isinstance(value, dt.datetime):
-        return value.date(), True
-    if isinstance(value, dt.date):
-        return value, True
-    text = _clean(value)
-    if text is None:
-        return None, True
-    parsed = pl.Series([text]).to_frame("d").select(parse_date_expr(pl.col("d"))).item()
-    return parsed, parsed is not None
-
-
 # ------------------------------------------------------------------------ checking
 
 def _known(store: Store, ids: list[str]) -> tuple[dict[str, list[dict[str, Any]]],
@@ -219,16 +98,15 @@ def _known(store: Store, ids: list[str]) -> tuple[dict[str, list[dict[str, Any]]
     return by_id, {f["finding_id"]: f for f in findings.iter_rows(named=True)}
 
 
-def _check(file: str, returned: _Returned, assigned: dict[str, list[dict[str, Any]]],
+def _check(file: str, returned: Returned, assigned: dict[str, list[dict[str, Any]]],
            findings: dict[str, dict[str, Any]], today: dt.date,
-           problems: list[Problem]) -> tuple[list[tuple[_Row, dict[str, Any], dt.date | None]],
-                                             int]:
+           problems: list[Problem]) -> tuple[list[_Good], int]:
     """Rows that may be applied (with their assignment and date), and the count pending."""
-    good: list[tuple[_Row, dict[str, Any], dt.date | None]] = []
+    good: list[_Good] = []
     seen: dict[str, int] = {}
     pending = 0
 
-    def bad(r: _Row, code: str, message: str, task: str | None = None,
+    def bad(r: ReturnedRow, code: str, message: str, task: str | None = None,
             severity: str = "error") -> None:
         problems.append(Problem(file, r.sheet, r.row, code, message, severity, task))
 
@@ -263,6 +141,12 @@ def _check(file: str, returned: _Returned, assigned: dict[str, list[dict[str, An
                 "exported file", tid)
             continue
         assignment = matched[-1]
+        latest = candidates[-1]
+        if assignment is not latest:
+            bad(r, "superseded", f"the task was sent again in batch {latest['export_id']} "
+                f"(new evidence); this older answer is not applied. Fix: answer it in the "
+                f"newer list", tid)
+            continue
         if assignment["township"] != returned.township:
             bad(r, "other_township", f"task belongs to {assignment['township']}, not to "
                 f"{returned.township} whose file this is. Fix: {assignment['township']} "
@@ -284,7 +168,7 @@ def _check(file: str, returned: _Returned, assigned: dict[str, list[dict[str, An
             bad(r, "invalid_result", "核查结果 is not one of 属实/不属实/无法核实/已处理. Fix: "
                 "choose from the drop-down", tid)
             continue
-        day, ok = _parse_day(r.verified_on)
+        day, ok = parse_day(r.verified_on)
         if not ok:
             bad(r, "bad_date", "核查日期 is not a date. Fix: write it as 2025-10-09", tid)
             continue
@@ -297,7 +181,7 @@ def _check(file: str, returned: _Returned, assigned: dict[str, list[dict[str, An
         if r.verifier is None:
             bad(r, "missing_verifier", "核查人 is empty; applied without a verifier", tid,
                 "warning")
-        good.append((_Row(r.sheet, r.row, tid, r.check, result, r.note, r.verifier, day),
+        good.append((ReturnedRow(r.sheet, r.row, tid, r.check, result, r.note, r.verifier, day),
                      assignment, day))
     return good, pending
 
@@ -305,7 +189,7 @@ def _check(file: str, returned: _Returned, assigned: dict[str, list[dict[str, An
 # ------------------------------------------------------------------------ applying
 
 def _apply(store: Store, file: str, import_id: str,
-           good: list[tuple[_Row, dict[str, Any], dt.date | None]],
+           good: list[_Good],
            findings: dict[str, dict[str, Any]]) -> tuple[int, int]:
     """Apply answers whose content is new. Returns (applied, unchanged)."""
     current = {r["finding_id"]: r for r in store.frame(

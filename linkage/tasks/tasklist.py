@@ -67,8 +67,17 @@ def mask_ids(values: Iterable[str | None]) -> list[str | None]:
         mask_id(pl.col("id"), s.mask_keep_head, s.mask_keep_tail)).to_series().to_list()
 
 
-def _mask1(value: str | None) -> str:
-    return (mask_ids([value])[0] or "") if value else ""
+class _Masks:
+    """Masked forms of every ID a batch of task rows shows, computed in one pass."""
+
+    def __init__(self, values: Iterable[str | None]) -> None:
+        ids = sorted({v for v in values if v})
+        self._masked = dict(zip(ids, mask_ids(ids), strict=True))
+
+    def __call__(self, value: str | None) -> str:
+        if not value:
+            return ""
+        return self._masked.get(value) or (mask_ids([value])[0] or "")
 
 
 def _text(value: Any) -> str:
@@ -213,7 +222,7 @@ def compare_zh(a: Row | None, b: Row | None) -> str:
     return "、".join(out)
 
 
-def _clue(f: Row, src: dict[tuple[str, str], Row], base: dict[str, Row]) -> str:
+def _clue(f: Row, src: dict[tuple[str, str], Row], base: dict[str, Row], mask: _Masks) -> str:
     kind, source = f["finding_type"], f.get("source") or ""
     rows = [src[(source, r)] for r in _records(f) if (source, r) in src]
     row = rows[0] if rows else {}
@@ -244,7 +253,7 @@ def _clue(f: Row, src: dict[tuple[str, str], Row], base: dict[str, Row]) -> str:
         field = f.get("field") or ""
         old, new = f.get("base_value"), f.get("source_value")
         if field == "id_number":
-            old, new = _mask1(old), _mask1(new)
+            old, new = mask(old), mask(new)
         if source == "marriage":
             ev = _evidence(f.get("evidence"))
             return (f"婚姻登记 {ev.get('registration_date') or ''} "
@@ -254,12 +263,12 @@ def _clue(f: Row, src: dict[tuple[str, str], Row], base: dict[str, Row]) -> str:
     if kind == "duplicate_person":
         keep = base.get(f.get("other_person_id") or "", {})
         return (f"人口库另有记录 {f.get('other_person_id') or ''}：{keep.get('name') or ''}，"
-                f"身份证号 {_mask1(keep.get('id_number'))}")
+                f"身份证号 {mask(keep.get('id_number'))}")
     return SOURCE_ZH.get(source, source)
 
 
 def _subject(f: Row, base: dict[str, Row], src: dict[tuple[str, str], Row],
-             persons: dict[tuple[str, str, str], Row]) -> tuple[str, str, str]:
+             persons: dict[tuple[str, str, str], Row], mask: _Masks) -> tuple[str, str, str]:
     """(姓名, 身份证号 masked, 户籍地址) of the person the visit is about."""
     kind = f["finding_type"]
     if kind == "unregistered_birth":
@@ -268,16 +277,16 @@ def _subject(f: Row, base: dict[str, Row], src: dict[tuple[str, str], Row],
                              f.get("role") or ""), {})
         child_name = child.get("name") if f.get("source") == "birth_certificate" else None
         name = f"{child_name or '新生儿（未取名）'}（母：{mother.get('name') or ''}）"
-        mid = _mask1(mother.get("id_number"))
+        mid = mask(mother.get("id_number"))
         return name, f"母：{mid}" if mid else "", mother.get("address") or ""
     if kind == "unregistered_person":
         person = persons.get((f.get("source") or "", f.get("source_record_id") or "",
                               f.get("role") or ""), {})
         row = src.get((f.get("source") or "", f.get("source_record_id") or ""), {})
-        return (person.get("name") or "", _mask1(person.get("id_number")),
+        return (person.get("name") or "", mask(person.get("id_number")),
                 row.get("hukou_address") or person.get("address") or "")
     person = base.get(f.get("person_id") or "", {})
-    return person.get("name") or "", _mask1(person.get("id_number")), person.get("address") or ""
+    return person.get("name") or "", mask(person.get("id_number")), person.get("address") or ""
 
 
 def _basis(f: Row, explanations: dict[tuple[str, str, str, str], str], base: dict[str, Row],
@@ -311,13 +320,16 @@ def task_rows(store: Store, findings: pl.DataFrame) -> pl.DataFrame:
     src = _source_rows(store, rows)
     persons = _source_persons(store, rows)
     explanations = _explanations(store, rows)
+    mask = _Masks([p.get("id_number") for p in [*base.values(), *persons.values()]]
+                  + [v for f in rows if f.get("field") == "id_number"
+                     for v in (f.get("base_value"), f.get("source_value"))])
     out = []
     for f in rows:
-        name, id_masked, address = _subject(f, base, src, persons)
+        name, id_masked, address = _subject(f, base, src, persons, mask)
         out.append({
             "核查类型": TYPE_ZH.get(f["finding_type"], f["finding_type"]),
             "姓名": name, "身份证号": id_masked, "户籍地址": address,
-            "线索来源及内容": _clue(f, src, base),
+            "线索来源及内容": _clue(f, src, base, mask),
             "系统判断依据": _basis(f, explanations, base, persons),
             "建议处理": action_zh(f.get("suggested_action")),
         })

@@ -122,7 +122,7 @@ def write_workbook(path: Path, *, township: str, county: str, export_id: str,
     ``village_column`` off when every sheet is one village (its title names it): on A4
     landscape every column costs font size.
     """
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "in_memory": True})
     book.set_properties({"title": f"{township}人口信息入户核查任务", "author": county,
                          "comments": f"renkou export {export_id}"})
     base = {"font_name": "SimSun", "font_size": 10, "valign": "vcenter", "text_wrap": True,
