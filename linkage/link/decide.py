@@ -36,6 +36,17 @@ class Thresholds:
                    float(d.get("min_weight_margin", 3.0)), bool(d.get("one_to_one", False)))
 
 
+REJECTED = "tmp_renkou_rejected_pairs"
+
+
+def not_rejected(alias: str, person: str | None = None) -> str:
+    """SQL condition: the pair (source, source_record_id, role, person) was not rejected in
+    the field (``linkage.tasks.labels.rejected_pairs``, staged by the link stage)."""
+    return (f"NOT EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = {alias}.source "
+            f"AND x.source_record_id = {alias}.source_record_id AND x.role = {alias}.role "
+            f"AND x.person_id = {person or alias + '.person_id'})")
+
+
 def decide(store: Store, predictions: str, clusters: str, th: Thresholds,
            labels: dict[str, dict[int, str]]) -> pl.DataFrame:
     """Decisions for every source record that has at least one candidate in ``predictions``.
@@ -63,6 +74,7 @@ def decide(store: Store, predictions: str, clusters: str, th: Thresholds,
                    row_number() OVER (PARTITION BY source, source_record_id, role
                                       ORDER BY match_weight DESC, person_id) AS rk
             FROM c LEFT JOIN {clusters} k USING (person_id)
+            WHERE {not_rejected("c")}
         ),
         best AS (SELECT * FROM ranked WHERE rk = 1),
         runner AS (
@@ -100,6 +112,9 @@ def explain(frame: pl.DataFrame, labels: dict[str, dict[int, str]]) -> pl.Expr:
 def exact_links(store: Store, records: str, base: str) -> pl.DataFrame:
     """The cascade: a valid ID and the same name key need no probabilistic scoring.
 
+    A pair rejected in the field is not linked here either (it goes to the model, whose
+    decision excludes it too).
+
     When the base holds the person twice (a duplicate), the smaller person_id is taken.
     """
     return store.frame(f"""
@@ -108,8 +123,8 @@ def exact_links(store: Store, records: str, base: str) -> pl.DataFrame:
                NULL::DOUBLE AS match_weight, NULL::DOUBLE AS second_weight,
                'link' AS decision, 'exact' AS decided_by,
                'id_number: exact; name: exact key' AS explanation
-        FROM {records} s JOIN {base} b
+        FROM (SELECT *, record_id AS source_record_id FROM {records}) s JOIN {base} b
           ON b.id_number = s.id_number AND b.name_key = s.name_key
-        WHERE s.id_status IN ('valid', 'upgraded_15')
+        WHERE s.id_status IN ('valid', 'upgraded_15') AND {not_rejected("s", "b.record_id")}
         GROUP BY ALL
     """)

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from linkage.link.decide import DECISION_COLUMNS
+from linkage.link.decide import DECISION_COLUMNS, REJECTED
 from linkage.persons import PERSON_TABLE
 from linkage.store import Store
 
@@ -60,6 +60,9 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
             JOIN base b ON b.household_id = p.household_id
             WHERE b.person_id <> p.person_id
               AND abs(date_diff('day', b.birth_date, c.birth_date)) <= {window}
+              AND NOT EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = 'birth_certificate'
+                              AND x.role = 'child' AND x.source_record_id = c.record_id
+                              AND x.person_id = b.person_id)
         )
         SELECT record_id, person_id, coalesce(mother, record_id) AS mother,
                ({w['prior']}
@@ -107,7 +110,8 @@ def _assign(scored: pl.DataFrame, floor: float) -> pl.DataFrame:
     Small (one row per plausible child candidate), so a plain loop over sorted rows is fine.
     """
     scored = scored.filter(pl.col("match_weight") >= floor).sort(
-        ["match_weight", "record_id", "person_id"], descending=[True, False, False])
+        ["match_weight", "record_id", "person_id", "explanation"],
+        descending=[True, False, False, False])  # total order: full and incremental agree
     taken_people: set[str] = set()
     done: set[str] = set()
     rows: list[dict[str, Any]] = []

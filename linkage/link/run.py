@@ -35,7 +35,14 @@ import polars as pl
 
 from linkage.config import settings, source_config
 from linkage.link import model as models
-from linkage.link.decide import DECISION_COLUMNS, Thresholds, decide, exact_links
+from linkage.link.decide import (
+    DECISION_COLUMNS,
+    REJECTED,
+    Thresholds,
+    decide,
+    exact_links,
+    not_rejected,
+)
 from linkage.link.newborns import link_newborns
 from linkage.persons import PERSON_TABLE
 from linkage.store import Store
@@ -105,7 +112,9 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
         SELECT least(record_id_l, record_id_r) AS person_id_l,
                greatest(record_id_l, record_id_r) AS person_id_r,
                match_probability, match_weight
-        FROM {pred.physical_name}
+        FROM (SELECT *, 'population' AS source, record_id_l AS source_record_id,
+                     'person' AS role FROM {pred.physical_name}) p
+        WHERE {not_rejected("p", "p.record_id_r")}
     """)
     linker.table_management.delete_tables_created_by_splink_from_db()
     _clusters(store)
@@ -182,6 +191,7 @@ def link_all(store: Store, *, retrain: bool = False, full: bool = False,
     incremental = not (full or retrain or previous is None
                        or previous["base_fingerprint"] != fingerprint)
     report = LinkReport(mode="incremental" if incremental else "full")
+    _stage_rejected_pairs(store)
     cols = _link_columns(store)
     store.con.execute(f"CREATE OR REPLACE TABLE {BASE} AS SELECT {cols} FROM {PERSON_TABLE} "
                       f"WHERE source = 'population'")
@@ -228,10 +238,20 @@ def link_all(store: Store, *, retrain: bool = False, full: bool = False,
     with store.transaction():
         for final, staged in PUBLISHED.items():
             store.con.execute(f"CREATE OR REPLACE TABLE {final} AS SELECT * FROM {staged}")
-    for staged in PUBLISHED.values():
+    for staged in [*PUBLISHED.values(), REJECTED]:
         store.con.execute(f"DROP TABLE IF EXISTS {staged}")
     report.seconds["total"] = time.perf_counter() - start
     return report
+
+
+def _stage_rejected_pairs(store: Store) -> None:
+    """Pairs township staff rejected: never proposed again while the evidence is unchanged."""
+    from linkage.tasks.labels import rejected_pairs
+
+    frame = rejected_pairs(store) if store.has_table("labels") else pl.DataFrame(
+        schema={c: pl.String for c in ("source", "source_record_id", "role", "person_id")})
+    store.replace_table(REJECTED, frame.select("source", "source_record_id", "role",
+                                               "person_id"))
 
 
 def _kept_decisions(store: Store, incremental: bool) -> pl.DataFrame:
