@@ -29,10 +29,13 @@ def main() -> None:
         summary = generate_county(args.persons, args.seed, Path(tmp))
         seconds = time.perf_counter() - start
         size = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file())
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_mb = usage.ru_maxrss / 1024  # Linux: KiB
+    cpu = usage.ru_utime + usage.ru_stime  # includes imports; shows contention on a busy box
     print(summary.describe())
-    print(f"persons={args.persons} seconds={seconds:.1f} persons_per_s={args.persons / seconds:,.0f} "
-          f"peak_mb={peak_mb:,.0f} output_mb={size / 2**20:,.0f} hukou={summary.hukou_format}")
+    print(f"persons={args.persons} seconds={seconds:.1f} "
+          f"persons_per_s={args.persons / seconds:,.0f} peak_mb={peak_mb:,.0f} "
+          f"cpu_s={cpu:.1f} output_mb={size / 2**20:,.0f} hukou={summary.hukou_format}")
 
 
 if __name__ == "__main__":

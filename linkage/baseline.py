@@ -49,12 +49,15 @@ def baseline_links(store: Store) -> pl.DataFrame:
 
 
 _BASELINE_DEDUPE_SQL = f"""
+WITH base AS (SELECT record_id, id_number, name, birth_date FROM {PERSON_TABLE}
+              WHERE source = 'population')
 SELECT l.record_id AS person_id_l, r.record_id AS person_id_r, 1.0 AS match_probability
-FROM {PERSON_TABLE} l JOIN {PERSON_TABLE} r
-  ON l.source = 'population' AND r.source = 'population' AND l.record_id < r.record_id
- AND (l.id_number = r.id_number
-      OR (l.id_number IS NULL AND r.id_number IS NULL
-          AND l.name = r.name AND l.birth_date = r.birth_date))
+FROM base l JOIN base r ON l.id_number = r.id_number AND l.record_id < r.record_id
+UNION
+SELECT l.record_id, r.record_id, 1.0
+FROM base l JOIN base r ON l.name = r.name AND l.birth_date = r.birth_date
+ AND l.record_id < r.record_id
+WHERE l.id_number IS NULL AND r.id_number IS NULL
 """
 
 

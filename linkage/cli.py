@@ -188,6 +188,123 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(audit_app, name="audit")
 
 
+# --- the nightly flow: run, serve, server, history (issue 6; flows in flows/) ---
+def _prefect_env(home: Path) -> None:
+    """Prefect's state under HOME; must run before prefect is first imported."""
+    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)  # prefect won't
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # the ephemeral server migrates a fresh database on first use: slow on a busy machine
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+@app.command()
+def run(
+    inbox: Annotated[Path, typer.Option(help="Inbox folder: one sub-folder per source.")],
+    full: Annotated[bool, typer.Option("--full", help="Re-standardise and rescore every "
+                                       "record.")] = False,
+    retrain: Annotated[bool, typer.Option("--retrain", help="Train new model versions.")]
+    = False,
+    outputs: Annotated[bool, typer.Option(help="Write task lists and the report.")] = True,
+) -> None:
+    """Run the nightly flow once, now, without a Prefect server (ephemeral mode)."""
+    home = state.home.resolve()
+    if not inbox.is_dir():
+        raise RenkouError(f"inbox {inbox} is not a folder. Fix: pass --inbox DIR")
+    _prefect_env(home)
+    from flows.nightly import nightly
+    from linkage.run_summary import describe
+    from linkage.runs import RunInProgress, run_summary
+
+    failed: Exception | None = None
+    try:
+        nightly(inbox=str(inbox.resolve()), home=str(home), full=full, retrain=retrain,
+                outputs=outputs)
+    except RunInProgress:
+        raise
+    except Exception as err:  # recorded in the runs table; shown below
+        failed = err
+    with _store() as store:
+        summary = run_summary(store)
+    if summary is not None:
+        typer.echo(describe(summary))
+    if failed is not None:
+        typer.secho(f"error: {failed}", fg="red", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    inbox: Annotated[Path, typer.Option(help="Inbox folder the departments deliver into.")],
+    api_url: Annotated[str, typer.Option(
+        envvar="PREFECT_API_URL", help="The Prefect server (`renkou server`).")]
+    = "http://127.0.0.1:4200/api",
+    cron: Annotated[str | None, typer.Option(help="Cron schedule; default configs/renkou.toml "
+                                             "[schedule].")] = None,
+    timezone: Annotated[str | None, typer.Option(help="Time zone of the schedule.")] = None,
+) -> None:
+    """Serve the nightly flow on its schedule until stopped (Ctrl-C, systemctl stop)."""
+    from linkage.config import settings
+
+    home = state.home.resolve()
+    os.environ["PREFECT_API_URL"] = api_url
+    _prefect_env(home)
+    from flows.nightly import serve as serve_nightly
+
+    s = settings()
+    typer.echo(f"serving renkou-nightly/nightly at {cron or s.cron} ({timezone or s.timezone}) "
+               f"on {api_url}; runs in the Prefect UI and in `renkou history`")
+    serve_nightly(str(inbox.resolve()), str(home), cron=cron or s.cron,
+                  timezone=timezone or s.timezone)
+
+
+@app.command()
+def server(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 4200,
+) -> None:
+    """Start a Prefect server (API, UI, scheduler) on 127.0.0.1, state in HOME/prefect-server."""
+    env = {**os.environ, "PREFECT_HOME": str(state.home.resolve() / "prefect-server"),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    typer.echo(f"Prefect UI: http://127.0.0.1:{port}  (API http://127.0.0.1:{port}/api)")
+    os.execve(sys.executable, [sys.executable, "-m", "prefect", "server", "start",
+                               "--host", "127.0.0.1", "--port", str(port)], env)
+
+
+@app.command()
+def history(
+    limit: Annotated[int, typer.Option(help="How many runs, newest first.")] = 10,
+    run_id: Annotated[str | None, typer.Option("--run", help="Show one run in full.")] = None,
+) -> None:
+    """The nightly runs: outcome, counts, failing stage; or one run's summary and stages."""
+    from linkage import runs
+    from linkage.run_summary import describe
+
+    with _store() as store:
+        if run_id is not None:
+            summary = runs.run_summary(store, run_id)
+            if summary is None:
+                raise RenkouError(f"no run {run_id}. Fix: pick one from `renkou history`")
+            typer.echo(describe(summary))
+            return
+        frame = runs.history(store, limit)
+    if frame.is_empty():
+        typer.echo("no runs recorded yet (renkou run --inbox DIR)")
+        return
+    typer.echo(f"{'run':<21} {'started':<19} {'secs':>6} {'status':<11} {'mode':<11} "
+               f"{'files':>5} {'rej':>3} {'rows new':>9} {'quar.':>6} {'scored':>8} "
+               f"{'links':>8} {'find.new':>8} {'open':>6}  failed stage")
+    for r in frame.iter_rows(named=True):
+        n = {k: "-" if v is None else f"{v:,.0f}" for k, v in r.items()
+             if isinstance(v, int | float) or v is None}
+        failed = f"{r['failed_stage']} ({r['error_class']})" if r["error_class"] else ""
+        typer.echo(f"{r['run_id']:<21} {str(r['started_at'])[:19]:<19} {n['seconds']:>6} "
+                   f"{r['status']:<11} {r['mode'] or '-':<11} {n['files']:>5} "
+                   f"{n['files_rejected']:>3} {n['rows_loaded']:>9} {n['rows_quarantined']:>6} "
+                   f"{n['records_scored']:>8} {n['links']:>8} {n['findings_new']:>8} "
+                   f"{n['findings_open']:>6}  {failed}")
+
+
 # --- the county report (issue 8; linkage/report) ---
 @app.command()
 def report(

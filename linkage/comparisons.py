@@ -402,6 +402,33 @@ def address_comparison(
     )
 
 
+def age_at_event_comparison(
+    *,
+    min_age: int = 15,
+    max_age: int = 50,
+    fixed_m: Mapping[str, float] | None = None,
+    fixed_u: Mapping[str, float] | None = None,
+) -> DescribedComparison:
+    """Plausible age of the base person at the record's event: null > plausible > else.
+
+    For records that carry no birth date of the person but an event only some ages take part
+    in: a mother on a birth certificate or a maternity claim (15-50), a spouse at a marriage
+    registration. The base side (``_l``) gives the birth date (falling back to the one inside
+    the ID), the record side (``_r``) the event date. It separates a young mother from an
+    older woman of the same common name.
+    """
+    born = "coalesce(birth_date_l, id_birth_date_l)"
+    age = f"date_diff('year', {born}, event_date_r)"
+    levels = [
+        _null(born, "event_date_r", "Birth date or event date missing"),
+        _Level("plausible", f"{age} BETWEEN {int(min_age)} AND {int(max_age)}",
+               f"Age at the event within {int(min_age)}-{int(max_age)} (年龄合理)"),
+        _else("Age at the event implausible (年龄不符)"),
+    ]
+    return _comparison("age_at_event", "Age at the event (事件发生时年龄)", levels,
+                       fixed_m=fixed_m, fixed_u=fixed_u)
+
+
 COMPARISON_BUILDERS: dict[str, Callable[..., DescribedComparison]] = {
     "name": name_comparison,
     "id": id_comparison,
@@ -409,6 +436,7 @@ COMPARISON_BUILDERS: dict[str, Callable[..., DescribedComparison]] = {
     "sex": sex_comparison,
     "address": address_comparison,
     "ethnicity": ethnicity_comparison,
+    "age_at_event": age_at_event_comparison,
 }
 
 # Blocking keys a config may name: plain person-record columns and derived expressions.

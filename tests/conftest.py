@@ -48,3 +48,21 @@ def write_parquet(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     pl.DataFrame(rows, schema=header, orient="row").write_parquet(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Prefect's test harness, once per session, with a temporary PREFECT_HOME (the harness
+    still writes there). Yields the API URL of its server, for subprocesses."""
+    prefect_home = tmp_path_factory.mktemp("prefect-home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PREFECT_HOME", str(prefect_home))
+        mp.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        mp.delenv("PREFECT_API_URL", raising=False)
+        from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+        from prefect.testing.utilities import prefect_test_harness
+
+        # temporary_settings too: the env is read only if prefect was not imported yet
+        with temporary_settings(updates={PREFECT_HOME: prefect_home}), \
+                prefect_test_harness(server_startup_timeout=180):
+            yield str(PREFECT_API_URL.value())

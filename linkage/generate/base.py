@@ -16,8 +16,15 @@ import polars as pl
 from .config import CountyConfig, ErrorModel
 from .households import MARITAL
 from .identity import as_date, day
-from .noise import ErrorLog, date_digit, homophone, id_typo, lunar_birthday, month_day_swap
-from .noise import similar_shape
+from .noise import (
+    ErrorLog,
+    date_digit,
+    homophone,
+    id_typo,
+    lunar_birthday,
+    month_day_swap,
+    similar_shape,
+)
 
 SOURCE = "population"
 _WRONG_ETHNICITY = {"土家族": "汉族", "汉族": "土家族", "苗族": "土家族"}
@@ -42,7 +49,12 @@ def build_base(rng: np.random.Generator, cfg: CountyConfig, model: ErrorModel,
     n = truth.height
     u = rng.random(n)
     native = pl.col("origin") == "native"
-    truth = truth.with_columns(pl.Series("__u", u))
+    truth = truth.select(
+        "pid", "origin", "name", "former_name", "sex", "id_number", "birth_date", "birth",
+        "ethnicity", "household_id", "relation", "marital0", "marital", "hukou_type",
+        "hukou_address", "address", "township", "village", "death", "move_out", "move_in",
+        "rename",
+    ).with_columns(pl.Series("__u", u))
     missing = truth.filter(native & (pl.col("__u") < _rate(model, "missing")))
     newborn_late = truth.filter((pl.col("origin") == "newborn")
                                 & (pl.col("__u") < _rate(model, "birth_not_registered")))
@@ -57,12 +69,20 @@ def build_base(rng: np.random.Generator, cfg: CountyConfig, model: ErrorModel,
         & ~pl.col("pid").is_in(skip.implode())
     ).rename({"pid": "true_pid"})
 
-    # order of creation: natives first (shuffled), then newborns and movers-in
+    # person ids in order of creation: natives and their duplicate rows shuffled (the
+    # original row always the earlier), then this period's newborns and movers-in
     k = rows.height
     late = (rows["origin"] != "native").to_numpy()
-    key = np.where(late, 1.0, 0.0) + rng.random(k) * 0.5
+    early = np.flatnonzero(~late)
+    dup_rows = early[rng.random(len(early)) < _rate(model, "duplicate")]
+    ids = rng.permutation(len(early) + len(dup_rows)) + 1
     seq = np.empty(k, dtype=np.int64)
-    seq[np.argsort(key, kind="stable")] = np.arange(1, k + 1)
+    seq[early] = ids[: len(early)]
+    dup_seq = ids[len(early):]
+    first = np.minimum(seq[dup_rows], dup_seq)
+    dup_seq = np.maximum(seq[dup_rows], dup_seq)
+    seq[dup_rows] = first
+    seq[late] = len(ids) + 1 + np.arange(int(late.sum()))
     ref = day(cfg.reference_date)
     v = rng.random((k, 4))
     lag = rng.integers(2, 90, size=k)
@@ -101,13 +121,13 @@ def build_base(rng: np.random.Generator, cfg: CountyConfig, model: ErrorModel,
     _log(log, base.filter(pl.Series(stale_marital)), "marital_not_updated", "marital_status")
     _log(log, base.filter(pl.Series(stale_name)), "name_change_not_updated", "name")
     base = _wrong_values(rng, model, base, log)
-    base = _duplicates(rng, cfg, model, base, log)
-    return base.select(
+    base = _duplicates(rng, cfg, model, base, dup_rows, dup_seq, log)
+    return base.sort(pl.col("person_id").str.slice(len(cfg.code)).cast(pl.Int64)).select(
         "person_id", "name", "sex", "id_number", "birth_date", "ethnicity", "household_id",
         "relation_to_head", "marital_status", "hukou_type", "hukou_address",
         "current_address", "township", "village", "status", "updated_at", "true_pid",
         "is_duplicate",
-    ).sort("person_id")
+    )
 
 
 def _scatter(base: pl.DataFrame, column: str, idx: np.ndarray, values: list) -> pl.DataFrame:
@@ -166,11 +186,10 @@ def _wrong(family: str, value: object, rng: np.random.Generator, base: pl.DataFr
 
 
 def _duplicates(rng: np.random.Generator, cfg: CountyConfig, model: ErrorModel,
-                base: pl.DataFrame, log: ErrorLog) -> pl.DataFrame:
-    """Second rows of the same person, each slightly different from the first."""
-    natives = np.flatnonzero((base["is_duplicate"] == False).to_numpy())  # noqa: E712
-    idx = natives[rng.random(len(natives)) < _rate(model, "duplicate")]
-    dup = base[idx]
+                base: pl.DataFrame, rows: np.ndarray, seq: np.ndarray, log: ErrorLog
+                ) -> pl.DataFrame:
+    """Second rows of the same person (ids ``seq``), each slightly different from the first."""
+    dup = base[rows]
     m = dup.height
     what = rng.integers(4, size=m)
     names, births = dup["name"].to_list(), dup["birth_date"].to_list()
@@ -185,7 +204,6 @@ def _duplicates(rng: np.random.Generator, cfg: CountyConfig, model: ErrorModel,
         else:  # registered again under the household it belonged to before a split
             homes[j] = homes[j][:-4] + f"{int(rng.integers(10000)):04d}"
     cancelled = rng.random(m) < _rate(model, "duplicate_cancelled")
-    start = int(base["person_id"].str.slice(6).cast(pl.Int64).max() or 0) + 1
     dup = dup.with_columns(
         pl.Series("name", names, dtype=pl.String),
         pl.Series("birth_date", births, dtype=pl.Date),
@@ -193,7 +211,7 @@ def _duplicates(rng: np.random.Generator, cfg: CountyConfig, model: ErrorModel,
         pl.Series("household_id", homes, dtype=pl.String),
         pl.when(pl.Series(cancelled)).then(pl.lit("重复注销")).otherwise(pl.col("status"))
         .alias("status"),
-        _person_ids(cfg.code, np.arange(start, start + m)).alias("person_id"),
+        _person_ids(cfg.code, seq).alias("person_id"),
         pl.lit(True).alias("is_duplicate"),
     )
     _log(log, dup, "duplicate")

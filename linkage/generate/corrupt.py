@@ -29,6 +29,7 @@ from .noise import (
 )
 from .styles import DATE_COLUMNS, DATE_STYLE
 
+
 @dataclass(frozen=True)
 class Role:
     role: str
@@ -155,24 +156,29 @@ class _Corrupter:
 
     def formats(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Dates in another of the five styles than the file's usual one."""
-        kinds = frame["file_kind"].to_list() if "file_kind" in frame.columns else None
-        default = np.array([DATE_STYLE[(self.source, k)] for k in kinds] if kinds
-                           else [DATE_STYLE[(self.source, "")]] * frame.height, dtype=np.int8)
-        roles = {r.birth: r for r in ROLES[self.source] if r.birth}
-        first = ROLES[self.source][0]
+        kinds = (frame["file_kind"].to_list() if "file_kind" in frame.columns
+                 else [""] * frame.height)
+        default = np.array([DATE_STYLE[(self.source, k)] for k in kinds], dtype=np.int8)
         for column in DATE_COLUMNS[self.source]:
-            role = roles.get(column) or next(
-                (r for r in ROLES[self.source] if column.startswith(r.role)), first)
             has = frame[column].is_not_null().to_numpy()
             pick = has & (self.rng.random(frame.height) < self.rate("date_format"))
             style = default.copy()
             shift = self.rng.integers(1, len(DATE_FORMATS), size=frame.height)
             style[pick] = (default[pick] + shift[pick]) % len(DATE_FORMATS)
             frame = frame.with_columns(pl.Series(f"__fmt_{column}", style))
-            idx = np.flatnonzero(pick)
-            self.log.add(self.source, frame[self.key].gather(idx), role.role,
-                         "date_format", column, frame[role.pid].gather(idx))
+            self._log_record(frame, np.flatnonzero(pick), "date_format", column)
         return frame
+
+    def _log_record(self, frame: pl.DataFrame, idx: np.ndarray, family: str, column: str
+                    ) -> None:
+        """Log an error of a column that belongs to one role (a birth date, the only person
+        of a death record) under that role; of the whole record (登记日期) with no role."""
+        roles = ROLES[self.source]
+        role = next((r for r in roles if column == r.birth or column.startswith(r.role)),
+                    roles[0] if len(roles) == 1 else None)
+        pids = frame[role.pid].gather(idx) if role else [None] * len(idx)
+        self.log.add(self.source, frame[self.key].gather(idx), role.role if role else "",
+                     family, column, pids)
 
     def redeliver(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Rows of the first delivery sent again in the second (same record id and values)."""
@@ -180,10 +186,7 @@ class _Corrupter:
             self.rng.random(frame.height) < self.rate("redelivered"))
         again = frame.filter(pl.Series(pick)).with_columns(
             pl.lit(2, pl.Int8).alias("delivery"), pl.lit(True).alias("__again"))
-        for role in ROLES[self.source]:
-            sel = again.filter(pl.col(role.pid) >= 0)
-            self.log.add(self.source, sel["record_id"], role.role, "redelivered", "",
-                         sel[role.pid])
+        self._log_record(again, np.arange(again.height), "redelivered", "")
         return pl.concat([frame.with_columns(pl.lit(False).alias("__again")), again])
 
 

@@ -90,6 +90,13 @@ def simulate(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, people
     death[dead] = _days(rng, cfg, len(dead))
     people.set("death", death)
     busy[dead] = True
+    # their husbands and wives are widowed
+    spouse, marital = people.np("spouse"), people.np("marital")
+    left = spouse[dead][spouse[dead] >= 0]
+    left = left[~busy[left]]
+    marital[left], spouse[left] = WIDOWED, -1
+    people.set("marital", marital)
+    people.set("spouse", spouse)
 
     marriages = _marriages(rng, cfg, geo, people, surnames, age, sex, busy, homes)
 
@@ -110,12 +117,20 @@ def simulate(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, people
     k = round(cfg.coverage["nonresident_deaths"] * len(dead))
     if k:
         birth = start - (rng.uniform(55, 95, k) * 365.2425).astype(np.int64)
-        pids = _outsiders(rng, people, geo, surnames, np.where(rng.random(k) < 0.55, 1, 2), birth,
-                          "nonresident_deceased", WIDOWED)
+        pids = _outsiders(rng, people, geo, surnames, np.where(rng.random(k) < 0.55, 1, 2),
+                          birth, "nonresident_deceased", WIDOWED)
         death = people.np("death")
         death[pids] = _days(rng, cfg, k)
         people.set("death", death)
     return Events(births=births, marriages=marriages)
+
+
+def _partner_birth(rng: np.random.Generator, start: int, age: np.ndarray, gap: float,
+                   minimum: float) -> np.ndarray:
+    """Birth days of partners about ``gap`` years older than ``age``, at least ``minimum``
+    years old (plus a random part of a year, so nobody piles up on one birthday)."""
+    partner = np.maximum(age + rng.normal(gap, 2.5, len(age)).clip(-6, 10), minimum)
+    return start - ((partner + rng.random(len(age))) * 365.2425).astype(np.int64)
 
 
 def _marriages(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, people: People,
@@ -147,12 +162,10 @@ def _marriages(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, peop
 
     start = day(cfg.period_start)
     brides = _outsiders(rng, people, geo, surnames, np.full(len(bride_m), 2),
-                        start - ((age[bride_m] - rng.normal(2, 2.5, len(bride_m)).clip(-3, 8))
-                                 .clip(20, None) * 365.2425).astype(np.int64),
+                        _partner_birth(rng, start, age[bride_m], -2.0, 20.0),
                         "outside_spouse", NEVER)
     grooms = _outsiders(rng, people, geo, surnames, np.full(len(groom_w), 1),
-                        start - ((age[groom_w] + rng.normal(2, 2.5, len(groom_w)).clip(-3, 8))
-                                 .clip(22, None) * 365.2425).astype(np.int64),
+                        _partner_birth(rng, start, age[groom_w], 2.0, 22.0),
                         "outside_spouse", NEVER)
     husbands = np.concatenate([local_m, bride_m, grooms])
     wives = np.concatenate([local_w, brides, groom_w])
@@ -311,6 +324,7 @@ def _renames(rng: np.random.Generator, cfg: CountyConfig, people: People, age: n
     old = np.flatnonzero((years(birth[:n]) < 1970) & (eth != UYGHUR)
                          & (rng.random(n) < ev["former_name_rate"]))
     old = old[people.np("rename")[old] < 0]
-    former = [CHILDHOOD_NAMES[i] for i in rng.integers(len(CHILDHOOD_NAMES), size=len(old))]
+    former = [CHILDHOOD_NAMES[s][int(rng.integers(len(CHILDHOOD_NAMES[s])))]
+              for s in sex[old].tolist()]
     people.scatter("former_name", old, [s + g for s, g in zip(people.take("surname", old),
                                                                 former, strict=True)])

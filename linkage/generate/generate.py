@@ -26,7 +26,7 @@ from .households import build_households
 from .identity import surname_weights
 from .noise import ErrorLog
 from .population import build_people, destination_pool
-from .records import birth_certificates, death_records, maternity_claims, marriage_records
+from .records import birth_certificates, death_records, marriage_records, maternity_claims
 from .registers import assign_ids, hukou_register, truth_frame
 from .styles import HUKOU_XLSX_MAX_ROWS
 from .truth import (
@@ -91,7 +91,7 @@ def _clear_previous(out: Path) -> None:
         path = out / name
         if path.is_file():
             path.unlink()
-    summary.unlink()
+    summary.unlink(missing_ok=True)  # listed among the files too
 
 
 def generate_county(persons: int, seed: int, out: Path, error_model: Path | None = None, *,
@@ -106,7 +106,12 @@ def generate_county(persons: int, seed: int, out: Path, error_model: Path | None
         county: TOML merged over ``configs/county.toml`` (county code, rates of events).
 
     Truth (CSV UTF-8): ``persons``, ``base_map``, ``links``, ``findings``,
-    ``injected_errors`` and ``summary.json``.
+    ``injected_errors`` and ``summary.json``; columns and file formats are described in
+    ``linkage/generate/README.md``.
+
+    Raises:
+        ConfigError: too few persons, or a configuration file that is unreadable or names
+            tables, keys or rates the defaults do not know.
 
     Example:
         >>> generate_county(3000, seed=7, out=Path("var/county"))  # doctest: +SKIP
@@ -119,7 +124,7 @@ def generate_county(persons: int, seed: int, out: Path, error_model: Path | None
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
 
     geo = build_geography(cfg.code, cfg.seat, streams[0])
-    pool = destination_pool(streams[0])
+    pool = destination_pool(streams[0], cfg.code)
     members = build_households(streams[1], persons, cfg.households)
     people, homes = build_people(streams[1], cfg, geo, members, pool)
     events = simulate(streams[2], cfg, geo, people, homes, pool,
@@ -127,6 +132,7 @@ def generate_county(persons: int, seed: int, out: Path, error_model: Path | None
     log = ErrorLog()
     registered = assign_ids(streams[3], model, people, log)
     truth = truth_frame(people, homes, cfg)
+    del people, members  # the truth frame holds all of it now
     hukou = hukou_register(streams[3], cfg, model, truth, registered, log)
     base = build_base(streams[4], cfg, model, truth, log)
     frames = {

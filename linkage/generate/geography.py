@@ -105,9 +105,12 @@ def build_geography(code: str, seat_name: str, rng: np.random.Generator) -> Geog
         (i for i, n in enumerate(names) if n.endswith(("街道", "镇"))), 0)
     villages, communities = [], []
     for i, name in enumerate(names):
-        if i == seat:
+        if name.endswith("街道"):  # urban: communities only
+            n = int(rng.integers(6, 13))
+            n_comm = n
+        elif i == seat:
             n, n_comm = 24, 12
-        elif name.endswith(("镇", "街道")):
+        elif name.endswith("镇"):
             n, n_comm = int(rng.integers(14, 23)), 1
         else:
             n, n_comm = int(rng.integers(8, 17)), 0
@@ -116,7 +119,8 @@ def build_geography(code: str, seat_name: str, rng: np.random.Generator) -> Geog
     codes, weights = _outside_pool(code)
     return Geography(
         code=code, prefix=full_name(code), county_name=table[code][2], townships=names,
-        township_codes=tuple(c for c, _ in towns), seat=seat, villages=tuple(villages), communities=tuple(communities),
+        township_codes=tuple(c for c, _ in towns), seat=seat, villages=tuple(villages),
+        communities=tuple(communities),
         outside_codes=codes, outside_weights=weights,
     )
 
@@ -150,9 +154,10 @@ def outside_address(code: int, rng: np.random.Generator) -> str:
     return f"{full_name(key)}{town}{village}村{int(rng.integers(1, 13))}组"
 
 
-def destination(prefix4: str, rng: np.random.Generator) -> tuple[int, str]:
-    """A county (code, address) within prefecture ``prefix4``, for people who move away."""
-    counties = _counties_by_prefecture().get(prefix4, [])
+def destination(prefix4: str, rng: np.random.Generator, exclude: str = "") -> tuple[int, str]:
+    """A county (code, address) within prefecture ``prefix4`` other than ``exclude``, for
+    people who move away."""
+    counties = [c for c in _counties_by_prefecture().get(prefix4, []) if c != exclude]
     if not counties:  # prefectures without counties (东莞, 中山): the prefecture itself
         counties = [f"{prefix4}00"]
     code = counties[int(rng.integers(len(counties)))]

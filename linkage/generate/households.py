@@ -48,6 +48,12 @@ def _choice(rng: np.random.Generator, probs: list[float], n: int) -> np.ndarray:
     return rng.choice(len(probs), size=n, p=np.asarray(probs) / sum(probs))
 
 
+def _at_least(rng: np.random.Generator, age: np.ndarray, low: float) -> np.ndarray:
+    """Raise ages below ``low`` to ``low`` plus up to three years (a hard clip would pile
+    thousands of people on one birthday)."""
+    return np.where(age < low, low + 3 * rng.random(len(age)), age)
+
+
 def _draw(rng: np.random.Generator, types: np.ndarray) -> dict[str, np.ndarray]:
     """Members of households of the given types; household index local to ``types``."""
     n = len(types)
@@ -59,7 +65,7 @@ def _draw(rng: np.random.Generator, types: np.ndarray) -> dict[str, np.ndarray]:
     head_sex = np.where(rng.random(n) < _HEAD_FEMALE[types], 2, 1)
     has_spouse = _HAS_SPOUSE[types]
     gap = rng.normal(2.0, 2.5, n).clip(-5, 10)  # husband older by ~2 years
-    spouse_age = np.maximum(np.where(head_sex == 1, head_age - gap, head_age + gap), 20.0)
+    spouse_age = _at_least(rng, np.where(head_sex == 1, head_age - gap, head_age + gap), 20.0)
     wife_age = np.where(head_sex == 2, head_age, np.where(has_spouse, spouse_age, head_age - 2))
 
     # head and spouse marital status
@@ -100,8 +106,9 @@ def _draw(rng: np.random.Generator, types: np.ndarray) -> dict[str, np.ndarray]:
     c_age = wife_age[c_hh] - rng.uniform(20, 37, len(c_hh))
     c_sex = np.where(rng.random(len(c_hh)) < 0.53, 1, 2)
     son = stem[c_hh] & (c_order == 0)
-    son_age = np.maximum(wife_age[c_hh] - rng.uniform(21, 30, len(c_hh)), 21.0)
-    son_age = np.minimum(son_age, wife_age[c_hh] - 18)
+    son_age = _at_least(rng, wife_age[c_hh] - rng.uniform(21, 30, len(c_hh)), 21.0)
+    son_age = np.where(son_age > wife_age[c_hh] - 18,
+                       wife_age[c_hh] - 18 - 2 * rng.random(len(c_hh)), son_age)
     c_age = np.where(son, son_age, c_age)
     c_sex[son] = 1
     c_mar = np.where((c_age > 28) & (rng.random(len(c_hh)) < 0.1), DIVORCED, NEVER)
@@ -113,7 +120,7 @@ def _draw(rng: np.random.Generator, types: np.ndarray) -> dict[str, np.ndarray]:
     st = idx[stem]
     son_age_hh = np.zeros(n)
     son_age_hh[c_hh[son]] = c_age[son]
-    dil_age = np.clip(son_age_hh[st] + rng.normal(-2, 2, len(st)), 20, son_age_hh[st] + 8)
+    dil_age = _at_least(rng, son_age_hh[st] + rng.normal(-2, 2, len(st)).clip(-8, 6), 20.0)
     add(st, DIL, np.zeros(len(st), int), dil_age, np.full(len(st), 2),
         np.full(len(st), FIRST))
     n_gc = _choice(rng, [0.15, 0.40, 0.35, 0.10], len(st))

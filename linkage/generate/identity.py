@@ -98,18 +98,26 @@ def draw_uyghur(rng: np.random.Generator, sex: np.ndarray) -> list[str]:
 
 def id_bodies(rng: np.random.Generator, region: np.ndarray, birth: np.ndarray, sex: np.ndarray
               ) -> np.ndarray:
-    """Unique 17-digit ID bodies (int64): region, birth date, order (odd = male)."""
+    """Unique 17-digit ID bodies (int64): region, birth date, order (odd = male).
+
+    Persons sharing region, birth date and sex get consecutive order numbers from a random
+    start (wrapping within 1-499), so the numbers differ without a retry loop.
+    """
     stem = region.astype(np.int64) * 10**11 + ymd(birth) * 1000
     male = (sex == 1).astype(np.int64)
-    body = stem + 2 * rng.integers(1, 500, size=len(stem)) + male
-    todo = np.ones(len(body), dtype=bool)
-    while todo.any():
-        _, first = np.unique(body, return_index=True)
-        todo[:] = True
-        todo[first] = False
-        k = int(todo.sum())
-        body[todo] = stem[todo] + 2 * rng.integers(1, 500, size=k) + male[todo]
-    return body
+    group = stem * 2 + male
+    order = np.lexsort((rng.random(len(group)), group))
+    g = group[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
+    sizes = np.diff(np.r_[starts, len(g)])
+    if len(sizes) and sizes.max() > 499:
+        raise ValueError("more than 499 persons share a region, birth date and sex: "
+                         "the order code cannot make their ID numbers unique")
+    rank = np.arange(len(g)) - np.repeat(starts, sizes)
+    first = np.repeat(rng.integers(0, 499, size=len(starts)), sizes)
+    k = np.empty(len(g), dtype=np.int64)
+    k[order] = (first + rank) % 499 + 1
+    return stem + 2 * k + male
 
 
 def check_chars(body: np.ndarray) -> np.ndarray:

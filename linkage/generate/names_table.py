@@ -69,8 +69,10 @@ GIVEN_NAMES: dict[tuple[int, int], tuple[str, ...]] = {
 }
 
 # 小名 that older people were registered under as children (their 曾用名).
-CHILDHOOD_NAMES = ("狗娃", "二妹", "满崽", "细妹", "冬生", "桂花", "石头", "来福", "招弟", "春妹",
-                   "三毛", "幺妹", "水生", "秋生")
+CHILDHOOD_NAMES: dict[int, tuple[str, ...]] = {
+    1: ("狗娃", "满崽", "冬生", "石头", "来福", "三毛", "水生", "秋生", "铁蛋", "细伢"),
+    2: ("二妹", "细妹", "桂花", "招弟", "春妹", "幺妹", "满妹", "秋菊", "翠翠", "小芳"),
+}
 
 # Uyghur names are 名·父名, no surname.
 UYGHUR_GIVEN: dict[int, tuple[str, ...]] = {
@@ -83,7 +85,8 @@ UYGHUR = "维吾尔族"
 MIDDLE_DOT = "\u00b7"
 
 # Villages, streets and institutions, built around real township names.
-VILLAGE_FIRST = tuple("龙马石杉桃梓高青新双白岩洞塔茶松枫竹杨李彭向田司泽万官长老大小和永猛溪麻列吉西东南北上下中")
+VILLAGE_FIRST = tuple("龙马石杉桃梓高青新双白岩洞塔茶松枫竹杨李彭向田司泽万官长老大小和永猛溪麻列吉"
+                      "西东南北上下中")
 VILLAGE_SECOND = tuple("坪溪湖山冲寨坡湾岭坝桥口堡界屯河坊场田洞岗塘庄铺坎")
 STREETS = ("人民路", "新华路", "建设路", "解放路", "文化路", "河西路", "民族路", "滨河路",
            "迎宾路", "团结路", "太平路", "猛洞河路")

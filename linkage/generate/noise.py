@@ -170,7 +170,7 @@ class ErrorLog:
             self.parts.append(pl.DataFrame({
                 "source": [source] * n, "record_id": pl.Series(record_ids, dtype=pl.String),
                 "role": [role] * n, "family": [family] * n, "column": [column] * n,
-                "true_pid": pl.Series(true_pids, dtype=pl.Int64),
+                "true_pid": pl.Series("true_pid", true_pids, dtype=pl.Int64),
             }))
 
     def frame(self) -> pl.DataFrame:

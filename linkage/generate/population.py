@@ -14,7 +14,7 @@ import polars as pl
 
 from .config import CountyConfig
 from .geography import Geography, destination
-from .households import CHILD, DIL, FATHER, GRANDCHILD, HEAD, MARITAL, MOTHER, SPOUSE, Members
+from .households import CHILD, DIL, FATHER, GRANDCHILD, HEAD, MOTHER, SPOUSE, Members
 from .identity import day, draw_given, draw_surnames, draw_uyghur, surname_weights, years
 from .names_table import DESTINATIONS, MIDDLE_DOT, STREETS, UYGHUR
 
@@ -64,11 +64,11 @@ class People:
                 add = pl.Series(name, np.zeros(n, dtype=bool))
             else:
                 add = pl.Series(name, np.full(n, NONE_INT), dtype=old.dtype)
-            self.cols[name] = pl.concat([old, add], rechunk=True)
+            self.cols[name] = pl.concat([old, add], rechunk=False)
         return pids
 
     def frame(self) -> pl.DataFrame:
-        return pl.DataFrame(list(self.cols.values()))
+        return pl.DataFrame(list(self.cols.values())).rechunk()
 
 
 def _place_households(rng: np.random.Generator, geo: Geography, n_h: int) -> pl.DataFrame:
@@ -118,12 +118,13 @@ def _place_households(rng: np.random.Generator, geo: Geography, n_h: int) -> pl.
     ).drop("tail", "seq", "zu", "number", "street", "community")
 
 
-def destination_pool(rng: np.random.Generator, size: int = 256) -> list[tuple[int, str]]:
+def destination_pool(rng: np.random.Generator, county: str, size: int = 256
+                     ) -> list[tuple[int, str]]:
     """Addresses outside the county where people work or move to."""
     prefixes = [p for p, _ in DESTINATIONS]
     w = np.array([x for _, x in DESTINATIONS])
     picks = rng.choice(len(prefixes), size=size, p=w / w.sum())
-    return [destination(prefixes[i], rng) for i in picks.tolist()]
+    return [destination(prefixes[i], rng, exclude=county) for i in picks.tolist()]
 
 
 def build_people(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, m: Members,

@@ -30,10 +30,17 @@ def _seq(frame: pl.DataFrame, by: str, width: int, start: int = 1) -> pl.Expr:
     return (pl.Series(order.cast(pl.Int64) + start - 1).cast(pl.String).str.zfill(width))
 
 
+def _home(rng: np.random.Generator, registered: pl.Series, current: pl.Series) -> pl.Series:
+    """The address a department writes down: mostly the registered one, else where the
+    person lives (people working in Guangdong give that address too)."""
+    use_current = pl.Series(rng.random(len(current)) < 0.2) | registered.is_null()
+    return pl.select(pl.when(use_current).then(current).otherwise(registered)).to_series()
+
+
 def _address_variant(rng: np.random.Generator, geo: Geography, address: pl.Series
                      ) -> pl.Series:
-    """Addresses as typed: full, from the county on, or with the prefecture abbreviated."""
-    k = rng.integers(3, size=len(address))
+    """Addresses as typed: full, or from the county on."""
+    k = rng.integers(2, size=len(address))
     short = geo.prefix[geo.prefix.index(geo.county_name):] if geo.county_name in geo.prefix \
         else geo.prefix
     return pl.select(
@@ -57,7 +64,8 @@ def death_records(rng: np.random.Generator, cfg: CountyConfig, geo: Geography,
             (pl.lit(f"{prefix}{cfg.code}-{cfg.reference_date.year}-")
              + _seq(rows, "death", 5)).alias("record_id"),
             pl.lit(origin).alias("origin"), pl.lit(origin).alias("file_kind"),
-            _address_variant(rng, geo, rows["address"]),
+            _address_variant(rng, geo, _home(rng, rows["hukou_address"], rows["address"])
+                             .alias("address")),
             _delivery(cfg, pl.col("death")),
         )
         parts.append(rows)
@@ -99,7 +107,7 @@ def birth_certificates(rng: np.random.Generator, cfg: CountyConfig, geo: Geograp
     """One certificate per child delivered in the county (twins: two, consecutive numbers)."""
     births = events.births.filter(~pl.col("elsewhere")).sort("day", "birth_event", "child")
     k = births.height
-    person = truth.select("pid", "name", "id_number", "township", "address")
+    person = truth.select("pid", "name", "id_number", "township", "address", "hukou_address")
     frame = births
     for role in ("child", "mother", "father"):
         frame = frame.join(person.rename({c: f"{role}_{c}" for c in person.columns
@@ -122,7 +130,7 @@ def birth_certificates(rng: np.random.Generator, cfg: CountyConfig, geo: Geograp
         .alias("father_name"),
         pl.when(pl.Series(named)).then(pl.col("father_id_number")).otherwise(pl.lit(""))
         .alias("father_id_number"),
-        pl.col("mother_address").alias("address"),
+        _home(rng, frame["mother_hukou_address"], frame["mother_address"]).alias("address"),
         pl.col("child").alias("child_pid"), pl.col("mother").alias("mother_pid"),
         pl.when(pl.Series(named)).then(pl.col("father")).otherwise(-1).alias("father_pid"),
         _delivery(cfg, pl.col("day")), pl.lit("").alias("file_kind"),

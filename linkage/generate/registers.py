@@ -80,9 +80,11 @@ def hukou_register(rng: np.random.Generator, cfg: CountyConfig, model: ErrorMode
         [death_lag, move, np.minimum(birth + rng.integers(10, 90, size=n), ref),
          truth["move_in"].to_numpy(), truth["rename"].to_numpy()], -1)
     status = np.select([cancelled, move >= 0], ["死亡注销", "迁出注销"], "正常")
-    frame = truth.with_columns(
+    keep = ("pid", "name", "former_name", "sex", "id_number", "birth_date", "ethnicity",
+            "household_id", "relation", "hukou_address", "hukou_type", "moved_to", "death")
+    frame = truth.select(keep).with_columns(
         pl.Series("hukou_status", status), as_date(change).alias("change_date"),
-    ).filter(pl.Series(rows)).sort("household_id", "pid")
+    ).filter(pl.Series(rows)).sort(pl.col("household_id").cast(pl.Int64), "pid")
     late = frame.filter((pl.col("death") >= 0) & (pl.col("hukou_status") == "正常"))
     seq = rng.permutation(frame.height) + 1
     frame = frame.with_columns(

@@ -31,14 +31,25 @@ def hid(col: str | pl.Expr) -> pl.Expr:
     return pl.when(c >= 0).then(pl.lit("H") + c.cast(pl.String).str.zfill(8))
 
 
+def _by_person_id(base: pl.DataFrame) -> pl.DataFrame:
+    """The base in person_id order (it is built that way: sorting 1M strings is the slow
+    path, kept for frames from elsewhere)."""
+    return base if base["person_id"].is_sorted() else base.sort("person_id")
+
+
 def canonical(base: pl.DataFrame) -> pl.DataFrame:
     """Per human: canonical person_id, all person_ids, and the canonical row's status."""
-    return (base.sort("person_id").group_by("true_pid", maintain_order=True).agg(
-        pl.col("person_id").first().alias("canonical"),
-        pl.col("person_id").str.join(";").alias("all_person_ids"),
-        pl.col("status").first().alias("canonical_status"),
-        pl.col("marital_status").first().alias("base_marital"),
-    ))
+    rows = _by_person_id(base.select("person_id", "true_pid", "status", "marital_status"))
+    first = rows.filter(pl.col("true_pid").is_first_distinct())
+    several = rows.filter(pl.col("true_pid").is_duplicated())
+    joined = (several.group_by("true_pid").agg(pl.col("person_id").str.join(";")
+                                                .alias("all_person_ids")))
+    return first.join(joined, on="true_pid", how="left", maintain_order="left").select(
+        "true_pid", pl.col("person_id").alias("canonical"),
+        pl.coalesce("all_person_ids", "person_id").alias("all_person_ids"),
+        pl.col("status").alias("canonical_status"),
+        pl.col("marital_status").alias("base_marital"),
+    )
 
 
 def persons_table(truth: pl.DataFrame, base: pl.DataFrame, hukou: pl.DataFrame
@@ -68,7 +79,7 @@ def persons_table(truth: pl.DataFrame, base: pl.DataFrame, hukou: pl.DataFrame
 
 
 def base_map(base: pl.DataFrame) -> pl.DataFrame:
-    return base.sort("person_id").select("person_id", hid("true_pid").alias("true_pid"),
+    return _by_person_id(base).select("person_id", hid("true_pid").alias("true_pid"),
                                          "is_duplicate", "status")
 
 
@@ -79,8 +90,7 @@ def links_table(rendered: dict[str, pl.DataFrame], canon: pl.DataFrame) -> pl.Da
         frame = rendered[source]
         key = "person_id" if source == "population" else "record_id"
         for role, pid in roles:
-            rows = frame.filter(pl.col(pid) >= 0).unique(subset=[key], keep="first",
-                                                         maintain_order=True)
+            rows = _first_delivery(frame).filter(pl.col(pid) >= 0)
             parts.append(rows.select(pl.lit(source).alias("source"),
                                      pl.col(key).alias("source_record_id"),
                                      pl.lit(role).alias("role"), pl.col(pid).alias("pid")))
@@ -90,7 +100,12 @@ def links_table(rendered: dict[str, pl.DataFrame], canon: pl.DataFrame) -> pl.Da
         "source", "source_record_id", "role", hid("pid").alias("true_pid"),
         pl.col("canonical").fill_null("").alias("person_id_truth"),
         pl.col("all_person_ids").fill_null(""),
-    ).sort("source", "source_record_id", "role")
+    )
+
+
+def _first_delivery(frame: pl.DataFrame) -> pl.DataFrame:
+    """Each record once: without the copies delivered again."""
+    return frame.filter(~pl.col("__again")) if "__again" in frame.columns else frame
 
 
 def _finding(kind: str, frame: pl.DataFrame, **cols: pl.Expr | str) -> pl.DataFrame:
@@ -110,8 +125,8 @@ def findings_table(rendered: dict[str, pl.DataFrame], base: pl.DataFrame,
     out = []
 
     # suspected_death: one per human still 正常, evidence = the first death record
-    deaths = (rendered["death"].unique(subset=["record_id"], keep="first", maintain_order=True)
-              .sort("record_id").group_by("true_pid", maintain_order=True).first()
+    deaths = (_first_delivery(rendered["death"]).sort("record_id")
+              .group_by("true_pid", maintain_order=True).first()
               .join(canon, on="true_pid").filter(pl.col("canonical_status") == "正常"))
     out.append(_finding("suspected_death", deaths, person_id=pl.col("canonical"),
                         source="death", source_record_id=pl.col("record_id"), role="person",
@@ -119,8 +134,7 @@ def findings_table(rendered: dict[str, pl.DataFrame], base: pl.DataFrame,
                         true_pid=hid("true_pid")))
 
     # unregistered_birth: certificates of base mothers whose child has no base row
-    certs = (rendered["birth_certificate"].unique(subset=["record_id"], keep="first",
-                                                  maintain_order=True)
+    certs = (_first_delivery(rendered["birth_certificate"])
              .filter(~pl.col("child_pid").is_in(in_base))
              .join(canon, left_on="mother_pid", right_on="true_pid"))
     out.append(_finding("unregistered_birth", certs, person_id=pl.col("canonical"),
@@ -129,8 +143,7 @@ def findings_table(rendered: dict[str, pl.DataFrame], base: pl.DataFrame,
     # ... and maternity claims for births without a county certificate
     unregistered = (births.filter(pl.col("elsewhere") & ~pl.col("child").is_in(in_base))
                     ["birth_event"].unique().implode())
-    claims = (rendered["maternity_insurance"].unique(subset=["record_id"], keep="first",
-                                                     maintain_order=True)
+    claims = (_first_delivery(rendered["maternity_insurance"])
               .filter(pl.col("birth_event").is_in(unregistered))
               .join(canon, on="true_pid"))
     out.append(_finding("unregistered_birth", claims, person_id=pl.col("canonical"),
@@ -165,7 +178,7 @@ def findings_table(rendered: dict[str, pl.DataFrame], base: pl.DataFrame,
     # ... and marital status not updated after a marriage or divorce
     marital = truth.select("pid", pl.col("marital").replace_strict(
         dict(enumerate(MARITAL)), return_dtype=pl.String).alias("true_marital"))
-    regs = rendered["marriage"].unique(subset=["record_id"], keep="first", maintain_order=True)
+    regs = _first_delivery(rendered["marriage"])
     for role in ("husband", "wife"):
         rows = (regs.join(canon, left_on=f"{role}_pid", right_on="true_pid")
                 .join(marital, left_on=f"{role}_pid", right_on="pid")
@@ -198,10 +211,10 @@ def findings_table(rendered: dict[str, pl.DataFrame], base: pl.DataFrame,
                         source_record_id=pl.col("record_id"), role="person",
                         true_pid=hid("true_pid")))
     return pl.concat(out).sort("finding_type", "person_id", "source", "source_record_id",
-                               "role", "field")
+                               "role", "field", "other_person_id", maintain_order=True)
 
 
 def errors_table(errors: pl.DataFrame) -> pl.DataFrame:
     return errors.select(
         "source", "record_id", "role", "family", "column", hid("true_pid").alias("true_pid"),
-    ).sort("source", "family", "record_id", "role", "column", "true_pid")
+    ).sort("source", "family", "record_id", "role", "column", "true_pid", maintain_order=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import xlsxwriter
 
@@ -23,18 +24,26 @@ from .styles import DATE_COLUMNS, HEADERS, HUKOU_XLSX_MAX_ROWS, SEX_CODES
 _XLSX_CREATED = dt.datetime(2026, 1, 1)
 
 
+def _dates(values: pl.Series, styles: pl.Series) -> pl.Series:
+    """Each date in its row's style (formatting each row once, style by style)."""
+    out = pl.Series(values.name, [""] * len(values), dtype=pl.String)
+    style = styles.to_numpy()
+    for code in sorted(set(np.unique(style).tolist())):
+        idx = np.flatnonzero(style == code)
+        text = values.gather(idx).dt.strftime(DATE_FORMATS[code]).fill_null("")
+        if len(idx) == len(values):
+            return text.alias(values.name)
+        out.scatter(idx, text)
+    return out
+
+
 def render(source: str, frame: pl.DataFrame) -> pl.DataFrame:
     """The interface columns as text (``""`` for empty), other columns kept as they are."""
-    exprs = []
+    exprs: list[pl.Expr | pl.Series] = []
     for column in HEADERS[source]:
         col = pl.col(column)
         if column in DATE_COLUMNS[source]:
-            style = pl.col(f"__fmt_{column}")
-            text = pl.when(style == 0).then(col.dt.strftime(DATE_FORMATS[0]))
-            for i, fmt in enumerate(DATE_FORMATS[1:], start=1):
-                text = text.when(style == i).then(col.dt.strftime(fmt))
-            exprs.append(text.otherwise(col.dt.strftime(DATE_FORMATS[0])).fill_null("")
-                         .alias(column))
+            exprs.append(_dates(frame[column], frame[f"__fmt_{column}"]))
         elif column == "sex":
             male, female = SEX_CODES[source]
             exprs.append(col.replace_strict({1: male, 2: female}, default="",
@@ -49,7 +58,7 @@ def _chinese(source: str, frame: pl.DataFrame) -> pl.DataFrame:
     record order with redelivered rows at the end (appended to the later file)."""
     if source not in ("population", "hukou"):
         frame = frame.sort("__again", "record_id")
-    elif source == "population":
+    elif source == "population" and not frame["person_id"].is_sorted():
         frame = frame.sort("person_id")
     headers = HEADERS[source]
     return frame.select([pl.when(pl.col(c) != "").then(pl.col(c)).alias(h)
@@ -129,5 +138,7 @@ def write_truth(out: Path, tables: dict[str, pl.DataFrame]) -> list[str]:
     folder = out / "truth"
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
-        frame.write_csv(folder / f"{name}.csv")
+        empty_as_null = [pl.when(pl.col(c) != "").then(pl.col(c)).alias(c)
+                         for c, t in frame.schema.items() if t == pl.String]
+        frame.with_columns(empty_as_null).write_csv(folder / f"{name}.csv")
     return [f"truth/{name}.csv" for name in tables]

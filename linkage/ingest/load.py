@@ -235,5 +235,10 @@ def ingest_inbox(store: Store, inbox: Path, *, run_id: str | None = None) -> Ing
     with store.transaction():
         for source, paths in files.items():
             for path in paths:
-                report.files.append(ingest_file(store, CONTRACTS[source], path, run_id=run_id))
+                try:
+                    report.files.append(ingest_file(store, CONTRACTS[source], path,
+                                                    run_id=run_id))
+                except Exception as err:  # unexpected: say which file (no values in a note)
+                    err.add_note(f"while loading {source}/{path.name}")
+                    raise
     return report

@@ -78,7 +78,10 @@ def train(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *, se
             block_on(*(BLOCKING_KEYS[k] for k in keys)), fix_u_probabilities=True)
     version, path = _next_version(store.home, name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    linker.misc.save_model_to_json(str(path), overwrite=True)
+    model = linker.misc.save_model_to_json(str(path), overwrite=True)
+    model = correct_u_for_matches(model, float(training.get("u_floor", 1e-8)))
+    model = floor_m_probabilities(model, float(training.get("m_floor", 0.001)))
+    path.write_text(json.dumps(model, indent=2, ensure_ascii=False), "utf-8")
     trained_at = dt.datetime.now().isoformat(timespec="seconds")
     counts = {t: int(store.scalar(f'SELECT count(*) FROM "{t}"') or 0) for t in tables}
     path.with_suffix(".meta.json").write_text(json.dumps(
@@ -86,7 +89,55 @@ def train(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *, se
          "u_max_pairs": u_max_pairs, "rows": counts, "link_type": link_type},
         indent=2), "utf-8")
     log.info("trained model %s %s", name, version)
+    linker.table_management.delete_tables_created_by_splink_from_db()
+    # predict with the saved (floored) model, exactly as a later run will
+    linker = make_linker(store, tables, settings_from_model(path))
     return linker, ModelInfo(name, version, path, trained_at, True)
+
+
+def correct_u_for_matches(model: dict[str, Any], floor: float) -> dict[str, Any]:
+    """Remove the true matches that random sampling drew from the u estimates.
+
+    u is estimated on random pairs as if none matched, but a fraction λ of them do, and they
+    agree on (say) the ID number with probability m. For most levels λ·m is negligible; for an
+    exact valid ID it is the whole of the observed agreement (IDs are unique: random non-matches
+    almost never share one), so the uncorrected u makes the strongest evidence in the data
+    worth no more than the prior against a match. Corrected: u = (u_obs − λ·m) / (1 − λ),
+    never below ``floor``. Levels with a u fixed in config are left as set.
+    """
+    lam = float(model.get("probability_two_random_records_match", 0.0))
+    for comparison in model["comparisons"]:
+        for lv in comparison["comparison_levels"]:
+            if lv.get("is_null_level") or lv.get("fix_u_probability"):
+                continue
+            u, m = lv.get("u_probability"), lv.get("m_probability")
+            if u is None or m is None:
+                continue
+            lv["u_probability"] = max((u - lam * m) / (1 - lam), floor)
+    return model
+
+
+def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]:
+    """No trained m below ``floor``; each comparison's m renormalised to sum to 1.
+
+    EM on a few hundred records happily estimates m = 1e-27 for a level it never saw among
+    matches ("same township, other village"), which makes that level an absolute veto
+    (-84 bits) against any evidence. A small floor keeps such levels strongly negative but
+    answerable. Levels whose m was fixed in config are left as set.
+    """
+    for comparison in model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"]
+                  if not lv.get("is_null_level") and lv.get("m_probability") is not None]
+        trained = [lv for lv in levels if not lv.get("fix_m_probability")]
+        for lv in trained:
+            lv["m_probability"] = max(lv["m_probability"], floor)
+        fixed_total = sum(lv["m_probability"] for lv in levels if lv.get("fix_m_probability"))
+        total = sum(lv["m_probability"] for lv in trained)
+        if trained and total > 0:
+            scale = max(1.0 - fixed_total, floor) / total
+            for lv in trained:
+                lv["m_probability"] *= scale
+    return model
 
 
 def load_or_train(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *,

@@ -43,6 +43,7 @@ from linkage.link.decide import (
     exact_links,
     not_rejected,
 )
+from linkage.link.family import family_links
 from linkage.link.newborns import link_newborns
 from linkage.persons import PERSON_TABLE
 from linkage.store import Store
@@ -218,6 +219,9 @@ def link_all(store: Store, *, retrain: bool = False, full: bool = False,
     kept = _kept_decisions(store, incremental)
     merged = pl.concat([kept, new.filter(pl.col("role") != "child")], how="diagonal_relaxed")
     merged = _one_to_one(merged, sources)
+    if "birth_certificate" in present:
+        merged = family_links(store, merged,
+                              source_config("birth_certificate").get("family", {}))
     if "birth_certificate" in present:
         t0 = time.perf_counter()
         store.con.register("tmp_renkou_parent_links", merged)

@@ -2,7 +2,7 @@
 
 Reads the task tables of ``linkage.tasks`` only when they exist (``renkou tasks export`` creates
 them) and computes nothing of its own: the feedback and confirmation rates are
-``linkage.tasks.progress.progress`` and the label accuracy is
+``linkage.tasks.progress.township_progress`` and the label accuracy is
 ``linkage.tasks.labels.accuracy_by_type``, so the report and ``renkou tasks status`` agree.
 """
 
@@ -19,8 +19,8 @@ LABELS = "labels"
 
 
 def task_progress(store: Store, as_of: dt.date) -> tuple[pl.DataFrame | None, float]:
-    """Per township (and a 合计 row): sent, returned, on time, pending, overdue, feedback and
-    confirmation rates; None when no task list was ever sent. Also the feedback target."""
+    """Per township (and a 合计 row): sent, withdrawn, returned, on time, pending, overdue,
+    feedback and confirmation rates; None when no task list was ever sent. Also the target."""
     from linkage.tasks.settings import task_settings
 
     target = task_settings().target_rate
@@ -28,9 +28,9 @@ def task_progress(store: Store, as_of: dt.date) -> tuple[pl.DataFrame | None, fl
         return None, target
     if not store.scalar(f"SELECT count(*) FROM {ASSIGNMENTS}"):
         return None, target
-    from linkage.tasks.progress import progress
+    from linkage.tasks.progress import township_progress
 
-    return progress(store, as_of, target), target
+    return township_progress(store, as_of, target), target
 
 
 def label_accuracy(store: Store) -> pl.DataFrame | None:

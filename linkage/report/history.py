@@ -76,8 +76,8 @@ def trend(store: Store, figures: list[str], scope: str = "county",
                                     ("run_id", "created_at", "figure", "value")})
     marks = ", ".join("?" for _ in figures)
     return store.frame(f"""
-        WITH last_runs AS (SELECT run_id, max(created_at) AS at FROM {SNAPSHOTS}
-                           GROUP BY run_id ORDER BY at DESC LIMIT {int(limit)})
+        WITH last_runs AS (SELECT run_id, max(created_at) AS last_at FROM {SNAPSHOTS}
+                           GROUP BY run_id ORDER BY last_at DESC LIMIT {int(limit)})
         SELECT s.run_id, s.created_at, s.figure, s.value FROM {SNAPSHOTS} s
         JOIN last_runs USING (run_id)
         WHERE s.figure IN ({marks}) AND s.scope = ?

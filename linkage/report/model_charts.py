@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ _PAIRS, _LEFT, _RIGHT = f"{_PREFIX}pairs", f"{_PREFIX}left", f"{_PREFIX}right"
 _SCORED, _VIEWER, _BASE_VIEW = f"{_PREFIX}scored", f"{_PREFIX}viewer", f"{_PREFIX}base"
 #: displayed columns holding ID numbers (``<col>_l``/``<col>_r`` in Splink's output)
 ID_COLUMNS = ("id_number", "id_raw")
+_REMOTE_LINK = re.compile(r"<link[^>]*https?://fonts\.(?:googleapis|gstatic)\.com[^>]*>")
 
 
 @dataclass
@@ -152,13 +154,22 @@ def _fill(store: Store, section: ModelSection, path: Path, out_dir: Path, stem: 
         store.replace_table(_VIEWER, viewer)
         section.viewer_pairs = viewer.height
         section.viewer_file = f"{stem}.viewer-{source}.html"
+        # the viewer's SQL reads its input under the name Splink gives predictions
         linker.visualisations.comparison_viewer_dashboard(
-            db_api.register(_VIEWER, table_name=f"{_VIEWER}_scoring"),
+            db_api.table_to_splink_dataframe("__splink__df_predict", _VIEWER),
             str(out_dir / section.viewer_file), overwrite=True)
+        _offline(out_dir / section.viewer_file)
     finally:
         linker.table_management.delete_tables_created_by_splink_from_db()
         for col in models.tf_columns(path):
             con.execute(f"DROP TABLE IF EXISTS tmp_renkou_tf_{col}")
+
+
+def _offline(viewer: Path) -> None:
+    """Drop the viewer's Google-font links: the page must not call out (it falls back to a
+    local font), neither for an offline office nor for the privacy of who opens it."""
+    text = viewer.read_text("utf-8")
+    viewer.write_text(_REMOTE_LINK.sub("", text), "utf-8")
 
 
 def _masked(frame: pl.DataFrame) -> pl.DataFrame:

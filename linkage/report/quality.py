@@ -2,8 +2,9 @@
 
 Every function returns a polars frame and takes ``by_township`` (keyword-only): ``False`` gives
 one county-wide row per figure, ``True`` one row per township and figure. Ages and "empty"
-are judged at ``as_of`` (default: today). The definitions are exact; the report, the exports
-and the tests all read them from here.
+are judged at ``as_of`` (default: today). All aggregate one frame of per-person flags
+(:func:`person_flags`): pass it as ``flags=`` to compute several figures from one pass over the
+base. The definitions are exact; the report, the exports and the tests all read them from here.
 
 *Active base person*: a row of ``src_population`` with 人员状态 ``正常``. Its township is the
 managing township of the base row, else the one parsed from its address
@@ -123,9 +124,7 @@ RULE_ZH = {r.key: r.zh for r in RULES}
 
 
 def _persons_sql() -> str:
-    """One row per active base person: township, a ``item__<key>`` flag per item and a
-    ``rule__<key>`` flag per rule (NULL when the rule does not apply), ID status."""
-    items = ", ".join(f"{i.sql} AS \"item__{i.key}\"" for i in ITEMS)
+    items = ", ".join(f"coalesce({i.sql}, false) AS \"item__{i.key}\"" for i in ITEMS)
     rules = ", ".join(f"{r.sql} AS \"rule__{r.key}\"" for r in RULES)
     return f"""
         WITH b AS (
@@ -145,33 +144,36 @@ def _persons_sql() -> str:
                        AS youngest_parent
             FROM b WHERE household_id IS NOT NULL GROUP BY household_id
         )
-        SELECT b.township, b.id_status, {items}, {rules}
+        SELECT b.township, coalesce(b.id_status, 'missing') AS id_status, {items}, {rules}
         FROM b LEFT JOIN h USING (household_id)
     """
 
 
-def _as_of(as_of: dt.date | None) -> dt.date:
-    return as_of or dt.date.today()
+def person_flags(store: Store, *, as_of: dt.date | None = None) -> pl.DataFrame:
+    """One row per active base person: ``township``, ``id_status``, a boolean
+    ``item__<key>`` per item (valid value) and ``rule__<key>`` per rule (null when the rule
+    does not apply). Every figure below aggregates this frame; compute it once and pass it as
+    ``flags=`` when asking for several (1M persons: one pass over the base, ~40 MB)."""
+    return store.frame(_persons_sql(), [as_of or dt.date.today()])
 
 
 def _keys(by_township: bool) -> list[str]:
     return ["township"] if by_township else []
 
 
-def _aggregate(store: Store, select: str, as_of: dt.date | None,
-               by_township: bool) -> pl.DataFrame:
-    group = "GROUP BY township ORDER BY township" if by_township else ""
-    cols = "township, " if by_township else ""
-    return store.frame(f"SELECT {cols}{select} FROM ({_persons_sql()}) {group}",
-                       [_as_of(as_of)])
+def _grouped(flags: pl.DataFrame, by_township: bool, aggs: list[pl.Expr]) -> pl.DataFrame:
+    if by_township:
+        return flags.group_by("township").agg(aggs).sort("township")
+    return flags.select(aggs)
 
 
-def completeness(store: Store, *, as_of: dt.date | None = None,
-                 by_township: bool = False) -> pl.DataFrame:
+def completeness(store: Store, *, as_of: dt.date | None = None, by_township: bool = False,
+                 flags: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per item: ``persons`` (active), ``valid``, ``rate`` (see the module docstring)."""
-    sums = ", ".join(f'count(*) FILTER (WHERE "item__{i.key}") AS "{i.key}"' for i in ITEMS)
-    wide = _aggregate(store, f"count(*) AS persons, {sums}", as_of, by_township)
+    flags = person_flags(store, as_of=as_of) if flags is None else flags
     keys = _keys(by_township)
+    wide = _grouped(flags, by_township, [pl.len().alias("persons"), *(
+        pl.col(f"item__{i.key}").sum().alias(i.key) for i in ITEMS)])
     return (wide.unpivot(index=[*keys, "persons"], on=[i.key for i in ITEMS],
                          variable_name="item", value_name="valid")
             .with_columns(pl.col("item").replace_strict(ITEM_ZH).alias("item_zh"),
@@ -180,37 +182,40 @@ def completeness(store: Store, *, as_of: dt.date | None = None,
             .select(*keys, "item", "item_zh", "persons", "valid", "rate"))
 
 
-def consistency(store: Store, *, as_of: dt.date | None = None,
-                by_township: bool = False) -> pl.DataFrame:
+def consistency(store: Store, *, as_of: dt.date | None = None, by_township: bool = False,
+                flags: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per rule: ``checked`` (persons it applies to), ``passed``, ``rate``."""
-    parts = []
-    for r in RULES:
-        parts.append(f'count("rule__{r.key}") AS "checked__{r.key}"')
-        parts.append(f'count(*) FILTER (WHERE "rule__{r.key}") AS "passed__{r.key}"')
-    wide = _aggregate(store, ", ".join(parts), as_of, by_township)
+    flags = person_flags(store, as_of=as_of) if flags is None else flags
     keys = _keys(by_township)
+    aggs = []
+    for r in RULES:
+        aggs += [pl.col(f"rule__{r.key}").count().alias(f"checked__{r.key}"),
+                 pl.col(f"rule__{r.key}").sum().alias(f"passed__{r.key}")]
+    wide = _grouped(flags, by_township, aggs)
     rows = [wide.select(*keys, pl.lit(r.key).alias("rule"),
                         pl.col(f"checked__{r.key}").cast(pl.Int64).alias("checked"),
                         pl.col(f"passed__{r.key}").cast(pl.Int64).alias("passed"))
             for r in RULES]
-    return (pl.concat(rows).sort(*keys, "rule", maintain_order=True) if by_township
-            else pl.concat(rows)).with_columns(
+    long = pl.concat(rows)
+    if by_township:
+        long = long.sort("township", maintain_order=True)
+    return long.with_columns(
         pl.col("rule").replace_strict(RULE_ZH).alias("rule_zh"),
         pl.when(pl.col("checked") > 0).then(pl.col("passed") / pl.col("checked"))
         .alias("rate"),
     ).select(*keys, "rule", "rule_zh", "checked", "passed", "rate")
 
 
-def id_validity(store: Store, *, as_of: dt.date | None = None,
-                by_township: bool = False) -> pl.DataFrame:
+def id_validity(store: Store, *, as_of: dt.date | None = None, by_township: bool = False,
+                flags: pl.DataFrame | None = None) -> pl.DataFrame:
     """``persons``, ``with_id`` (status not ``missing``), ``valid``, ``rate`` = valid / with_id."""
-    frame = _aggregate(
-        store,
-        "count(*) AS persons, count(*) FILTER (WHERE id_status <> 'missing') AS with_id, "
-        "count(*) FILTER (WHERE id_status IN ('valid', 'upgraded_15')) AS valid",
-        as_of, by_township)
-    return frame.with_columns(pl.col(c).cast(pl.Int64) for c in ("persons", "with_id", "valid")
-                              ).with_columns(
+    flags = person_flags(store, as_of=as_of) if flags is None else flags
+    status = pl.col("id_status")
+    frame = _grouped(flags, by_township, [
+        pl.len().cast(pl.Int64).alias("persons"),
+        (status != "missing").sum().cast(pl.Int64).alias("with_id"),
+        status.is_in(["valid", "upgraded_15"]).sum().cast(pl.Int64).alias("valid")])
+    return frame.with_columns(
         pl.when(pl.col("with_id") > 0).then(pl.col("valid") / pl.col("with_id")).alias("rate"))
 
 
@@ -255,18 +260,20 @@ def _overall(frame: pl.DataFrame, num: str, den: str) -> tuple[int, int, float |
     return n, d, (n / d if d else None)
 
 
-def headline(store: Store, *, as_of: dt.date | None = None) -> pl.DataFrame:
+def headline(store: Store, *, as_of: dt.date | None = None,
+             flags: pl.DataFrame | None = None) -> pl.DataFrame:
     """The county's four figures: ``figure``, ``label``, ``numerator``, ``denominator``,
     ``value``, ``target`` (null when the province sets none), ``meets_target``."""
+    flags = person_flags(store, as_of=as_of) if flags is None else flags
     rows = []
     for figure, label, frame, num, den, target in (
         ("coverage", "户籍人口入库覆盖率 (base coverage of 户籍)", coverage(store),
          "linked", "hukou_active", COVERAGE_TARGET),
         ("completeness", "基本项完整率 (completeness of the basic items)",
-         completeness(store, as_of=as_of), "valid", "persons", QUALITY_TARGET),
-        ("consistency", "逻辑一致率 (logical consistency)", consistency(store, as_of=as_of),
+         completeness(store, flags=flags), "valid", "persons", QUALITY_TARGET),
+        ("consistency", "逻辑一致率 (logical consistency)", consistency(store, flags=flags),
          "passed", "checked", QUALITY_TARGET),
-        ("id_validity", "身份证号有效率 (ID validity)", id_validity(store, as_of=as_of),
+        ("id_validity", "身份证号有效率 (ID validity)", id_validity(store, flags=flags),
          "valid", "with_id", None),
     ):
         n, d, value = _overall(frame, num, den)
@@ -280,7 +287,8 @@ def headline(store: Store, *, as_of: dt.date | None = None) -> pl.DataFrame:
                                       "meets_target": pl.Boolean})
 
 
-def township_ranking(store: Store, *, as_of: dt.date | None = None) -> pl.DataFrame:
+def township_ranking(store: Store, *, as_of: dt.date | None = None,
+                     flags: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per township with its four rates, weakest first.
 
     ``targets_missed`` counts coverage < 95 %, completeness < 90 %, consistency < 90 %;
@@ -290,14 +298,15 @@ def township_ranking(store: Store, *, as_of: dt.date | None = None) -> pl.DataFr
         return frame.group_by("township").agg(pl.col(num).sum(), pl.col(den).sum()).select(
             "township", pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).alias(name))
 
-    comp = completeness(store, as_of=as_of, by_township=True)
+    flags = person_flags(store, as_of=as_of) if flags is None else flags
+    comp = completeness(store, by_township=True, flags=flags)
     persons = comp.group_by("township").agg(pl.col("persons").first())
     out = persons
     for frame in (per(coverage(store, by_township=True), "linked", "hukou_active", "coverage"),
                   per(comp, "valid", "persons", "completeness"),
-                  per(consistency(store, as_of=as_of, by_township=True), "passed", "checked",
+                  per(consistency(store, by_township=True, flags=flags), "passed", "checked",
                       "consistency"),
-                  per(id_validity(store, as_of=as_of, by_township=True), "valid", "with_id",
+                  per(id_validity(store, by_township=True, flags=flags), "valid", "with_id",
                       "id_validity")):
         out = out.join(frame, on="township", how="full", coalesce=True)
     missed = ((pl.col("coverage") < COVERAGE_TARGET).fill_null(False).cast(pl.Int32)

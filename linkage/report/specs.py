@@ -7,6 +7,7 @@ every chart that has a province target draws it as a red rule.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -36,22 +37,34 @@ def _base(frame: pl.DataFrame, title: str, *, width: int = 520,
 
 
 def rate_bars(frame: pl.DataFrame, category: str, rate: str, *, title: str,
-              target: float | None, category_title: str, sort_by_rate: bool = True) -> Spec:
-    """Horizontal bars of a rate per category; green when it meets ``target``, red when not."""
+              target: float | None, category_title: str, sort_by_rate: bool = True,
+              width: int = 420) -> Spec:
+    """A rate per category as a lollipop (dot on a stem), green when it meets ``target``, red
+    when not, the target as a dashed rule.
+
+    The axis starts near the lowest rate (in steps of 5 %) rather than at 0, so that 96 % and
+    99 % look different; dots, not bars, because a bar would mislead from a cut baseline.
+    """
     height = max(60, 18 * frame.height)
-    spec = _base(frame, title, height=height)
+    spec = _base(frame, title, width=width, height=height)
+    rates = [v for v in frame[rate].to_list() if v is not None] if frame.height else []
+    low = min([*rates, target if target is not None else 1.0, 1.0])
+    lo = max(0.0, math.floor(low * 20 - 1) / 20)
     color: Any = {"value": PALETTE[0]}
     if target is not None:
         color = {"condition": {"test": f"datum['{rate}'] >= {target}", "value": OK},
                  "value": BAD}
-    bars = {"mark": {"type": "bar", "tooltip": True},
-            "encoding": {
-                "y": {"field": category, "type": "nominal", "title": category_title,
-                      "sort": {"field": rate, "order": "ascending"} if sort_by_rate else None},
-                "x": {"field": rate, "type": "quantitative", "title": "比率 rate",
-                      "axis": {"format": ".0%"}, "scale": {"domain": [0, 1]}},
-                "color": color}}
-    layers = [bars]
+    y = {"field": category, "type": "nominal", "title": category_title,
+         "sort": {"field": rate, "order": "ascending"} if sort_by_rate else None,
+         "axis": {"labelLimit": 240}}
+    x = {"field": rate, "type": "quantitative", "title": "比率 rate",
+         "axis": {"format": ".0%"}, "scale": {"domain": [lo, 1], "clamp": True}}
+    layers: list[Spec] = [
+        {"mark": {"type": "rule", "color": "#c8ccd2"},
+         "encoding": {"y": y, "x": x, "x2": {"datum": lo}}},
+        {"mark": {"type": "point", "filled": True, "size": 90, "tooltip": True},
+         "encoding": {"y": y, "x": x, "color": color, "opacity": {"value": 1}}},
+    ]
     if target is not None:
         layers.append({"mark": {"type": "rule", "color": TARGET, "strokeDash": [4, 3],
                                 "strokeWidth": 2},
@@ -62,17 +75,29 @@ def rate_bars(frame: pl.DataFrame, category: str, rate: str, *, title: str,
 
 def stacked_bars(frame: pl.DataFrame, category: str, value: str, color: str, *, title: str,
                  category_title: str, value_title: str, color_title: str,
-                 horizontal: bool = True) -> Spec:
-    """Stacked counts per category, one colour per ``color`` value."""
+                 horizontal: bool = True, normalize: bool = False,
+                 color_order: list[str] | None = None) -> Spec:
+    """Stacked counts per category, one colour per ``color`` value (shares when
+    ``normalize``)."""
     n = frame[category].n_unique() if frame.height else 1
     spec = _base(frame, title, height=max(60, 22 * n) if horizontal else 260)
-    cat = {"field": category, "type": "nominal", "title": category_title, "sort": "-x"
-           if horizontal else None}
-    val = {"field": value, "type": "quantitative", "title": value_title, "stack": "zero"}
+    cat = {"field": category, "type": "nominal", "title": category_title,
+           "sort": None if normalize else ("-x" if horizontal else None)}
+    val: Spec = {"field": value, "type": "quantitative", "title": value_title,
+                 "stack": "normalize" if normalize else "zero"}
+    if normalize:
+        val["axis"] = {"format": ".0%"}
+    scale: Spec = {"range": PALETTE}
+    if color_order:
+        scale["domain"] = color_order
     spec["mark"] = {"type": "bar", "tooltip": True}
     spec["encoding"] = {"y" if horizontal else "x": cat, "x" if horizontal else "y": val,
                         "color": {"field": color, "type": "nominal", "title": color_title,
-                                  "scale": {"range": PALETTE}}}
+                                  "scale": scale, "sort": color_order}}
+    if color_order:  # stack in the legend's order, first value at the axis
+        spec["transform"] = [{"calculate": f"indexof({json.dumps(color_order)}, "
+                                           f"datum['{color}'])", "as": "_order"}]
+        spec["encoding"]["order"] = {"field": "_order", "type": "quantitative"}
     return spec
 
 

@@ -1,0 +1,32 @@
+"""Findings: links → candidate findings → merged into the case list (one transaction)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+from flows.options import STAGE
+from linkage.casework import merge
+from linkage.findings import derive_findings
+from linkage.run_summary import findings_counts
+from linkage.runs import new_run_id, reported
+from linkage.store import Store
+
+
+@task(name="findings", **STAGE)
+def merge_findings(home: str, run_id: str) -> dict[str, Any]:
+    with reported("findings", home, run_id), Store(home) as store:
+        with store.transaction():
+            candidates = derive_findings(store, "links", "dedupe_pairs")
+            outcome = merge(store, candidates, run_id)
+        counts = findings_counts(store, outcome)
+    get_run_logger().info("findings: %d not closed (%d new tonight)", counts["open"],
+                          counts["merge"].get("new", 0))
+    return counts
+
+
+@flow(name="renkou-findings", persist_result=False)
+def findings(home: str = "var") -> dict[str, Any]:
+    """Only the findings stage."""
+    return merge_findings(home, new_run_id())

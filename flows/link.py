@@ -1,0 +1,32 @@
+"""Link: Splink per source against the base (incremental unless asked or the base changed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+from flows.options import STAGE
+from linkage.link import link_all
+from linkage.run_summary import link_counts
+from linkage.runs import new_run_id, reported
+from linkage.store import Store
+
+
+@task(name="link", **STAGE)
+def link_records(home: str, run_id: str, *, full: bool = False,
+                 retrain: bool = False) -> dict[str, Any]:
+    """Never inside a transaction: ``link_all`` publishes its tables atomically itself."""
+    with reported("link", home, run_id), Store(home) as store:
+        report = link_all(store, retrain=retrain, full=full)
+    counts = link_counts(report)
+    get_run_logger().info("link (%s): %d records scored, %d linked, %d for review",
+                          counts["mode"], counts["records_scored"], counts["links"],
+                          counts["clerical"])
+    return counts
+
+
+@flow(name="renkou-link", persist_result=False)
+def link(home: str = "var", full: bool = False, retrain: bool = False) -> dict[str, Any]:
+    """Only the link stage."""
+    return link_records(home, new_run_id(), full=full, retrain=retrain)

@@ -1,0 +1,79 @@
+"""Family consistency: one parent's link vouches for the other's on a birth certificate.
+
+A mother written without her ID, or with a name that differs from the base, is often
+ambiguous on her own (王丹 is common; the model sends her to review). When the father on the
+same certificate is linked, the mother is almost surely the one woman of his household whose
+name (hanzi key or pinyin) or ID agrees, and the other way round. Such a parent is linked
+with ``decided_by = 'family'`` and a match weight of the model's score for that person (0
+when the model had none) plus a configured household bonus.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from linkage.link.decide import DECISION_COLUMNS, REJECTED
+from linkage.persons import PERSON_TABLE
+from linkage.store import Store
+
+
+def family_links(store: Store, decisions: pl.DataFrame, cfg: dict[str, Any]) -> pl.DataFrame:
+    """``decisions`` with undecided certificate parents linked through the other parent."""
+    bonus = float(cfg.get("household_bonus", 6.0))
+    threshold = float(cfg.get("match_weight", 3.0))
+    store.con.register("tmp_renkou_family_decisions", decisions)
+    try:
+        found = store.frame(f"""
+            WITH d AS (SELECT * FROM tmp_renkou_family_decisions
+                       WHERE source = 'birth_certificate' AND role IN ('mother', 'father')),
+            base AS (SELECT record_id AS person_id, household_id, sex, name_key, name_py,
+                            id_number
+                     FROM {PERSON_TABLE} WHERE source = 'population'),
+            linked AS (SELECT d.source_record_id, d.role, b.household_id
+                       FROM d JOIN base b ON b.person_id = d.person_id
+                       WHERE d.decision = 'link' AND b.household_id IS NOT NULL),
+            cand AS (
+                SELECT o.source_record_id, o.role, b.person_id,
+                       CASE WHEN o.person_id = b.person_id THEN coalesce(o.match_weight, 0)
+                            ELSE 0 END + {bonus} AS match_weight,
+                       concat_ws('; ', 'household: same as linked ' || k.role,
+                           CASE WHEN b.id_number = r.id_number THEN 'id_number: exact' END,
+                           CASE WHEN b.name_key = r.name_key THEN 'name: exact key'
+                                WHEN b.name_py = r.name_py THEN 'name: pinyin exact' END)
+                           AS explanation
+                FROM d o
+                JOIN linked k ON k.source_record_id = o.source_record_id AND k.role <> o.role
+                JOIN {PERSON_TABLE} r ON r.source = 'birth_certificate'
+                     AND r.record_id = o.source_record_id AND r.role = o.role
+                JOIN base b ON b.household_id = k.household_id
+                WHERE o.decision <> 'link' AND (b.sex = r.sex OR r.sex IS NULL)
+                  AND (b.name_key = r.name_key OR b.name_py = r.name_py
+                       OR b.id_number = r.id_number)
+                  AND NOT EXISTS (SELECT 1 FROM {REJECTED} x
+                                  WHERE x.source = 'birth_certificate'
+                                    AND x.source_record_id = o.source_record_id
+                                    AND x.role = o.role AND x.person_id = b.person_id)
+            )
+            SELECT source_record_id, role, any_value(person_id) AS person_id,
+                   any_value(match_weight) AS match_weight,
+                   any_value(explanation) AS explanation
+            FROM cand GROUP BY source_record_id, role
+            HAVING count(DISTINCT person_id) = 1 AND any_value(match_weight) >= {threshold}
+        """)
+    finally:
+        store.con.unregister("tmp_renkou_family_decisions")
+    if found.is_empty():
+        return decisions
+    found = found.with_columns(
+        pl.lit("birth_certificate").alias("source"), pl.lit("link").alias("decision"),
+        pl.lit("family").alias("decided_by"), pl.lit(None, pl.Float64).alias("second_weight"),
+        (2 ** pl.col("match_weight") / (1 + 2 ** pl.col("match_weight")))
+        .alias("match_probability"))
+    key = ["source", "source_record_id", "role"]
+    updated = decisions.join(found.select(*key), on=key, how="anti")
+    kept = decisions.join(found.select(*key), on=key, how="semi").drop(
+        [c for c in DECISION_COLUMNS if c not in key])
+    return pl.concat([updated, kept.join(found.select(DECISION_COLUMNS), on=key)],
+                     how="diagonal_relaxed")

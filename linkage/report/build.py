@@ -1,0 +1,199 @@
+"""``build_report``: gather every figure, keep a snapshot of them, write the HTML page.
+
+The nightly flow calls :func:`nightly_report` after each run (``$RENKOU_HOME/reports/
+report-<run>.html`` and a copy as ``latest.html``); ``renkou report --out FILE.html`` calls
+:func:`build_report`. The page is one self-contained file; the comparison viewers are written
+next to it (``<name>.viewer-<source>.html``) and linked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from linkage.errors import RenkouError
+from linkage.persons import PERSON_TABLE
+from linkage.report import fieldwork, history, night, quality
+from linkage.report.model_charts import ModelSection, model_sections
+from linkage.report.render import assert_no_id_numbers
+from linkage.store import Store
+
+log = logging.getLogger(__name__)
+
+REPORTS_DIR = "reports"
+LATEST = "latest.html"
+HEADLINE = ("coverage", "completeness", "consistency", "id_validity")
+
+
+@dataclass
+class Figures:
+    """Everything one report shows (frames; no ID numbers, no names)."""
+
+    run_id: str
+    generated_at: dt.datetime
+    as_of: dt.date
+    ingest_at: str | None
+    headline: pl.DataFrame
+    completeness: pl.DataFrame
+    consistency: pl.DataFrame
+    id_validity: pl.DataFrame
+    coverage: pl.DataFrame
+    townships: pl.DataFrame
+    completeness_by_township: pl.DataFrame
+    consistency_by_township: pl.DataFrame
+    files: pl.DataFrame
+    quarantine: pl.DataFrame
+    links: pl.DataFrame
+    findings_by_type_township: pl.DataFrame
+    findings_by_status: pl.DataFrame
+    tasks: pl.DataFrame | None
+    tasks_target: float
+    labels: pl.DataFrame | None
+    runs: pl.DataFrame | None
+    models: list[ModelSection] = field(default_factory=list)
+    previous_run: str | None = None
+    changes: pl.DataFrame | None = None
+    trend: pl.DataFrame | None = None
+
+
+def collect(store: Store, *, run_id: str, as_of: dt.date,
+            generated_at: dt.datetime) -> Figures:
+    """Every figure of the report except the model charts (see ``model_charts``)."""
+    tasks, target = fieldwork.task_progress(store, as_of)
+    flags = quality.person_flags(store, as_of=as_of)  # one pass over the base for all
+    return Figures(
+        run_id=run_id, generated_at=generated_at, as_of=as_of,
+        ingest_at=night.ingest_time(store),
+        headline=quality.headline(store, flags=flags),
+        completeness=quality.completeness(store, flags=flags),
+        consistency=quality.consistency(store, flags=flags),
+        id_validity=quality.id_validity(store, flags=flags),
+        coverage=quality.coverage(store),
+        townships=quality.township_ranking(store, flags=flags),
+        completeness_by_township=quality.completeness(store, by_township=True, flags=flags),
+        consistency_by_township=quality.consistency(store, by_township=True, flags=flags),
+        files=night.files_per_source(store),
+        quarantine=night.quarantine_reasons(store),
+        links=night.link_rates(store),
+        findings_by_type_township=night.findings_by_type_township(store),
+        findings_by_status=night.findings_by_status(store),
+        tasks=tasks, tasks_target=target,
+        labels=fieldwork.label_accuracy(store),
+        runs=history.recent_runs(store),
+    )
+
+
+def snapshot_rows(fig: Figures) -> pl.DataFrame:
+    """The figures kept in ``report_snapshots`` (figure, scope, value).
+
+    County figures have scope ``county``; per-township rates are ``township_<figure>`` with the
+    township as scope; link figures are scoped ``source/role``; findings by type; ingest
+    counts by source.
+    """
+    parts = [fig.headline.select("figure", pl.lit("county").alias("scope"), "value")]
+    for name in HEADLINE:
+        if name in fig.townships.columns:
+            parts.append(fig.townships.select(pl.lit(f"township_{name}").alias("figure"),
+                                              pl.col("township").alias("scope"),
+                                              pl.col(name).alias("value")))
+    scope = pl.concat_str("source", pl.lit("/"), "role").alias("scope")
+    for name in ("records", "linked", "clerical", "link_rate"):
+        parts.append(fig.links.select(pl.lit(name).alias("figure"), scope,
+                                      pl.col(name).cast(pl.Float64).alias("value")))
+    open_by_type = fig.findings_by_type_township.group_by("finding_type").agg(
+        pl.col("findings").sum())
+    parts.append(open_by_type.select(pl.lit("open_findings").alias("figure"),
+                                     pl.col("finding_type").alias("scope"),
+                                     pl.col("findings").cast(pl.Float64).alias("value")))
+    for name in ("rows_in", "rows_quarantined", "rows_loaded"):
+        parts.append(fig.files.select(pl.lit(name).alias("figure"),
+                                      pl.col("source").alias("scope"),
+                                      pl.col(name).cast(pl.Float64).alias("value")))
+    if fig.tasks is not None:
+        for name in ("feedback_rate", "overdue"):
+            parts.append(fig.tasks.select(pl.lit(f"tasks_{name}").alias("figure"),
+                                          pl.col("township").alias("scope"),
+                                          pl.col(name).cast(pl.Float64).alias("value")))
+    return pl.concat([p.with_columns(pl.col("value").cast(pl.Float64).fill_nan(None))
+                      for p in parts])
+
+
+def resolve_run_id(store: Store) -> str:
+    """The run this report is about: the newest ``runs`` row, else the run id of tonight's
+    ingest, else ``ingest-<its time>``, else ``manual-<now>``."""
+    run_id = history.latest_run_id(store)
+    if run_id:
+        return run_id
+    ledger_run = store.scalar("SELECT run_id FROM load_ledger ORDER BY loaded_at DESC, "
+                              "load_id DESC LIMIT 1")
+    if ledger_run:
+        return str(ledger_run)
+    ingest = night.ingest_time(store)
+    if ingest:
+        return "ingest-" + re.sub(r"[^0-9]", "", ingest)[:14]
+    return dt.datetime.now().strftime("manual-%Y%m%d%H%M%S")
+
+
+def build_report(store: Store, out: Path, *, run_id: str | None = None,
+                 as_of: dt.date | None = None, model_charts: bool = True) -> Path:
+    """Write the report of the last run to ``out`` (HTML) and return its path.
+
+    Also writes the comparison viewers next to it and stores the figures in
+    ``report_snapshots`` (replacing an earlier snapshot of the same run). ``as_of`` is the
+    reference date of ages and deadlines (default today).
+    """
+    from linkage.report.sections import page
+
+    if not store.has_table("src_population") or not store.has_table(PERSON_TABLE):
+        raise RenkouError(f"{store.path}: no population base loaded, so there is nothing to "
+                          f"report. Fix: run `renkou ingest` with the 全员人口库 export first")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run_id = run_id or resolve_run_id(store)
+    generated_at = dt.datetime.now().replace(microsecond=0)
+    fig = collect(store, run_id=run_id, as_of=as_of or dt.date.today(),
+                  generated_at=generated_at)
+    rows = snapshot_rows(fig)
+    fig.previous_run, previous = history.previous_snapshot(store, run_id)
+    fig.changes = history.changes(rows, previous)
+    history.save_snapshot(store, run_id, rows, generated_at)
+    fig.trend = history.trend(store, list(HEADLINE))
+    if model_charts:
+        fig.models = model_sections(store, out.parent, out.stem)
+    text = page(fig)
+    _refuse_id_numbers(text, out, fig.models)
+    out.write_text(text, "utf-8")
+    log.info("report written: %s (%d charts of %d models)", out,
+             sum(len(m.charts) for m in fig.models), len(fig.models))
+    return out
+
+
+def _refuse_id_numbers(text: str, out: Path, sections: list[ModelSection]) -> None:
+    """No page leaves with an ID number in it: a viewer holding one is deleted."""
+    for m in sections:
+        if m.viewer_file:
+            viewer = out.parent / m.viewer_file
+            try:
+                assert_no_id_numbers(viewer.read_text("utf-8"), viewer.name)
+            except RenkouError:
+                viewer.unlink()
+                raise
+    assert_no_id_numbers(text, out.name)
+
+
+def nightly_report(store: Store, run_id: str | None = None, *,
+                   model_charts: bool = True) -> Path:
+    """``$HOME/reports/report-<run>.html`` and the same page as ``latest.html``."""
+    run_id = run_id or resolve_run_id(store)
+    folder = store.home / REPORTS_DIR
+    safe = re.sub(r"[^0-9A-Za-z._-]+", "_", run_id)
+    path = build_report(store, folder / f"report-{safe}.html", run_id=run_id,
+                        model_charts=model_charts)
+    shutil.copyfile(path, folder / LATEST)  # its viewer links point to the run's files
+    return path

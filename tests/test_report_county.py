@@ -1,0 +1,179 @@
+"""The report of a generated county after the whole night (ingest, link, findings): its figures
+against independent SQL, Splink's charts (waterfall weights = the weights the run decided on),
+the comparison viewers (masked, offline), no working tables left behind, and — when Chromium is
+installed — the page opened offline in a headless browser.
+
+One county for the module (3,000 persons; u sampling cut to 100,000 pairs through a copy of
+``configs/`` so that training takes seconds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from linkage import config
+from linkage.casework import merge
+from linkage.findings import derive_findings
+from linkage.generate import generate_county
+from linkage.ingest.load import ingest_inbox
+from linkage.link import link_all
+from linkage.persons import refresh_person_records
+from linkage.report import build_report
+from linkage.report.render import id_numbers_in
+from linkage.store import Store
+
+from .test_report import charts, figures
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parent.parent
+TODAY = dt.date.today()
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Path]]:
+    root = tmp_path_factory.mktemp("report-county")
+    configs = Path(shutil.copytree(REPO / "configs", root / "configs"))
+    toml = configs / "renkou.toml"
+    toml.write_text(re.sub(r"(?m)^u_max_pairs = .*$", "u_max_pairs = 100_000",
+                           toml.read_text("utf-8")), "utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RENKOU_CONFIG", str(configs))
+        config.settings.cache_clear()
+        config.source_config.cache_clear()
+        generate_county(persons=3000, seed=8, out=root / "county")
+        with Store(root / "home") as store:
+            ingest_inbox(store, root / "county" / "inbox", run_id="night-1")
+            with store.transaction():
+                refresh_person_records(store)
+            link_all(store)
+            with store.transaction():
+                merge(store, derive_findings(store, "links", "dedupe_pairs"), "night-1")
+            out = build_report(store, root / "out" / "report.html", as_of=TODAY)
+            yield store, out
+        config.settings.cache_clear()
+        config.source_config.cache_clear()
+
+
+def test_headline_figures_equal_sql(county: tuple[Store, Path]) -> None:
+    store, out = county
+    fig = figures(out.read_text("utf-8"))
+    head = {h["figure"]: h for h in fig["headline"]}
+    hukou = store.frame("""
+        SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM links l WHERE l.source = 'hukou'
+                   AND l.source_record_id = h.record_id AND l.person_id IS NOT NULL)) AS linked,
+               count(*) AS active
+        FROM src_hukou h WHERE hukou_status = '正常'""").row(0)
+    assert (head["coverage"]["numerator"], head["coverage"]["denominator"]) == hukou
+    # completeness of the ID and consistency of ID vs sex, recomputed in polars
+    base = store.frame("""SELECT p.id_status, p.id_sex, s.sex FROM src_population s
+                          JOIN person_records p ON p.source = 'population'
+                           AND p.record_id = s.person_id WHERE s.status = '正常'""")
+    items = {c["item"]: c for c in fig["completeness"]}
+    assert items["id_number"]["persons"] == base.height
+    assert items["id_number"]["valid"] == base.filter(
+        pl.col("id_status").is_in(["valid", "upgraded_15"])).height
+    rules = {r["rule"]: r for r in fig["consistency"]}
+    both = base.filter(pl.col("id_sex").is_not_null() & pl.col("sex").is_not_null())
+    assert rules["id_sex"]["checked"] == both.height
+    assert rules["id_sex"]["passed"] == both.filter(pl.col("id_sex") == pl.col("sex")).height
+    townships = fig["townships"]
+    assert sum(t["persons"] for t in townships) == base.height
+    assert [t["rank"] for t in townships] == list(range(1, len(townships) + 1))
+
+
+def test_night_figures_equal_sql(county: tuple[Store, Path]) -> None:
+    store, out = county
+    fig = figures(out.read_text("utf-8"))
+    ledger = store.frame("SELECT source, count(*) AS files, sum(rows_in)::BIGINT AS rows_in, "
+                         "sum(rows_quarantined)::BIGINT AS q FROM load_ledger GROUP BY source")
+    assert {(f["source"], f["files"], f["rows_in"], f["rows_quarantined"])
+            for f in fig["files"]} == set(ledger.rows())
+    quarantined = store.scalar("SELECT count(*) FROM quarantine")
+    assert sum(f["rows_quarantined"] for f in fig["files"]) == quarantined
+    links = store.frame("SELECT source, role, count(*) AS n, count(person_id) AS k, "
+                        "count(person_id) FILTER (WHERE decided_by = 'model') AS m "
+                        "FROM links GROUP BY ALL")
+    assert {(r["source"], r["role"], r["records"], r["linked"], r["model"])
+            for r in fig["links"]} == set(links.rows())
+    found = store.frame("SELECT finding_type, count(*) FROM findings WHERE status <> 'closed' "
+                        "GROUP BY ALL")
+    shown: dict[str, int] = {}
+    for row in fig["findings_by_type_township"]:
+        shown[row["finding_type"]] = shown.get(row["finding_type"], 0) + row["findings"]
+    assert shown == dict(found.rows())
+    assert fig["previous_run"] is None and fig["run_id"] == "night-1"
+
+
+def test_model_charts_show_the_run_s_weights(county: tuple[Store, Path]) -> None:
+    store, out = county
+    html = out.read_text("utf-8")
+    fig, specs = figures(html), charts(html)
+    used = dict(store.frame("SELECT source, version FROM model_versions").rows())
+    models = {m["source"]: m for m in fig["models"]}
+    assert set(models) == set(used)
+    for source, m in models.items():
+        assert m["problem"] is None, (source, m["problem"])
+        assert m["version"] == used[source] and m["trained_at"]
+        assert {"match_weights", "m_u"} <= set(m["charts"])
+    weakest = store.frame("""SELECT match_weight FROM links WHERE source = 'hukou'
+                             AND decided_by = 'model' AND person_id IS NOT NULL
+                             ORDER BY match_weight LIMIT 10""")["match_weight"].to_list()
+    hukou = models["hukou"]
+    assert hukou["waterfall_shown"]["near_threshold"] == len(weakest) > 0
+    spec = specs[fig["chart_ids"]["hukou/waterfall_near_threshold"]]
+    bars = pl.DataFrame(spec["data"]["values"]).filter(pl.col("log2_bayes_factor").is_not_null())
+    parts = bars.filter(pl.col("column_name") != "Final score").group_by("record_number").agg(
+        pl.col("log2_bayes_factor").sum()).sort("record_number")
+    final = bars.filter(pl.col("column_name") == "Final score").sort("record_number")
+    assert parts["log2_bayes_factor"].to_list() == pytest.approx(
+        final["log2_bayes_factor"].to_list(), abs=1e-9)
+    assert sorted(final["log2_bayes_factor"]) == pytest.approx(sorted(weakest), abs=1e-6)
+
+
+def test_viewers_are_masked_offline_and_linked(county: tuple[Store, Path]) -> None:
+    _, out = county
+    html = out.read_text("utf-8")
+    fig = figures(html)
+    viewers = [m["viewer_file"] for m in fig["models"] if m["viewer_file"]]
+    assert viewers
+    for name in viewers:
+        assert f'href="{name}"' in html
+        text = (out.parent / name).read_text("utf-8")
+        assert id_numbers_in(text) == 0
+        assert re.search(r"\d{6}\*{8}[0-9X]{4}", text), "masked IDs expected in the viewer"
+        assert "fonts.googleapis.com" not in text
+    assert id_numbers_in(html) == 0
+
+
+def test_working_tables_are_cleaned_up(county: tuple[Store, Path]) -> None:
+    store, _ = county
+    left = store.frame("SELECT table_name FROM information_schema.tables WHERE "
+                       "table_name LIKE '__splink__%' OR table_name LIKE 'tmp_renkou_report%'")
+    assert left.is_empty(), left["table_name"].to_list()
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")
+def test_the_page_renders_offline_in_chromium(county: tuple[Store, Path],
+                                              tmp_path: Path) -> None:
+    _, out = county
+    shot = tmp_path / "report.png"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "screenshot_report.py"), str(out),
+         "--out", str(shot), "--height", "1200", "--timeout", "60"],
+        capture_output=True, text=True, timeout=240)
+    summary = json.loads(done.stdout)
+    assert done.returncode == 0, json.dumps(summary, ensure_ascii=False, indent=1)[:3000]
+    page = summary["page"]
+    assert page["charts"] == page["rendered"] > 10
+    assert not page["console_errors"] and not page["network_requests"]
+    assert shot.stat().st_size > 10_000
