@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from splink import DuckDBAPI, Linker, block_on
 from splink.internals.splink_dataframe import SplinkDataFrame
 
@@ -76,6 +77,8 @@ def train(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *, se
     for keys in training.get("em_blocks", [["id_number"], ["name_py", "birth_date"]]):
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*(BLOCKING_KEYS[k] for k in keys)), fix_u_probabilities=True)
+    _m_from_field_labels(store, linker, name, tables,
+                         int(training.get("min_labels_for_m", 100)))
     version, path = _next_version(store.home, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = linker.misc.save_model_to_json(str(path), overwrite=True)
@@ -138,6 +141,33 @@ def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]
             for lv in trained:
                 lv["m_probability"] *= scale
     return model
+
+
+def _m_from_field_labels(store: Store, linker: Linker, name: str, tables: list[str],
+                         minimum: int) -> int:
+    """Re-estimate m from pairs township staff confirmed, once there are enough of them.
+
+    Confirmed findings are the best labels the model will get: real matches with the real
+    mix of typos. Below ``minimum`` confirmed pairs the EM estimate stands. Returns the number
+    of labelled pairs used (0 when none).
+    """
+    if not store.has_table("labels"):
+        return 0
+    from linkage.tasks.labels import link_labels
+
+    labels = link_labels(store).filter(pl.col("is_match") & (pl.col("source") == name))
+    if labels.height < minimum:
+        return 0
+    base, other = tables[0], tables[-1]
+    pairs = labels.select(
+        # columns named after the unique id column (rec_key), as Splink joins on them
+        pl.lit(base).alias("source_dataset_l"), pl.col("rec_key_r").alias("rec_key_l"),
+        pl.lit(other).alias("source_dataset_r"), pl.col("rec_key_l").alias("rec_key_r"))
+    store.replace_table("tmp_renkou_m_labels", pairs)
+    linker.training.estimate_m_from_pairwise_labels("tmp_renkou_m_labels")
+    store.con.execute("DROP TABLE IF EXISTS tmp_renkou_m_labels")
+    log.info("model %s: m re-estimated from %d confirmed pairs", name, labels.height)
+    return labels.height
 
 
 def load_or_train(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *,

@@ -1,0 +1,99 @@
+"""The link stage end to end on a generated county: accuracy against truth, beating the
+exact-ID baseline, reproducible training, and m re-estimated from field labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from linkage.casework import merge
+from linkage.evaluate import evaluate
+from linkage.findings import derive_findings
+from linkage.generate import generate_county
+from linkage.ingest.load import ingest_inbox
+from linkage.link import link_all
+from linkage.link import model as models
+from linkage.persons import refresh_person_records
+from linkage.store import Store
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Path]:
+    root = tmp_path_factory.mktemp("county")
+    generate_county(persons=8000, seed=5, out=root / "county")
+    store = Store(root / "home")
+    report = ingest_inbox(store, root / "county" / "inbox")
+    with store.transaction():
+        refresh_person_records(store, report.changed_sources)
+    link_all(store)
+    with store.transaction():
+        merge(store, derive_findings(store, "links", "dedupe_pairs"), run_id="test")
+    return store, root / "county" / "truth"
+
+
+def test_links_are_accurate_and_beat_the_baseline(linked: tuple[Store, Path]) -> None:
+    store, truth = linked
+    result = evaluate(store, truth)
+    for key, score in result.links.items():
+        base = result.baseline_links[key]
+        assert score.tp + score.fn >= 10, key  # enough true links to mean something
+        assert score.f1 >= 0.97, (key, score)
+        assert score.f1 >= base.f1, (key, score, base)
+    assert result.links["death/person"].precision >= 0.995
+    assert result.findings["suspected_death"].precision >= 0.99
+    for kind, score in result.findings.items():
+        assert score.f1 >= result.baseline_findings[kind].f1, kind
+
+
+def test_every_record_and_role_has_one_row(linked: tuple[Store, Path]) -> None:
+    store, _ = linked
+    dupes = store.scalar("SELECT count(*) FROM (SELECT source, source_record_id, role "
+                         "FROM links GROUP BY ALL HAVING count(*) > 1)")
+    assert dupes == 0
+    expected = store.scalar("SELECT count(*) FROM person_records WHERE source <> 'population'")
+    assert store.scalar("SELECT count(*) FROM links") == expected
+
+
+def test_training_is_reproducible_for_a_seed(linked: tuple[Store, Path]) -> None:
+    store, _ = linked
+    first = json.loads(models.latest_model(store.home, "death")[1].read_text("utf-8"))
+    link_all(store, retrain=True)
+    second = json.loads(models.latest_model(store.home, "death")[1].read_text("utf-8"))
+    assert models.latest_model(store.home, "death")[0] == "v0002"
+    first.pop("linker_uid"), second.pop("linker_uid")  # a random id per Linker object
+    assert first == second
+
+
+def test_m_is_reestimated_from_confirmed_pairs(linked: tuple[Store, Path],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    store, _ = linked
+    confirmed = store.frame("""
+        SELECT source, source_record_id, role, person_id, true AS is_match,
+               source || '|' || source_record_id || '|' || role AS rec_key_l,
+               'population|' || person_id || '|person' AS rec_key_r
+        FROM links WHERE source = 'death' AND person_id IS NOT NULL
+    """)
+    import linkage.tasks.labels as labels
+
+    monkeypatch.setattr(labels, "link_labels", lambda _store: confirmed)
+    store.con.execute("CREATE TABLE IF NOT EXISTS labels (finding_id VARCHAR)")
+    store.con.execute("CREATE OR REPLACE TABLE tmp_renkou_link_base AS SELECT * FROM "
+                      "person_records WHERE source = 'population'")
+    store.con.execute("CREATE OR REPLACE TABLE tmp_renkou_link_death AS SELECT * FROM "
+                      "person_records WHERE source = 'death'")
+    tables = ["tmp_renkou_link_base", "tmp_renkou_link_death"]
+    linker = models.make_linker(store, tables, models.settings_from_model(
+        models.latest_model(store.home, "death")[1]))
+    before = linker.misc.save_model_to_json()
+    used = models._m_from_field_labels(store, linker, "death", tables, minimum=10)
+    after = linker.misc.save_model_to_json()
+    assert used == confirmed.height >= 10
+    assert before["comparisons"] != after["comparisons"]
+    assert models._m_from_field_labels(store, linker, "death", tables, minimum=10**6) == 0
+    linker.table_management.delete_tables_created_by_splink_from_db()
+    assert pl.DataFrame(after["comparisons"][0]["comparison_levels"]).height > 0
