@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from linkage.ingest.readers import file_hash as file_sha256  # noqa: F401  (re-exported: one file hash everywhere)
+
 AUDIT_DIR = "audit"
 LOG_FILE = "audit.jsonl"
 HEAD_FILE = "audit.head"
@@ -43,14 +45,6 @@ def canonical(entry: dict[str, Any]) -> bytes:
 
 def entry_hash(entry: dict[str, Any]) -> str:
     return hashlib.sha256(canonical({k: v for k, v in entry.items() if k != "hash"})).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def default_operator() -> str:

@@ -21,7 +21,8 @@ def config_dir() -> Path:
     return Path(os.environ.get("RENKOU_CONFIG", REPO_CONFIGS))
 
 
-def _load(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; a missing or malformed file is a ``ConfigError`` naming it."""
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -48,7 +49,7 @@ class Settings:
 @cache
 def settings(path: Path | None = None) -> Settings:
     """The global settings (``configs/renkou.toml``)."""
-    data = _load(path or config_dir() / "renkou.toml")
+    data = read_toml(path or config_dir() / "renkou.toml")
     try:
         return Settings(
             county_code=str(data["county"]["code"]), county_name=data["county"]["name"],
@@ -66,4 +67,4 @@ def settings(path: Path | None = None) -> Settings:
 @cache
 def source_config(source: str) -> dict[str, Any]:
     """The linkage settings of one source (``configs/sources/<source>.toml``)."""
-    return _load(config_dir() / "sources" / f"{source}.toml")
+    return read_toml(config_dir() / "sources" / f"{source}.toml")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
+from linkage.graph import components
 from linkage.store import Store
 
 FINDING_TYPES = ("suspected_death", "unregistered_birth", "attribute_conflict",
@@ -116,20 +117,17 @@ def _finding_keys(findings: pl.DataFrame, base_map: pl.DataFrame, kind: str) -> 
 
 def _score_duplicates(pred: pl.DataFrame, truth: pl.DataFrame, base_map: pl.DataFrame) -> Score:
     human = dict(zip(base_map["person_id"], base_map["true_pid"], strict=True))
-    pairs = {tuple(sorted(p)) for p in pred.select("person_id", "other_person_id").iter_rows()}
-    true_pairs = {tuple(sorted(p)) for p in truth.select("person_id", "other_person_id").iter_rows()}
-    tp_pairs = {p for p in pairs if human.get(p[0]) is not None and human.get(p[0]) == human.get(p[1])}
-    parent: dict[str, str] = {}
+    def pair_set(frame: pl.DataFrame) -> set[tuple[str, ...]]:
+        return {tuple(sorted(p)) for p in frame.select("person_id", "other_person_id").iter_rows()}
+
+    pairs, true_pairs = pair_set(pred), pair_set(truth)
+    tp_pairs = {p for p in pairs
+                if human.get(p[0]) is not None and human.get(p[0]) == human.get(p[1])}
+    cluster = components(tp_pairs)
 
     def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+        return cluster.get(x, x)
 
-    for a, b in tp_pairs:
-        parent[find(a)] = find(b)
     found = sum(1 for a, b in true_pairs if find(a) == find(b))
     return Score(tp=found, fp=len(pairs) - len(tp_pairs), fn=len(true_pairs) - found)
 

@@ -8,26 +8,16 @@ not know is an error (a misspelt family would otherwise silently keep its defaul
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from linkage.config import read_toml
 from linkage.errors import ConfigError
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 DEFAULT_ERROR_MODEL = CONFIG_DIR / "error_model.toml"
 DEFAULT_COUNTY = CONFIG_DIR / "county.toml"
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found. Fix: pass an existing TOML file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML ({err}). Fix: correct the syntax") from None
 
 
 def _merge(default: dict[str, Any], override: dict[str, Any], path: Path,
@@ -74,8 +64,8 @@ class ErrorModel:
 
     @classmethod
     def load(cls, path: Path | None = None) -> ErrorModel:
-        default = _read(DEFAULT_ERROR_MODEL)
-        tables = default if path is None else _merge(default, _read(path), path)
+        default = read_toml(DEFAULT_ERROR_MODEL)
+        tables = default if path is None else _merge(default, read_toml(path), path)
         _check_rates(tables, path or DEFAULT_ERROR_MODEL)
         return cls(tables=tables, path=str(path or DEFAULT_ERROR_MODEL))
 
@@ -101,9 +91,9 @@ class CountyConfig:
 
     @classmethod
     def load(cls, path: Path | None = None) -> CountyConfig:
-        default = _read(DEFAULT_COUNTY)
+        default = read_toml(DEFAULT_COUNTY)
         free = frozenset({"ethnicity", "households", "surname_boost"})
-        raw = default if path is None else _merge(default, _read(path), path, free)
+        raw = default if path is None else _merge(default, read_toml(path), path, free)
         where = path or DEFAULT_COUNTY
         _check_rates({k: raw[k] for k in ("events", "coverage", "households", "ethnicity")},
                      where)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from linkage.config import settings, source_config
+from linkage.graph import components
 from linkage.link import model as models
 from linkage.link.decide import (
     DECISION_COLUMNS,
@@ -78,20 +79,8 @@ def _link_columns(store: Store) -> str:
 def _clusters(store: Store) -> None:
     """Connected components of the dedupe pairs → ``base_clusters``."""
     pairs = store.frame(f"SELECT person_id_l, person_id_r FROM {PAIRS}")
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in pairs.iter_rows():
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    frame = pl.DataFrame({"person_id": list(parent), "cluster_id": [find(p) for p in parent]},
+    cluster = components(pairs.iter_rows())
+    frame = pl.DataFrame({"person_id": list(cluster), "cluster_id": list(cluster.values())},
                          schema={"person_id": pl.String, "cluster_id": pl.String})
     store.replace_table(CLUSTERS, frame)
 

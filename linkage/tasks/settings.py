@@ -7,7 +7,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from linkage.config import _load, config_dir
+from linkage.config import config_dir
+from linkage.config import read_toml as _load
 from linkage.errors import ConfigError
 
 UNITS = ("working", "calendar")
