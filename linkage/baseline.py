@@ -35,8 +35,10 @@ by_name AS (
     HAVING count(*) = 1
 )
 SELECT source, record_id AS source_record_id, role, person_id,
-       1.0 AS match_probability, NULL::DOUBLE AS match_weight
-FROM (SELECT * FROM by_id UNION ALL SELECT * FROM by_name)
+       1.0 AS match_probability, NULL::DOUBLE AS match_weight,
+       'baseline: exact ' || how AS explanation
+FROM (SELECT *, 'id_number' AS how FROM by_id
+      UNION ALL SELECT *, 'name + birth_date' AS how FROM by_name)
 """
 
 

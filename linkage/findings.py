@@ -53,7 +53,8 @@ def suspected_deaths(store: Store, links: str) -> pl.DataFrame:
                to_json({{records: list(l.source_record_id ORDER BY l.source_record_id),
                         death_dates: list(CAST(d.event_date AS VARCHAR)
                                           ORDER BY l.source_record_id),
-                        probabilities: list(l.match_probability ORDER BY l.source_record_id)}})
+                        probabilities: list(l.match_probability ORDER BY l.source_record_id),
+                        reasons: list(l.explanation ORDER BY l.source_record_id)}})
                    AS evidence
         FROM {links} l
         JOIN {PERSON_TABLE} d ON d.source = 'death' AND d.record_id = l.source_record_id
@@ -70,8 +71,8 @@ def moved_out(store: Store, links: str) -> pl.DataFrame:
                l.source_record_id, 'person' AS role, b.person_id, l.match_probability,
                b.township, b.village, '移交' AS suggested_action,
                '移交外省管理' AS cancellation_reason, 'normal' AS priority,
-               to_json({{moved_to: h.moved_to, change_date: CAST(h.change_date AS VARCHAR)}})
-                   AS evidence
+               to_json({{moved_to: h.moved_to, change_date: CAST(h.change_date AS VARCHAR),
+                        reason: l.explanation}}) AS evidence
         FROM {links} l
         JOIN src_hukou h ON h.record_id = l.source_record_id
         JOIN {_base()} ON b.person_id = l.person_id
@@ -119,7 +120,8 @@ def unregistered_births(store: Store, links: str) -> pl.DataFrame:
                b.township, b.village, '补登出生' AS suggested_action,
                CASE WHEN ml.match_probability >= 0.99 THEN 'high' ELSE 'normal' END AS priority,
                to_json({{birth_date: CAST(c.event_date AS VARCHAR), sex: c.sex,
-                        mother: b.person_id, mother_link_probability: ml.match_probability}})
+                        mother: b.person_id, mother_link_probability: ml.match_probability,
+                        mother_link_reason: ml.explanation}})
                    AS evidence
         FROM {PERSON_TABLE} c
         JOIN {links} ml ON ml.source = 'birth_certificate' AND ml.role = 'mother'
@@ -195,7 +197,7 @@ def attribute_conflicts(store: Store, links: str) -> pl.DataFrame:
                'hukou' AS source, l.source_record_id, 'person' AS role, b.person_id,
                '{field}' AS field, {base_value} AS base_value, {src_value} AS source_value,
                l.match_probability, b.township, b.village, '属性更正' AS suggested_action,
-               'normal' AS priority, NULL AS evidence
+               'normal' AS priority, to_json({{reason: l.explanation}}) AS evidence
         FROM {links} l
         JOIN {PERSON_TABLE} p ON p.source = 'hukou' AND p.record_id = l.source_record_id
         JOIN src_hukou h ON h.record_id = l.source_record_id

@@ -97,3 +97,26 @@ def test_column_reference_is_generated_from_the_contracts() -> None:
         for header in headers.split():
             assert header in text
     assert "| 公民身份号码 | id_number | id |" in render("death", markdown=True)
+
+
+def test_hukou_and_birth_certificate_rules() -> None:
+    from data_contracts import BirthCertificate, Hukou
+
+    person = {"record_id": "H1", "name": "王五", "hukou_status": "迁出注销",
+              "birth_date": "1970-01-01", "change_date": "2026-03-01"}
+    result = validate(Hukou, _frame(Hukou, [
+        person,
+        {**person, "record_id": "H2", "change_date": "1960-01-01"},  # cancelled before birth
+        {**person, "record_id": "H3", "hukou_status": None},          # status is required
+    ]))
+    assert result.kept["record_id"].to_list() == ["H1"]
+    reasons = result.quarantined.sort("_row")["reasons"].to_list()
+    assert reasons[0].startswith("change_not_before_birth")
+    assert "户口状态 (hukou_status) is required" in reasons[1]
+    cert = {"record_id": "B1", "birth_date": "2026-05-01", "mother_name": "赵丽",
+            "child_name": None, "sex": "女"}
+    result = validate(BirthCertificate, _frame(BirthCertificate, [
+        cert, {**cert, "record_id": "B2", "mother_name": None},
+        {**cert, "record_id": "B3", "birth_date": "2026年13月1日"}]))
+    assert result.kept["record_id"].to_list() == ["B1"]  # an unnamed child is normal
+    assert result.quarantined.height == 2

@@ -116,7 +116,7 @@ def county(tmp_path: Path) -> Store:
          ("hukou", "H3", "person", "P11", 1.0), ("hukou", "H4", "person", None, None),
          ("marriage", "M1", "husband", "P08", 1.0), ("marriage", "M1", "wife", None, None)],
         schema=["source", "source_record_id", "role", "person_id", "match_probability"],
-        orient="row")
+        orient="row").with_columns(explanation=pl.lit("name: exact; id_number: exact"))
     store.replace_table("links", links)
     store.replace_table("dedupe_pairs", pl.DataFrame(
         {"person_id_l": ["P09"], "person_id_r": ["P10"], "match_probability": [0.999]}))
@@ -134,6 +134,7 @@ def test_each_finding_type_and_its_traps(county: Store) -> None:
     p04 = found.filter((pl.col("finding_type") == "suspected_death")
                        & (pl.col("person_id") == "P04")).row(0, named=True)
     assert json.loads(p04["evidence"])["records"] == ["D4", "D5"]  # both records cited
+    assert json.loads(p04["evidence"])["reasons"][0] == "name: exact; id_number: exact"
     assert p04["priority"] == "high"
     assert p04["suggested_action"] == "人口死亡登记"
     # B2's mother is from elsewhere; twins B3/B4 both unregistered; of B5/B6 one is registered
@@ -163,7 +164,8 @@ def test_ids_stable_and_rejections_respected(county: Store) -> None:
     assert set(second["finding_id"]) == set(first["finding_id"])  # stable ids
     assert second.filter(pl.col("finding_id") == death)["status"][0] == "rejected"
     # new evidence: a second death record for the same person reopens the case
-    county.con.execute("INSERT INTO links VALUES ('death', 'D3', 'person', 'P01', 0.99)")
+    county.con.execute("INSERT INTO links VALUES ('death', 'D3', 'person', 'P01', 0.99, "
+                       "'name: pinyin exact')")
     county.con.execute("DELETE FROM links WHERE source_record_id = 'D3' AND person_id IS NULL")
     county.con.execute("UPDATE person_records SET event_date = DATE '2026-02-02' "
                        "WHERE source = 'death' AND record_id = 'D3'")
