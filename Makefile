@@ -18,9 +18,7 @@ install: $(BIN)/renkou
 demo: $(BIN)/renkou
 	rm -rf $(DEMO)
 	$(BIN)/renkou --home $(DEMO)/home generate --persons $(PERSONS) --seed 2026 --out $(DEMO)/county
-	$(BIN)/renkou --home $(DEMO)/home ingest --inbox $(DEMO)/county/inbox
-	$(BIN)/renkou --home $(DEMO)/home link
-	$(BIN)/renkou --home $(DEMO)/home findings
+	$(BIN)/renkou --home $(DEMO)/home run --inbox $(DEMO)/county/inbox
 	$(BIN)/renkou --home $(DEMO)/home export links --out $(DEMO)/out/links.csv
 	$(BIN)/renkou --home $(DEMO)/home export findings --out $(DEMO)/out/findings.csv
 	$(BIN)/renkou --home $(DEMO)/home evaluate --truth $(DEMO)/county/truth
@@ -29,6 +27,8 @@ demo: $(BIN)/renkou
 	@echo "Database:      $(DEMO)/home/renkou.duckdb"
 	@echo "Exports:       $(DEMO)/out/links.csv, $(DEMO)/out/findings.csv"
 	@echo "Evaluation:    $(DEMO)/home/evaluation.json"
+	@echo "Task lists:    $(DEMO)/home/outbox/<run>/   Report: $(DEMO)/home/reports/latest.html"
+	@echo "Run history:   $(BIN)/renkou --home $(DEMO)/home history"
 
 test: $(BIN)/renkou
 	$(BIN)/python -m pytest

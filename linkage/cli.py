@@ -216,17 +216,19 @@ def run(
     from linkage.run_summary import describe
     from linkage.runs import RunInProgress, run_summary
 
+    with _store() as store:
+        before = run_summary(store)
     failed: Exception | None = None
     try:
         nightly(inbox=str(inbox.resolve()), home=str(home), full=full, retrain=retrain,
                 outputs=outputs)
     except RunInProgress:
         raise
-    except Exception as err:  # recorded in the runs table; shown below
+    except Exception as err:  # recorded in the runs table (if the run began); shown below
         failed = err
     with _store() as store:
         summary = run_summary(store)
-    if summary is not None:
+    if summary is not None and (before is None or summary["run_id"] != before["run_id"]):
         typer.echo(describe(summary))
     if failed is not None:
         typer.secho(f"error: {failed}", fg="red", err=True)
@@ -263,7 +265,9 @@ def server(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 4200,
 ) -> None:
     """Start a Prefect server (API, UI, scheduler) on 127.0.0.1, state in HOME/prefect-server."""
-    env = {**os.environ, "PREFECT_HOME": str(state.home.resolve() / "prefect-server"),
+    prefect_home = state.home.resolve() / "prefect-server"
+    prefect_home.mkdir(parents=True, exist_ok=True)  # prefect does not create parents
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home),
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
     typer.echo(f"Prefect UI: http://127.0.0.1:{port}  (API http://127.0.0.1:{port}/api)")

@@ -165,8 +165,17 @@ def take_snapshot(home: Path, run_id: str) -> Path:
     wal = home / f"{DB_FILE}.wal"
     if wal.exists():  # closed cleanly there is none; if there is, it belongs to the state
         shutil.copyfile(wal, target.with_name(target.name + ".wal"))
+    _fsync(partial)  # the marker that points at it is written after: it must be on disk
     os.replace(partial, target)
     return target
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def restore(home: Path, marker: dict[str, Any]) -> None:
@@ -184,6 +193,7 @@ def restore(home: Path, marker: dict[str, Any]) -> None:
     wal.unlink(missing_ok=True)  # the dead run's log must not be replayed onto the snapshot
     restoring = home / f"{DB_FILE}.restoring"
     shutil.copyfile(snapshot, restoring)
+    _fsync(restoring)
     os.replace(restoring, home / DB_FILE)
     snapshot_wal = snapshot.with_name(snapshot.name + ".wal")
     if snapshot_wal.exists():
@@ -321,7 +331,13 @@ class Night:
                  self.inbox])
             store.con.execute("CHECKPOINT")
         start = time.perf_counter()
-        self.snapshot = take_snapshot(self.home, self.run_id)
+        try:
+            self.snapshot = take_snapshot(self.home, self.run_id)
+        except Exception as err:  # e.g. disk full: nothing was changed yet, say so and stop
+            self.failure, self.status = as_failure("snapshot", err, self.home,
+                                                   self.run_id), "failed"
+            self._finish()
+            raise self.failure from None
         self.snapshot_seconds = time.perf_counter() - start
         _write_marker(self.home, {"run_id": self.run_id, "snapshot": self.snapshot.name,
                                   "models": _models(self.home), "pid": os.getpid(),

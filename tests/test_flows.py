@@ -117,8 +117,11 @@ def results(home: Path) -> dict[str, pl.DataFrame]:
         }
 
 
-def assert_same_night(home: Path, reference: Path) -> None:
+def assert_same_night(home: Path, reference: Path, *, statuses: bool = True) -> None:
     got, want = results(home), results(reference)
+    if not statuses:  # a task list export marks findings sent
+        got["findings"], want["findings"] = (f.drop("status") for f in (got["findings"],
+                                                                        want["findings"]))
     for name in want:
         assert_frame_equal(got[name], want[name], check_dtypes=False)
     assert got["ledger"].select("source", "file").is_duplicated().sum() == 0
@@ -178,6 +181,7 @@ def test_failed_stage_rolls_the_night_back_and_a_rerun_matches(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogHandler
 
     import flows.findings
 
@@ -200,6 +204,7 @@ def test_failed_stage_rolls_the_night_back_and_a_rerun_matches(
     with Store(home) as store:
         flow_run_id = store.scalar("SELECT flow_run_id FROM runs WHERE run_id = ?",
                                    [failed["run_id"]])
+    APILogHandler().flush()  # logs reach the API in batches
     with get_client(sync_client=True) as client:
         logs = client.read_logs(log_filter=LogFilter(
             flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
@@ -217,7 +222,7 @@ def test_failed_stage_rolls_the_night_back_and_a_rerun_matches(
     history = CliRunner().invoke(app, ["--home", str(home), "history"])
     assert history.exit_code == 0, history.output
     assert re.search(r"succeeded\s+incremental", history.output)
-    assert re.search(r"failed\s+-.*findings \(RuntimeError\)", history.output)
+    assert re.search(r"failed\s+incremental.*findings \(RuntimeError\)", history.output)
 
 
 def test_killed_run_is_restored_by_the_next_run(
@@ -257,29 +262,31 @@ def _environ() -> dict[str, str]:
 
 def test_transient_io_errors_are_retried(tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect import flow
+
     import flows.ingest
 
     calls: list[str] = []
 
     def ingest_inbox(store: Store, inbox: Path, *, run_id: str | None = None) -> IngestReport:
         calls.append(run_id or "")
-        if len(calls) == 1:
+        if run_id == "r1" and len(calls) == 1:
             raise duckdb.IOException("Could not set lock on file renkou.duckdb")
+        if run_id == "r2":
+            raise KeyError("a bug")
         return IngestReport()
 
+    @flow(persist_result=False)
+    def ingest_once(run_id: str) -> dict[str, Any]:
+        task = flows.ingest.load_inbox.with_options(retry_delay_seconds=0)
+        return task(str(tmp_path / "home"), str(tmp_path), run_id)
+
     monkeypatch.setattr(flows.ingest, "ingest_inbox", ingest_inbox)
-    task = flows.ingest.load_inbox.with_options(retry_delay_seconds=0)
-    counts = task(str(tmp_path / "home"), str(tmp_path), "r1")
-    assert len(calls) == 2 and counts["files"] == 0
-
-    def bug(store: Store, inbox: Path, *, run_id: str | None = None) -> IngestReport:
-        calls.append("bug")
-        raise KeyError("a bug")
-
-    monkeypatch.setattr(flows.ingest, "ingest_inbox", bug)
+    assert ingest_once("r1")["files"] == 0
+    assert calls == ["r1", "r1"]
     with pytest.raises(StageFailed, match="stage 'ingest' failed: KeyError"):
-        task(str(tmp_path / "home"), str(tmp_path), "r2")
-    assert calls.count("bug") == 1
+        ingest_once("r2")
+    assert calls.count("r2") == 1  # a bug is not retried
 
 
 def test_outputs_run_after_the_commit_and_do_not_undo_it(
@@ -313,12 +320,13 @@ def test_outputs_run_after_the_commit_and_do_not_undo_it(
         import linkage.report.build
 
         def broken(*args: Any, **kwargs: Any) -> None:
-            raise OSError(28, "No space left on device")
+            raise PermissionError(13, "Permission denied", "reports/latest.html")
 
         monkeypatch.setattr(linkage.report.build, "nightly_report", broken)
-        with pytest.raises(StageFailed, match="stage 'report' failed: OSError"):
+        with pytest.raises(StageFailed, match="stage 'report' failed: PermissionError: "
+                                              "Permission denied: reports/latest.html"):
             _nightly(county.night2, home, outputs=True)
         last = runs_table(home).row(-1, named=True)
         assert (last["status"], last["failed_stage"], last["restored"]) == \
             ("partial", "report", False)
-        assert_same_night(home, night2.home)
+        assert_same_night(home, night2.home, statuses="tasks" not in installed)

@@ -215,3 +215,22 @@ def test_restore_removes_a_dead_runs_log(tmp_path: Path) -> None:
         night.commit()
     assert not wal.exists() or wal.read_bytes() != b"not a log of this database"
     assert _state(home)["links"]["record"].to_list() == ["a", "b"]
+
+
+def test_a_snapshot_that_cannot_be_taken_stops_the_run_before_it_changes_anything(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import linkage.runs
+
+    home = _home(tmp_path)
+
+    def full_disk(home: Path, run_id: str) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(linkage.runs, "take_snapshot", full_disk)
+    with pytest.raises(StageFailed, match="stage 'snapshot' failed: OSError: No space left"):
+        Night(home, inbox="inbox").__enter__()
+    assert _runs(home)["status"].to_list() == ["failed"]
+    assert not (home / MARKER).exists()
+    monkeypatch.undo()
+    with Night(home, inbox="inbox") as night:  # the lock was released
+        night.commit()
