@@ -56,6 +56,7 @@ class Store:
         self.home.mkdir(parents=True, exist_ok=True)
         self.path = self.home / DB_FILE
         self.con = duckdb.connect(str(self.path), read_only=read_only)
+        self.con.execute("SET enable_progress_bar = false")  # nightly logs: no terminal bars
         if not read_only:
             self.con.execute(_SCHEMA)
 
