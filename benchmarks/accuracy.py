@@ -50,7 +50,7 @@ def main() -> None:
         with timed("ingest", seconds):
             report = ingest_inbox(store, county / "inbox")
         with timed("standardise", seconds), store.transaction():
-            refresh_person_records(store, report.changed_sources or None)
+            refresh_person_records(store, report.changed_sources)
         with timed("link (incl. training)", seconds):
             link = link_all(store)
         with timed("findings", seconds), store.transaction():

@@ -66,7 +66,7 @@ def ingest(
     with _store() as store:
         report = ingest_inbox(store, inbox)
         with store.transaction():
-            refresh_person_records(store, report.changed_sources or None)
+            refresh_person_records(store, report.changed_sources)
     for problem in report.problems:
         typer.secho(f"problem: {problem}", fg="yellow", err=True)
     typer.echo(f"{'source':<20} {'file':<40} {'status':<15} {'in':>8} {'new':>8} "

@@ -81,8 +81,10 @@ def role_frame(source: str, rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def refresh_person_records(store: Store, sources: set[str] | None = None) -> int:
-    """(Re)build the person records of ``sources`` (default: all loaded). Returns rows written."""
-    sources = sources or {s for s in ROLES if store.has_table(src_table(s))}
+    """(Re)build the person records of ``sources`` (None: every loaded source; an empty set:
+    nothing, as on a night when no delivery changed anything). Returns rows written."""
+    if sources is None:
+        sources = {s for s in ROLES if store.has_table(src_table(s))}
     written = 0
     for source in sorted(sources):
         if not store.has_table(src_table(source)):
