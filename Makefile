@@ -22,12 +22,19 @@ demo: $(BIN)/renkou
 	$(BIN)/renkou --home $(DEMO)/home export links --out $(DEMO)/out/links.csv
 	$(BIN)/renkou --home $(DEMO)/home export findings --out $(DEMO)/out/findings.csv
 	$(BIN)/renkou --home $(DEMO)/home evaluate --truth $(DEMO)/county/truth
+	@echo "--- the townships answer their task lists (demo: answers drawn from the truth) ---"
+	$(BIN)/python scripts/demo_township_returns.py $(DEMO)/home $(DEMO)/county/truth $(DEMO)/returns
+	$(BIN)/renkou --home $(DEMO)/home tasks import $(DEMO)/returns/*.xlsx > $(DEMO)/out/import_report.txt
+	$(BIN)/renkou --home $(DEMO)/home tasks changes --out $(DEMO)/out/change_list.xlsx
+	$(BIN)/renkou --home $(DEMO)/home tasks status | head -5
 	@echo
 	@echo "Demo county:   $(DEMO)/county  (inbox/ = departmental exports, truth/ = what really happened)"
 	@echo "Database:      $(DEMO)/home/renkou.duckdb"
 	@echo "Exports:       $(DEMO)/out/links.csv, $(DEMO)/out/findings.csv"
 	@echo "Evaluation:    $(DEMO)/home/evaluation.json"
 	@echo "Task lists:    $(DEMO)/home/outbox/<run>/   Report: $(DEMO)/home/reports/latest.html"
+	@echo "Returns:       $(DEMO)/returns/ (import report $(DEMO)/out/import_report.txt)"
+	@echo "Change list:   $(DEMO)/out/change_list.xlsx"
 	@echo "Run history:   $(BIN)/renkou --home $(DEMO)/home history"
 
 test: $(BIN)/renkou
