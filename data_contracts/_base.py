@@ -146,3 +146,25 @@ def id_agrees_with_sex(id_col: str, sex_col: str, mapping: dict[str, str]) -> pl
     encoded = ids.id_sex_expr(pl.col(id_col))
     given = codes.map_code_expr(pl.col(sex_col), mapping)
     return encoded.is_null() | given.is_null() | (encoded == given)
+
+
+class PersonContract(Contract):
+    """A contract of one person per row with an ID, a birth date and a sex (base, 户籍).
+
+    The ID must agree with the birth-date and sex columns; both are soft rules (warned): the
+    disagreement is a data-quality finding, not a reason to drop the person.
+    """
+
+    soft_rules: ClassVar[frozenset[str]] = frozenset(
+        {"id_agrees_with_birth_date", "id_agrees_with_sex"}
+    )
+
+    @dy.rule()
+    def id_agrees_with_birth_date(cls) -> pl.Expr:
+        """The birth date inside the ID equals the 出生日期 column."""
+        return id_agrees_with_birth_date("id_number", "birth_date")
+
+    @dy.rule()
+    def id_agrees_with_sex(cls) -> pl.Expr:
+        """The sex digit of the ID agrees with the 性别 column."""
+        return id_agrees_with_sex("id_number", "sex", codes.SEX_MAP)

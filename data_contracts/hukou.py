@@ -10,15 +10,12 @@ import polars as pl
 from linkage.standardise import codes
 
 from . import _base as c
-from ._base import Contract
+from ._base import PersonContract
 
 
-class Hukou(Contract):
+class Hukou(PersonContract):
     source: ClassVar[str] = "hukou"
     title: ClassVar[str] = "公安户籍人口"
-    soft_rules: ClassVar[frozenset[str]] = frozenset(
-        {"id_agrees_with_birth_date", "id_agrees_with_sex"}
-    )
 
     record_id = c.key("户籍记录编号", "户籍记录编号", "hukou record id")
     name = c.name("姓名", "姓名", "name", required=True)
@@ -35,14 +32,6 @@ class Hukou(Contract):
                         required=True)
     change_date = c.date("变动日期", "变动日期（注销日期）", "date of the last change")
     moved_to = c.text("迁往地址", "迁往地址", "destination of a move")
-
-    @dy.rule()
-    def id_agrees_with_birth_date(cls) -> pl.Expr:
-        return c.id_agrees_with_birth_date("id_number", "birth_date")
-
-    @dy.rule()
-    def id_agrees_with_sex(cls) -> pl.Expr:
-        return c.id_agrees_with_sex("id_number", "sex", codes.SEX_MAP)
 
     @dy.rule()
     def change_not_before_birth(cls) -> pl.Expr:

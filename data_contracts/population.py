@@ -4,22 +4,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import dataframely as dy
-import polars as pl
-
 from linkage.standardise import codes
 
 from . import _base as c
-from ._base import Contract
+from ._base import PersonContract
 
 
-class Population(Contract):
+class Population(PersonContract):
     source: ClassVar[str] = "population"
     title: ClassVar[str] = "全员人口库"
     record_key: ClassVar[str] = "person_id"
-    soft_rules: ClassVar[frozenset[str]] = frozenset(
-        {"id_agrees_with_birth_date", "id_agrees_with_sex"}
-    )
 
     person_id = c.key("人员编号", "人员编号，人口库主键", "person id, key of the base")
     name = c.name("姓名", "姓名", "name")
@@ -39,13 +33,3 @@ class Population(Contract):
     status = c.code("人员状态", "人员状态", "person status", codes.PERSON_STATUS_MAP,
                   required=True)
     updated_at = c.date("更新日期", "更新日期", "last updated")
-
-    @dy.rule()
-    def id_agrees_with_birth_date(cls) -> pl.Expr:
-        """The birth date inside the ID equals the 出生日期 column."""
-        return c.id_agrees_with_birth_date("id_number", "birth_date")
-
-    @dy.rule()
-    def id_agrees_with_sex(cls) -> pl.Expr:
-        """The sex digit of the ID agrees with the 性别 column."""
-        return c.id_agrees_with_sex("id_number", "sex", codes.SEX_MAP)
