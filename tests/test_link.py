@@ -4,10 +4,12 @@ exact-ID baseline, reproducible training, and m re-estimated from field labels."
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from linkage.casework import merge
 from linkage.evaluate import evaluate
@@ -18,6 +20,7 @@ from linkage.link import link_all
 from linkage.link import model as models
 from linkage.persons import refresh_person_records
 from linkage.store import Store
+from linkage.tasks.schema import ensure_schema
 
 pytestmark = pytest.mark.slow
 
@@ -87,8 +90,7 @@ def test_m_is_reestimated_from_confirmed_pairs(linked: tuple[Store, Path],
     store.con.execute("CREATE OR REPLACE TABLE tmp_renkou_link_death AS SELECT * FROM "
                       "person_records WHERE source = 'death'")
     tables = ["tmp_renkou_link_base", "tmp_renkou_link_death"]
-    linker = models.make_linker(store, tables, models.settings_from_model(
-        models.latest_model(store.home, "death")[1]))
+    linker = models.saved_linker(store, tables, models.latest_model(store.home, "death")[1])
     before = linker.misc.save_model_to_json()
     used = models._m_from_field_labels(store, linker, "death", tables, minimum=10)
     after = linker.misc.save_model_to_json()
@@ -97,3 +99,43 @@ def test_m_is_reestimated_from_confirmed_pairs(linked: tuple[Store, Path],
     assert models._m_from_field_labels(store, linker, "death", tables, minimum=10**6) == 0
     linker.table_management.delete_tables_created_by_splink_from_db()
     assert pl.DataFrame(after["comparisons"][0]["comparison_levels"]).height > 0
+
+
+def _home_copy(store: Store, to: Path) -> Store:
+    store.con.execute("CHECKPOINT")
+    shutil.copytree(store.home, to, ignore=shutil.ignore_patterns("*.lock", "*.wal"))
+    return Store(to)
+
+
+def test_incremental_after_field_answers_equals_a_full_run(linked: tuple[Store, Path],
+                                                          tmp_path: Path) -> None:
+    """Township staff reject a death link and a duplicate pair: the next (incremental) run
+    decides those records again and ends exactly where a full rescoring does."""
+    store, _ = linked
+    night = _home_copy(store, tmp_path / "night")
+    death = night.frame("SELECT source_record_id, person_id FROM links WHERE source = 'death' "
+                        "AND decided_by = 'model' AND person_id IS NOT NULL "
+                        "ORDER BY source_record_id LIMIT 1").row(0)
+    dup = night.frame("SELECT person_id_l, person_id_r FROM dedupe_pairs ORDER BY ALL "
+                      "LIMIT 1").row(0)
+    night.con.execute("DROP TABLE IF EXISTS labels")  # a stand-in an earlier test made
+    ensure_schema(night)
+    night.con.execute("""
+        INSERT INTO labels (finding_id, finding_type, person_id, other_person_id, source,
+                            source_record_id, role, status)
+        VALUES ('F1', 'suspected_death', $1, NULL, 'death', $2, 'person', 'rejected'),
+               ('F2', 'duplicate_person', $3, $4, 'population', $3, 'person', 'rejected')
+    """, [death[1], death[0], dup[0], dup[1]])
+    full = _home_copy(night, tmp_path / "full")
+    assert link_all(night).mode == "incremental"
+    assert link_all(full, full=True).mode == "full"
+    for table in ("links", "dedupe_pairs", "base_clusters", "clerical"):
+        got, want = (s.frame(f"SELECT * EXCLUDE (explanation) FROM {table} ORDER BY ALL")
+                     if table in ("links", "clerical")
+                     else s.frame(f"SELECT * FROM {table} ORDER BY ALL") for s in (night, full))
+        assert_frame_equal(got, want, check_exact=False)
+    assert night.scalar("SELECT count(*) FROM links WHERE source = 'death' AND "
+                        "source_record_id = $1 AND person_id = $2", list(death)) == 0
+    assert night.scalar("SELECT count(*) FROM dedupe_pairs WHERE person_id_l = $1 AND "
+                        "person_id_r = $2", list(dup)) == 0
+    night.close(), full.close()

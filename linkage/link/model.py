@@ -57,18 +57,29 @@ def _rules(keys_list: list[list[str]]) -> list[Any]:
     return [block_on(*(BLOCKING_KEYS[k] for k in keys)) for keys in keys_list]
 
 
-def make_linker(store: Store, tables: list[str], settings: Any) -> Linker:
-    """A Linker over existing DuckDB tables (no copy), on the store's connection."""
+def make_linker(store: Store, tables: list[str], settings: Any, *,
+                validate: bool = False) -> Linker:
+    """A Linker over existing DuckDB tables (no copy), on the store's connection.
+
+    ``validate`` runs Splink's settings checks (a SQL parse of every comparison, ~0.3 s);
+    worth it when training from config, not for a saved model that passed them then.
+    """
     db_api = DuckDBAPI(store.con)
     registered = [db_api.register(t, dataset_display_name=t) for t in tables]
     return Linker(registered if len(registered) > 1 else registered[0], settings,
-                  log_level=logging.ERROR)
+                  log_level=logging.ERROR, validate_settings=validate)
+
+
+def saved_linker(store: Store, tables: list[str], model_path: Path) -> Linker:
+    """A Linker over ``tables`` that predicts with the saved model at ``model_path``."""
+    return make_linker(store, tables, settings_from_model(model_path))
 
 
 def train(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *, seed: int,
-          u_max_pairs: int, link_type: str) -> tuple[Linker, ModelInfo]:
+          u_max_pairs: int, link_type: str) -> ModelInfo:
     """Train a fresh model on ``tables`` and save it as the next version."""
-    linker = make_linker(store, tables, build_settings(cfg, link_type, origin=f"{name}.toml"))
+    linker = make_linker(store, tables, build_settings(cfg, link_type, origin=f"{name}.toml"),
+                         validate=True)
     training = cfg.get("training", {})
     linker.training.estimate_probability_two_random_records_match(
         _rules(training.get("prior_rules", [["id_number"]])),
@@ -93,9 +104,7 @@ def train(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *, se
         indent=2), "utf-8")
     log.info("trained model %s %s", name, version)
     linker.table_management.delete_tables_created_by_splink_from_db()
-    # predict with the saved (floored) model, exactly as a later run will
-    linker = make_linker(store, tables, settings_from_model(path))
-    return linker, ModelInfo(name, version, path, trained_at, True)
+    return ModelInfo(name, version, path, trained_at, True)
 
 
 def correct_u_for_matches(model: dict[str, Any], floor: float) -> dict[str, Any]:
@@ -170,19 +179,20 @@ def _m_from_field_labels(store: Store, linker: Linker, name: str, tables: list[s
     return labels.height
 
 
-def load_or_train(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *,
-                  seed: int, u_max_pairs: int, link_type: str,
-                  retrain: bool = False) -> tuple[Linker, ModelInfo]:
-    """Reuse the newest saved model of ``name`` unless ``retrain`` or none exists."""
+def saved_or_trained(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *,
+                     seed: int, u_max_pairs: int, link_type: str,
+                     retrain: bool = False) -> ModelInfo:
+    """The newest saved model of ``name``; a new one trained on ``tables`` when ``retrain`` or
+    none exists. Predict with ``saved_linker(store, tables, info.path)``: the saved (floored)
+    model, exactly as a later run will."""
     latest = None if retrain else latest_model(store.home, name)
     if latest is None:
         return train(store, name, tables, cfg, seed=seed, u_max_pairs=u_max_pairs,
                      link_type=link_type)
     version, path = latest
-    linker = make_linker(store, tables, settings_from_model(path))
     meta_path = path.with_suffix(".meta.json")
     meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
-    return linker, ModelInfo(name, version, path, meta.get("trained_at", ""), False)
+    return ModelInfo(name, version, path, meta.get("trained_at", ""), False)
 
 
 def predict(linker: Linker, threshold: float) -> SplinkDataFrame:

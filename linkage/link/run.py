@@ -5,9 +5,11 @@ config enables it), then the Splink model on the remaining records, then decisio
 dedupe runs first so that rows of one duplicated person do not make each other ambiguous.
 
 Full or incremental: a full run rescores everything (and the base dedupe); an incremental run
-scores only records whose version (``load_id``) has not been decided yet, against the saved
-models, with term frequencies from the base, so it reaches the same decisions a full run would.
-A changed base, a retrain or ``full=True`` forces a full run.
+scores only records whose version (``load_id``) has not been decided yet (or whose pair was
+rejected in the field since), against the saved models, with term frequencies from the base.
+The rules that weigh decisions against each other (one-to-one, family, newborns) run afresh
+over all decisions every time, so an incremental run ends where a full run would. A changed
+base, a retrain or ``full=True`` forces a full run.
 
 Splink works outside any transaction (it relies on statements that may fail and be retried,
 which would abort one); everything the stage computes goes to ``tmp_renkou_*`` tables and is
@@ -15,13 +17,13 @@ published in one transaction at the end, so a failed run leaves the previous nig
 Call ``link_all`` outside a transaction.
 
 Tables published:
-``link_decisions`` every decision with its record version (the state incremental runs extend)
+``link_decisions`` each scored record's own decision with its record version, before the
+                  one-to-one/family/newborn rules (the state incremental runs extend)
 ``links``         one row per source record and role (person_id null when linked to nobody)
 ``clerical``      ambiguous best candidates, for review
 ``link_state``    the base fingerprint and mode of the last link run
 ``dedupe_pairs``  pairs of base rows judged the same person
 ``base_clusters`` base person_id → cluster_id (rows of one person share it)
-``model_versions`` the model version used per source
 ``model_versions`` the model version used per source in this run
 """
 
@@ -54,6 +56,14 @@ log = logging.getLogger(__name__)
 LINK_SOURCES = ("hukou", "death", "marriage", "birth_certificate", "maternity_insurance")
 BASE = "tmp_renkou_link_base"
 PAIRS = "tmp_renkou_dedupe_pairs"
+KEPT = "tmp_renkou_kept_decisions"
+#: bumped when ``link_decisions`` changes meaning: a home from before links in full once
+STATE_VERSION = "v2"
+#: ``link_decisions``: one row per scored source record (not certificate children)
+SCORED_SCHEMA = pl.DataFrame(schema={
+    **{c: pl.String for c in DECISION_COLUMNS}, "match_probability": pl.Float64,
+    "match_weight": pl.Float64, "second_weight": pl.Float64, "rec_key": pl.String,
+    "load_id": pl.Int32, "model_version": pl.String})
 CLUSTERS = "tmp_renkou_base_clusters"
 PUBLISHED = {"link_decisions": "tmp_renkou_link_decisions", "links": "tmp_renkou_links",
              "clerical": "tmp_renkou_clerical", "dedupe_pairs": PAIRS,
@@ -88,13 +98,14 @@ def _clusters(store: Store) -> None:
 def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
     cfg = source_config("population")
     s = settings()
-    linker, info = models.load_or_train(
+    info = models.saved_or_trained(
         store, "population", [BASE], cfg, seed=s.seed, u_max_pairs=s.u_max_pairs,
         link_type="dedupe_only", retrain=retrain)
     report.models["population"] = info.version
     if info.trained_now:
         report.trained.append("population")
     threshold = float(cfg.get("decision", {}).get("match_probability", 0.95))
+    linker = models.saved_linker(store, [BASE], info.path)
     models.use_base_term_frequencies(store, linker, BASE, info.path)
     pred = models.predict(linker, threshold)
     store.con.execute(f"""
@@ -110,30 +121,59 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
     _clusters(store)
 
 
+def _kept_dedupe(store: Store) -> None:
+    """The base is unchanged: last run's duplicate pairs, less those rejected since."""
+    store.con.execute(f"""
+        CREATE OR REPLACE TABLE {PAIRS} AS SELECT * FROM dedupe_pairs p
+        WHERE NOT EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = 'population'
+                          AND x.role = 'person' AND least(x.source_record_id, x.person_id)
+                              = p.person_id_l
+                          AND greatest(x.source_record_id, x.person_id) = p.person_id_r)
+    """)
+    if store.scalar(f"SELECT count(*) FROM {PAIRS}") == store.scalar(
+            "SELECT count(*) FROM dedupe_pairs"):
+        store.con.execute(f"CREATE OR REPLACE TABLE {CLUSTERS} AS SELECT * FROM base_clusters")
+    else:
+        _clusters(store)
+
+
+def _pending(incremental: bool) -> str:
+    """SQL condition on person records ``p``: the record needs a decision this run."""
+    if not incremental:
+        return "TRUE"
+    return f"NOT EXISTS (SELECT 1 FROM {KEPT} k WHERE k.rec_key = p.rec_key)"
+
+
 def link_source(store: Store, source: str, *, retrain: bool, report: LinkReport,
-                pending_only: bool) -> pl.DataFrame:
-    """Decisions for the non-child records of ``source`` (only undecided versions if asked)."""
+                incremental: bool) -> pl.DataFrame:
+    """Decisions for the non-child records of ``source`` that need one (all unless
+    ``incremental``; then only versions without a kept decision, against the saved model)."""
     cfg = source_config(source)
     s = settings()
     table = f"tmp_renkou_link_{source}"
     cols = _link_columns(store)
-    store.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {PERSON_TABLE} "
-                      f"WHERE source = ? AND role <> 'child'", [source])
-    # train (when no saved model) on all records of the source: the model should see the
-    # easy pairs too; score only what needs scoring
-    linker, info = models.load_or_train(
-        store, source, [BASE, table], cfg, seed=s.seed, u_max_pairs=s.u_max_pairs,
-        link_type="link_only", retrain=retrain)
-    linker.table_management.delete_tables_created_by_splink_from_db()
-    report.models[source] = info.version
-    if info.trained_now:
-        report.trained.append(source)
-    if pending_only:
-        store.con.execute(f"""DELETE FROM {table} t USING link_decisions d
-                              WHERE d.rec_key = t.rec_key AND d.load_id = t.load_id""")
+    # a source without a saved model trains on all its records: the model should see the
+    # easy pairs too; only what needs scoring is scored
+    saved = not retrain and models.latest_model(store.home, source) is not None
+    store.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {PERSON_TABLE} p "
+                      f"WHERE source = ? AND role <> 'child' AND {_pending(saved and incremental)}",
+                      [source])
     records = store.frame(f"SELECT source, record_id AS source_record_id, role, rec_key, "
                           f"load_id FROM {table}")
     report.scored[source] = records.height
+    if incremental and not saved:  # rescored as a whole: earlier decisions do not stand
+        store.con.execute(f"DELETE FROM {KEPT} WHERE source = ?", [source])
+    if records.is_empty():
+        store.con.execute(f"DROP TABLE {table}")
+        latest = models.latest_model(store.home, source)
+        report.models[source] = latest[0] if latest else ""
+        return records.with_columns(pl.lit(report.models[source]).alias("model_version"))
+    info = models.saved_or_trained(
+        store, source, [BASE, table], cfg, seed=s.seed, u_max_pairs=s.u_max_pairs,
+        link_type="link_only", retrain=retrain)
+    report.models[source] = info.version
+    if info.trained_now:
+        report.trained.append(source)
     parts = []
     if cfg.get("cascade", False):
         exact = exact_links(store, table, BASE)
@@ -144,7 +184,7 @@ def link_source(store: Store, source: str, *, retrain: bool, report: LinkReport,
         store.con.unregister("tmp_renkou_exact")
     th = Thresholds.from_config(cfg)
     if store.scalar(f"SELECT count(*) FROM {table}"):
-        linker = models.make_linker(store, [BASE, table], models.settings_from_model(info.path))
+        linker = models.saved_linker(store, [BASE, table], info.path)
         models.use_base_term_frequencies(store, linker, BASE, info.path)
         pred = models.predict(linker, min(th.clerical_probability, th.match_probability))
         parts.append(decide(store, pred.physical_name, CLUSTERS, th,
@@ -154,7 +194,8 @@ def link_source(store: Store, source: str, *, retrain: bool, report: LinkReport,
     decided = (pl.concat([p.select(DECISION_COLUMNS) for p in parts], how="vertical_relaxed")
                if parts else pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS}))
     decided = records.join(decided, on=["source", "source_record_id", "role"], how="left")
-    return decided.with_columns(pl.lit(info.version).alias("model_version"))
+    return decided.with_columns(pl.col("decision").fill_null("none"),
+                                pl.lit(info.version).alias("model_version"))
 
 
 def base_fingerprint(store: Store) -> str:
@@ -162,7 +203,7 @@ def base_fingerprint(store: Store) -> str:
     row = store.frame(f"SELECT count(*) AS n, coalesce(max(load_id), 0) AS m, "
                       f"coalesce(sum(hash(rec_key, load_id)) % 1000000007, 0) AS h "
                       f"FROM {PERSON_TABLE} WHERE source = 'population'").row(0)
-    return f"{row[0]}:{row[1]}:{row[2]}"
+    return f"{STATE_VERSION}:{row[0]}:{row[1]}:{row[2]}"
 
 
 def _previous_state(store: Store) -> dict[str, str] | None:
@@ -185,11 +226,11 @@ def link_all(store: Store, *, retrain: bool = False, full: bool = False,
     cols = _link_columns(store)
     store.con.execute(f"CREATE OR REPLACE TABLE {BASE} AS SELECT {cols} FROM {PERSON_TABLE} "
                       f"WHERE source = 'population'")
+    _stage_kept_decisions(store, incremental)
     if incremental:
         latest = models.latest_model(store.home, "population")
         report.models["population"] = latest[0] if latest else ""
-        store.con.execute(f"CREATE OR REPLACE TABLE {PAIRS} AS SELECT * FROM dedupe_pairs")
-        store.con.execute(f"CREATE OR REPLACE TABLE {CLUSTERS} AS SELECT * FROM base_clusters")
+        _kept_dedupe(store)
     else:
         dedupe_base(store, retrain=retrain, report=report)
         report.seconds["dedupe"] = time.perf_counter() - start
@@ -201,17 +242,18 @@ def link_all(store: Store, *, retrain: bool = False, full: bool = False,
             continue
         t0 = time.perf_counter()
         decisions.append(link_source(store, source, retrain=retrain, report=report,
-                                     pending_only=incremental))
+                                     incremental=incremental))
         report.seconds[source] = time.perf_counter() - t0
-    new = (pl.concat(decisions, how="vertical_relaxed") if decisions
-           else pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS}))
-    kept = _kept_decisions(store, incremental)
-    merged = pl.concat([kept, new.filter(pl.col("role") != "child")], how="diagonal_relaxed")
-    merged = _one_to_one(merged, sources)
+    # the state the next incremental run extends: every record's own decision, before the
+    # rules that weigh decisions against each other (one-to-one, family, newborns) — those
+    # are applied afresh each run, so an incremental run ends where a full run would
+    scored = pl.concat([SCORED_SCHEMA.clear(), store.frame(f"SELECT * FROM {KEPT}"),
+                        *decisions], how="diagonal_relaxed").select(SCORED_SCHEMA.columns)
+    store.con.execute(f"DROP TABLE {KEPT}")
+    merged = _one_to_one(scored, sources)
     if "birth_certificate" in present:
         merged = family_links(store, merged,
                               source_config("birth_certificate").get("family", {}))
-    if "birth_certificate" in present:
         t0 = time.perf_counter()
         store.con.register("tmp_renkou_parent_links", merged)
         children = link_newborns(store, "tmp_renkou_parent_links",
@@ -224,7 +266,7 @@ def link_all(store: Store, *, retrain: bool = False, full: bool = False,
             pl.lit("newborn-rules").alias("model_version"))
         merged = pl.concat([merged, children], how="diagonal_relaxed")
         report.seconds["newborns"] = time.perf_counter() - t0
-    _stage(store, merged, report)
+    _stage(store, scored, merged, report)
     store.replace_table(PUBLISHED["link_state"], pl.DataFrame(
         {"base_fingerprint": [fingerprint], "mode": [report.mode]}))
     store.con.execute(f"DROP TABLE IF EXISTS {BASE}")
@@ -247,14 +289,19 @@ def _stage_rejected_pairs(store: Store) -> None:
                                                "person_id"))
 
 
-def _kept_decisions(store: Store, incremental: bool) -> pl.DataFrame:
-    """Decisions of earlier runs still valid: same record version, record still present."""
+def _stage_kept_decisions(store: Store, incremental: bool) -> None:
+    """``KEPT``: decisions of earlier runs that stand — same record version, record still
+    present, no pair of it rejected in the field since (those are decided again). Empty
+    unless ``incremental``."""
     if not incremental:
-        return pl.DataFrame()
-    return store.frame(f"""
+        store.replace_table(KEPT, SCORED_SCHEMA.clear())
+        return
+    store.con.execute(f"""
+        CREATE OR REPLACE TABLE {KEPT} AS
         SELECT d.* FROM link_decisions d
         JOIN {PERSON_TABLE} p ON p.rec_key = d.rec_key AND p.load_id = d.load_id
-        WHERE d.role <> 'child'
+        WHERE NOT EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = d.source
+                          AND x.source_record_id = d.source_record_id AND x.role = d.role)
     """)
 
 
@@ -273,10 +320,12 @@ def _one_to_one(decisions: pl.DataFrame, sources: tuple[str, ...]) -> pl.DataFra
         .otherwise(pl.col("decision")).alias("decision"))
 
 
-def _stage(store: Store, decisions: pl.DataFrame, report: LinkReport) -> None:
-    """Write the stage's tables under their staging names (published by ``link_all``)."""
-    decisions = decisions.with_columns(pl.col("decision").fill_null("none"))
-    store.replace_table(PUBLISHED["link_decisions"], decisions)
+def _stage(store: Store, scored: pl.DataFrame, decisions: pl.DataFrame,
+           report: LinkReport) -> None:
+    """Write the stage's tables under their staging names (published by ``link_all``):
+    ``scored`` (each record's own decision) becomes ``link_decisions``; ``decisions`` (after
+    one-to-one, family and newborn rules) ``links`` and ``clerical``."""
+    store.replace_table(PUBLISHED["link_decisions"], scored)
     linked = pl.col("decision") == "link"
     links = decisions.select(
         "source", "source_record_id", "role",

@@ -28,7 +28,6 @@ from typing import Any
 
 import polars as pl
 
-from linkage.comparisons import settings_from_model
 from linkage.config import settings, source_config
 from linkage.link import model as models
 from linkage.link.decide import Thresholds
@@ -128,8 +127,7 @@ def _fill(store: Store, section: ModelSection, path: Path, out_dir: Path, stem: 
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {PERSON_TABLE} "
                     f"WHERE rec_key IN (SELECT {side} FROM {_PAIRS})")
     dedupe = source == BASE_SOURCE
-    linker = models.make_linker(store, [_LEFT] if dedupe else [_LEFT, _RIGHT],
-                                settings_from_model(path))
+    linker = models.saved_linker(store, [_LEFT] if dedupe else [_LEFT, _RIGHT], path)
     try:
         section.charts["match_weights"] = linker.visualisations.match_weights_chart().chart_dict
         section.charts["m_u"] = linker.visualisations.m_u_parameters_chart().chart_dict
