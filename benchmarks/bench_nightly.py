@@ -6,7 +6,8 @@ Three nights on one home, each its own ``renkou run`` process (Prefect ephemeral
 
 1. first night: the county without its last ~1,000 death certificates (trains every model);
 2. incremental night: those ~1,000 records arrive as a new death file;
-3. ``--full`` night: same inbox, every record re-standardised and rescored (saved models).
+3. ``--full`` night: same inbox, every record re-standardised and rescored (saved models);
+   its links and findings are compared with night 2's (they should be identical).
 
 Prints per night the wall time of the process, the run's own time (from ``runs``), the time
 before the flow started (Prefect's temporary server), the stage times, and the peak resident
@@ -25,6 +26,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import polars as pl  # noqa: E402
 
 from benchmarks._common import county  # noqa: E402
 from linkage.store import DB_FILE, Store  # noqa: E402
@@ -85,6 +88,27 @@ def report(label: str, result: dict[str, object], db: Path) -> None:
           flush=True)
 
 
+def outcome(db: Path) -> dict[str, pl.DataFrame]:
+    """What a night decided: every link and every finding (ids, not statuses: a task list
+    export marks findings sent)."""
+    with Store(db.parent, read_only=True) as store:
+        return {"links": store.frame("SELECT source, source_record_id, role, person_id "
+                                     "FROM links"),
+                "findings": store.frame("SELECT finding_id, finding_type, person_id, "
+                                        "other_person_id, field FROM findings")}
+
+
+def differences(a: dict[str, pl.DataFrame], b: dict[str, pl.DataFrame]) -> str:
+    counts = []
+    for name in a:
+        left, right = (f.with_columns(pl.all().cast(pl.String)) for f in (a[name], b[name]))
+        n = left.join(right, on=left.columns, how="anti", nulls_equal=True).height + \
+            right.join(left, on=left.columns, how="anti", nulls_equal=True).height
+        counts.append(f"{name} {'identical' if n == 0 else f'{n:,} rows differ'} "
+                      f"({left.height:,})")
+    return ", ".join(counts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=1_000_000)
@@ -115,7 +139,10 @@ def main() -> None:
         shutil.rmtree(saved, ignore_errors=True)
         shutil.copytree(home, saved)
     report("2 incremental", night(home, night2, outputs=outputs), db)
+    incremental = outcome(db)
     report("3 --full", night(home, night2, "--full", outputs=outputs), db)
+    print(f"{'':<13} --full vs incremental: {differences(outcome(db), incremental)}",
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -207,25 +207,31 @@ def run(
     = False,
     outputs: Annotated[bool, typer.Option(help="Write task lists and the report.")] = True,
 ) -> None:
-    """Run the nightly flow once, now, without a Prefect server (ephemeral mode)."""
+    """Run the nightly flow once, now, without a Prefect server to start (a temporary one
+    runs for the night, as in Prefect's ephemeral mode; a configured PREFECT_API_URL wins)."""
     home = state.home.resolve()
     if not inbox.is_dir():
         raise RenkouError(f"inbox {inbox} is not a folder. Fix: pass --inbox DIR")
     _prefect_env(home)
-    from flows.nightly import nightly
+    from flows.temporary_server import prefect_api
     from linkage.run_summary import describe
     from linkage.runs import RunInProgress, run_summary
 
-    with _store() as store:
-        before = run_summary(store)
     failed: Exception | None = None
-    try:
-        nightly(inbox=str(inbox.resolve()), home=str(home), full=full, retrain=retrain,
-                outputs=outputs)
-    except RunInProgress:
-        raise
-    except Exception as err:  # recorded in the runs table (if the run began); shown below
-        failed = err
+    timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
+    with prefect_api(Path(os.environ["PREFECT_HOME"]), timeout) as ready:
+        from flows.nightly import nightly  # imports prefect: after the API is set
+
+        with _store() as store:
+            before = run_summary(store)
+        ready()
+        try:
+            nightly(inbox=str(inbox.resolve()), home=str(home), full=full, retrain=retrain,
+                    outputs=outputs)
+        except RunInProgress:
+            raise
+        except Exception as err:  # recorded in the runs table (if the run began); below
+            failed = err
     with _store() as store:
         summary = run_summary(store)
     if summary is not None and (before is None or summary["run_id"] != before["run_id"]):

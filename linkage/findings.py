@@ -190,20 +190,28 @@ def attribute_conflicts(store: Store, links: str) -> pl.DataFrame:
     15- vs 18-digit ID of the same person are not conflicts. A side with no value is no
     conflict either (that is completeness, reported elsewhere).
     """
-    parts = []
-    for field, base_value, base_cmp, src_cmp, src_value in _HUKOU_FIELDS:
-        parts.append(f"""
-        SELECT 'attribute_conflict' AS finding_type, b.person_id || '|{field}' AS case_key,
-               'hukou' AS source, l.source_record_id, 'person' AS role, b.person_id,
-               '{field}' AS field, {base_value} AS base_value, {src_value} AS source_value,
-               l.match_probability, b.township, b.village, '属性更正' AS suggested_action,
-               'normal' AS priority, to_json({{reason: l.explanation}}) AS evidence
-        FROM {links} l
-        JOIN {PERSON_TABLE} p ON p.source = 'hukou' AND p.record_id = l.source_record_id
-        JOIN src_hukou h ON h.record_id = l.source_record_id
-        JOIN {_base()} ON b.person_id = l.person_id
-        WHERE l.source = 'hukou' AND h.hukou_status = '{ACTIVE}' AND b.status = '{ACTIVE}'
-          AND {base_cmp} IS NOT NULL AND {src_cmp} IS NOT NULL AND {base_cmp} <> {src_cmp}""")
+    # one join of the linked pairs, then one row per field (not one join per field)
+    fields = ", ".join(
+        f"{{field: '{field}', base_value: CAST({base_value} AS VARCHAR), "
+        f"source_value: CAST({src_value} AS VARCHAR), base_cmp: CAST({base_cmp} AS VARCHAR), "
+        f"source_cmp: CAST({src_cmp} AS VARCHAR)}}"
+        for field, base_value, base_cmp, src_cmp, src_value in _HUKOU_FIELDS)
+    differs = " OR ".join(f"{base_cmp} <> {src_cmp}" for _, _, base_cmp, src_cmp, _ in _HUKOU_FIELDS)
+    parts = [f"""
+        SELECT 'attribute_conflict' AS finding_type, person_id || '|' || f.field AS case_key,
+               'hukou' AS source, source_record_id, 'person' AS role, person_id,
+               f.field AS field, f.base_value AS base_value, f.source_value AS source_value,
+               match_probability, township, village, '属性更正' AS suggested_action,
+               'normal' AS priority, to_json({{reason: explanation}}) AS evidence
+        FROM (SELECT l.source_record_id, l.match_probability, l.explanation, b.person_id,
+                     b.township, b.village, unnest([{fields}]) AS f
+              FROM {links} l
+              JOIN {PERSON_TABLE} p ON p.source = 'hukou' AND p.record_id = l.source_record_id
+              JOIN {_base()} ON b.person_id = l.person_id
+              WHERE l.source = 'hukou' AND p.status = '{ACTIVE}' AND b.status = '{ACTIVE}'
+                AND ({differs}))
+        WHERE f.base_cmp IS NOT NULL AND f.source_cmp IS NOT NULL
+          AND f.base_cmp <> f.source_cmp"""]
     married = ", ".join(f"'{m}'" for m in MARRIED)
     parts.append(f"""
         SELECT 'attribute_conflict' AS finding_type, b.person_id || '|marital_status',

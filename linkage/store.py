@@ -92,6 +92,14 @@ class Store:
         return bool(self.scalar(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
 
+    def drop(self, name: str) -> None:
+        """Drop the table or view ``name`` if there is one (DuckDB's ``DROP TABLE IF EXISTS``
+        fails on a view)."""
+        kind = self.scalar("SELECT table_type FROM information_schema.tables "
+                           "WHERE table_name = ?", [name])
+        if kind is not None:
+            self.con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} "{name}"')
+
     def frame(self, sql: str, params: list[object] | None = None) -> pl.DataFrame:
         """Run a query and return a polars frame (arrow, no pandas).
 

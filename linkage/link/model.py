@@ -222,6 +222,17 @@ def tf_columns(model_path: Path) -> list[str]:
                    for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
 
 
+#: ``base_tf_<column>``: term frequencies of the base, kept between runs (see below)
+TF_PREFIX = "base_tf_"
+
+
+def drop_base_term_frequencies(store: Store) -> None:
+    """Forget the kept term frequencies: the base changed (a full link run starts here)."""
+    for (table,) in store.frame("SELECT table_name FROM duckdb_tables() WHERE "
+                                "starts_with(table_name, $1)", [TF_PREFIX]).rows():
+        store.con.execute(f'DROP TABLE IF EXISTS "{table}"')
+
+
 def use_base_term_frequencies(store: Store, linker: Linker, base_table: str,
                               model_path: Path) -> None:
     """Term frequencies from the base alone, registered for prediction.
@@ -229,14 +240,19 @@ def use_base_term_frequencies(store: Store, linker: Linker, base_table: str,
     Splink would otherwise compute them over the base *and* tonight's records, so the same
     pair could score differently in a full and an incremental run. The base is also the right
     reference population: how common is this name among the county's people.
+
+    Each column's table (``base_tf_<column>``) is computed from ``base_table`` once and kept:
+    every model of a run, the next incremental runs (same base) and the report's charts (the
+    weights the run decided on) reuse it until :func:`drop_base_term_frequencies`.
     """
     db_api = linker._db_api  # the DuckDBAPI this linker was built on (make_linker)
     for col in tf_columns(model_path):
-        table = f"tmp_renkou_tf_{col}"
-        store.con.execute(f"""
-            CREATE OR REPLACE TABLE {table} AS
-            SELECT "{col}", count(*) / sum(count(*)) OVER () AS "tf_{col}"
-            FROM {base_table} WHERE "{col}" IS NOT NULL GROUP BY "{col}"
-        """)
+        table = f"{TF_PREFIX}{col}"
+        if not store.has_table(table):
+            store.con.execute(f"""
+                CREATE TABLE {table} AS
+                SELECT "{col}", count(*) / sum(count(*)) OVER () AS "tf_{col}"
+                FROM {base_table} WHERE "{col}" IS NOT NULL GROUP BY "{col}"
+            """)
         linker.table_management.register_term_frequency_lookup(
             db_api.register(table, dataset_display_name=table), col)

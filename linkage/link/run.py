@@ -25,6 +25,7 @@ Tables published:
 ``dedupe_pairs``  pairs of base rows judged the same person
 ``base_clusters`` base person_id → cluster_id (rows of one person share it)
 ``model_versions`` the model version used per source in this run
+``base_tf_<col>`` term frequencies of the base (kept while the base is unchanged)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from linkage.config import settings, source_config
+from linkage.errors import RenkouError
 from linkage.graph import components
 from linkage.link import model as models
 from linkage.link.decide import (
@@ -217,6 +219,10 @@ def link_all(store: Store, *, retrain: bool = False, full: bool = False,
              sources: tuple[str, ...] = LINK_SOURCES) -> LinkReport:
     """Run the link stage; incremental unless ``full``, ``retrain`` or the base changed."""
     start = time.perf_counter()
+    if not store.has_table(PERSON_TABLE) or not store.scalar(
+            f"SELECT count(*) FROM {PERSON_TABLE} WHERE source = 'population'"):
+        raise RenkouError(f"{store.path}: no population base loaded, so there is nothing to "
+                          f"link against. Fix: deliver the 全员人口库 export (inbox/population/)")
     fingerprint = base_fingerprint(store)
     previous = _previous_state(store)
     incremental = not (full or retrain or previous is None
@@ -224,14 +230,18 @@ def link_all(store: Store, *, retrain: bool = False, full: bool = False,
     report = LinkReport(mode="incremental" if incremental else "full")
     _stage_rejected_pairs(store)
     cols = _link_columns(store)
-    store.con.execute(f"CREATE OR REPLACE TABLE {BASE} AS SELECT {cols} FROM {PERSON_TABLE} "
-                      f"WHERE source = 'population'")
+    # the base scored against: a table when the dedupe scans it many times; a view when only
+    # a few new records meet it (a million rows not copied)
+    store.drop(BASE)
+    store.con.execute(f"CREATE {'VIEW' if incremental else 'TABLE'} {BASE} AS "
+                      f"SELECT {cols} FROM {PERSON_TABLE} WHERE source = 'population'")
     _stage_kept_decisions(store, incremental)
     if incremental:
         latest = models.latest_model(store.home, "population")
         report.models["population"] = latest[0] if latest else ""
         _kept_dedupe(store)
     else:
+        models.drop_base_term_frequencies(store)
         dedupe_base(store, retrain=retrain, report=report)
         report.seconds["dedupe"] = time.perf_counter() - start
     present = {r[0] for r in store.frame(
@@ -269,10 +279,11 @@ def link_all(store: Store, *, retrain: bool = False, full: bool = False,
     _stage(store, scored, merged, report)
     store.replace_table(PUBLISHED["link_state"], pl.DataFrame(
         {"base_fingerprint": [fingerprint], "mode": [report.mode]}))
-    store.con.execute(f"DROP TABLE IF EXISTS {BASE}")
-    with store.transaction():
+    store.drop(BASE)
+    with store.transaction():  # renamed, not copied: a million links are not written twice
         for final, staged in PUBLISHED.items():
-            store.con.execute(f"CREATE OR REPLACE TABLE {final} AS SELECT * FROM {staged}")
+            store.con.execute(f"DROP TABLE IF EXISTS {final}")
+            store.con.execute(f"ALTER TABLE {staged} RENAME TO {final}")
     for staged in [*PUBLISHED.values(), REJECTED]:
         store.con.execute(f"DROP TABLE IF EXISTS {staged}")
     report.seconds["total"] = time.perf_counter() - start

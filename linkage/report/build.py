@@ -67,15 +67,16 @@ def collect(store: Store, *, run_id: str, as_of: dt.date,
     """Every figure of the report except the model charts (see ``model_charts``)."""
     tasks, target = fieldwork.task_progress(store, as_of)
     flags = quality.person_flags(store, as_of=as_of)  # one pass over the base for all
+    cov = quality.coverage(store, by_township=True)  # the county's row is their sum
     return Figures(
         run_id=run_id, generated_at=generated_at, as_of=as_of,
         ingest_at=night.ingest_time(store),
-        headline=quality.headline(store, flags=flags),
+        headline=quality.headline(store, flags=flags, coverage_by_township=cov),
         completeness=quality.completeness(store, flags=flags),
         consistency=quality.consistency(store, flags=flags),
         id_validity=quality.id_validity(store, flags=flags),
-        coverage=quality.coverage(store),
-        townships=quality.township_ranking(store, flags=flags),
+        coverage=quality.county_coverage(cov),
+        townships=quality.township_ranking(store, flags=flags, coverage_by_township=cov),
         completeness_by_township=quality.completeness(store, by_township=True, flags=flags),
         consistency_by_township=quality.consistency(store, by_township=True, flags=flags),
         files=night.files_per_source(store),

@@ -9,8 +9,9 @@ pairs, and Splink's comparison viewer as a separate HTML file.
 Fast on a 1M-person base because nothing is predicted again: the pairs to show are read from
 ``links``/``clerical``/``dedupe_pairs`` and only they are scored, with
 ``linker.inference.score_pairs`` on small working tables of just their records and with term
-frequencies from the whole base (``linkage.link.model.use_base_term_frequencies``), so the
-weights shown are the weights the run decided on.
+frequencies of the base the run linked against (``linkage.link.model.
+use_base_term_frequencies`` keeps them), so the weights shown are the weights the run decided
+on.
 
 Privacy: the ID comparison runs on real numbers; the values the charts and the viewer display
 are masked afterwards (first 6 + last 4 kept, ``configs/renkou.toml`` [privacy]). Names stay:
@@ -123,9 +124,10 @@ def _fill(store: Store, section: ModelSection, path: Path, out_dir: Path, stem: 
     con.execute(f"CREATE OR REPLACE VIEW {_BASE_VIEW} AS SELECT {cols} FROM {PERSON_TABLE} "
                 f"WHERE source = '{BASE_SOURCE}'")
     store.replace_table(_PAIRS, pairs)
-    for table, side in ((_LEFT, "rec_key_l"), (_RIGHT, "rec_key_r")):
+    # by source too: person records are stored source by source, so DuckDB skips the rest
+    for table, side, of in ((_LEFT, "rec_key_l", BASE_SOURCE), (_RIGHT, "rec_key_r", source)):
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {PERSON_TABLE} "
-                    f"WHERE rec_key IN (SELECT {side} FROM {_PAIRS})")
+                    f"WHERE source = ? AND rec_key IN (SELECT {side} FROM {_PAIRS})", [of])
     dedupe = source == BASE_SOURCE
     linker = models.saved_linker(store, [_LEFT] if dedupe else [_LEFT, _RIGHT], path)
     try:
@@ -159,8 +161,6 @@ def _fill(store: Store, section: ModelSection, path: Path, out_dir: Path, stem: 
         _offline(out_dir / section.viewer_file)
     finally:
         linker.table_management.delete_tables_created_by_splink_from_db()
-        for col in models.tf_columns(path):
-            con.execute(f"DROP TABLE IF EXISTS tmp_renkou_tf_{col}")
 
 
 def _offline(viewer: Path) -> None:
@@ -212,8 +212,7 @@ def _pairs(store: Store, source: str, section: ModelSection) -> pl.DataFrame:
             "SELECT count(*) FROM dedupe_pairs") or 0)  # type: ignore[arg-type]
         links, clerical = base, None
     else:
-        rec = (f"(SELECT rec_key FROM {PERSON_TABLE} x WHERE x.source = $1 "
-               f"AND x.record_id = l.source_record_id AND x.role = l.role)")
+        rec = "$1 || '|' || l.source_record_id || '|' || l.role"  # person_records.rec_key
         pid = "'population|' || l.person_id || '|person'"
         links = (f"SELECT {pid} AS rec_key_l, {rec} "
                  f"AS rec_key_r, l.match_weight FROM links l "

@@ -255,19 +255,32 @@ def coverage(store: Store, *, by_township: bool = False) -> pl.DataFrame:
         .alias("rate")).select(list(schema))
 
 
+def county_coverage(by_township: pl.DataFrame) -> pl.DataFrame:
+    """The county's row of :func:`coverage` from its per-township rows (one query less)."""
+    if by_township.is_empty():  # no 户籍 data: no figure, as coverage() says
+        return by_township.drop("township")
+    total = by_township.select(pl.col("hukou_active").sum(), pl.col("linked").sum())
+    return total.with_columns(
+        pl.when(pl.col("hukou_active") > 0).then(pl.col("linked") / pl.col("hukou_active"))
+        .alias("rate"))
+
+
 def _overall(frame: pl.DataFrame, num: str, den: str) -> tuple[int, int, float | None]:
     n, d = int(frame[num].sum()), int(frame[den].sum())
     return n, d, (n / d if d else None)
 
 
 def headline(store: Store, *, as_of: dt.date | None = None,
-             flags: pl.DataFrame | None = None) -> pl.DataFrame:
+             flags: pl.DataFrame | None = None,
+             coverage_by_township: pl.DataFrame | None = None) -> pl.DataFrame:
     """The county's four figures: ``figure``, ``label``, ``numerator``, ``denominator``,
     ``value``, ``target`` (null when the province sets none), ``meets_target``."""
     flags = person_flags(store, as_of=as_of) if flags is None else flags
+    cov = (coverage(store) if coverage_by_township is None
+           else county_coverage(coverage_by_township))
     rows = []
     for figure, label, frame, num, den, target in (
-        ("coverage", "户籍人口入库覆盖率 (base coverage of 户籍)", coverage(store),
+        ("coverage", "户籍人口入库覆盖率 (base coverage of 户籍)", cov,
          "linked", "hukou_active", COVERAGE_TARGET),
         ("completeness", "基本项完整率 (completeness of the basic items)",
          completeness(store, flags=flags), "valid", "persons", QUALITY_TARGET),
@@ -288,7 +301,8 @@ def headline(store: Store, *, as_of: dt.date | None = None,
 
 
 def township_ranking(store: Store, *, as_of: dt.date | None = None,
-                     flags: pl.DataFrame | None = None) -> pl.DataFrame:
+                     flags: pl.DataFrame | None = None,
+                     coverage_by_township: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per township with its four rates, weakest first.
 
     ``targets_missed`` counts coverage < 95 %, completeness < 90 %, consistency < 90 %;
@@ -302,7 +316,9 @@ def township_ranking(store: Store, *, as_of: dt.date | None = None,
     comp = completeness(store, by_township=True, flags=flags)
     persons = comp.group_by("township").agg(pl.col("persons").first())
     out = persons
-    for frame in (per(coverage(store, by_township=True), "linked", "hukou_active", "coverage"),
+    cov = (coverage(store, by_township=True) if coverage_by_township is None
+           else coverage_by_township)
+    for frame in (per(cov, "linked", "hukou_active", "coverage"),
                   per(comp, "valid", "persons", "completeness"),
                   per(consistency(store, by_township=True, flags=flags), "passed", "checked",
                       "consistency"),
