@@ -58,7 +58,8 @@ log = logging.getLogger(__name__)
 LINK_SOURCES = ("hukou", "death", "marriage", "birth_certificate", "maternity_insurance")
 BASE = "tmp_renkou_link_base"
 PAIRS = "tmp_renkou_dedupe_pairs"
-KEPT = "tmp_renkou_kept_decisions"
+KEPT = "tmp_renkou_link_decisions"  # kept decisions, then tonight's added: staged as is
+DECIDED = "tmp_renkou_decided"  # after the rules across records: links and clerical from it
 #: bumped when ``link_decisions`` changes meaning: a home from before links in full once
 STATE_VERSION = "v2"
 #: ``link_decisions``: one row per scored source record (not certificate children)
@@ -257,26 +258,21 @@ def link_all(store: Store, *, retrain: bool = False, full: bool = False,
     # the state the next incremental run extends: every record's own decision, before the
     # rules that weigh decisions against each other (one-to-one, family, newborns) — those
     # are applied afresh each run, so an incremental run ends where a full run would
-    scored = pl.concat([SCORED_SCHEMA.clear(), store.frame(f"SELECT * FROM {KEPT}"),
-                        *decisions], how="diagonal_relaxed").select(SCORED_SCHEMA.columns)
-    store.con.execute(f"DROP TABLE {KEPT}")
-    merged = _one_to_one(scored, sources)
+    for frame in decisions:
+        store.append(KEPT, frame.select(c for c in SCORED_SCHEMA.columns if c in frame.columns))
+    _one_to_one(store, sources)
     if "birth_certificate" in present:
-        merged = family_links(store, merged,
-                              source_config("birth_certificate").get("family", {}))
+        family_links(store, DECIDED, source_config("birth_certificate").get("family", {}))
         t0 = time.perf_counter()
-        store.con.register("tmp_renkou_parent_links", merged)
-        children = link_newborns(store, "tmp_renkou_parent_links",
+        children = link_newborns(store, DECIDED,
                                  source_config("birth_certificate").get("newborns", {}))
-        store.con.unregister("tmp_renkou_parent_links")
         versions = store.frame(f"SELECT record_id AS source_record_id, rec_key, load_id "
                                f"FROM {PERSON_TABLE} WHERE source = 'birth_certificate' "
                                f"AND role = 'child'")
-        children = children.join(versions, on="source_record_id", how="left").with_columns(
-            pl.lit("newborn-rules").alias("model_version"))
-        merged = pl.concat([merged, children], how="diagonal_relaxed")
+        store.append(DECIDED, children.join(versions, on="source_record_id", how="left")
+                     .with_columns(pl.lit("newborn-rules").alias("model_version")))
         report.seconds["newborns"] = time.perf_counter() - t0
-    _stage(store, scored, merged, report)
+    _stage(store, report)
     store.replace_table(PUBLISHED["link_state"], pl.DataFrame(
         {"base_fingerprint": [fingerprint], "mode": [report.mode]}))
     store.drop(BASE)
@@ -316,41 +312,49 @@ def _stage_kept_decisions(store: Store, incremental: bool) -> None:
     """)
 
 
-def _one_to_one(decisions: pl.DataFrame, sources: tuple[str, ...]) -> pl.DataFrame:
-    """Where a source is one-to-one, a base person linked by several records keeps the
-    strongest link (exact cascade links count as strongest); the others go to review."""
+def _one_to_one(store: Store, sources: tuple[str, ...]) -> None:
+    """``DECIDED`` from ``KEPT``: where a source is one-to-one, a base person linked by several
+    records keeps the strongest link (exact cascade links count as strongest; then the
+    smaller record id, so the choice never depends on row order); the others go to review."""
     one_to_one = [s for s in sources if Thresholds.from_config(source_config(s)).one_to_one]
-    if decisions.is_empty() or not one_to_one:
-        return decisions
-    claimed = (pl.col("decision") == "link") & pl.col("source").is_in(one_to_one)
-    strength = pl.col("match_weight").cast(pl.Float64).fill_null(float("inf"))
-    rank = strength.rank("ordinal", descending=True).over(
-        pl.when(claimed).then(pl.concat_str("source", "person_id", separator="|")))
-    return decisions.with_columns(
-        pl.when(claimed & (rank > 1)).then(pl.lit("clerical"))
-        .otherwise(pl.col("decision")).alias("decision"))
+    claimed = (f"decision = 'link' AND source IN ({', '.join(repr(s) for s in one_to_one)})"
+               if one_to_one else "FALSE")
+    store.con.execute(f"""
+        CREATE OR REPLACE TABLE {DECIDED} AS
+        SELECT * EXCLUDE (claimed, claim_rank) REPLACE (
+                   CASE WHEN claimed AND claim_rank > 1 THEN 'clerical' ELSE decision END
+                   AS decision)
+        FROM (SELECT *, {claimed} AS claimed,
+                     row_number() OVER (
+                         PARTITION BY {claimed}, source, person_id
+                         ORDER BY coalesce(match_weight, 'infinity'::DOUBLE) DESC,
+                                  source_record_id, role) AS claim_rank
+              FROM {KEPT})
+    """)
 
 
-def _stage(store: Store, scored: pl.DataFrame, decisions: pl.DataFrame,
-           report: LinkReport) -> None:
+def _stage(store: Store, report: LinkReport) -> None:
     """Write the stage's tables under their staging names (published by ``link_all``):
-    ``scored`` (each record's own decision) becomes ``link_decisions``; ``decisions`` (after
-    one-to-one, family and newborn rules) ``links`` and ``clerical``."""
-    store.replace_table(PUBLISHED["link_decisions"], scored)
-    linked = pl.col("decision") == "link"
-    links = decisions.select(
-        "source", "source_record_id", "role",
-        pl.when(linked).then(pl.col("person_id")).alias("person_id"),
-        pl.when(linked).then(pl.col("match_probability")).alias("match_probability"),
-        pl.when(linked).then(pl.col("match_weight")).alias("match_weight"),
-        "decided_by", "explanation", "model_version",
-    ).sort("source", "source_record_id", "role")
-    store.replace_table(PUBLISHED["links"], links)
-    store.replace_table(PUBLISHED["clerical"], decisions.filter(pl.col("decision") == "clerical"))
-    counts = decisions.group_by("source", "role", "decision").len()
+    ``KEPT`` (each record's own decision) is ``link_decisions`` already; ``DECIDED`` (after
+    one-to-one, family and newborn rules) gives ``links`` and ``clerical``."""
+    linked = "decision = 'link'"
+    store.con.execute(f"""
+        CREATE OR REPLACE TABLE {PUBLISHED["links"]} AS
+        SELECT source, source_record_id, role,
+               CASE WHEN {linked} THEN person_id END AS person_id,
+               CASE WHEN {linked} THEN match_probability END AS match_probability,
+               CASE WHEN {linked} THEN match_weight END AS match_weight,
+               decided_by, explanation, model_version
+        FROM {DECIDED}
+    """)
+    store.con.execute(f"CREATE OR REPLACE TABLE {PUBLISHED['clerical']} AS "
+                      f"SELECT * FROM {DECIDED} WHERE decision = 'clerical'")
+    counts = store.frame(f"SELECT source, role, decision, count(*) AS n FROM {DECIDED} "
+                         f"GROUP BY ALL ORDER BY ALL")
+    store.con.execute(f"DROP TABLE {DECIDED}")
     for row in counts.iter_rows(named=True):
         report.decisions.setdefault(f"{row['source']}/{row['role']}", {})[row["decision"]] = \
-            row["len"]
+            row["n"]
     store.replace_table(PUBLISHED["model_versions"], pl.DataFrame(
         {"source": list(report.models), "version": list(report.models.values())},
         schema={"source": pl.String, "version": pl.String}))
