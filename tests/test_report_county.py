@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -28,7 +29,7 @@ from linkage.generate import generate_county
 from linkage.ingest.load import ingest_inbox
 from linkage.link import link_all
 from linkage.persons import refresh_person_records
-from linkage.report import build_report
+from linkage.report import build_report, model_charts
 from linkage.report.render import id_numbers_in
 from linkage.store import Store
 
@@ -177,3 +178,38 @@ def test_the_page_renders_offline_in_chromium(county: tuple[Store, Path],
     assert page["charts"] == page["rendered"] > 10
     assert not page["console_errors"] and not page["network_requests"]
     assert shot.stat().st_size > 10_000
+
+
+def test_unchanged_model_sections_are_reused_changed_ones_redrawn(
+        county: tuple[Store, Path], tmp_path: Path) -> None:
+    """The next report draws again only the models whose decisions changed."""
+    store, first = county
+    drawn: list[str] = []
+    real_fill = model_charts._fill
+
+    def counting_fill(store_: Store, section: Any, *args: Any) -> None:
+        drawn.append(section.source)
+        real_fill(store_, section, *args)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(model_charts, "_fill", counting_fill)
+        second = build_report(store, tmp_path / "second.html", as_of=TODAY)
+        assert drawn == []
+        before = {m["source"]: m for m in figures(first.read_text("utf-8"))["models"]}
+        after = {m["source"]: m for m in figures(second.read_text("utf-8"))["models"]}
+        assert sum(1 for m in after.values() if m["viewer_file"]) >= 4
+        for source, m in after.items():
+            if before[source]["viewer_file"] is None:  # no pairs to show
+                assert m["viewer_file"] is None
+                continue
+            assert m["viewer_file"] == f"second.viewer-{source}.html"
+            assert (tmp_path / m["viewer_file"]).read_text("utf-8") == \
+                (first.parent / before[source]["viewer_file"]).read_text("utf-8")
+            assert {k: v for k, v in m.items() if k != "viewer_file"} == \
+                {k: v for k, v in before[source].items() if k != "viewer_file"}
+        store.con.execute("""UPDATE links SET match_weight = match_weight - 0.5
+                             WHERE source = 'death' AND decided_by = 'model'""")
+        build_report(store, tmp_path / "third.html", as_of=TODAY)
+        assert drawn == ["death"]
+        store.con.execute("""UPDATE links SET match_weight = match_weight + 0.5
+                             WHERE source = 'death' AND decided_by = 'model'""")

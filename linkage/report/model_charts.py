@@ -20,13 +20,16 @@ an analyst judging a pair needs them, and the report stays in the data office.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 
 from linkage.config import settings, source_config
@@ -88,10 +91,21 @@ def used_models(store: Store) -> list[tuple[str, str, Path]]:
 
 
 def model_sections(store: Store, out_dir: Path, stem: str) -> list[ModelSection]:
-    """One section per model of the last run; viewers written to ``out_dir``."""
+    """One section per model of the last run; viewers written to ``out_dir``.
+
+    A section whose inputs are unchanged since the last report (same model file, same
+    decisions of its source, same base; see :func:`_inputs`) is taken from
+    ``report_model_cache`` and its viewer copied: on a night that brought only deaths, only
+    the death model is drawn again.
+    """
     sections = []
     for source, version, path in used_models(store):
         section = ModelSection(source, version)
+        key = _inputs(store, source, path)
+        cached = _cached(store, key, out_dir, stem)
+        if cached is not None:
+            sections.append(cached)
+            continue
         try:
             _fill(store, section, path, out_dir, stem)
         except Exception as err:  # one model's charts must not cost the whole report
@@ -101,8 +115,77 @@ def model_sections(store: Store, out_dir: Path, stem: str) -> list[ModelSection]
                 if str(err) else type(err).__name__
         finally:
             _drop_working_tables(store)
+        if section.problem is None:
+            try:
+                _cache(store, key, section, out_dir)
+            except (TypeError, ValueError, duckdb.Error) as err:  # next report draws it again
+                log.warning("report: the %s section was not cached (%s)", source,
+                            type(err).__name__)
         sections.append(section)
     return sections
+
+
+#: bump when a section's content changes shape (cached sections of older code are redrawn)
+_CACHE_VERSION = "1"
+_CACHE = "report_model_cache"
+
+
+def _inputs(store: Store, source: str, path: Path) -> str:
+    """A digest of everything a section is drawn from: the model file, the thresholds and
+    masking in force, the base linked against, and the decisions of its source."""
+    s = settings()
+    parts: list[object] = [_CACHE_VERSION, source, path.name, s.mask_keep_head,
+                           s.mask_keep_tail, Thresholds.from_config(source_config(source))]
+    if path.exists():
+        stat = path.stat()
+        parts += [stat.st_size, stat.st_mtime_ns]
+    if store.has_table("link_state"):
+        parts.append(store.scalar("SELECT any_value(base_fingerprint) FROM link_state"))
+    digest = "SELECT count(*), sum(hash({cols}) % 1000000007) FROM {table} {where}"
+    queries = ([("dedupe_pairs", "person_id_l, person_id_r, match_weight", "")]
+               if source == BASE_SOURCE else
+               [("links", "source_record_id, role, person_id, match_weight, decided_by",
+                 "WHERE source = $1"),
+                ("clerical", "source_record_id, role, person_id, match_weight",
+                 "WHERE source = $1")])
+    for table, cols, where in queries:
+        if store.has_table(table):
+            sql = digest.format(cols=cols, table=table, where=where)
+            parts.append(store.frame(sql, [source] if where else None).row(0))
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
+def _cache(store: Store, key: str, section: ModelSection, out_dir: Path) -> None:
+    data = {k: v for k, v in section.__dict__.items() if k != "weights"}
+    data["weights"] = section.weights.to_dict(as_series=False)
+    data["viewer_path"] = str(out_dir / section.viewer_file) if section.viewer_file else None
+    store.con.execute(f"CREATE TABLE IF NOT EXISTS {_CACHE} (source VARCHAR, key VARCHAR, "
+                      f"section VARCHAR)")
+    store.con.execute(f"DELETE FROM {_CACHE} WHERE source = ?", [section.source])
+    store.con.execute(f"INSERT INTO {_CACHE} VALUES (?, ?, ?)",
+                      [section.source, key, json.dumps(data, ensure_ascii=False)])
+
+
+def _cached(store: Store, key: str, out_dir: Path, stem: str) -> ModelSection | None:
+    """The cached section for ``key`` with its viewer copied under this report's name, or
+    None (nothing cached, or its viewer file is gone)."""
+    if not store.has_table(_CACHE):
+        return None
+    text = store.scalar(f"SELECT section FROM {_CACHE} WHERE key = ?", [key])
+    if text is None:
+        return None
+    data = json.loads(str(text))
+    viewer_path = data.pop("viewer_path")
+    weights = pl.DataFrame(data.pop("weights"), schema=ModelSection("").weights.schema)
+    section = ModelSection(**data, weights=weights)
+    if section.viewer_file:
+        old = Path(viewer_path)
+        if not old.exists():
+            return None
+        section.viewer_file = f"{stem}.viewer-{section.source}.html"
+        if old != out_dir / section.viewer_file:
+            shutil.copyfile(old, out_dir / section.viewer_file)
+    return section
 
 
 def _fill(store: Store, section: ModelSection, path: Path, out_dir: Path, stem: str) -> None:
