@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from linkage.link.decide import REJECTED
+import polars as pl
+
+from linkage.link.decide import DECISION_COLUMNS, REJECTED
 from linkage.persons import PERSON_TABLE
 from linkage.store import Store
 
 
-def family_links(store: Store, decisions: str, cfg: dict[str, Any]) -> int:
-    """Link undecided certificate parents of the table ``decisions`` through the other parent
-    (in place); returns how many."""
+def family_links(store: Store, decisions: str, cfg: dict[str, Any]) -> pl.DataFrame:
+    """New decisions (``DECISION_COLUMNS``) for undecided certificate parents of the table
+    ``decisions``, linked through the other parent."""
     bonus = float(cfg.get("household_bonus", 6.0))
     threshold = float(cfg.get("match_weight", 3.0))
     found = store.frame(f"""
@@ -59,20 +61,8 @@ def family_links(store: Store, decisions: str, cfg: dict[str, Any]) -> int:
             FROM cand GROUP BY source_record_id, role
             HAVING count(DISTINCT person_id) = 1 AND any_value(match_weight) >= {threshold}
         """)
-    if found.is_empty():
-        return 0
-    store.con.register("tmp_renkou_family_found", found)
-    try:
-        store.con.execute(f"""
-            UPDATE {decisions} d SET
-                person_id = f.person_id, match_weight = f.match_weight,
-                match_probability = pow(2, f.match_weight) / (1 + pow(2, f.match_weight)),
-                second_weight = NULL, decision = 'link', decided_by = 'family',
-                explanation = f.explanation
-            FROM tmp_renkou_family_found f
-            WHERE d.source = 'birth_certificate' AND d.source_record_id = f.source_record_id
-              AND d.role = f.role
-        """)
-    finally:
-        store.con.unregister("tmp_renkou_family_found")
-    return found.height
+    return found.with_columns(
+        pl.lit("birth_certificate").alias("source"), pl.lit("link").alias("decision"),
+        pl.lit("family").alias("decided_by"), pl.lit(None, pl.Float64).alias("second_weight"),
+        (2 ** pl.col("match_weight") / (1 + 2 ** pl.col("match_weight")))
+        .alias("match_probability")).select(DECISION_COLUMNS)

@@ -58,8 +58,12 @@ log = logging.getLogger(__name__)
 LINK_SOURCES = ("hukou", "death", "marriage", "birth_certificate", "maternity_insurance")
 BASE = "tmp_renkou_link_base"
 PAIRS = "tmp_renkou_dedupe_pairs"
-KEPT = "tmp_renkou_link_decisions"  # kept decisions, then tonight's added: staged as is
-DECIDED = "tmp_renkou_decided"  # after the rules across records: links and clerical from it
+NEW = "tmp_renkou_link_decisions"  # tonight's decisions (a full run: all of them)
+STALE = "tmp_renkou_stale"  # rec_key of earlier decisions that no longer stand
+KEPT = "tmp_renkou_kept"  # view: earlier decisions that stand, and tonight's
+OVERRIDES = "tmp_renkou_overrides"  # what the rules across records change (few rows)
+CHILDREN = "tmp_renkou_children"  # certificate children (newborn rules)
+DECIDED = "tmp_renkou_decided"  # view: KEPT after the rules; links and clerical from it
 #: bumped when ``link_decisions`` changes meaning: a home from before links in full once
 STATE_VERSION = "v2"
 #: ``link_decisions``: one row per scored source record (not certificate children)
@@ -144,7 +148,8 @@ def _pending(incremental: bool) -> str:
     """SQL condition on person records ``p``: the record needs a decision this run."""
     if not incremental:
         return "TRUE"
-    return f"NOT EXISTS (SELECT 1 FROM {KEPT} k WHERE k.rec_key = p.rec_key)"
+    return (f"NOT EXISTS (SELECT 1 FROM {KEPT} k WHERE k.rec_key = p.rec_key "
+            f"AND k.load_id = p.load_id)")
 
 
 def link_source(store: Store, source: str, *, retrain: bool, report: LinkReport,
@@ -165,7 +170,8 @@ def link_source(store: Store, source: str, *, retrain: bool, report: LinkReport,
                           f"load_id FROM {table}")
     report.scored[source] = records.height
     if incremental and not saved:  # rescored as a whole: earlier decisions do not stand
-        store.con.execute(f"DELETE FROM {KEPT} WHERE source = ?", [source])
+        store.con.execute(f"INSERT INTO {STALE} SELECT rec_key FROM link_decisions "
+                          f"WHERE source = ?", [source])
     if records.is_empty():
         store.con.execute(f"DROP TABLE {table}")
         latest = models.latest_model(store.home, source)
@@ -259,28 +265,37 @@ def link_all(store: Store, *, retrain: bool = False, full: bool = False,
     # rules that weigh decisions against each other (one-to-one, family, newborns) — those
     # are applied afresh each run, so an incremental run ends where a full run would
     for frame in decisions:
-        store.append(KEPT, frame.select(c for c in SCORED_SCHEMA.columns if c in frame.columns))
+        store.append(NEW, frame.select(c for c in SCORED_SCHEMA.columns if c in frame.columns))
     _one_to_one(store, sources)
+    _decided_view(store)
     if "birth_certificate" in present:
-        family_links(store, DECIDED, source_config("birth_certificate").get("family", {}))
+        _override(store, family_links(store, DECIDED,
+                                      source_config("birth_certificate").get("family", {})))
         t0 = time.perf_counter()
         children = link_newborns(store, DECIDED,
                                  source_config("birth_certificate").get("newborns", {}))
         versions = store.frame(f"SELECT record_id AS source_record_id, rec_key, load_id "
                                f"FROM {PERSON_TABLE} WHERE source = 'birth_certificate' "
                                f"AND role = 'child'")
-        store.append(DECIDED, children.join(versions, on="source_record_id", how="left")
+        store.append(CHILDREN, children.join(versions, on="source_record_id", how="left")
                      .with_columns(pl.lit("newborn-rules").alias("model_version")))
         report.seconds["newborns"] = time.perf_counter() - t0
     _stage(store, report)
     store.replace_table(PUBLISHED["link_state"], pl.DataFrame(
         {"base_fingerprint": [fingerprint], "mode": [report.mode]}))
     store.drop(BASE)
+    store.drop(KEPT)
     with store.transaction():  # renamed, not copied: a million links are not written twice
-        for final, staged in PUBLISHED.items():
+        published = dict(PUBLISHED)
+        if incremental:  # the few decisions that changed, not a million rewritten
+            del published["link_decisions"]
+            store.con.execute(f"DELETE FROM link_decisions WHERE rec_key IN "
+                              f"(SELECT rec_key FROM {STALE})")
+            store.con.execute(f"INSERT INTO link_decisions BY NAME SELECT * FROM {NEW}")
+        for final, staged in published.items():
             store.con.execute(f"DROP TABLE IF EXISTS {final}")
             store.con.execute(f"ALTER TABLE {staged} RENAME TO {final}")
-    for staged in [*PUBLISHED.values(), REJECTED]:
+    for staged in [*PUBLISHED.values(), REJECTED, STALE]:
         store.con.execute(f"DROP TABLE IF EXISTS {staged}")
     report.seconds["total"] = time.perf_counter() - start
     return report
@@ -297,46 +312,91 @@ def _stage_rejected_pairs(store: Store) -> None:
 
 
 def _stage_kept_decisions(store: Store, incremental: bool) -> None:
-    """``KEPT``: decisions of earlier runs that stand — same record version, record still
-    present, no pair of it rejected in the field since (those are decided again). Empty
-    unless ``incremental``."""
+    """``KEPT``: the decisions of earlier runs that stand (same record version, record still
+    present, no pair of it rejected in the field since; the others are ``STALE`` and decided
+    again) and tonight's (``NEW``). A full run keeps none."""
+    store.replace_table(NEW, SCORED_SCHEMA.clear())
+    store.con.execute(f"CREATE OR REPLACE TABLE {STALE} (rec_key VARCHAR)")
+    store.drop(KEPT)
     if not incremental:
-        store.replace_table(KEPT, SCORED_SCHEMA.clear())
+        store.con.execute(f"CREATE VIEW {KEPT} AS SELECT * FROM {NEW}")
         return
     store.con.execute(f"""
-        CREATE OR REPLACE TABLE {KEPT} AS
-        SELECT d.* FROM link_decisions d
-        JOIN {PERSON_TABLE} p ON p.rec_key = d.rec_key AND p.load_id = d.load_id
-        WHERE NOT EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = d.source
-                          AND x.source_record_id = d.source_record_id AND x.role = d.role)
+        INSERT INTO {STALE}
+        SELECT d.rec_key FROM link_decisions d
+        WHERE NOT EXISTS (SELECT 1 FROM {PERSON_TABLE} p
+                          WHERE p.rec_key = d.rec_key AND p.load_id = d.load_id)
+           OR EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = d.source
+                      AND x.source_record_id = d.source_record_id AND x.role = d.role)
+    """)
+    store.con.execute(f"""
+        CREATE VIEW {KEPT} AS
+        SELECT * FROM link_decisions d ANTI JOIN {STALE} s USING (rec_key)
+        UNION ALL BY NAME SELECT * FROM {NEW}
     """)
 
 
 def _one_to_one(store: Store, sources: tuple[str, ...]) -> None:
-    """``DECIDED`` from ``KEPT``: where a source is one-to-one, a base person linked by several
-    records keeps the strongest link (exact cascade links count as strongest; then the
-    smaller record id, so the choice never depends on row order); the others go to review."""
+    """``OVERRIDES`` starts with the one-to-one rule: where a source is one-to-one, a base
+    person linked by several records keeps the strongest link (exact cascade links count as
+    strongest; then the smaller record id, so the choice never depends on row order); the
+    others go to review."""
+    cols = ", ".join(DECISION_COLUMNS)
+    store.con.execute(f"CREATE OR REPLACE TABLE {OVERRIDES} AS SELECT {cols} FROM {KEPT} "
+                      f"WHERE FALSE")
+    store.con.execute(f"CREATE OR REPLACE TABLE {CHILDREN} AS SELECT * FROM {KEPT} "
+                      f"WHERE FALSE")
     one_to_one = [s for s in sources if Thresholds.from_config(source_config(s)).one_to_one]
-    claimed = (f"decision = 'link' AND source IN ({', '.join(repr(s) for s in one_to_one)})"
-               if one_to_one else "FALSE")
+    if not one_to_one:
+        return
     store.con.execute(f"""
-        CREATE OR REPLACE TABLE {DECIDED} AS
-        SELECT * EXCLUDE (claimed, claim_rank) REPLACE (
-                   CASE WHEN claimed AND claim_rank > 1 THEN 'clerical' ELSE decision END
-                   AS decision)
-        FROM (SELECT *, {claimed} AS claimed,
-                     row_number() OVER (
-                         PARTITION BY {claimed}, source, person_id
-                         ORDER BY coalesce(match_weight, 'infinity'::DOUBLE) DESC,
-                                  source_record_id, role) AS claim_rank
-              FROM {KEPT})
+        INSERT INTO {OVERRIDES}
+        WITH claimed AS (SELECT {cols} FROM {KEPT} WHERE decision = 'link'
+                         AND source IN ({', '.join(repr(s) for s in one_to_one)})),
+        contested AS (SELECT * FROM claimed SEMI JOIN (
+                          SELECT source, person_id FROM claimed GROUP BY ALL
+                          HAVING count(*) > 1) m USING (source, person_id))
+        SELECT * REPLACE ('clerical' AS decision) FROM contested
+        QUALIFY row_number() OVER (
+            PARTITION BY source, person_id
+            ORDER BY coalesce(match_weight, 'infinity'::DOUBLE) DESC, source_record_id, role) > 1
+    """)
+
+
+def _override(store: Store, changed: pl.DataFrame) -> None:
+    """Rows of ``changed`` (decision columns) replace the decisions of their records."""
+    if changed.is_empty():
+        return
+    key = ["source", "source_record_id", "role"]
+    store.con.register("tmp_renkou_changed", changed.select(DECISION_COLUMNS))
+    try:
+        store.con.execute(f"DELETE FROM {OVERRIDES} o USING tmp_renkou_changed c WHERE "
+                          + " AND ".join(f"o.{k} = c.{k}" for k in key))
+        store.con.execute(f"INSERT INTO {OVERRIDES} BY NAME SELECT * FROM tmp_renkou_changed")
+    finally:
+        store.con.unregister("tmp_renkou_changed")
+
+
+def _decided_view(store: Store) -> None:
+    """``DECIDED``: every decision after the rules across records — ``KEPT`` with
+    ``OVERRIDES`` applied, and the certificate children. A view: the million kept
+    decisions are not copied again."""
+    key = {"source", "source_record_id", "role"}
+    picked = ", ".join(f"CASE WHEN o.source IS NULL THEN k.{c} ELSE o.{c} END AS {c}"
+                       for c in DECISION_COLUMNS if c not in key)
+    store.con.execute(f"""
+        CREATE OR REPLACE VIEW {DECIDED} AS
+        SELECT k.source, k.source_record_id, k.role, {picked}, k.rec_key, k.load_id,
+               k.model_version
+        FROM {KEPT} k LEFT JOIN {OVERRIDES} o USING (source, source_record_id, role)
+        UNION ALL BY NAME SELECT * FROM {CHILDREN}
     """)
 
 
 def _stage(store: Store, report: LinkReport) -> None:
-    """Write the stage's tables under their staging names (published by ``link_all``):
-    ``KEPT`` (each record's own decision) is ``link_decisions`` already; ``DECIDED`` (after
-    one-to-one, family and newborn rules) gives ``links`` and ``clerical``."""
+    """Write the stage's tables under their staging names (published by ``link_all``, which
+    also turns ``NEW``/``STALE`` into ``link_decisions``): ``DECIDED`` (after the one-to-one,
+    family and newborn rules) gives ``links`` and ``clerical``."""
     linked = "decision = 'link'"
     store.con.execute(f"""
         CREATE OR REPLACE TABLE {PUBLISHED["links"]} AS
@@ -351,7 +411,9 @@ def _stage(store: Store, report: LinkReport) -> None:
                       f"SELECT * FROM {DECIDED} WHERE decision = 'clerical'")
     counts = store.frame(f"SELECT source, role, decision, count(*) AS n FROM {DECIDED} "
                          f"GROUP BY ALL ORDER BY ALL")
-    store.con.execute(f"DROP TABLE {DECIDED}")
+    store.con.execute(f"DROP VIEW {DECIDED}")
+    store.con.execute(f"DROP TABLE {OVERRIDES}")
+    store.con.execute(f"DROP TABLE {CHILDREN}")
     for row in counts.iter_rows(named=True):
         report.decisions.setdefault(f"{row['source']}/{row['role']}", {})[row["decision"]] = \
             row["n"]
