@@ -213,3 +213,32 @@ def test_unchanged_model_sections_are_reused_changed_ones_redrawn(
         assert drawn == ["death"]
         store.con.execute("""UPDATE links SET match_weight = match_weight + 0.5
                              WHERE source = 'death' AND decided_by = 'model'""")
+
+
+def test_base_figures_are_computed_once_per_base(county: tuple[Store, Path],
+                                                 tmp_path: Path) -> None:
+    """Base-only figures come back from the cache until a base record changes."""
+    from linkage.report import quality
+
+    store, _ = county
+    passes: list[int] = []
+    real = quality.person_flags
+
+    def counting(*args: Any, **kwargs: Any) -> pl.DataFrame:
+        passes.append(1)
+        return real(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(quality, "person_flags", counting)
+        first = build_report(store, tmp_path / "a.html", as_of=TODAY, model_charts=False)
+        build_report(store, tmp_path / "b.html", as_of=TODAY, model_charts=False)
+        assert len(passes) <= 1  # the module's first report may have filled the cache
+        assert figures(first.read_text("utf-8"))["headline"] == \
+            figures((tmp_path / "b.html").read_text("utf-8"))["headline"]
+        passes.clear()
+        store.con.execute("UPDATE person_records SET load_id = load_id + 1000 WHERE rec_key = "
+                          "(SELECT min(rec_key) FROM person_records WHERE source = 'population')")
+        build_report(store, tmp_path / "c.html", as_of=TODAY, model_charts=False)
+        assert passes == [1]
+        store.con.execute("UPDATE person_records SET load_id = load_id - 1000 WHERE rec_key = "
+                          "(SELECT min(rec_key) FROM person_records WHERE source = 'population')")

@@ -8,7 +8,9 @@ next to it (``<name>.viewer-<source>.html``) and linked.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import io
 import logging
 import re
 import shutil
@@ -66,19 +68,19 @@ def collect(store: Store, *, run_id: str, as_of: dt.date,
             generated_at: dt.datetime) -> Figures:
     """Every figure of the report except the model charts (see ``model_charts``)."""
     tasks, target = fieldwork.task_progress(store, as_of)
-    flags = quality.person_flags(store, as_of=as_of)  # one pass over the base for all
+    base = _base_figures(store, as_of)
     cov = quality.coverage(store, by_township=True)  # the county's row is their sum
     return Figures(
         run_id=run_id, generated_at=generated_at, as_of=as_of,
         ingest_at=night.ingest_time(store),
-        headline=quality.headline(store, flags=flags, coverage_by_township=cov),
-        completeness=quality.completeness(store, flags=flags),
-        consistency=quality.consistency(store, flags=flags),
-        id_validity=quality.id_validity(store, flags=flags),
+        headline=quality.headline(store, coverage_by_township=cov, base=base),
+        completeness=base.completeness,
+        consistency=base.consistency,
+        id_validity=base.id_validity,
         coverage=quality.county_coverage(cov),
-        townships=quality.township_ranking(store, flags=flags, coverage_by_township=cov),
-        completeness_by_township=quality.completeness(store, by_township=True, flags=flags),
-        consistency_by_township=quality.consistency(store, by_township=True, flags=flags),
+        townships=quality.township_ranking(store, coverage_by_township=cov, base=base),
+        completeness_by_township=base.completeness_by_township,
+        consistency_by_township=base.consistency_by_township,
         files=night.files_per_source(store),
         quarantine=night.quarantine_reasons(store),
         links=night.link_rates(store),
@@ -88,6 +90,35 @@ def collect(store: Store, *, run_id: str, as_of: dt.date,
         labels=fieldwork.label_accuracy(store),
         runs=history.recent_runs(store),
     )
+
+
+#: bump when the base figures change shape (cached ones of older code are computed again)
+_BASE_CACHE_VERSION = "1"
+_BASE_CACHE = "report_base_figures"
+
+
+def _base_figures(store: Store, as_of: dt.date) -> quality.BaseFigures:
+    """The base-only figures, computed once per base and reference date: a night that
+    changed no base record (most nights) reads them back instead of a pass over the base."""
+    from linkage.link.run import base_fingerprint
+
+    key = f"{_BASE_CACHE_VERSION}|{base_fingerprint(store)}|{as_of.isoformat()}"
+    names = [f.name for f in dataclasses.fields(quality.BaseFigures)]
+    if store.has_table(_BASE_CACHE):
+        rows = dict(store.con.sql(f"SELECT name, data FROM {_BASE_CACHE} WHERE key = ?",
+                                  params=[key]).fetchall())
+        if set(rows) == set(names):
+            return quality.BaseFigures(**{n: pl.read_ipc(io.BytesIO(rows[n])) for n in names})
+    figures = quality.base_figures(store, as_of=as_of)
+    blobs = []
+    for n in names:
+        buffer = io.BytesIO()
+        getattr(figures, n).write_ipc(buffer)
+        blobs.append((key, n, buffer.getvalue()))
+    store.con.execute(f"CREATE OR REPLACE TABLE {_BASE_CACHE} (key VARCHAR, name VARCHAR, "
+                      f"data BLOB)")
+    store.con.executemany(f"INSERT INTO {_BASE_CACHE} VALUES (?, ?, ?)", blobs)
+    return figures
 
 
 def snapshot_rows(fig: Figures) -> pl.DataFrame:

@@ -255,6 +255,29 @@ def coverage(store: Store, *, by_township: bool = False) -> pl.DataFrame:
         .alias("rate")).select(list(schema))
 
 
+@dataclass(frozen=True)
+class BaseFigures:
+    """The figures drawn from the base alone (not from links), county and per township."""
+
+    completeness: pl.DataFrame
+    consistency: pl.DataFrame
+    id_validity: pl.DataFrame
+    completeness_by_township: pl.DataFrame
+    consistency_by_township: pl.DataFrame
+    id_validity_by_township: pl.DataFrame
+
+
+def base_figures(store: Store, *, as_of: dt.date | None = None) -> BaseFigures:
+    """Every base-only figure from one pass over the base (:func:`person_flags`)."""
+    flags = person_flags(store, as_of=as_of)
+    return BaseFigures(
+        completeness(store, flags=flags), consistency(store, flags=flags),
+        id_validity(store, flags=flags),
+        completeness(store, by_township=True, flags=flags),
+        consistency(store, by_township=True, flags=flags),
+        id_validity(store, by_township=True, flags=flags))
+
+
 def county_coverage(by_township: pl.DataFrame) -> pl.DataFrame:
     """The county's row of :func:`coverage` from its per-township rows (one query less)."""
     if by_township.is_empty():  # no 户籍 data: no figure, as coverage() says
@@ -272,10 +295,16 @@ def _overall(frame: pl.DataFrame, num: str, den: str) -> tuple[int, int, float |
 
 def headline(store: Store, *, as_of: dt.date | None = None,
              flags: pl.DataFrame | None = None,
-             coverage_by_township: pl.DataFrame | None = None) -> pl.DataFrame:
+             coverage_by_township: pl.DataFrame | None = None,
+             base: BaseFigures | None = None) -> pl.DataFrame:
     """The county's four figures: ``figure``, ``label``, ``numerator``, ``denominator``,
     ``value``, ``target`` (null when the province sets none), ``meets_target``."""
-    flags = person_flags(store, as_of=as_of) if flags is None else flags
+    if base is None:
+        flags = person_flags(store, as_of=as_of) if flags is None else flags
+        comp, cons, ids = (completeness(store, flags=flags), consistency(store, flags=flags),
+                           id_validity(store, flags=flags))
+    else:
+        comp, cons, ids = base.completeness, base.consistency, base.id_validity
     cov = (coverage(store) if coverage_by_township is None
            else county_coverage(coverage_by_township))
     rows = []
@@ -283,10 +312,10 @@ def headline(store: Store, *, as_of: dt.date | None = None,
         ("coverage", "户籍人口入库覆盖率 (base coverage of 户籍)", cov,
          "linked", "hukou_active", COVERAGE_TARGET),
         ("completeness", "基本项完整率 (completeness of the basic items)",
-         completeness(store, flags=flags), "valid", "persons", QUALITY_TARGET),
-        ("consistency", "逻辑一致率 (logical consistency)", consistency(store, flags=flags),
+         comp, "valid", "persons", QUALITY_TARGET),
+        ("consistency", "逻辑一致率 (logical consistency)", cons,
          "passed", "checked", QUALITY_TARGET),
-        ("id_validity", "身份证号有效率 (ID validity)", id_validity(store, flags=flags),
+        ("id_validity", "身份证号有效率 (ID validity)", ids,
          "valid", "with_id", None),
     ):
         n, d, value = _overall(frame, num, den)
@@ -302,7 +331,8 @@ def headline(store: Store, *, as_of: dt.date | None = None,
 
 def township_ranking(store: Store, *, as_of: dt.date | None = None,
                      flags: pl.DataFrame | None = None,
-                     coverage_by_township: pl.DataFrame | None = None) -> pl.DataFrame:
+                     coverage_by_township: pl.DataFrame | None = None,
+                     base: BaseFigures | None = None) -> pl.DataFrame:
     """One row per township with its four rates, weakest first.
 
     ``targets_missed`` counts coverage < 95 %, completeness < 90 %, consistency < 90 %;
@@ -312,18 +342,22 @@ def township_ranking(store: Store, *, as_of: dt.date | None = None,
         return frame.group_by("township").agg(pl.col(num).sum(), pl.col(den).sum()).select(
             "township", pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).alias(name))
 
-    flags = person_flags(store, as_of=as_of) if flags is None else flags
-    comp = completeness(store, by_township=True, flags=flags)
+    if base is None:
+        flags = person_flags(store, as_of=as_of) if flags is None else flags
+        comp, cons, ids = (completeness(store, by_township=True, flags=flags),
+                           consistency(store, by_township=True, flags=flags),
+                           id_validity(store, by_township=True, flags=flags))
+    else:
+        comp, cons, ids = (base.completeness_by_township, base.consistency_by_township,
+                           base.id_validity_by_township)
     persons = comp.group_by("township").agg(pl.col("persons").first())
     out = persons
     cov = (coverage(store, by_township=True) if coverage_by_township is None
            else coverage_by_township)
     for frame in (per(cov, "linked", "hukou_active", "coverage"),
                   per(comp, "valid", "persons", "completeness"),
-                  per(consistency(store, by_township=True, flags=flags), "passed", "checked",
-                      "consistency"),
-                  per(id_validity(store, by_township=True, flags=flags), "valid", "with_id",
-                      "id_validity")):
+                  per(cons, "passed", "checked", "consistency"),
+                  per(ids, "valid", "with_id", "id_validity")):
         out = out.join(frame, on="township", how="full", coalesce=True)
     missed = ((pl.col("coverage") < COVERAGE_TARGET).fill_null(False).cast(pl.Int32)
               + (pl.col("completeness") < QUALITY_TARGET).fill_null(False).cast(pl.Int32)
