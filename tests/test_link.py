@@ -101,10 +101,13 @@ def test_m_is_reestimated_from_confirmed_pairs(linked: tuple[Store, Path],
     assert pl.DataFrame(after["comparisons"][0]["comparison_levels"]).height > 0
 
 
-def _home_copy(store: Store, to: Path) -> Store:
+def _home_copy(store: Store, to: Path, *, labels: bool = False) -> Store:
     store.con.execute("CHECKPOINT")
     shutil.copytree(store.home, to, ignore=shutil.ignore_patterns("*.lock", "*.wal"))
-    return Store(to)
+    copy = Store(to)
+    if not labels:
+        copy.con.execute("DROP TABLE IF EXISTS labels")  # a stand-in an earlier test made
+    return copy
 
 
 def test_incremental_after_field_answers_equals_a_full_run(linked: tuple[Store, Path],
@@ -118,7 +121,6 @@ def test_incremental_after_field_answers_equals_a_full_run(linked: tuple[Store, 
                         "ORDER BY source_record_id LIMIT 1").row(0)
     dup = night.frame("SELECT person_id_l, person_id_r FROM dedupe_pairs ORDER BY ALL "
                       "LIMIT 1").row(0)
-    night.con.execute("DROP TABLE IF EXISTS labels")  # a stand-in an earlier test made
     ensure_schema(night)
     night.con.execute("""
         INSERT INTO labels (finding_id, finding_type, person_id, other_person_id, source,
@@ -126,7 +128,7 @@ def test_incremental_after_field_answers_equals_a_full_run(linked: tuple[Store, 
         VALUES ('F1', 'suspected_death', $1, NULL, 'death', $2, 'person', 'rejected'),
                ('F2', 'duplicate_person', $3, $4, 'population', $3, 'person', 'rejected')
     """, [death[1], death[0], dup[0], dup[1]])
-    full = _home_copy(night, tmp_path / "full")
+    full = _home_copy(night, tmp_path / "full", labels=True)
     assert link_all(night).mode == "incremental"
     assert link_all(full, full=True).mode == "full"
     for table in ("links", "dedupe_pairs", "base_clusters", "clerical"):
@@ -139,3 +141,21 @@ def test_incremental_after_field_answers_equals_a_full_run(linked: tuple[Store, 
     assert night.scalar("SELECT count(*) FROM dedupe_pairs WHERE person_id_l = $1 AND "
                         "person_id_r = $2", list(dup)) == 0
     night.close(), full.close()
+
+
+def test_incremental_runs_keep_the_last_run_s_models(linked: tuple[Store, Path],
+                                                     tmp_path: Path) -> None:
+    """A newer model file (say from a retrain that failed half-way) is adopted by the next
+    full run, not by an incremental one scoring a few records with it."""
+    store, _ = linked
+    night = _home_copy(store, tmp_path / "night")
+    used = dict(night.frame("SELECT source, version FROM model_versions").rows())
+    path = models.saved_model(night.home, "death", used["death"])[1]
+    shutil.copyfile(path, path.with_name("v0099.json"))
+    night.con.execute("DELETE FROM link_decisions WHERE rec_key = (SELECT min(rec_key) "
+                      "FROM link_decisions WHERE source = 'death')")  # one record to score
+    report = link_all(night)
+    assert report.mode == "incremental" and report.scored["death"] == 1
+    assert report.models["death"] == used["death"]
+    assert link_all(night, full=True).models["death"] == "v0099"
+    night.close()

@@ -46,6 +46,15 @@ def latest_model(home: Path, name: str) -> tuple[str, Path] | None:
     return (versions[-1].stem, versions[-1]) if versions else None
 
 
+def saved_model(home: Path, name: str, version: str | None = None) -> tuple[str, Path] | None:
+    """Version ``version`` of a model when its file is there, else the newest saved one."""
+    if version:
+        path = _model_dir(home, name) / f"{version}.json"
+        if path.exists():
+            return version, path
+    return latest_model(home, name)
+
+
 def _next_version(home: Path, name: str) -> tuple[str, Path]:
     latest = latest_model(home, name)
     number = int(latest[0][1:]) + 1 if latest else 1
@@ -180,12 +189,12 @@ def _m_from_field_labels(store: Store, linker: Linker, name: str, tables: list[s
 
 
 def saved_or_trained(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *,
-                     seed: int, u_max_pairs: int, link_type: str,
-                     retrain: bool = False) -> ModelInfo:
-    """The newest saved model of ``name``; a new one trained on ``tables`` when ``retrain`` or
-    none exists. Predict with ``saved_linker(store, tables, info.path)``: the saved (floored)
-    model, exactly as a later run will."""
-    latest = None if retrain else latest_model(store.home, name)
+                     seed: int, u_max_pairs: int, link_type: str, retrain: bool = False,
+                     version: str | None = None) -> ModelInfo:
+    """Saved model ``version`` of ``name`` (default: the newest); a new one trained on
+    ``tables`` when ``retrain`` or none exists. Predict with ``saved_linker(store, tables,
+    info.path)``: the saved (floored) model, exactly as a later run will."""
+    latest = None if retrain else saved_model(store.home, name, version)
     if latest is None:
         return train(store, name, tables, cfg, seed=seed, u_max_pairs=u_max_pairs,
                      link_type=link_type)

@@ -86,6 +86,7 @@ class LinkReport:
     decisions: dict[str, dict[str, int]] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
     trained: list[str] = field(default_factory=list)
+    pinned: dict[str, str] = field(default_factory=dict)  # incremental: last run's versions
 
 
 def _link_columns(store: Store) -> str:
@@ -162,7 +163,10 @@ def link_source(store: Store, source: str, *, retrain: bool, report: LinkReport,
     cols = _link_columns(store)
     # a source without a saved model trains on all its records: the model should see the
     # easy pairs too; only what needs scoring is scored
-    saved = not retrain and models.latest_model(store.home, source) is not None
+    # an incremental run scores with the model its kept decisions came from (a newer file,
+    # say from a retrain that failed, is adopted by the next full run, not half-way)
+    pinned = report.pinned.get(source) if incremental else None
+    saved = not retrain and models.saved_model(store.home, source, pinned) is not None
     store.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {PERSON_TABLE} p "
                       f"WHERE source = ? AND role <> 'child' AND {_pending(saved and incremental)}",
                       [source])
@@ -174,12 +178,12 @@ def link_source(store: Store, source: str, *, retrain: bool, report: LinkReport,
                           f"WHERE source = ?", [source])
     if records.is_empty():
         store.con.execute(f"DROP TABLE {table}")
-        latest = models.latest_model(store.home, source)
+        latest = models.saved_model(store.home, source, pinned)
         report.models[source] = latest[0] if latest else ""
         return records.with_columns(pl.lit(report.models[source]).alias("model_version"))
     info = models.saved_or_trained(
         store, source, [BASE, table], cfg, seed=s.seed, u_max_pairs=s.u_max_pairs,
-        link_type="link_only", retrain=retrain)
+        link_type="link_only", retrain=retrain, version=pinned)
     report.models[source] = info.version
     if info.trained_now:
         report.trained.append(source)
@@ -215,6 +219,11 @@ def base_fingerprint(store: Store) -> str:
     return f"{STATE_VERSION}:{row[0]}:{row[1]}:{row[2]}"
 
 
+def _models_of_last_run(store: Store) -> dict[str, str]:
+    return (dict(store.frame("SELECT source, version FROM model_versions").rows())
+            if store.has_table("model_versions") else {})
+
+
 def _previous_state(store: Store) -> dict[str, str] | None:
     if not store.has_table("link_state") or not store.has_table("link_decisions"):
         return None
@@ -244,7 +253,8 @@ def link_all(store: Store, *, retrain: bool = False, full: bool = False,
                       f"SELECT {cols} FROM {PERSON_TABLE} WHERE source = 'population'")
     _stage_kept_decisions(store, incremental)
     if incremental:
-        latest = models.latest_model(store.home, "population")
+        report.pinned = _models_of_last_run(store)
+        latest = models.saved_model(store.home, "population", report.pinned.get("population"))
         report.models["population"] = latest[0] if latest else ""
         _kept_dedupe(store)
     else:
