@@ -87,21 +87,28 @@ def unregistered_persons(store: Store, links: str) -> pl.DataFrame:
     The township is read from the 户籍 address, else from base persons of the same household.
     """
     return _frame(store, f"""
-        SELECT 'unregistered_person' AS finding_type, 'hukou|' || h.record_id AS case_key,
-               'hukou' AS source, h.record_id AS source_record_id, 'person' AS role,
+        WITH unlinked AS (
+            SELECT h.record_id, h.household_id FROM src_hukou h
+            WHERE h.hukou_status = '{ACTIVE}'
+              AND NOT EXISTS (SELECT 1 FROM {links} l WHERE l.source = 'hukou'
+                              AND l.source_record_id = h.record_id AND l.person_id IS NOT NULL)
+        ),
+        hh AS (  -- only the households of unlinked persons, not every household of the base
+            SELECT household_id, any_value(township) AS township, any_value(village) AS village
+            FROM {PERSON_TABLE}
+            WHERE source = 'population' AND township IS NOT NULL
+              AND household_id IN (SELECT household_id FROM unlinked)
+            GROUP BY household_id
+        )
+        SELECT 'unregistered_person' AS finding_type, 'hukou|' || u.record_id AS case_key,
+               'hukou' AS source, u.record_id AS source_record_id, 'person' AS role,
                coalesce(p.township, hh.township) AS township,
                coalesce(p.village, hh.village) AS village,
                '补录人口' AS suggested_action, 'normal' AS priority,
-               to_json({{household_id: h.household_id}}) AS evidence
-        FROM src_hukou h
-        JOIN {PERSON_TABLE} p ON p.source = 'hukou' AND p.record_id = h.record_id
-        LEFT JOIN (SELECT household_id, any_value(township) AS township,
-                          any_value(village) AS village
-                   FROM {PERSON_TABLE} WHERE source = 'population' AND township IS NOT NULL
-                   GROUP BY household_id) hh ON hh.household_id = h.household_id
-        WHERE h.hukou_status = '{ACTIVE}'
-          AND NOT EXISTS (SELECT 1 FROM {links} l WHERE l.source = 'hukou'
-                          AND l.source_record_id = h.record_id AND l.person_id IS NOT NULL)
+               to_json({{household_id: u.household_id}}) AS evidence
+        FROM unlinked u
+        JOIN {PERSON_TABLE} p ON p.source = 'hukou' AND p.record_id = u.record_id
+        LEFT JOIN hh ON hh.household_id = u.household_id
     """)
 
 
