@@ -161,10 +161,10 @@ def link_source(store: Store, source: str, *, retrain: bool, report: LinkReport,
     s = settings()
     table = f"tmp_renkou_link_{source}"
     cols = _link_columns(store)
-    # a source without a saved model trains on all its records: the model should see the
-    # easy pairs too; only what needs scoring is scored
     # an incremental run scores with the model its kept decisions came from (a newer file,
-    # say from a retrain that failed, is adopted by the next full run, not half-way)
+    # say from a retrain that failed, is adopted by the next full run, not half-way); a
+    # source without a saved model trains on all its records (the model should see the easy
+    # pairs too), and all of them are decided again
     pinned = report.pinned.get(source) if incremental else None
     saved = not retrain and models.saved_model(store.home, source, pinned) is not None
     store.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {PERSON_TABLE} p "
@@ -324,8 +324,11 @@ def _stage_rejected_pairs(store: Store) -> None:
 def _stage_kept_decisions(store: Store, incremental: bool) -> None:
     """``KEPT``: the decisions of earlier runs that stand (same record version, record still
     present, no pair of it rejected in the field since; the others are ``STALE`` and decided
-    again) and tonight's (``NEW``). A full run keeps none."""
+    again) and tonight's (``NEW``). A full run keeps none. Also the empty ``OVERRIDES`` and
+    ``CHILDREN`` the rules across records fill."""
     store.replace_table(NEW, SCORED_SCHEMA.clear())
+    store.replace_table(CHILDREN, SCORED_SCHEMA.clear())
+    store.replace_table(OVERRIDES, SCORED_SCHEMA.clear().select(DECISION_COLUMNS))
     store.con.execute(f"CREATE OR REPLACE TABLE {STALE} (rec_key VARCHAR)")
     store.drop(KEPT)
     if not incremental:
@@ -347,15 +350,11 @@ def _stage_kept_decisions(store: Store, incremental: bool) -> None:
 
 
 def _one_to_one(store: Store, sources: tuple[str, ...]) -> None:
-    """``OVERRIDES`` starts with the one-to-one rule: where a source is one-to-one, a base
+    """``OVERRIDES`` of the one-to-one rule: where a source is one-to-one, a base
     person linked by several records keeps the strongest link (exact cascade links count as
     strongest; then the smaller record id, so the choice never depends on row order); the
     others go to review."""
     cols = ", ".join(DECISION_COLUMNS)
-    store.con.execute(f"CREATE OR REPLACE TABLE {OVERRIDES} AS SELECT {cols} FROM {KEPT} "
-                      f"WHERE FALSE")
-    store.con.execute(f"CREATE OR REPLACE TABLE {CHILDREN} AS SELECT * FROM {KEPT} "
-                      f"WHERE FALSE")
     one_to_one = [s for s in sources if Thresholds.from_config(source_config(s)).one_to_one]
     if not one_to_one:
         return
