@@ -294,17 +294,12 @@ def _overall(frame: pl.DataFrame, num: str, den: str) -> tuple[int, int, float |
 
 
 def headline(store: Store, *, as_of: dt.date | None = None,
-             flags: pl.DataFrame | None = None,
              coverage_by_township: pl.DataFrame | None = None,
              base: BaseFigures | None = None) -> pl.DataFrame:
     """The county's four figures: ``figure``, ``label``, ``numerator``, ``denominator``,
     ``value``, ``target`` (null when the province sets none), ``meets_target``."""
-    if base is None:
-        flags = person_flags(store, as_of=as_of) if flags is None else flags
-        comp, cons, ids = (completeness(store, flags=flags), consistency(store, flags=flags),
-                           id_validity(store, flags=flags))
-    else:
-        comp, cons, ids = base.completeness, base.consistency, base.id_validity
+    base = base_figures(store, as_of=as_of) if base is None else base
+    comp, cons, ids = base.completeness, base.consistency, base.id_validity
     cov = (coverage(store) if coverage_by_township is None
            else county_coverage(coverage_by_township))
     rows = []
@@ -330,7 +325,6 @@ def headline(store: Store, *, as_of: dt.date | None = None,
 
 
 def township_ranking(store: Store, *, as_of: dt.date | None = None,
-                     flags: pl.DataFrame | None = None,
                      coverage_by_township: pl.DataFrame | None = None,
                      base: BaseFigures | None = None) -> pl.DataFrame:
     """One row per township with its four rates, weakest first.
@@ -342,14 +336,9 @@ def township_ranking(store: Store, *, as_of: dt.date | None = None,
         return frame.group_by("township").agg(pl.col(num).sum(), pl.col(den).sum()).select(
             "township", pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).alias(name))
 
-    if base is None:
-        flags = person_flags(store, as_of=as_of) if flags is None else flags
-        comp, cons, ids = (completeness(store, by_township=True, flags=flags),
-                           consistency(store, by_township=True, flags=flags),
-                           id_validity(store, by_township=True, flags=flags))
-    else:
-        comp, cons, ids = (base.completeness_by_township, base.consistency_by_township,
-                           base.id_validity_by_township)
+    base = base_figures(store, as_of=as_of) if base is None else base
+    comp, cons, ids = (base.completeness_by_township, base.consistency_by_township,
+                       base.id_validity_by_township)
     persons = comp.group_by("township").agg(pl.col("persons").first())
     out = persons
     cov = (coverage(store, by_township=True) if coverage_by_township is None
