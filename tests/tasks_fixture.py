@@ -13,6 +13,7 @@ import functools
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -237,37 +238,39 @@ def fill(path: Path, answers: dict[str, dict[str, Any]], *,
          extra_rows: list[dict[str, Any]] | None = None, sheet: str | None = None) -> None:
     """Answer tasks by id ({"核查结果": …}); rewrite ids; append foreign rows to ``sheet``."""
     book = openpyxl.load_workbook(path)
-    for ws in book.worksheets:
-        try:
-            header, cols = header_columns(ws)
-        except AssertionError:
-            continue
-        for r in range(header + 1, ws.max_row + 1):
-            tid = ws.cell(r, cols["任务编号"]).value
-            for column, value in answers.get(tid, {}).items():
+    for ws, cols, r in _task_rows(book):
+        tid = ws.cell(r, cols["任务编号"]).value
+        for column, value in answers.get(tid, {}).items():
+            ws.cell(r, cols[column]).value = value
+        if edit_ids and tid in edit_ids:
+            ws.cell(r, cols["任务编号"]).value = edit_ids[tid]
+    if extra_rows and sheet:
+        ws = book[sheet]
+        _, cols = header_columns(ws)
+        for row in extra_rows:
+            r = ws.max_row + 1
+            for column, value in row.items():
                 ws.cell(r, cols[column]).value = value
-            if edit_ids and tid in edit_ids:
-                ws.cell(r, cols["任务编号"]).value = edit_ids[tid]
-        if extra_rows and ws.title == sheet:
-            for row in extra_rows:
-                r = ws.max_row + 1
-                for column, value in row.items():
-                    ws.cell(r, cols[column]).value = value
     book.save(path)
 
 
 def read_row(path: Path, task: str) -> dict[str, Any]:
     """The cells of one task row by header (for copying a row into another file)."""
-    book = openpyxl.load_workbook(path)
+    for ws, cols, r in _task_rows(openpyxl.load_workbook(path)):
+        if ws.cell(r, cols["任务编号"]).value == task:
+            return {h: ws.cell(r, c).value for h, c in cols.items()}
+    raise AssertionError(f"{task} not in {path.name}")
+
+
+def _task_rows(book: Any) -> Iterator[tuple[Any, dict[str, int], int]]:
+    """(sheet, column by header, row number) of every task row of a task-list workbook."""
     for ws in book.worksheets:
         try:
             header, cols = header_columns(ws)
-        except AssertionError:
+        except AssertionError:  # a sheet without a task table (the instructions)
             continue
         for r in range(header + 1, ws.max_row + 1):
-            if ws.cell(r, cols["任务编号"]).value == task:
-                return {h: ws.cell(r, c).value for h, c in cols.items()}
-    raise AssertionError(f"{task} not in {path.name}")
+            yield ws, cols, r
 
 
 DAY = dt.date(2025, 9, 30)  # a Tuesday; 国庆 follows
