@@ -5,13 +5,21 @@ BIN    := $(VENV)/bin
 DEMO   := var/demo
 PERSONS ?= 30000
 
-.PHONY: demo test test-fast bench clean install
+.PHONY: demo test test-fast bench clean install lock lint
 
-$(BIN)/renkou: pyproject.toml
+# Installs exactly what requirements.lock pins (hashes checked), then the project itself
+# without touching its dependencies. `make lock` moves the pins, deliberately.
+$(BIN)/renkou: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=24'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+lock:
+	$(PYTHON) -m pip install --quiet 'uv>=0.5'
+	$(PYTHON) -m uv pip compile pyproject.toml --extra dev --generate-hashes \
+		--python-version 3.11 --upgrade -o requirements.lock
 
 install: $(BIN)/renkou
 

@@ -10,8 +10,8 @@ columns of docs/architecture.md (``<col>_l`` / ``<col>_r``). ``build_settings`` 
     }
     settings = build_settings(cfg, "link_only")
 
-Why custom SQL: DuckDB's string distances count UTF-8 bytes, so hanzi are compared on
-character arrays (``linkage.sql``); byte-based functions are used only on ASCII (pinyin,
+Why custom SQL: DuckDB's string distances have counted UTF-8 bytes in one release and
+characters in the next, so hanzi are compared on character arrays (``linkage.sql``); byte-based functions are used only on ASCII (pinyin,
 ID digits, ``yyyymmdd`` dates). Every level has a short key (``"one_edit"``) that config uses
 to fix a level's m or u by hand (``fixed_u = {one_edit = 1e-7}``) and ``level_gammas`` maps to
 the ``gamma_<comparison>`` value Splink assigns.

@@ -6,11 +6,13 @@ values never go in here — they are bound as parameters where the SQL is run.
 Comparison expressions
 ----------------------
 DuckDB's ``levenshtein``, ``damerau_levenshtein``, ``hamming`` and ``jaro_winkler_similarity``
-count UTF-8 *bytes*: ``levenshtein('张三丰', '张叁丰')`` is 3. On hanzi, compare character
-arrays instead (``string_split(x, '')`` splits into code points; ``length`` counts code points).
-The byte-based functions are right on ASCII (pinyin, ID digits, ``yyyymmdd`` dates).
+have counted UTF-8 *bytes* in some releases and characters in others
+(``levenshtein('张三丰', '张叁丰')`` was 3 on 2.0.0 and 1 on 2.0.1), so nothing here relies on
+either on hanzi: hanzi are compared on character arrays (``string_split(x, '')`` splits into
+code points; ``length`` counts code points). Those functions are used only on ASCII (pinyin,
+ID digits, ``yyyymmdd`` dates), where bytes and characters are the same.
 
-DuckDB 2 only accepts the ``lambda x: ...`` syntax; the old ``x -> ...`` arrow is an error.
+Lambdas use the ``lambda x: ...`` syntax; the old ``x -> ...`` arrow is deprecated.
 ``hamming`` raises on strings of different lengths, and DuckDB may evaluate the parts of an
 ``AND`` in any order, so length guards are written as ``CASE`` (evaluated in order).
 """
@@ -23,7 +25,8 @@ def chars_differing(left: str, right: str) -> str:
 
     Meaningful only when both strings have the same length in characters: ``list_zip`` pads
     the shorter list with NULL, and NULL never compares unequal. Works on code points, so
-    ``张三丰`` / ``张叁丰`` gives 1 (DuckDB's ``levenshtein`` gives 3).
+    ``张三丰`` / ``张叁丰`` gives 1 and ``𠮷野家`` / ``吉野家`` gives 1, whatever DuckDB's own
+    string distances count.
     """
     return (
         f"len(list_filter(list_zip(string_split({left}, ''), string_split({right}, '')), "

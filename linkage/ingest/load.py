@@ -112,8 +112,9 @@ def _upsert(store: Store, contract: type[Contract], typed: pl.DataFrame, *, file
     con = store.con
     con.register("__renkou_stage", staged)
     try:
-        hash_sql = "md5(concat_ws('\x1f', " + ", ".join(
-            f"coalesce(CAST(\"{c}\" AS VARCHAR), '\x00')" for c in data_cols) + "))"
+        # separators as chr(): DuckDB 1.4's parser ends a string literal at a NUL byte
+        hash_sql = "md5(concat_ws(chr(31), " + ", ".join(
+            f"coalesce(CAST(\"{c}\" AS VARCHAR), chr(0))" for c in data_cols) + "))"
         con.execute(f"CREATE OR REPLACE TEMP TABLE tmp_renkou_stage AS "
                     f"SELECT *, {hash_sql} AS _row_hash FROM __renkou_stage")
     finally:
