@@ -1,7 +1,8 @@
 """Accuracy on a generated county: generate → ingest → link → findings → evaluate.
 
     .venv/bin/python benchmarks/accuracy.py --persons 100000 --seed 11
-    .venv/bin/python benchmarks/accuracy.py --persons 100000 --error-model configs/error_model_harsh.toml
+    .venv/bin/python benchmarks/accuracy.py --persons 100000 \
+        --error-model configs/error_model_harsh.toml
 
 Prints the evaluation table (system beside the exact-ID baseline), seconds per stage and peak
 memory; writes the evaluation JSON next to the county. The numbers in docs/evaluation.md come
@@ -41,11 +42,14 @@ def main() -> None:
     shutil.rmtree(county, ignore_errors=True)
     shutil.rmtree(home, ignore_errors=True)
     seconds: dict[str, float] = {}
-    print(f"accuracy: {args.persons:,} persons, seed {args.seed}, "
-          f"error model {args.error_model or 'configs/error_model.toml'}")
+    print(
+        f"accuracy: {args.persons:,} persons, seed {args.seed}, "
+        f"error model {args.error_model or 'configs/error_model.toml'}"
+    )
     with timed("generate", seconds):
-        generate_county(persons=args.persons, seed=args.seed, out=county,
-                        error_model=args.error_model)
+        generate_county(
+            persons=args.persons, seed=args.seed, out=county, error_model=args.error_model
+        )
     with Store(home) as store:
         with timed("ingest", seconds):
             report = ingest_inbox(store, county / "inbox")
@@ -54,8 +58,11 @@ def main() -> None:
         with timed("link (incl. training)", seconds):
             link = link_all(store)
         with timed("findings", seconds), store.transaction():
-            merge(store, derive_findings(store, "links", "dedupe_pairs"),
-                  run_id=f"accuracy-{int(time.time())}")
+            merge(
+                store,
+                derive_findings(store, "links", "dedupe_pairs"),
+                run_id=f"accuracy-{int(time.time())}",
+            )
         with timed("evaluate", seconds):
             result = evaluate(store, county / "truth")
     print()

@@ -33,9 +33,11 @@ def main() -> None:
     peak_mb = usage.ru_maxrss / 1024  # Linux: KiB
     cpu = usage.ru_utime + usage.ru_stime  # includes imports; shows contention on a busy box
     print(summary.describe())
-    print(f"persons={args.persons} seconds={seconds:.1f} "
-          f"persons_per_s={args.persons / seconds:,.0f} peak_mb={peak_mb:,.0f} "
-          f"cpu_s={cpu:.1f} output_mb={size / 2**20:,.0f} hukou={summary.hukou_format}")
+    print(
+        f"persons={args.persons} seconds={seconds:.1f} "
+        f"persons_per_s={args.persons / seconds:,.0f} peak_mb={peak_mb:,.0f} "
+        f"cpu_s={cpu:.1f} output_mb={size / 2**20:,.0f} hukou={summary.hukou_format}"
+    )
 
 
 if __name__ == "__main__":

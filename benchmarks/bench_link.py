@@ -39,8 +39,9 @@ def main() -> None:
             report = ingest_inbox(store, root / "inbox")
         with timed("standardise", seconds), store.transaction():
             refresh_person_records(store, report.changed_sources)
-        counts = store.frame("SELECT source, count(*) AS n FROM person_records GROUP BY ALL "
-                             "ORDER BY ALL")
+        counts = store.frame(
+            "SELECT source, count(*) AS n FROM person_records GROUP BY ALL ORDER BY ALL"
+        )
         print("person records: " + ", ".join(f"{s} {n:,}" for s, n in counts.iter_rows()))
         with timed("link, training included", seconds):
             first = link_all(store)

@@ -25,13 +25,17 @@ _SURNAMES = list(
     "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
     "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单解仇区查朴"
 ) + ["欧阳", "司马", "诸葛", "上官"]
-_GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂华玉兰萍红建国志文斌辉鹏飞海燕晓蕾小云"
-              "春梅林波宇浩然子轩欣怡梓涵雨萱俊熙博文思远佳琪嘉豪家乐诗雅")
+_GIVEN = list(
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂华玉兰萍红建国志文斌辉鹏飞海燕晓蕾小云"
+    "春梅林波宇浩然子轩欣怡梓涵雨萱俊熙博文思远佳琪嘉豪家乐诗雅"
+)
 _MINORITY = ["阿依古丽", "买买提", "古丽米拉", "艾尔肯", "热依拉", "努尔", "阿不都"]
 _SEPARATORS = ["·", "•", ".", "．", ""]
 _ADDRESSES = ["湖北省来凤县翔凤镇老寨村三组", "来凤县百福司镇舍米湖村5组", "翔凤镇城关社区居委会"]
-_TRAD = str.maketrans("张刘陈杨黄赵吴马郭罗郑谢韩冯邓伟丽强军艳杰涛刚华兰红国辉鹏飞晓云梅",
-                      "張劉陳楊黃趙吳馬郭羅鄭謝韓馮鄧偉麗強軍豔傑濤剛華蘭紅國輝鵬飛曉雲梅")
+_TRAD = str.maketrans(
+    "张刘陈杨黄赵吴马郭罗郑谢韩冯邓伟丽强军艳杰涛刚华兰红国辉鹏飞晓云梅",
+    "張劉陳楊黃趙吳馬郭羅鄭謝韓馮鄧偉麗強軍豔傑濤剛華蘭紅國輝鵬飛曉雲梅",
+)
 
 
 def _distinct_names(n: int, rng: random.Random) -> list[str]:
@@ -57,15 +61,17 @@ def _frame(rows: int, distinct: int, seed: int = 7) -> pl.DataFrame:
     days = [start + dt.timedelta(days=rng.randrange(36_000)) for _ in range(40_000)]
     formats = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日")
     birth = [d.strftime(rng.choice(formats)) for d in days]
-    return pl.DataFrame({
-        "source": "population",
-        "record_id": [str(i) for i in range(rows)],
-        "role": "person",
-        "name": rng.choices(names, k=rows),
-        "sex": rng.choices(["男", "女", "1", "2", "M", ""], k=rows),
-        "birth_date": rng.choices(birth, k=rows),
-        "address": rng.choices(_ADDRESSES, k=rows),
-    })
+    return pl.DataFrame(
+        {
+            "source": "population",
+            "record_id": [str(i) for i in range(rows)],
+            "role": "person",
+            "name": rng.choices(names, k=rows),
+            "sex": rng.choices(["男", "女", "1", "2", "M", ""], k=rows),
+            "birth_date": rng.choices(birth, k=rows),
+            "address": rng.choices(_ADDRESSES, k=rows),
+        }
+    )
 
 
 def _peak_mb() -> float:
@@ -76,8 +82,10 @@ def _timed(label: str, rows: int, run: object) -> None:
     t0 = time.perf_counter()
     run()  # type: ignore[operator]
     seconds = time.perf_counter() - t0
-    print(f"{label:<14} {rows:>9,} rows  {seconds:6.2f} s  {rows / seconds:>11,.0f} rows/s  "
-          f"peak {_peak_mb():,.0f} MB")
+    print(
+        f"{label:<14} {rows:>9,} rows  {seconds:6.2f} s  {rows / seconds:>11,.0f} rows/s  "
+        f"peak {_peak_mb():,.0f} MB"
+    )
 
 
 def main() -> None:
@@ -86,8 +94,10 @@ def main() -> None:
     parser.add_argument("--distinct", type=int, default=50_000)
     args = parser.parse_args()
     frame = _frame(args.rows, args.distinct)
-    print(f"polars {pl.__version__}, threads {pl.thread_pool_size()}, "
-          f"input ready, peak {_peak_mb():,.0f} MB")
+    print(
+        f"polars {pl.__version__}, threads {pl.thread_pool_size()}, "
+        f"input ready, peak {_peak_mb():,.0f} MB"
+    )
     _timed("names", args.rows, lambda: standardise_names(frame, "name"))
     _timed("dates", args.rows, lambda: standardise_dates(frame, "birth_date"))
     _timed("person_frame", args.rows, lambda: person_frame(frame))

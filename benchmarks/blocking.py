@@ -38,11 +38,13 @@ def main() -> None:
     parser.add_argument("--truth", type=Path, required=True)
     args = parser.parse_args()
     truth = read_truth(args.truth, "links").filter(
-        (pl.col("person_id_truth").fill_null("") != "") & (pl.col("role") != "child"))
+        (pl.col("person_id_truth").fill_null("") != "") & (pl.col("role") != "child")
+    )
     base_map = read_truth(args.truth, "base_map")
     # every base row of the true human counts: linking either duplicate is right
     pairs = truth.join(base_map, on="true_pid").select(
-        "source", "source_record_id", "role", "person_id")
+        "source", "source_record_id", "role", "person_id"
+    )
     with Store(args.home) as store:
         store.con.register("tmp_renkou_true_pairs", pairs)
         for source in LINK_SOURCES:
@@ -50,7 +52,8 @@ def main() -> None:
             rules = blocking_rules(cfg["blocking"])
             sqls = [rule_sql(r) for r in rules]
             hits = ", ".join(f"bool_or({s}) AS r{i}" for i, s in enumerate(sqls))
-            covered = store.frame(f"""
+            covered = store.frame(
+                f"""
                 SELECT t.source_record_id, t.role, {hits}
                 FROM tmp_renkou_true_pairs t
                 JOIN {PERSON_TABLE} r ON r.source = t.source AND r.record_id = t.source_record_id
@@ -58,29 +61,44 @@ def main() -> None:
                 JOIN {PERSON_TABLE} l ON l.source = 'population' AND l.record_id = t.person_id
                 WHERE t.source = ?
                 GROUP BY ALL
-            """, [source])
+            """,
+                [source],
+            )
             if covered.is_empty():
                 continue
             any_rule = covered.select(pl.any_horizontal(pl.col("^r\\d+$")).mean()).item()
-            store.con.execute(f"CREATE OR REPLACE TABLE tmp_renkou_blk_base AS SELECT * FROM "
-                              f"{PERSON_TABLE} WHERE source = 'population'")
-            store.con.execute(f"CREATE OR REPLACE TABLE tmp_renkou_blk_src AS SELECT * FROM "
-                              f"{PERSON_TABLE} WHERE source = ? AND role <> 'child'", [source])
+            store.con.execute(
+                f"CREATE OR REPLACE TABLE tmp_renkou_blk_base AS SELECT * FROM "
+                f"{PERSON_TABLE} WHERE source = 'population'"
+            )
+            store.con.execute(
+                f"CREATE OR REPLACE TABLE tmp_renkou_blk_src AS SELECT * FROM "
+                f"{PERSON_TABLE} WHERE source = ? AND role <> 'child'",
+                [source],
+            )
             from linkage.comparisons import build_settings
 
-            linker = make_linker(store, ["tmp_renkou_blk_base", "tmp_renkou_blk_src"],
-                                 build_settings(cfg, "link_only"))
+            linker = make_linker(
+                store,
+                ["tmp_renkou_blk_base", "tmp_renkou_blk_src"],
+                build_settings(cfg, "link_only"),
+            )
             counts = linker.blocking_analysis.count_comparisons_from_blocking_rules(
-                record_sample_proportion=1.0)
+                record_sample_proportion=1.0
+            )
             total = sum(c["marginal_comparison_count"] for c in counts)
             n_src = int(store.scalar("SELECT count(*) FROM tmp_renkou_blk_src") or 0)
-            print(f"\n{source}: true pairs covered {any_rule:.4%} "
-                  f"({covered.height:,} records with a true base person); "
-                  f"comparisons {total:,} ({total / max(n_src, 1):.1f} per record)")
+            print(
+                f"\n{source}: true pairs covered {any_rule:.4%} "
+                f"({covered.height:,} records with a true base person); "
+                f"comparisons {total:,} ({total / max(n_src, 1):.1f} per record)"
+            )
             for i, (s, c) in enumerate(zip(sqls, counts, strict=True)):
                 alone = covered[f"r{i}"].mean()
-                print(f"   {alone:7.2%} of true pairs | {c['marginal_comparison_count']:>12,} new "
-                      f"comparisons | {s}")
+                print(
+                    f"   {alone:7.2%} of true pairs | {c['marginal_comparison_count']:>12,} new "
+                    f"comparisons | {s}"
+                )
             linker.table_management.delete_tables_created_by_splink_from_db()
         store.con.execute("DROP TABLE IF EXISTS tmp_renkou_blk_base")
         store.con.execute("DROP TABLE IF EXISTS tmp_renkou_blk_src")

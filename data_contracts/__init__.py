@@ -15,9 +15,16 @@ from .maternity_insurance import MaternityInsurance
 from .population import Population
 
 CONTRACTS: dict[str, type[Contract]] = {
-    c.source: c
-    for c in (Population, Hukou, Death, Marriage, BirthCertificate, MaternityInsurance)
+    c.source: c for c in (Population, Hukou, Death, Marriage, BirthCertificate, MaternityInsurance)
 }
 
-__all__ = ["CONTRACTS", "Contract", "Population", "Hukou", "Death", "Marriage",
-           "BirthCertificate", "MaternityInsurance"]
+__all__ = [
+    "CONTRACTS",
+    "Contract",
+    "Population",
+    "Hukou",
+    "Death",
+    "Marriage",
+    "BirthCertificate",
+    "MaternityInsurance",
+]

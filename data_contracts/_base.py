@@ -46,35 +46,52 @@ def name(header: str, zh: str, en: str, *, required: bool = False) -> dy.String:
 
 def id_number(header: str, zh: str, en: str) -> dy.String:
     """An ID number: its shape and check digit are soft checks (``<col>|check__id_valid``)."""
+
     def id_valid(col: pl.Expr) -> pl.Expr:
         return col.is_null() | ids.id_status_expr(col).is_in(["valid", "upgraded_15"])
 
-    return dy.String(nullable=True, check={"id_valid": id_valid},
-                     metadata=_meta(header, "id", zh, en, None))
+    return dy.String(
+        nullable=True, check={"id_valid": id_valid}, metadata=_meta(header, "id", zh, en, None)
+    )
 
 
 def date(header: str, zh: str, en: str, *, required: bool = False) -> dy.String:
     """A date in any of the delivered formats; unparseable text fails ``check__parses``."""
+
     def parses(col: pl.Expr) -> pl.Expr:
         return col.is_null() | dates.parse_date_expr(col).is_not_null()
 
-    return dy.String(nullable=not required, check={"parses": parses},
-                     metadata=_meta(header, "date", zh, en, None))
+    return dy.String(
+        nullable=not required,
+        check={"parses": parses},
+        metadata=_meta(header, "date", zh, en, None),
+    )
 
 
-def code(header: str, zh: str, en: str, mapping: dict[str, str], *,
-         required: bool = False) -> dy.String:
+def code(
+    header: str, zh: str, en: str, mapping: dict[str, str], *, required: bool = False
+) -> dy.String:
     """A coded value; ``mapping`` maps every accepted spelling to the canonical word."""
+
     def in_vocabulary(col: pl.Expr) -> pl.Expr:
         return col.is_null() | codes.map_code_expr(col, mapping).is_not_null()
 
     vocab = sorted(set(mapping.values()), key=list(mapping.values()).index)
-    return dy.String(nullable=not required, check={"in_vocabulary": in_vocabulary},
-                     metadata={**_meta(header, "code", zh, en, vocab), "mapping": mapping})
+    return dy.String(
+        nullable=not required,
+        check={"in_vocabulary": in_vocabulary},
+        metadata={**_meta(header, "code", zh, en, vocab), "mapping": mapping},
+    )
 
 
-def integer(header: str, zh: str, en: str, *, required: bool = False,
-            check: Callable[[pl.Expr], pl.Expr] | None = None) -> dy.String:
+def integer(
+    header: str,
+    zh: str,
+    en: str,
+    *,
+    required: bool = False,
+    check: Callable[[pl.Expr], pl.Expr] | None = None,
+) -> dy.String:
     def is_integer(col: pl.Expr) -> pl.Expr:
         as_int = col.str.strip_chars().cast(pl.Int64, strict=False)
         ok = as_int.is_not_null()
@@ -82,8 +99,11 @@ def integer(header: str, zh: str, en: str, *, required: bool = False,
             ok = ok & check(as_int)
         return col.is_null() | ok
 
-    return dy.String(nullable=not required, check={"is_integer": is_integer},
-                     metadata=_meta(header, "int", zh, en, None))
+    return dy.String(
+        nullable=not required,
+        check={"is_integer": is_integer},
+        metadata=_meta(header, "int", zh, en, None),
+    )
 
 
 class Contract(dy.Schema):

@@ -12,8 +12,14 @@ from linkage.standardise import codes
 from . import _base as c
 from ._base import Contract
 
-ORIGIN_MAP = {"火化": "火化", "殡葬": "火化", "火化记录": "火化",
-              "死亡医学证明": "死亡医学证明", "医学证明": "死亡医学证明", "死亡证明": "死亡医学证明"}
+ORIGIN_MAP = {
+    "火化": "火化",
+    "殡葬": "火化",
+    "火化记录": "火化",
+    "死亡医学证明": "死亡医学证明",
+    "医学证明": "死亡医学证明",
+    "死亡证明": "死亡医学证明",
+}
 
 
 class Death(Contract):
@@ -24,7 +30,9 @@ class Death(Contract):
     record_id = c.key("记录编号", "记录编号", "record id")
     name = c.name("姓名", "姓名", "name of the deceased", required=True)
     sex = c.code("性别", "性别", "sex", codes.SEX_MAP)
-    id_number = c.id_number("公民身份号码", "公民身份号码（农村记录常缺）", "citizen ID (often missing)")
+    id_number = c.id_number(
+        "公民身份号码", "公民身份号码（农村记录常缺）", "citizen ID (often missing)"
+    )
     birth_date = c.date("出生日期", "出生日期", "date of birth")
     death_date = c.date("死亡日期", "死亡日期", "date of death", required=True)
     address = c.text("生前住址", "生前住址", "last address")

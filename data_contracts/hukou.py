@@ -28,8 +28,9 @@ class Hukou(PersonContract):
     relation_to_head = c.text("与户主关系", "与户主关系", "relation to head of household")
     hukou_address = c.text("户籍地址", "户籍地址", "registered address")
     hukou_type = c.code("户口性质", "户口性质", "hukou type", codes.HUKOU_TYPE_MAP)
-    hukou_status = c.code("户口状态", "户口状态", "hukou status", codes.HUKOU_STATUS_MAP,
-                        required=True)
+    hukou_status = c.code(
+        "户口状态", "户口状态", "hukou status", codes.HUKOU_STATUS_MAP, required=True
+    )
     change_date = c.date("变动日期", "变动日期（注销日期）", "date of the last change")
     moved_to = c.text("迁往地址", "迁往地址", "destination of a move")
 

@@ -21,8 +21,9 @@ class Marriage(Contract):
     )
 
     record_id = c.key("登记编号", "登记编号", "registration number")
-    registration_type = c.code("登记类型", "登记类型", "marriage or divorce", REGISTRATION_MAP,
-                             required=True)
+    registration_type = c.code(
+        "登记类型", "登记类型", "marriage or divorce", REGISTRATION_MAP, required=True
+    )
     registration_date = c.date("登记日期", "登记日期", "date of registration", required=True)
     husband_name = c.name("男方姓名", "男方姓名", "husband's name", required=True)
     husband_id_number = c.id_number("男方证件号码", "男方证件号码", "husband's ID number")

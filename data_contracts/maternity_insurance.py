@@ -20,5 +20,6 @@ class MaternityInsurance(Contract):
     employer = c.text("参保单位", "参保单位", "employer")
     benefit_type = c.code("待遇类型", "待遇类型", "benefit type", BENEFIT_MAP)
     delivery_date = c.date("生育日期", "生育日期", "date of delivery", required=True)
-    babies = c.integer("生育胎数", "生育胎数", "number of babies",
-                     check=lambda n: n.is_between(1, 6))
+    babies = c.integer(
+        "生育胎数", "生育胎数", "number of babies", check=lambda n: n.is_between(1, 6)
+    )

@@ -21,8 +21,9 @@ def merge_findings(home: str, run_id: str) -> dict[str, Any]:
             candidates = derive_findings(store, "links", "dedupe_pairs")
             outcome = merge(store, candidates, run_id)
         counts = findings_counts(store, outcome)
-    get_run_logger().info("findings: %d not closed (%d new tonight)", counts["open"],
-                          counts["merge"].get("new", 0))
+    get_run_logger().info(
+        "findings: %d not closed (%d new tonight)", counts["open"], counts["merge"].get("new", 0)
+    )
     return counts
 
 

@@ -22,12 +22,15 @@ def load_inbox(home: str, inbox: str, run_id: str, *, full: bool = False) -> dic
     with reported("ingest", home, run_id), Store(home) as store:
         report = ingest_inbox(store, Path(inbox), run_id=run_id)
         with store.transaction():
-            records = refresh_person_records(
-                store, None if full else report.changed_sources)
+            records = refresh_person_records(store, None if full else report.changed_sources)
     counts = ingest_counts(report, records)
-    get_run_logger().info("ingest: %d files (%d rejected), %d rows new, %d quarantined",
-                          counts["files"], counts["files_rejected"], counts["rows_loaded"],
-                          counts["rows_quarantined"])
+    get_run_logger().info(
+        "ingest: %d files (%d rejected), %d rows new, %d quarantined",
+        counts["files"],
+        counts["files_rejected"],
+        counts["rows_loaded"],
+        counts["rows_quarantined"],
+    )
     return counts
 
 

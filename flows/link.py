@@ -14,15 +14,20 @@ from linkage.store import Store
 
 
 @task(name="link", **STAGE)
-def link_records(home: str, run_id: str, *, full: bool = False,
-                 retrain: bool = False) -> dict[str, Any]:
+def link_records(
+    home: str, run_id: str, *, full: bool = False, retrain: bool = False
+) -> dict[str, Any]:
     """Never inside a transaction: ``link_all`` publishes its tables atomically itself."""
     with reported("link", home, run_id), Store(home) as store:
         report = link_all(store, retrain=retrain, full=full)
     counts = link_counts(report)
-    get_run_logger().info("link (%s): %d records scored, %d linked, %d for review",
-                          counts["mode"], counts["records_scored"], counts["links"],
-                          counts["clerical"])
+    get_run_logger().info(
+        "link (%s): %d records scored, %d linked, %d for review",
+        counts["mode"],
+        counts["records_scored"],
+        counts["links"],
+        counts["clerical"],
+    )
     return counts
 
 

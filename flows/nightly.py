@@ -35,23 +35,25 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 def publish_summary(summary: dict[str, Any]) -> None:
     """The run's summary (counts only) as a markdown artifact in the Prefect UI."""
     try:
-        create_markdown_artifact(markdown=markdown(summary), key="renkou-night",
-                                 description=f"renkou night {summary['run_id']}: "
-                                             f"{summary['status']}")
+        create_markdown_artifact(
+            markdown=markdown(summary),
+            key="renkou-night",
+            description=f"renkou night {summary['run_id']}: {summary['status']}",
+        )
     except Exception as err:  # the night is done and recorded; the artifact is a courtesy
         get_run_logger().warning("no summary artifact: %s", type(err).__name__)
 
 
 @flow(name=FLOW, persist_result=False, log_prints=False)
-def nightly(inbox: str, home: str = "var", full: bool = False, retrain: bool = False,
-            outputs: bool = True) -> dict[str, Any]:
+def nightly(
+    inbox: str, home: str = "var", full: bool = False, retrain: bool = False, outputs: bool = True
+) -> dict[str, Any]:
     """One night on ``home`` from the files in ``inbox``.
 
     ``full`` re-standardises and rescores every record; ``retrain`` trains new model versions;
     ``outputs`` writes task lists and the report after the data is committed.
     """
-    night = Night(home, inbox=inbox, full=full, retrain=retrain,
-                  flow_run_id=flow_run.get_id())
+    night = Night(home, inbox=inbox, full=full, retrain=retrain, flow_run_id=flow_run.get_id())
     try:
         with night:
             night.run("ingest", load_inbox, home, inbox, night.run_id, full=full)
@@ -80,16 +82,24 @@ def serve(inbox: str, home: str, *, cron: str, timezone: str) -> None:
 
     url = PREFECT_API_URL.value()
     if not url or urlsplit(url).hostname not in LOOPBACK:
-        raise RenkouError(f"renkou serve talks to a Prefect server on this machine only; "
-                          f"PREFECT_API_URL is {url or 'unset'}. Fix: start one with "
-                          f"`renkou server` and pass --api-url http://127.0.0.1:4200/api")
+        raise RenkouError(
+            f"renkou serve talks to a Prefect server on this machine only; "
+            f"PREFECT_API_URL is {url or 'unset'}. Fix: start one with "
+            f"`renkou server` and pass --api-url http://127.0.0.1:4200/api"
+        )
     with get_client(sync_client=True) as client:
         failure = client.api_healthcheck()
     if failure is not None:
-        raise RenkouError(f"no Prefect server answers at {url} ({type(failure).__name__}). "
-                          f"Fix: start it with `renkou server` (or its systemd unit, see "
-                          f"docs/operations.md) and try again")
-    nightly.serve(name=DEPLOYMENT, schedules=[Cron(cron, timezone=timezone)],
-                  parameters={"inbox": inbox, "home": home},
-                  description="renkou: the county's nightly comparison", limit=1,
-                  entrypoint_type=EntrypointType.MODULE_PATH)
+        raise RenkouError(
+            f"no Prefect server answers at {url} ({type(failure).__name__}). "
+            f"Fix: start it with `renkou server` (or its systemd unit, see "
+            f"docs/operations.md) and try again"
+        )
+    nightly.serve(
+        name=DEPLOYMENT,
+        schedules=[Cron(cron, timezone=timezone)],
+        parameters={"inbox": inbox, "home": home},
+        description="renkou: the county's nightly comparison",
+        limit=1,
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )

@@ -21,6 +21,6 @@ STAGE: dict[str, Any] = {
     "retries": 2,
     "retry_delay_seconds": [30, 120],
     "retry_condition_fn": retry_transient,
-    "persist_result": False,   # results are counts, but nothing of a run is written by Prefect
+    "persist_result": False,  # results are counts, but nothing of a run is written by Prefect
     "cache_policy": NO_CACHE,  # a stage must run every time it is called
 }

@@ -37,10 +37,12 @@ def export_task_lists(home: str, run_id: str) -> dict[str, Any]:
     operator = os.environ.get("RENKOU_OPERATOR", "renkou-nightly")
     with reported("tasks", home, run_id), Store(home) as store:
         report = export_tasks(store, folder, operator=operator)
-    get_run_logger().info("task lists: %d tasks in %d workbooks", report.tasks,
-                          len(report.files))
-    return {"tasks": report.tasks, "files": len(report.files),
-            "folder": str(folder) if report.files else None}
+    get_run_logger().info("task lists: %d tasks in %d workbooks", report.tasks, len(report.files))
+    return {
+        "tasks": report.tasks,
+        "files": len(report.files),
+        "folder": str(folder) if report.files else None,
+    }
 
 
 @task(name="report", **STAGE)
@@ -56,8 +58,10 @@ def write_report(home: str, run_id: str) -> dict[str, Any]:
 
 def output_stages() -> list[tuple[str, Callable[..., dict[str, Any]]]]:
     """(stage, task) of every output whose module is installed, in order."""
-    candidates = [("tasks", "linkage.tasks.export", export_task_lists),
-                  ("report", "linkage.report.build", write_report)]
+    candidates = [
+        ("tasks", "linkage.tasks.export", export_task_lists),
+        ("report", "linkage.report.build", write_report),
+    ]
     return [(stage, fn) for stage, module, fn in candidates if _installed(module)]
 
 

@@ -31,8 +31,11 @@ from pathlib import Path
 from linkage.errors import RenkouError
 
 #: what Prefect's ``SubprocessASGIServer`` sets for its ephemeral server
-_SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
-               "PREFECT__SERVER_FINAL": "1"}
+_SERVER_ENV = {
+    "PREFECT_UI_ENABLED": "0",
+    "PREFECT__SERVER_EPHEMERAL": "1",
+    "PREFECT__SERVER_FINAL": "1",
+}
 
 
 def api_configured() -> bool:
@@ -75,10 +78,27 @@ class TemporaryServer:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--app-dir", str(_prefect_dir().parent),
-                 "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
-                env={**env, **_SERVER_ENV}, stdout=subprocess.DEVNULL, stderr=log)
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--app-dir",
+                    str(_prefect_dir().parent),
+                    "--factory",
+                    "prefect.server.api.server:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "error",
+                    "--lifespan",
+                    "on",
+                ],
+                env={**env, **_SERVER_ENV},
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
 
     def wait(self, timeout: float) -> None:
         """Until the server answers its health check; a clear error if it never does."""
@@ -89,7 +109,8 @@ class TemporaryServer:
                 raise RenkouError(
                     f"the temporary Prefect server exited ({self.process.returncode}); its "
                     f"errors are in {self.log_file}. Fix: check that PREFECT_HOME is "
-                    f"writable, or run against a server (`renkou server`, PREFECT_API_URL)")
+                    f"writable, or run against a server (`renkou server`, PREFECT_API_URL)"
+                )
             try:
                 with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as resp:
                     if resp.status == 200:
@@ -98,9 +119,11 @@ class TemporaryServer:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RenkouError(f"the temporary Prefect server did not answer within {timeout:.0f} s. "
-                          f"Fix: raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS on a "
-                          f"busy machine, or run against a server (`renkou server`)")
+        raise RenkouError(
+            f"the temporary Prefect server did not answer within {timeout:.0f} s. "
+            f"Fix: raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS on a "
+            f"busy machine, or run against a server (`renkou server`)"
+        )
 
     def stop(self) -> None:
         if self.process is None:

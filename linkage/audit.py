@@ -39,8 +39,9 @@ GENESIS = "0" * 64
 
 def canonical(entry: dict[str, Any]) -> bytes:
     """The bytes an entry's hash is taken over."""
-    return json.dumps(entry, sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
+    return json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8"
+    )
 
 
 def entry_hash(entry: dict[str, Any]) -> str:
@@ -98,15 +99,18 @@ class AuditLog:
                 entry: dict[str, Any] = {
                     "seq": seq + 1,
                     "time": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
-                    "action": action, "operator": operator, "details": details,
+                    "action": action,
+                    "operator": operator,
+                    "details": details,
                     "prev_hash": prev,
                 }
                 entry["hash"] = entry_hash(entry)
                 handle.write(canonical(entry).decode("utf-8") + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
-                self.head_path.write_text(json.dumps({"seq": entry["seq"],
-                                                      "hash": entry["hash"]}) + "\n", "utf-8")
+                self.head_path.write_text(
+                    json.dumps({"seq": entry["seq"], "hash": entry["hash"]}) + "\n", "utf-8"
+                )
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
         return entry
@@ -114,15 +118,17 @@ class AuditLog:
     def entries(self) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
-        return [json.loads(line) for line in self.path.read_text("utf-8").splitlines()
-                if line.strip()]
+        return [
+            json.loads(line) for line in self.path.read_text("utf-8").splitlines() if line.strip()
+        ]
 
     def verify(self) -> Verification:
         """Walk the chain; the first entry that does not fit is named by its line number."""
         if not self.path.exists():
             if self.head_path.exists():
-                return Verification(False, 0, 1, f"{self.path.name} is missing but "
-                                    f"{HEAD_FILE} records entries")
+                return Verification(
+                    False, 0, 1, f"{self.path.name} is missing but {HEAD_FILE} records entries"
+                )
             return Verification(True, 0)
         prev, count = GENESIS, 0
         lines = self.path.read_text("utf-8").splitlines()
@@ -137,15 +143,23 @@ class AuditLog:
                 return Verification(False, count, number, "not a JSON object")
             seq = entry.get("seq")
             if seq != count + 1:
-                return Verification(False, count, number,
-                                    f"seq {seq} where {count + 1} was expected "
-                                    f"(an entry was deleted or inserted)")
+                return Verification(
+                    False,
+                    count,
+                    number,
+                    f"seq {seq} where {count + 1} was expected (an entry was deleted or inserted)",
+                )
             if entry.get("prev_hash") != prev:
-                return Verification(False, count, number, f"seq {seq}: prev_hash does not "
-                                    f"match the entry before (deleted or reordered)")
+                return Verification(
+                    False,
+                    count,
+                    number,
+                    f"seq {seq}: prev_hash does not match the entry before (deleted or reordered)",
+                )
             if entry.get("hash") != entry_hash(entry):
-                return Verification(False, count, number,
-                                    f"seq {seq}: content does not match its hash (edited)")
+                return Verification(
+                    False, count, number, f"seq {seq}: content does not match its hash (edited)"
+                )
             prev, count = entry["hash"], count + 1
         return self._check_head(count, prev, len(lines))
 
@@ -157,7 +171,11 @@ class AuditLog:
         except ValueError:
             return Verification(False, count, lines + 1, f"{HEAD_FILE} is not valid JSON")
         if head.get("seq") != count or head.get("hash") != last_hash:
-            return Verification(False, count, lines + 1,
-                                f"{HEAD_FILE} records seq {head.get('seq')} but the log ends "
-                                f"at seq {count} (entries removed from the end)")
+            return Verification(
+                False,
+                count,
+                lines + 1,
+                f"{HEAD_FILE} records seq {head.get('seq')} but the log ends "
+                f"at seq {count} (entries removed from the end)",
+            )
         return Verification(True, count)

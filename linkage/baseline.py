@@ -45,8 +45,9 @@ FROM (SELECT *, 'id_number' AS how FROM by_id
 def baseline_links(store: Store) -> pl.DataFrame:
     """Baseline links in the links-export layout."""
     if not store.has_table(PERSON_TABLE):
-        return pl.DataFrame(schema={c: pl.String for c in
-                                    ("source", "source_record_id", "role", "person_id")})
+        return pl.DataFrame(
+            schema={c: pl.String for c in ("source", "source_record_id", "role", "person_id")}
+        )
     return store.frame(_BASELINE_SQL)
 
 
@@ -70,8 +71,9 @@ def baseline_findings(store: Store, links: pl.DataFrame) -> pl.DataFrame:
     if not store.has_table(PERSON_TABLE):
         return pl.DataFrame()
     store.con.register("tmp_renkou_baseline_links", links)
-    store.con.execute("CREATE OR REPLACE TEMP TABLE tmp_renkou_baseline_pairs AS "
-                      + _BASELINE_DEDUPE_SQL)
+    store.con.execute(
+        "CREATE OR REPLACE TEMP TABLE tmp_renkou_baseline_pairs AS " + _BASELINE_DEDUPE_SQL
+    )
     try:
         return derive_findings(store, "tmp_renkou_baseline_links", "tmp_renkou_baseline_pairs")
     finally:

@@ -47,10 +47,18 @@ def finding_id(finding_type: str, case_key: str) -> str:
 def _with_ids(candidates: pl.DataFrame) -> pl.DataFrame:
     ids = [finding_id(t, k) for t, k in candidates.select("finding_type", "case_key").iter_rows()]
     evidence_key = pl.concat_str(
-        [pl.col("evidence").str.json_path_match("$.records").fill_null(pl.col("source_record_id")),
-         pl.col("source_value")], separator="|", ignore_nulls=True)
-    return candidates.with_columns(pl.Series("finding_id", ids, dtype=pl.String),
-                                   evidence_key.alias("evidence_key"))
+        [
+            pl.col("evidence")
+            .str.json_path_match("$.records")
+            .fill_null(pl.col("source_record_id")),
+            pl.col("source_value"),
+        ],
+        separator="|",
+        ignore_nulls=True,
+    )
+    return candidates.with_columns(
+        pl.Series("finding_id", ids, dtype=pl.String), evidence_key.alias("evidence_key")
+    )
 
 
 def merge(store: Store, candidates: pl.DataFrame, run_id: str) -> dict[str, int]:
@@ -78,10 +86,13 @@ def merge(store: Store, candidates: pl.DataFrame, run_id: str) -> dict[str, int]
         # table took minutes at a million persons; a full outer join takes a second.
         data = ",\n".join(
             f"CASE WHEN c.finding_id IS NULL THEN f.{col} ELSE c.{col} END AS {col}"
-            for col in [*COLUMNS, "evidence_key"])
-        reopened_evidence = ("f.status = 'rejected' AND f.evidence_key IS DISTINCT FROM "
-                             "c.evidence_key")
-        store.con.execute(f"""
+            for col in [*COLUMNS, "evidence_key"]
+        )
+        reopened_evidence = (
+            "f.status = 'rejected' AND f.evidence_key IS DISTINCT FROM c.evidence_key"
+        )
+        store.con.execute(
+            f"""
             CREATE OR REPLACE TEMP TABLE tmp_renkou_findings AS
             SELECT coalesce(c.finding_id, f.finding_id) AS finding_id, {data},
                    CASE WHEN c.finding_id IS NULL THEN
@@ -106,7 +117,9 @@ def merge(store: Store, candidates: pl.DataFrame, run_id: str) -> dict[str, int]
                    CASE WHEN c.finding_id IS NULL AND f.status IN ('rejected', 'closed')
                         THEN f.updated_at ELSE current_timestamp END AS updated_at
             FROM {TABLE} f FULL OUTER JOIN tmp_renkou_candidates c USING (finding_id)
-        """, {"run": run_id})
+        """,
+            {"run": run_id},
+        )
         store.con.execute(f"DELETE FROM {TABLE}")
         store.con.execute(f"INSERT INTO {TABLE} BY NAME SELECT * FROM tmp_renkou_findings")
         store.con.execute("DROP TABLE tmp_renkou_findings")
@@ -127,14 +140,17 @@ def set_status(store: Store, finding_ids: list[str], status: str, note: str | No
     frame = pl.DataFrame({"finding_id": finding_ids})
     store.con.register("tmp_renkou_ids", frame)
     try:
-        before = store.frame(f"SELECT count(*) AS n FROM {TABLE} WHERE finding_id IN "
-                             f"(SELECT finding_id FROM tmp_renkou_ids) AND status <> ?",
-                             [status])["n"][0]
+        before = store.frame(
+            f"SELECT count(*) AS n FROM {TABLE} WHERE finding_id IN "
+            f"(SELECT finding_id FROM tmp_renkou_ids) AND status <> ?",
+            [status],
+        )["n"][0]
         store.con.execute(
             f"UPDATE {TABLE} SET status = ?, status_note = coalesce(?, status_note), "
             f"updated_at = current_timestamp WHERE finding_id IN "
             f"(SELECT finding_id FROM tmp_renkou_ids) AND status <> ?",
-            [status, note, status])
+            [status, note, status],
+        )
     finally:
         store.con.unregister("tmp_renkou_ids")
     return int(before)

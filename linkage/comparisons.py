@@ -11,10 +11,11 @@ columns of docs/architecture.md (``<col>_l`` / ``<col>_r``). ``build_settings`` 
     settings = build_settings(cfg, "link_only")
 
 Why custom SQL: DuckDB's string distances have counted UTF-8 bytes in one release and
-characters in the next, so hanzi are compared on character arrays (``linkage.sql``); byte-based functions are used only on ASCII (pinyin,
-ID digits, ``yyyymmdd`` dates). Every level has a short key (``"one_edit"``) that config uses
-to fix a level's m or u by hand (``fixed_u = {one_edit = 1e-7}``) and ``level_gammas`` maps to
-the ``gamma_<comparison>`` value Splink assigns.
+characters in the next, so hanzi are compared on character arrays (``linkage.sql``);
+byte-based functions are used only on ASCII (pinyin, ID digits, ``yyyymmdd`` dates).
+Every level has a short key (``"one_edit"``) that config uses to fix a level's m or u by
+hand (``fixed_u = {one_edit = 1e-7}``) and ``level_gammas`` maps to the ``gamma_<comparison>``
+value Splink assigns.
 """
 
 from __future__ import annotations
@@ -421,12 +422,20 @@ def age_at_event_comparison(
     age = f"date_diff('year', {born}, event_date_r)"
     levels = [
         _null(born, "event_date_r", "Birth date or event date missing"),
-        _Level("plausible", f"{age} BETWEEN {int(min_age)} AND {int(max_age)}",
-               f"Age at the event within {int(min_age)}-{int(max_age)} (年龄合理)"),
+        _Level(
+            "plausible",
+            f"{age} BETWEEN {int(min_age)} AND {int(max_age)}",
+            f"Age at the event within {int(min_age)}-{int(max_age)} (年龄合理)",
+        ),
         _else("Age at the event implausible (年龄不符)"),
     ]
-    return _comparison("age_at_event", "Age at the event (事件发生时年龄)", levels,
-                       fixed_m=fixed_m, fixed_u=fixed_u)
+    return _comparison(
+        "age_at_event",
+        "Age at the event (事件发生时年龄)",
+        levels,
+        fixed_m=fixed_m,
+        fixed_u=fixed_u,
+    )
 
 
 COMPARISON_BUILDERS: dict[str, Callable[..., DescribedComparison]] = {

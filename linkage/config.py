@@ -52,16 +52,21 @@ def settings(path: Path | None = None) -> Settings:
     data = read_toml(path or config_dir() / "renkou.toml")
     try:
         return Settings(
-            county_code=str(data["county"]["code"]), county_name=data["county"]["name"],
-            backend=data["linkage"]["backend"], seed=int(data["linkage"]["seed"]),
+            county_code=str(data["county"]["code"]),
+            county_name=data["county"]["name"],
+            backend=data["linkage"]["backend"],
+            seed=int(data["linkage"]["seed"]),
             u_max_pairs=int(data["linkage"]["u_max_pairs"]),
             mask_keep_head=int(data["privacy"]["mask_keep_head"]),
             mask_keep_tail=int(data["privacy"]["mask_keep_tail"]),
-            cron=data["schedule"]["cron"], timezone=data["schedule"]["timezone"], raw=data,
+            cron=data["schedule"]["cron"],
+            timezone=data["schedule"]["timezone"],
+            raw=data,
         )
     except KeyError as err:
-        raise ConfigError(f"renkou.toml lacks setting {err}. Fix: add it "
-                          f"(see the copy in the repository)") from None
+        raise ConfigError(
+            f"renkou.toml lacks setting {err}. Fix: add it (see the copy in the repository)"
+        ) from None
 
 
 @cache

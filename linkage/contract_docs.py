@@ -10,27 +10,48 @@ def render(source: str | None = None, *, markdown: bool = False) -> str:
     chosen = [CONTRACTS[source]] if source else list(CONTRACTS.values())
     out: list[str] = []
     for contract in chosen:
-        out.append(f"## {contract.source} — {contract.title}" if markdown
-                   else f"{contract.source} — {contract.title}")
+        out.append(
+            f"## {contract.source} — {contract.title}"
+            if markdown
+            else f"{contract.source} — {contract.title}"
+        )
         if markdown:
-            out += ["", "| 表头 header | column | kind | required | 说明 | meaning | values |",
-                    "|---|---|---|---|---|---|---|"]
+            out += [
+                "",
+                "| 表头 header | column | kind | required | 说明 | meaning | values |",
+                "|---|---|---|---|---|---|---|",
+            ]
         for name, col in contract.data_columns().items():
             m = col.metadata
             vocab = " / ".join(m["vocab"])
             req = "yes" if not col.nullable else ""
             if markdown:
-                out.append(f"| {m['header']} | {name} | {m['kind']} | {req} | {m['zh']} | "
-                           f"{m['en']} | {vocab} |")
+                out.append(
+                    f"| {m['header']} | {name} | {m['kind']} | {req} | {m['zh']} | "
+                    f"{m['en']} | {vocab} |"
+                )
             else:
-                out.append(f"  {m['header']:<10}\t{name:<20} {m['kind']:<5} "
-                           f"{'required' if req else '':<8} {m['zh']} / {m['en']}"
-                           + (f"  [{vocab}]" if vocab else ""))
-        rules = sorted(contract._schema_validation_rules()) if hasattr(
-            contract, "_schema_validation_rules") else []
+                out.append(
+                    f"  {m['header']:<10}\t{name:<20} {m['kind']:<5} "
+                    f"{'required' if req else '':<8} {m['zh']} / {m['en']}"
+                    + (f"  [{vocab}]" if vocab else "")
+                )
+        rules = (
+            sorted(contract._schema_validation_rules())
+            if hasattr(contract, "_schema_validation_rules")
+            else []
+        )
         soft = sorted(contract.soft_rules)
         if rules or soft:
-            out.append(("" if markdown else "  ") + "row rules: " + ", ".join(
-                [*(f"{r} (hard)" for r in rules if r not in soft), *(f"{r} (warn)" for r in soft)]))
+            out.append(
+                ("" if markdown else "  ")
+                + "row rules: "
+                + ", ".join(
+                    [
+                        *(f"{r} (hard)" for r in rules if r not in soft),
+                        *(f"{r} (warn)" for r in soft),
+                    ]
+                )
+            )
         out.append("")
     return "\n".join(out)

@@ -25,8 +25,14 @@ import polars as pl
 from linkage.graph import components
 from linkage.store import Store
 
-FINDING_TYPES = ("suspected_death", "unregistered_birth", "attribute_conflict",
-                 "duplicate_person", "moved_out", "unregistered_person")
+FINDING_TYPES = (
+    "suspected_death",
+    "unregistered_birth",
+    "attribute_conflict",
+    "duplicate_person",
+    "moved_out",
+    "unregistered_person",
+)
 
 
 @dataclass(frozen=True)
@@ -49,11 +55,16 @@ class Score:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def as_dict(self) -> dict[str, float | int]:
-        return {**asdict(self), "precision": round(self.precision, 5),
-                "recall": round(self.recall, 5), "f1": round(self.f1, 5)}
+        return {
+            **asdict(self),
+            "precision": round(self.precision, 5),
+            "recall": round(self.recall, 5),
+            "f1": round(self.f1, 5),
+        }
 
 
 # ---------------------------------------------------------------- truth files
+
 
 def read_truth(truth: Path, name: str) -> pl.DataFrame:
     """``truth/<name>.parquet`` or ``.csv`` (all columns as text)."""
@@ -72,33 +83,45 @@ def _human(base_map: pl.DataFrame, col: str, out: str) -> pl.Expr:
 
 # ---------------------------------------------------------------- links
 
-def score_links(predicted: pl.DataFrame, truth_links: pl.DataFrame,
-                base_map: pl.DataFrame) -> dict[str, Score]:
+
+def score_links(
+    predicted: pl.DataFrame, truth_links: pl.DataFrame, base_map: pl.DataFrame
+) -> dict[str, Score]:
     """Scores per ``source/role``. ``predicted``: source, source_record_id, role, person_id."""
     key = ["source", "source_record_id", "role"]
     truth = truth_links.select(
         *key,
-        pl.when(pl.col("person_id_truth").fill_null("") != "").then(pl.col("true_pid"))
+        pl.when(pl.col("person_id_truth").fill_null("") != "")
+        .then(pl.col("true_pid"))
         .alias("true_human"),
     )
-    pred = (predicted.filter(pl.col("person_id").fill_null("") != "")
-            .select(*key, _human(base_map, "person_id", "pred_human"))
-            .unique(subset=key, keep="first"))
+    pred = (
+        predicted.filter(pl.col("person_id").fill_null("") != "")
+        .select(*key, _human(base_map, "person_id", "pred_human"))
+        .unique(subset=key, keep="first")
+    )
     both = truth.join(pred, on=key, how="full", coalesce=True)
     both = both.with_columns(
         (pl.col("pred_human").is_not_null() & (pl.col("pred_human") == pl.col("true_human")))
-        .fill_null(False).alias("tp"),
+        .fill_null(False)
+        .alias("tp"),
     ).with_columns(
         (pl.col("pred_human").is_not_null() & ~pl.col("tp")).alias("fp"),
         (pl.col("true_human").is_not_null() & ~pl.col("tp")).alias("fn"),
     )
-    grouped = both.group_by("source", "role").agg(
-        pl.col("tp").sum(), pl.col("fp").sum(), pl.col("fn").sum()).sort("source", "role")
-    return {f"{r['source']}/{r['role']}": Score(r["tp"], r["fp"], r["fn"])
-            for r in grouped.iter_rows(named=True)}
+    grouped = (
+        both.group_by("source", "role")
+        .agg(pl.col("tp").sum(), pl.col("fp").sum(), pl.col("fn").sum())
+        .sort("source", "role")
+    )
+    return {
+        f"{r['source']}/{r['role']}": Score(r["tp"], r["fp"], r["fn"])
+        for r in grouped.iter_rows(named=True)
+    }
 
 
 # ---------------------------------------------------------------- findings
+
 
 def _finding_keys(findings: pl.DataFrame, base_map: pl.DataFrame, kind: str) -> set[tuple]:
     rows = findings.filter(pl.col("finding_type") == kind)
@@ -117,12 +140,14 @@ def _finding_keys(findings: pl.DataFrame, base_map: pl.DataFrame, kind: str) -> 
 
 def _score_duplicates(pred: pl.DataFrame, truth: pl.DataFrame, base_map: pl.DataFrame) -> Score:
     human = dict(zip(base_map["person_id"], base_map["true_pid"], strict=True))
+
     def pair_set(frame: pl.DataFrame) -> set[tuple[str, ...]]:
         return {tuple(sorted(p)) for p in frame.select("person_id", "other_person_id").iter_rows()}
 
     pairs, true_pairs = pair_set(pred), pair_set(truth)
-    tp_pairs = {p for p in pairs
-                if human.get(p[0]) is not None and human.get(p[0]) == human.get(p[1])}
+    tp_pairs = {
+        p for p in pairs if human.get(p[0]) is not None and human.get(p[0]) == human.get(p[1])
+    }
     cluster = components(tp_pairs)
 
     def find(x: str) -> str:
@@ -132,14 +157,17 @@ def _score_duplicates(pred: pl.DataFrame, truth: pl.DataFrame, base_map: pl.Data
     return Score(tp=found, fp=len(pairs) - len(tp_pairs), fn=len(true_pairs) - found)
 
 
-def score_findings(predicted: pl.DataFrame, truth: pl.DataFrame,
-                   base_map: pl.DataFrame) -> dict[str, Score]:
+def score_findings(
+    predicted: pl.DataFrame, truth: pl.DataFrame, base_map: pl.DataFrame
+) -> dict[str, Score]:
     scores = {}
     for kind in FINDING_TYPES:
         if kind == "duplicate_person":
             scores[kind] = _score_duplicates(
                 predicted.filter(pl.col("finding_type") == kind),
-                truth.filter(pl.col("finding_type") == kind), base_map)
+                truth.filter(pl.col("finding_type") == kind),
+                base_map,
+            )
             continue
         got, want = _finding_keys(predicted, base_map, kind), _finding_keys(truth, base_map, kind)
         tp = len(got & want)
@@ -149,6 +177,7 @@ def score_findings(predicted: pl.DataFrame, truth: pl.DataFrame,
 
 # ---------------------------------------------------------------- report
 
+
 @dataclass
 class Evaluation:
     links: dict[str, Score]
@@ -157,23 +186,34 @@ class Evaluation:
     baseline_findings: dict[str, Score]
 
     def as_dict(self) -> dict[str, dict[str, dict[str, float | int]]]:
-        return {name: {k: s.as_dict() for k, s in getattr(self, name).items()}
-                for name in ("links", "baseline_links", "findings", "baseline_findings")}
+        return {
+            name: {k: s.as_dict() for k, s in getattr(self, name).items()}
+            for name in ("links", "baseline_links", "findings", "baseline_findings")
+        }
 
     def table(self) -> str:
         lines = []
-        for title, ours, base in (("links (source/role)", self.links, self.baseline_links),
-                                  ("findings", self.findings, self.baseline_findings)):
-            lines.append(f"{title:<34} {'prec':>7} {'recall':>7} {'F1':>7} │ "
-                         f"{'base P':>7} {'base R':>7} {'base F1':>7} │ {'TP':>7} {'FP':>6} "
-                         f"{'FN':>6}")
+        for title, ours, base in (
+            ("links (source/role)", self.links, self.baseline_links),
+            ("findings", self.findings, self.baseline_findings),
+        ):
+            lines.append(
+                f"{title:<34} {'prec':>7} {'recall':>7} {'F1':>7} │ "
+                f"{'base P':>7} {'base R':>7} {'base F1':>7} │ {'TP':>7} {'FP':>6} "
+                f"{'FN':>6}"
+            )
             for key in sorted(set(ours) | set(base)):
                 s = ours.get(key, Score(0, 0, 0))
                 b = base.get(key)
-                bp = (f"{b.precision:>7.4f} {b.recall:>7.4f} {b.f1:>7.4f}" if b
-                      else f"{'-':>7} {'-':>7} {'-':>7}")
-                lines.append(f"{key:<34} {s.precision:>7.4f} {s.recall:>7.4f} {s.f1:>7.4f} │ "
-                             f"{bp} │ {s.tp:>7} {s.fp:>6} {s.fn:>6}")
+                bp = (
+                    f"{b.precision:>7.4f} {b.recall:>7.4f} {b.f1:>7.4f}"
+                    if b
+                    else f"{'-':>7} {'-':>7} {'-':>7}"
+                )
+                lines.append(
+                    f"{key:<34} {s.precision:>7.4f} {s.recall:>7.4f} {s.f1:>7.4f} │ "
+                    f"{bp} │ {s.tp:>7} {s.fp:>6} {s.fn:>6}"
+                )
             lines.append("")
         return "\n".join(lines)
 
@@ -185,22 +225,38 @@ def evaluate(store: Store, truth: Path) -> Evaluation:
     base_map = read_truth(truth, "base_map")
     truth_links = read_truth(truth, "links")
     truth_findings = read_truth(truth, "findings")
-    empty_links = pl.DataFrame(schema={c: pl.String for c in
-                                       ("source", "source_record_id", "role", "person_id")})
-    links = (store.frame("SELECT source, source_record_id, role, person_id FROM links")
-             if store.has_table("links") else empty_links)
-    findings = (store.frame("SELECT * FROM findings WHERE status NOT IN ('closed')")
-                if store.has_table("findings") else pl.DataFrame(
-                    schema={c: pl.String for c in ("finding_type", "person_id", "other_person_id",
-                                                   "source", "source_record_id", "field")}))
+    empty_links = pl.DataFrame(
+        schema={c: pl.String for c in ("source", "source_record_id", "role", "person_id")}
+    )
+    links = (
+        store.frame("SELECT source, source_record_id, role, person_id FROM links")
+        if store.has_table("links")
+        else empty_links
+    )
+    findings = (
+        store.frame("SELECT * FROM findings WHERE status NOT IN ('closed')")
+        if store.has_table("findings")
+        else pl.DataFrame(
+            schema={
+                c: pl.String
+                for c in (
+                    "finding_type",
+                    "person_id",
+                    "other_person_id",
+                    "source",
+                    "source_record_id",
+                    "field",
+                )
+            }
+        )
+    )
     truth_links = truth_links.filter(pl.col("source") != "population")
     base = baseline_links(store)
     return Evaluation(
         links=score_links(links, truth_links, base_map),
         baseline_links=score_links(base, truth_links, base_map),
         findings=score_findings(findings, truth_findings, base_map),
-        baseline_findings=score_findings(baseline_findings(store, base), truth_findings,
-                                         base_map),
+        baseline_findings=score_findings(baseline_findings(store, base), truth_findings, base_map),
     )
 
 

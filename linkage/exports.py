@@ -10,16 +10,26 @@ from pathlib import Path
 from linkage.casework import open_findings
 from linkage.store import Store
 
-LINK_COLUMNS = ["source", "source_record_id", "role", "person_id", "match_probability",
-                "match_weight"]
+LINK_COLUMNS = [
+    "source",
+    "source_record_id",
+    "role",
+    "person_id",
+    "match_probability",
+    "match_weight",
+]
 
 
 def write_links(store: Store, out: Path) -> int:
     """One row per (source record, role); extra columns after the interface's."""
-    frame = store.frame(f"""
-        SELECT {', '.join(LINK_COLUMNS)}, decided_by, explanation, model_version
+    frame = (
+        store.frame(f"""
+        SELECT {", ".join(LINK_COLUMNS)}, decided_by, explanation, model_version
         FROM links ORDER BY source, source_record_id, role
-    """) if store.has_table("links") else None
+    """)
+        if store.has_table("links")
+        else None
+    )
     if frame is None:
         raise FileNotFoundError("no links yet: run `renkou link` first")
     out.parent.mkdir(parents=True, exist_ok=True)

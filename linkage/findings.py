@@ -14,10 +14,25 @@ import polars as pl
 from linkage.persons import PERSON_TABLE
 from linkage.store import Store
 
-COLUMNS = ["finding_type", "case_key", "source", "source_record_id", "role", "person_id",
-           "other_person_id", "field", "base_value", "source_value", "match_probability",
-           "township", "village", "suggested_action", "cancellation_reason", "priority",
-           "evidence"]
+COLUMNS = [
+    "finding_type",
+    "case_key",
+    "source",
+    "source_record_id",
+    "role",
+    "person_id",
+    "other_person_id",
+    "field",
+    "base_value",
+    "source_value",
+    "match_probability",
+    "township",
+    "village",
+    "suggested_action",
+    "cancellation_reason",
+    "priority",
+    "evidence",
+]
 
 ACTIVE = "正常"
 MARRIED = ("初婚", "再婚", "复婚", "已婚")
@@ -42,7 +57,9 @@ def _frame(store: Store, sql: str) -> pl.DataFrame:
 
 def suspected_deaths(store: Store, links: str) -> pl.DataFrame:
     """A death record linked to a base person still 正常; one finding per person."""
-    return _frame(store, f"""
+    return _frame(
+        store,
+        f"""
         SELECT 'suspected_death' AS finding_type, b.person_id AS case_key,
                'death' AS source, min(l.source_record_id) AS source_record_id, 'person' AS role,
                b.person_id, max(l.match_probability) AS match_probability,
@@ -61,12 +78,15 @@ def suspected_deaths(store: Store, links: str) -> pl.DataFrame:
         JOIN {_base()} ON b.person_id = l.person_id
         WHERE l.source = 'death' AND b.status = '{ACTIVE}'
         GROUP BY b.person_id
-    """)
+    """,
+    )
 
 
 def moved_out(store: Store, links: str) -> pl.DataFrame:
     """户籍 says 迁出注销 while the linked base person is still 正常."""
-    return _frame(store, f"""
+    return _frame(
+        store,
+        f"""
         SELECT 'moved_out' AS finding_type, b.person_id AS case_key, 'hukou' AS source,
                l.source_record_id, 'person' AS role, b.person_id, l.match_probability,
                b.township, b.village, '移交' AS suggested_action,
@@ -78,7 +98,8 @@ def moved_out(store: Store, links: str) -> pl.DataFrame:
         JOIN {_base()} ON b.person_id = l.person_id
         WHERE l.source = 'hukou' AND h.hukou_status = '迁出注销' AND b.status = '{ACTIVE}'
         QUALIFY row_number() OVER (PARTITION BY b.person_id ORDER BY h.change_date DESC) = 1
-    """)
+    """,
+    )
 
 
 def unregistered_persons(store: Store, links: str) -> pl.DataFrame:
@@ -86,7 +107,9 @@ def unregistered_persons(store: Store, links: str) -> pl.DataFrame:
 
     The township is read from the 户籍 address, else from base persons of the same household.
     """
-    return _frame(store, f"""
+    return _frame(
+        store,
+        f"""
         WITH unlinked AS (
             SELECT h.record_id, h.household_id FROM src_hukou h
             WHERE h.hukou_status = '{ACTIVE}'
@@ -109,7 +132,8 @@ def unregistered_persons(store: Store, links: str) -> pl.DataFrame:
         FROM unlinked u
         JOIN {PERSON_TABLE} p ON p.source = 'hukou' AND p.record_id = u.record_id
         LEFT JOIN hh ON hh.household_id = u.household_id
-    """)
+    """,
+    )
 
 
 def unregistered_births(store: Store, links: str) -> pl.DataFrame:
@@ -119,7 +143,9 @@ def unregistered_births(store: Store, links: str) -> pl.DataFrame:
     separate certificates, so two unregistered twins are two findings and one registered twin
     leaves one.
     """
-    return _frame(store, f"""
+    return _frame(
+        store,
+        f"""
         SELECT 'unregistered_birth' AS finding_type,
                'birth_certificate|' || c.record_id AS case_key,
                'birth_certificate' AS source, c.record_id AS source_record_id, 'child' AS role,
@@ -138,7 +164,8 @@ def unregistered_births(store: Store, links: str) -> pl.DataFrame:
           AND NOT EXISTS (SELECT 1 FROM {links} cl WHERE cl.source = 'birth_certificate'
                           AND cl.role = 'child' AND cl.source_record_id = c.record_id
                           AND cl.person_id IS NOT NULL)
-    """)
+    """,
+    )
 
 
 def unregistered_births_from_claims(store: Store, links: str) -> pl.DataFrame:
@@ -148,7 +175,8 @@ def unregistered_births_from_claims(store: Store, links: str) -> pl.DataFrame:
     person of her household was born within three days of the delivery.
     """
     has_certificates = store.has_table("src_birth_certificate")
-    certificate_clause = f"""
+    certificate_clause = (
+        f"""
           AND NOT EXISTS (
               SELECT 1 FROM {links} ml JOIN {PERSON_TABLE} c
                 ON c.source = 'birth_certificate' AND c.role = 'mother'
@@ -156,8 +184,13 @@ def unregistered_births_from_claims(store: Store, links: str) -> pl.DataFrame:
               WHERE ml.source = 'birth_certificate' AND ml.role = 'mother'
                 AND ml.person_id = l.person_id
                 AND abs(date_diff('day', c.event_date, r.event_date)) <= {DELIVERY_WINDOW_DAYS})
-    """ if has_certificates else ""
-    return _frame(store, f"""
+    """
+        if has_certificates
+        else ""
+    )
+    return _frame(
+        store,
+        f"""
         SELECT 'unregistered_birth' AS finding_type,
                'maternity_insurance|' || r.record_id AS case_key,
                'maternity_insurance' AS source, r.record_id AS source_record_id,
@@ -172,18 +205,24 @@ def unregistered_births_from_claims(store: Store, links: str) -> pl.DataFrame:
         WHERE l.source = 'maternity_insurance'
           {certificate_clause}
           AND NOT EXISTS (
-              SELECT 1 FROM {_base('k')}
+              SELECT 1 FROM {_base("k")}
               WHERE k.household_id = b.household_id AND k.person_id <> b.person_id
                 AND abs(date_diff('day', k.birth_date, r.event_date)) <= 3)
-    """)
+    """,
+    )
 
 
 #: hukou ↔ base identity fields: (field, base column, comparable base expr, comparable hukou expr)
 _HUKOU_FIELDS = (
     ("name", "b.name", "b.name_key", "p.name_key", "p.name"),
     ("sex", "b.sex", "b.sex", "p.sex", "p.sex"),
-    ("birth_date", "CAST(b.birth_date AS VARCHAR)", "b.birth_date", "p.birth_date",
-     "CAST(p.birth_date AS VARCHAR)"),
+    (
+        "birth_date",
+        "CAST(b.birth_date AS VARCHAR)",
+        "b.birth_date",
+        "p.birth_date",
+        "CAST(p.birth_date AS VARCHAR)",
+    ),
     ("ethnicity", "b.ethnicity", "b.ethnicity", "p.ethnicity", "p.ethnicity"),
     ("id_number", "b.id_number", "b.id_number", "p.id_number", "p.id_number"),
     ("household_id", "b.household_id", "b.household_id", "p.household_id", "p.household_id"),
@@ -202,9 +241,13 @@ def attribute_conflicts(store: Store, links: str) -> pl.DataFrame:
         f"{{field: '{field}', base_value: CAST({base_value} AS VARCHAR), "
         f"source_value: CAST({src_value} AS VARCHAR), base_cmp: CAST({base_cmp} AS VARCHAR), "
         f"source_cmp: CAST({src_cmp} AS VARCHAR)}}"
-        for field, base_value, base_cmp, src_cmp, src_value in _HUKOU_FIELDS)
-    differs = " OR ".join(f"{base_cmp} <> {src_cmp}" for _, _, base_cmp, src_cmp, _ in _HUKOU_FIELDS)
-    parts = [f"""
+        for field, base_value, base_cmp, src_cmp, src_value in _HUKOU_FIELDS
+    )
+    differs = " OR ".join(
+        f"{base_cmp} <> {src_cmp}" for _, _, base_cmp, src_cmp, _ in _HUKOU_FIELDS
+    )
+    parts = [
+        f"""
         SELECT 'attribute_conflict' AS finding_type, person_id || '|' || f.field AS case_key,
                'hukou' AS source, source_record_id, 'person' AS role, person_id,
                f.field AS field, f.base_value AS base_value, f.source_value AS source_value,
@@ -218,7 +261,8 @@ def attribute_conflicts(store: Store, links: str) -> pl.DataFrame:
               WHERE l.source = 'hukou' AND p.status = '{ACTIVE}' AND b.status = '{ACTIVE}'
                 AND ({differs}))
         WHERE f.base_cmp IS NOT NULL AND f.source_cmp IS NOT NULL
-          AND f.base_cmp <> f.source_cmp"""]
+          AND f.base_cmp <> f.source_cmp"""
+    ]
     married = ", ".join(f"'{m}'" for m in MARRIED)
     parts.append(f"""
         SELECT 'attribute_conflict' AS finding_type, b.person_id || '|marital_status',
@@ -252,7 +296,9 @@ def duplicates(store: Store, pairs: str) -> pl.DataFrame:
     ``person_id`` is the row to cancel (重复人口注销), ``other_person_id`` the row to keep: the
     one with a valid ID, then the more complete one, then the smaller id.
     """
-    return _frame(store, f"""
+    return _frame(
+        store,
+        f"""
         WITH quality AS (
             SELECT record_id AS person_id,
                    (id_status IN ('valid', 'upgraded_15'))::INT * 100
@@ -279,20 +325,23 @@ def duplicates(store: Store, pairs: str) -> pl.DataFrame:
                to_json({{keep: keep}}) AS evidence
         FROM decided
         JOIN {_base()} ON b.person_id = decided.drop
-        JOIN {_base('o')} ON o.person_id = decided.keep
+        JOIN {_base("o")} ON o.person_id = decided.keep
         WHERE b.status = '{ACTIVE}' AND o.status = '{ACTIVE}'
-    """)
+    """,
+    )
 
 
 def derive_findings(store: Store, links: str, dedupe_pairs: str | None) -> pl.DataFrame:
     """Every candidate finding from ``links`` (and the base dedupe pairs, when given)."""
-    parts = [suspected_deaths(store, links) if store.has_table("src_death") else None,
-             moved_out(store, links) if store.has_table("src_hukou") else None,
-             unregistered_persons(store, links) if store.has_table("src_hukou") else None,
-             unregistered_births(store, links) if store.has_table("src_birth_certificate")
-             else None,
-             unregistered_births_from_claims(store, links)
-             if store.has_table("src_maternity_insurance") else None,
-             attribute_conflicts(store, links),
-             duplicates(store, dedupe_pairs) if dedupe_pairs else None]
+    parts = [
+        suspected_deaths(store, links) if store.has_table("src_death") else None,
+        moved_out(store, links) if store.has_table("src_hukou") else None,
+        unregistered_persons(store, links) if store.has_table("src_hukou") else None,
+        unregistered_births(store, links) if store.has_table("src_birth_certificate") else None,
+        unregistered_births_from_claims(store, links)
+        if store.has_table("src_maternity_insurance")
+        else None,
+        attribute_conflicts(store, links),
+        duplicates(store, dedupe_pairs) if dedupe_pairs else None,
+    ]
     return pl.concat([p for p in parts if p is not None])

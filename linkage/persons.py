@@ -21,44 +21,101 @@ PERSON_TABLE = "person_records"
 
 #: source → role → {person column: source column or ("literal", value)}
 ROLES: dict[str, dict[str, dict[str, str | tuple[str, str]]]] = {
-    "population": {"person": {
-        "record_id": "person_id", "name": "name", "sex": "sex", "id_number": "id_number",
-        "birth_date": "birth_date", "ethnicity": "ethnicity", "address": "hukou_address",
-        "township": "township", "village": "village", "household_id": "household_id",
-        "status": "status", "marital_status": "marital_status",
-    }},
-    "hukou": {"person": {
-        "record_id": "record_id", "name": "name", "former_name": "former_name", "sex": "sex",
-        "id_number": "id_number", "birth_date": "birth_date", "ethnicity": "ethnicity",
-        "address": "hukou_address", "household_id": "household_id", "status": "hukou_status",
-        "event_date": "change_date",
-    }},
-    "death": {"person": {
-        "record_id": "record_id", "name": "name", "sex": "sex", "id_number": "id_number",
-        "birth_date": "birth_date", "address": "address", "event_date": "death_date",
-    }},
+    "population": {
+        "person": {
+            "record_id": "person_id",
+            "name": "name",
+            "sex": "sex",
+            "id_number": "id_number",
+            "birth_date": "birth_date",
+            "ethnicity": "ethnicity",
+            "address": "hukou_address",
+            "township": "township",
+            "village": "village",
+            "household_id": "household_id",
+            "status": "status",
+            "marital_status": "marital_status",
+        }
+    },
+    "hukou": {
+        "person": {
+            "record_id": "record_id",
+            "name": "name",
+            "former_name": "former_name",
+            "sex": "sex",
+            "id_number": "id_number",
+            "birth_date": "birth_date",
+            "ethnicity": "ethnicity",
+            "address": "hukou_address",
+            "household_id": "household_id",
+            "status": "hukou_status",
+            "event_date": "change_date",
+        }
+    },
+    "death": {
+        "person": {
+            "record_id": "record_id",
+            "name": "name",
+            "sex": "sex",
+            "id_number": "id_number",
+            "birth_date": "birth_date",
+            "address": "address",
+            "event_date": "death_date",
+        }
+    },
     "marriage": {
-        "husband": {"record_id": "record_id", "name": "husband_name",
-                    "id_number": "husband_id_number", "birth_date": "husband_birth_date",
-                    "sex": ("literal", "男"), "event_date": "registration_date"},
-        "wife": {"record_id": "record_id", "name": "wife_name",
-                 "id_number": "wife_id_number", "birth_date": "wife_birth_date",
-                 "sex": ("literal", "女"), "event_date": "registration_date"},
+        "husband": {
+            "record_id": "record_id",
+            "name": "husband_name",
+            "id_number": "husband_id_number",
+            "birth_date": "husband_birth_date",
+            "sex": ("literal", "男"),
+            "event_date": "registration_date",
+        },
+        "wife": {
+            "record_id": "record_id",
+            "name": "wife_name",
+            "id_number": "wife_id_number",
+            "birth_date": "wife_birth_date",
+            "sex": ("literal", "女"),
+            "event_date": "registration_date",
+        },
     },
     "birth_certificate": {
-        "child": {"record_id": "record_id", "name": "child_name", "sex": "sex",
-                  "birth_date": "birth_date", "address": "address", "event_date": "birth_date"},
-        "mother": {"record_id": "record_id", "name": "mother_name",
-                   "id_number": "mother_id_number", "sex": ("literal", "女"),
-                   "address": "address", "event_date": "birth_date"},
-        "father": {"record_id": "record_id", "name": "father_name",
-                   "id_number": "father_id_number", "sex": ("literal", "男"),
-                   "address": "address", "event_date": "birth_date"},
+        "child": {
+            "record_id": "record_id",
+            "name": "child_name",
+            "sex": "sex",
+            "birth_date": "birth_date",
+            "address": "address",
+            "event_date": "birth_date",
+        },
+        "mother": {
+            "record_id": "record_id",
+            "name": "mother_name",
+            "id_number": "mother_id_number",
+            "sex": ("literal", "女"),
+            "address": "address",
+            "event_date": "birth_date",
+        },
+        "father": {
+            "record_id": "record_id",
+            "name": "father_name",
+            "id_number": "father_id_number",
+            "sex": ("literal", "男"),
+            "address": "address",
+            "event_date": "birth_date",
+        },
     },
-    "maternity_insurance": {"person": {
-        "record_id": "record_id", "name": "name", "id_number": "id_number",
-        "sex": ("literal", "女"), "event_date": "delivery_date",
-    }},
+    "maternity_insurance": {
+        "person": {
+            "record_id": "record_id",
+            "name": "name",
+            "id_number": "id_number",
+            "sex": ("literal", "女"),
+            "event_date": "delivery_date",
+        }
+    },
 }
 
 
@@ -66,8 +123,11 @@ def role_frame(source: str, rows: pl.DataFrame) -> pl.DataFrame:
     """One frame of unstandardised person columns for every role of ``source``."""
     parts = []
     for role, mapping in ROLES[source].items():
-        exprs = [pl.lit(source).alias("source"), pl.lit(role).alias("role"),
-                 pl.col("_load_id").alias("load_id")]
+        exprs = [
+            pl.lit(source).alias("source"),
+            pl.lit(role).alias("role"),
+            pl.col("_load_id").alias("load_id"),
+        ]
         for target, origin in mapping.items():
             if isinstance(origin, tuple):
                 exprs.append(pl.lit(origin[1]).alias(target))
@@ -94,7 +154,8 @@ def refresh_person_records(store: Store, sources: set[str] | None = None) -> int
         # which delivery each record version came from: incremental linking keys on it
         versions = roles.select(
             pl.concat_str("source", "record_id", "role", separator="|").alias("rec_key"),
-            pl.col("load_id"))
+            pl.col("load_id"),
+        )
         records = person_frame(roles.drop("load_id")).join(versions, on="rec_key", how="left")
         if store.has_table(PERSON_TABLE):
             store.con.execute(f"DELETE FROM {PERSON_TABLE} WHERE source = ?", [source])

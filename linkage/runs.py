@@ -84,8 +84,15 @@ class RunInProgress(RenkouError):
 class StageFailed(StageError):
     """A stage failed. The message names the stage and carries no record values."""
 
-    def __init__(self, stage: str, error_class: str, detail: str, *, transient: bool = False,
-                 trace_file: str | None = None) -> None:
+    def __init__(
+        self,
+        stage: str,
+        error_class: str,
+        detail: str,
+        *,
+        transient: bool = False,
+        trace_file: str | None = None,
+    ) -> None:
         self.stage = stage
         self.error_class = error_class
         self.detail = detail
@@ -94,8 +101,11 @@ class StageFailed(StageError):
         super().__init__(f"stage {stage!r} failed: {error_class}: {detail}")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.stage, self.error_class, self.detail),
-                {"transient": self.transient, "trace_file": self.trace_file})
+        return (
+            type(self),
+            (self.stage, self.error_class, self.detail),
+            {"transient": self.transient, "trace_file": self.trace_file},
+        )
 
 
 def is_transient(err: BaseException) -> bool:
@@ -124,14 +134,18 @@ def _write_trace(home: Path, run_id: str | None, stage: str, err: BaseException)
     return path
 
 
-def as_failure(stage: str, err: BaseException, home: Path | str,
-               run_id: str | None) -> StageFailed:
+def as_failure(stage: str, err: BaseException, home: Path | str, run_id: str | None) -> StageFailed:
     """``err`` as a :class:`StageFailed` (its traceback kept in ``HOME/runs/``)."""
     if isinstance(err, StageFailed):
         return err
     trace = _write_trace(Path(home), run_id, stage, err)
-    return StageFailed(stage, type(err).__name__, _detail(err), transient=is_transient(err),
-                       trace_file=str(trace) if trace else None)
+    return StageFailed(
+        stage,
+        type(err).__name__,
+        _detail(err),
+        transient=is_transient(err),
+        trace_file=str(trace) if trace else None,
+    )
 
 
 @contextlib.contextmanager
@@ -188,7 +202,8 @@ def restore(home: Path, marker: dict[str, Any]) -> None:
         raise RenkouError(
             f"run {marker['run_id']} did not finish and its snapshot {snapshot.name} is "
             f"missing, so the database may hold a half-written night. Fix: put back a backup "
-            f"of {DB_FILE} (or accept the state as it is), then delete {home / MARKER}")
+            f"of {DB_FILE} (or accept the state as it is), then delete {home / MARKER}"
+        )
     wal = home / f"{DB_FILE}.wal"
     wal.unlink(missing_ok=True)  # the dead run's log must not be replayed onto the snapshot
     restoring = home / f"{DB_FILE}.restoring"
@@ -230,9 +245,14 @@ def recover(home: Path) -> str | None:
         store.con.execute(
             f"UPDATE {RUNS} SET status = 'interrupted', restored = true, error_class = ?, "
             f"error_message = ? WHERE run_id = ? AND status = 'running'",
-            ["Interrupted", f"the process ended before the run finished (killed, power cut "
-             f"or out of memory); found on {dt.datetime.now():%Y-%m-%d %H:%M} and the "
-             f"database restored to its state before the run", marker["run_id"]])
+            [
+                "Interrupted",
+                f"the process ended before the run finished (killed, power cut "
+                f"or out of memory); found on {dt.datetime.now():%Y-%m-%d %H:%M} and the "
+                f"database restored to its state before the run",
+                marker["run_id"],
+            ],
+        )
     (home / MARKER).unlink()
     return str(marker["run_id"])
 
@@ -250,8 +270,15 @@ class Night:
             night.run("report", write_report, home, night.run_id, optional=True)
     """
 
-    def __init__(self, home: Path | str, *, inbox: Path | str, full: bool = False,
-                 retrain: bool = False, flow_run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        home: Path | str,
+        *,
+        inbox: Path | str,
+        full: bool = False,
+        retrain: bool = False,
+        flow_run_id: str | None = None,
+    ) -> None:
         self.home = Path(home)
         self.inbox = str(inbox)
         self.full, self.retrain = full, retrain
@@ -288,8 +315,7 @@ class Night:
             if exc is None:
                 self.status = "partial" if self.output_failures else "succeeded"
             else:
-                self.failure = self.failure or as_failure(
-                    "nightly", exc, self.home, self.run_id)
+                self.failure = self.failure or as_failure("nightly", exc, self.home, self.run_id)
                 if not self.committed:
                     marker = _read_marker(self.home)
                     if marker is not None:
@@ -311,7 +337,8 @@ class Night:
             raise RunInProgress(
                 f"another nightly run ({marker.get('run_id', 'unknown')}, process "
                 f"{marker.get('pid', '?')}) is working on {self.home}. Fix: wait for it to "
-                f"finish (renkou history shows it as running)") from None
+                f"finish (renkou history shows it as running)"
+            ) from None
         self._lock_fd = fd
 
     def _unlock(self) -> None:
@@ -327,27 +354,49 @@ class Night:
             store.con.execute(
                 f'INSERT INTO {RUNS} (run_id, flow_run_id, started_at, status, "full", '
                 f"retrain, inbox) VALUES (?, ?, ?, 'running', ?, ?, ?)",
-                [self.run_id, self.flow_run_id, self.started_at, self.full, self.retrain,
-                 self.inbox])
+                [
+                    self.run_id,
+                    self.flow_run_id,
+                    self.started_at,
+                    self.full,
+                    self.retrain,
+                    self.inbox,
+                ],
+            )
             store.con.execute("CHECKPOINT")
         start = time.perf_counter()
         try:
             self.snapshot = take_snapshot(self.home, self.run_id)
         except Exception as err:  # e.g. disk full: nothing was changed yet, say so and stop
-            self.failure, self.status = as_failure("snapshot", err, self.home,
-                                                   self.run_id), "failed"
+            self.failure, self.status = (
+                as_failure("snapshot", err, self.home, self.run_id),
+                "failed",
+            )
             self._finish()
             raise self.failure from None
         self.snapshot_seconds = time.perf_counter() - start
-        _write_marker(self.home, {"run_id": self.run_id, "snapshot": self.snapshot.name,
-                                  "models": _models(self.home), "pid": os.getpid(),
-                                  "started_at": self.started_at.isoformat()})
+        _write_marker(
+            self.home,
+            {
+                "run_id": self.run_id,
+                "snapshot": self.snapshot.name,
+                "models": _models(self.home),
+                "pid": os.getpid(),
+                "started_at": self.started_at.isoformat(),
+            },
+        )
         self.timings.append(("snapshot", "ok", self.snapshot_seconds))
         self.status = "running"
         log.info("run %s: snapshot in %.1f s", self.run_id, self.snapshot_seconds)
 
-    def run(self, stage: str, fn: Callable[..., dict[str, Any]], *args: Any,
-            optional: bool = False, **kwargs: Any) -> dict[str, Any] | None:
+    def run(
+        self,
+        stage: str,
+        fn: Callable[..., dict[str, Any]],
+        *args: Any,
+        optional: bool = False,
+        **kwargs: Any,
+    ) -> dict[str, Any] | None:
         """Call ``fn`` (a stage) and keep its counts and time. An ``optional`` stage that
         fails is recorded and the run goes on (ending ``partial``); any other failure
         propagates (and rolls the night back, unless already committed)."""
@@ -381,17 +430,23 @@ class Night:
         ingest, link = self.stages.get("ingest", {}), self.stages.get("link", {})
         findings = self.stages.get("findings", {})
         values: dict[str, Any] = {
-            "finished_at": self.finished_at, "status": self.status, "mode": link.get("mode"),
-            "files": ingest.get("files"), "files_rejected": ingest.get("files_rejected"),
-            "rows_loaded": ingest.get("rows_loaded"), "rows_updated": ingest.get("rows_updated"),
+            "finished_at": self.finished_at,
+            "status": self.status,
+            "mode": link.get("mode"),
+            "files": ingest.get("files"),
+            "files_rejected": ingest.get("files_rejected"),
+            "rows_loaded": ingest.get("rows_loaded"),
+            "rows_updated": ingest.get("rows_updated"),
             "rows_quarantined": ingest.get("rows_quarantined"),
-            "records_scored": link.get("records_scored"), "links": link.get("links"),
+            "records_scored": link.get("records_scored"),
+            "links": link.get("links"),
             "clerical": link.get("clerical"),
             "findings_new": findings.get("merge", {}).get("new"),
             "findings_open": findings.get("open"),
             "model_versions": json.dumps(link["models"]) if "models" in link else None,
             "snapshot_seconds": round(self.snapshot_seconds, 3),
-            "seconds": summary["seconds"], "restored": self.restored,
+            "seconds": summary["seconds"],
+            "restored": self.restored,
             "failed_stage": failure.stage if failure else None,
             "error_class": failure.error_class if failure else None,
             "error_message": failure.detail if failure else None,
@@ -401,16 +456,27 @@ class Night:
             with Store(self.home) as store, store.transaction():
                 store.con.execute(_DDL)
                 sets = ", ".join(f'"{k}" = ?' for k in values)
-                store.con.execute(f"UPDATE {RUNS} SET {sets} WHERE run_id = ?",
-                                  [*values.values(), self.run_id])
+                store.con.execute(
+                    f"UPDATE {RUNS} SET {sets} WHERE run_id = ?", [*values.values(), self.run_id]
+                )
                 for stage, status, seconds in self.timings:
                     store.con.execute(
                         f"INSERT INTO {STAGES} VALUES (?, ?, ?, ?, ?)",
-                        [self.run_id, stage, status, round(seconds, 3),
-                         json.dumps(self.stages.get(stage, {}), ensure_ascii=False)])
+                        [
+                            self.run_id,
+                            stage,
+                            status,
+                            round(seconds, 3),
+                            json.dumps(self.stages.get(stage, {}), ensure_ascii=False),
+                        ],
+                    )
         except Exception as err:  # the record is lost, the run's outcome is not
-            log.error("run %s (%s): could not record the run: %s", self.run_id, self.status,
-                      as_failure("record", err, self.home, self.run_id))
+            log.error(
+                "run %s (%s): could not record the run: %s",
+                self.run_id,
+                self.status,
+                as_failure("record", err, self.home, self.run_id),
+            )
 
     def summary(self) -> dict[str, Any]:
         """Counts, timings, outcome and output locations of the run (no personal data)."""
@@ -425,22 +491,36 @@ class Night:
         if failure and failure.trace_file:
             outputs["traceback"] = failure.trace_file
         return {
-            "run_id": self.run_id, "status": self.status, "full": self.full,
-            "retrain": self.retrain, "recovered": self.recovered, "restored": self.restored,
+            "run_id": self.run_id,
+            "status": self.status,
+            "full": self.full,
+            "retrain": self.retrain,
+            "recovered": self.recovered,
+            "restored": self.restored,
             "started_at": self.started_at.isoformat(timespec="seconds")
-            if self.started_at else None,
+            if self.started_at
+            else None,
             "finished_at": self.finished_at.isoformat(timespec="seconds")
-            if self.finished_at else None,
+            if self.finished_at
+            else None,
             "seconds": round((end - self.started_at).total_seconds(), 1)
-            if self.started_at else 0.0,
-            "timings": [{"stage": s, "status": st, "seconds": round(sec, 2)}
-                        for s, st, sec in self.timings],
-            "stages": self.stages, "outputs": outputs,
-            "failure": None if failure is None else {
-                "stage": failure.stage, "error_class": failure.error_class,
+            if self.started_at
+            else 0.0,
+            "timings": [
+                {"stage": s, "status": st, "seconds": round(sec, 2)} for s, st, sec in self.timings
+            ],
+            "stages": self.stages,
+            "outputs": outputs,
+            "failure": None
+            if failure is None
+            else {
+                "stage": failure.stage,
+                "error_class": failure.error_class,
                 "message": failure.detail,
-                "others": [f"{f.stage}: {f.error_class}" for f in self.output_failures
-                           if f is not failure]},
+                "others": [
+                    f"{f.stage}: {f.error_class}" for f in self.output_failures if f is not failure
+                ],
+            },
         }
 
 
@@ -461,20 +541,35 @@ def run_summary(store: Store, run_id: str | None = None) -> dict[str, Any] | Non
     row = store.frame(
         f"SELECT run_id, status, started_at, error_class, error_message, failed_stage, summary "
         f"FROM {RUNS} WHERE run_id = coalesce(?, (SELECT run_id FROM {RUNS} "
-        f"ORDER BY started_at DESC, run_id DESC LIMIT 1))", [run_id])
+        f"ORDER BY started_at DESC, run_id DESC LIMIT 1))",
+        [run_id],
+    )
     if row.is_empty():
         return None
     r = row.row(0, named=True)
     if r["summary"]:
         return json.loads(r["summary"])
-    return {"run_id": r["run_id"], "status": r["status"], "started_at": str(r["started_at"]),
-            "seconds": None, "timings": [], "stages": {}, "outputs": {},
-            "failure": {"stage": r["failed_stage"], "error_class": r["error_class"],
-                        "message": r["error_message"], "others": []}
-            if r["error_class"] else None}
+    return {
+        "run_id": r["run_id"],
+        "status": r["status"],
+        "started_at": str(r["started_at"]),
+        "seconds": None,
+        "timings": [],
+        "stages": {},
+        "outputs": {},
+        "failure": {
+            "stage": r["failed_stage"],
+            "error_class": r["error_class"],
+            "message": r["error_message"],
+            "others": [],
+        }
+        if r["error_class"]
+        else None,
+    }
 
 
 def stage_timings(store: Store, run_id: str) -> Any:
     store.con.execute(_DDL)
-    return store.frame(f"SELECT stage, status, seconds FROM {STAGES} WHERE run_id = ? "
-                       f"ORDER BY rowid", [run_id])
+    return store.frame(
+        f"SELECT stage, status, seconds FROM {STAGES} WHERE run_id = ? ORDER BY rowid", [run_id]
+    )

@@ -89,14 +89,18 @@ class Store:
         self.con.execute("CHECKPOINT")
 
     def has_table(self, name: str) -> bool:
-        return bool(self.scalar(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+            )
+        )
 
     def drop(self, name: str) -> None:
         """Drop the table or view ``name`` if there is one (DuckDB's ``DROP TABLE IF EXISTS``
         fails on a view)."""
-        kind = self.scalar("SELECT table_type FROM information_schema.tables "
-                           "WHERE table_name = ?", [name])
+        kind = self.scalar(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+        )
         if kind is not None:
             self.con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} "{name}"')
 

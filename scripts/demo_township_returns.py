@@ -63,8 +63,15 @@ def main() -> None:
     for path in sorted(exports[-1].glob("*.xlsx")):
         book = openpyxl.load_workbook(path)
         for ws in book.worksheets:
-            header = next((r for r in range(1, 11) for c in range(1, ws.max_column + 1)
-                           if ws.cell(r, c).value == "任务编号"), None)
+            header = next(
+                (
+                    r
+                    for r in range(1, 11)
+                    for c in range(1, ws.max_column + 1)
+                    if ws.cell(r, c).value == "任务编号"
+                ),
+                None,
+            )
             if header is None:
                 continue
             cols = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1)}

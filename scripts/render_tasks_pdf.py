@@ -27,14 +27,29 @@ def to_pdf(workbooks: list[Path], out_dir: Path, *, timeout: int = 180) -> list[
     with tempfile.TemporaryDirectory(prefix="renkou-lo-") as profile:
         # a private profile: parallel runs and a user's open LibreOffice do not collide
         done = subprocess.run(
-            [office, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-             "--convert-to", "pdf", "--outdir", str(out_dir), *map(str, workbooks)],
-            capture_output=True, text=True, timeout=timeout, check=False)
+            [
+                office,
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(out_dir),
+                *map(str, workbooks),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     pdfs = [out_dir / (w.stem + ".pdf") for w in workbooks]
     missing = [p.name for p in pdfs if not p.exists() or p.stat().st_size == 0]
     if done.returncode != 0 or missing or "Error" in done.stderr:
-        raise SystemExit(f"libreoffice failed (exit {done.returncode}; missing {missing}):\n"
-                         f"{done.stderr.strip()}")
+        raise SystemExit(
+            f"libreoffice failed (exit {done.returncode}; missing {missing}):\n"
+            f"{done.stderr.strip()}"
+        )
     return pdfs
 
 
@@ -42,8 +57,23 @@ def page1_png(pdf: Path, png: Path, *, dpi: int = 110) -> Path:
     if shutil.which("pdftoppm") is None:
         raise SystemExit("pdftoppm is not installed (apt-get install poppler-utils)")
     png.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile",
-                    str(pdf), str(png.with_suffix(""))], check=True, timeout=120)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            str(dpi),
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(pdf),
+            str(png.with_suffix("")),
+        ],
+        check=True,
+        timeout=120,
+    )
     return png
 
 

@@ -36,10 +36,22 @@ from typing import Any
 from websockets.sync.client import connect
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--disable-extensions", "--mute-audio",
-         "--hide-scrollbars", "--remote-debugging-port=0", "--window-size=1400,3000"]
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--remote-debugging-port=0",
+    "--window-size=1400,3000",
+]
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:", "chrome:", "devtools:")
 
 COUNT_CHARTS = """(() => {
@@ -62,7 +74,9 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="renkou-chromium-")
         self.proc = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         port_file = Path(self.profile) / "DevToolsActivePort"
         deadline = time.monotonic() + 30
         while not port_file.exists() or not port_file.read_text().strip():
@@ -78,8 +92,9 @@ class Browser:
         self.ids = itertools.count(1)
         self.events: list[dict[str, Any]] = []
 
-    def send(self, method: str, params: dict[str, Any] | None = None,
-             timeout: float = 30) -> dict[str, Any]:
+    def send(
+        self, method: str, params: dict[str, Any] | None = None, timeout: float = 30
+    ) -> dict[str, Any]:
         msg_id = next(self.ids)
         self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params or {}}))
         deadline = time.monotonic() + timeout
@@ -101,8 +116,7 @@ class Browser:
                 return
 
     def evaluate(self, expression: str) -> Any:
-        result = self.send("Runtime.evaluate", {"expression": expression,
-                                                "returnByValue": True})
+        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True})
         return result.get("result", {}).get("value")
 
     def close(self) -> None:
@@ -123,12 +137,16 @@ def _problems(events: list[dict[str, Any]]) -> dict[str, list[str]]:
     for e in events:
         method, params = e.get("method"), e.get("params", {})
         if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            errors.append(" ".join(str(a.get("value", a.get("description", "")))
-                                   for a in params.get("args", []))[:300])
+            errors.append(
+                " ".join(
+                    str(a.get("value", a.get("description", ""))) for a in params.get("args", [])
+                )[:300]
+            )
         elif method == "Runtime.exceptionThrown":
             details = params.get("exceptionDetails", {})
-            errors.append(str(details.get("exception", {}).get("description")
-                              or details.get("text"))[:300])
+            errors.append(
+                str(details.get("exception", {}).get("description") or details.get("text"))[:300]
+            )
         elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
             errors.append(str(params["entry"].get("text"))[:300])
         elif method == "Network.requestWillBeSent":
@@ -148,8 +166,11 @@ def open_page(browser: Browser, path: Path, timeout: float) -> dict[str, Any]:
     while time.monotonic() < deadline:
         browser.pump(0.5)
         counts = json.loads(browser.evaluate(COUNT_CHARTS) or "{}")
-        if counts.get("charts", 0) == counts.get("rendered", 0) and counts.get("svg", 0) \
-                and browser.evaluate("document.readyState") == "complete":
+        if (
+            counts.get("charts", 0) == counts.get("rendered", 0)
+            and counts.get("svg", 0)
+            and browser.evaluate("document.readyState") == "complete"
+        ):
             browser.pump(0.5)
             break
     return {**counts, **_problems(browser.events)}
@@ -159,41 +180,62 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("report", type=Path)
     parser.add_argument("--out", type=Path, default=Path("docs/img/report.png"))
-    parser.add_argument("--height", type=int, default=3000,
-                        help="screenshot height in CSS pixels (0: the whole page)")
+    parser.add_argument(
+        "--height",
+        type=int,
+        default=3000,
+        help="screenshot height in CSS pixels (0: the whole page)",
+    )
     parser.add_argument("--top", type=int, default=0, help="start the screenshot this far down")
     parser.add_argument("--width", type=int, default=1400)
-    parser.add_argument("--viewers", action="store_true",
-                        help="also open the comparison viewers the report links to")
+    parser.add_argument(
+        "--viewers",
+        action="store_true",
+        help="also open the comparison viewers the report links to",
+    )
     parser.add_argument("--timeout", type=float, default=60)
     args = parser.parse_args(argv)
     executable = find_browser()
     if executable is None:
-        print("chromium not found. Fix: apt-get install -y chromium fonts-noto-cjk",
-              file=sys.stderr)
+        print(
+            "chromium not found. Fix: apt-get install -y chromium fonts-noto-cjk", file=sys.stderr
+        )
         return 2
     browser = Browser(executable)
     summary: dict[str, Any] = {"report": str(args.report)}
     try:
         for domain in ("Page", "Runtime", "Log", "Network"):
             browser.send(f"{domain}.enable")
-        browser.send("Network.emulateNetworkConditions", {
-            "offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0})
-        browser.send("Network.setBlockedURLs", {"urls": ["http://*", "https://*", "ws://*",
-                                                         "wss://*"]})
-        browser.send("Emulation.setDeviceMetricsOverride", {
-            "width": args.width, "height": args.height or 3000, "deviceScaleFactor": 1,
-            "mobile": False})
+        browser.send(
+            "Network.emulateNetworkConditions",
+            {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0},
+        )
+        browser.send(
+            "Network.setBlockedURLs", {"urls": ["http://*", "https://*", "ws://*", "wss://*"]}
+        )
+        browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            {
+                "width": args.width,
+                "height": args.height or 3000,
+                "deviceScaleFactor": 1,
+                "mobile": False,
+            },
+        )
         summary["page"] = open_page(browser, args.report, args.timeout)
         metrics = browser.send("Page.getLayoutMetrics")
         size = metrics.get("cssContentSize") or metrics["contentSize"]
         rest = max(1, int(size["height"]) - args.top)
         height = rest if not args.height else min(args.height, rest)
-        shot = browser.send("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": args.top, "width": args.width, "height": height,
-                     "scale": 1}},
-            timeout=120)
+        shot = browser.send(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": args.top, "width": args.width, "height": height, "scale": 1},
+            },
+            timeout=120,
+        )
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_bytes(base64.b64decode(shot["data"]))
         summary["screenshot"] = str(args.out)
@@ -201,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.viewers:
             links = browser.evaluate(
                 "JSON.stringify(Array.from(document.querySelectorAll('a[href$=\".html\"]'))"
-                ".map(a => a.getAttribute('href')))")
+                ".map(a => a.getAttribute('href')))"
+            )
             summary["viewers"] = {}
             for href in json.loads(links or "[]"):
                 viewer = args.report.parent / href
@@ -209,10 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         browser.close()
     pages = [summary["page"], *summary.get("viewers", {}).values()]
-    ok = (all(not p["console_errors"] and not p["network_requests"] for p in pages)
-          and summary["page"].get("charts", 0) > 0
-          and summary["page"]["rendered"] == summary["page"]["charts"]
-          and all(p.get("svg", 0) > 0 for p in pages))
+    ok = (
+        all(not p["console_errors"] and not p["network_requests"] for p in pages)
+        and summary["page"].get("charts", 0) > 0
+        and summary["page"]["rendered"] == summary["page"]["charts"]
+        and all(p.get("svg", 0) > 0 for p in pages)
+    )
     summary["ok"] = ok
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0 if ok else 1

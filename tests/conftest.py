@@ -19,8 +19,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield s
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[str]], *,
-              encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path, header: list[str], rows: list[list[str]], *, encoding: str = "utf-8"
+) -> Path:
     """Write a CSV as a department would (``utf-8``, ``utf-8-sig`` or ``gb18030``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.StringIO()
@@ -63,6 +64,8 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         from prefect.testing.utilities import prefect_test_harness
 
         # temporary_settings too: the env is read only if prefect was not imported yet
-        with temporary_settings(updates={PREFECT_HOME: prefect_home}), \
-                prefect_test_harness(server_startup_timeout=180):
+        with (
+            temporary_settings(updates={PREFECT_HOME: prefect_home}),
+            prefect_test_harness(server_startup_timeout=180),
+        ):
             yield str(PREFECT_API_URL.value())

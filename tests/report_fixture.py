@@ -21,11 +21,40 @@ from .conftest import write_csv
 
 AS_OF = dt.date(2026, 6, 30)
 LX, SC = "灵溪镇", "首车镇"
-POP_HEADER = ["人员编号", "姓名", "性别", "公民身份号码", "出生日期", "民族", "户号", "与户主关系",
-              "婚姻状况", "户口性质", "户籍地址", "现住地址", "乡镇(街道)", "村(社区)", "人员状态",
-              "更新日期"]
-HUKOU_HEADER = ["户籍记录编号", "姓名", "曾用名", "性别", "公民身份号码", "出生日期", "民族",
-                "户号", "与户主关系", "户籍地址", "户口性质", "户口状态", "变动日期", "迁往地址"]
+POP_HEADER = [
+    "人员编号",
+    "姓名",
+    "性别",
+    "公民身份号码",
+    "出生日期",
+    "民族",
+    "户号",
+    "与户主关系",
+    "婚姻状况",
+    "户口性质",
+    "户籍地址",
+    "现住地址",
+    "乡镇(街道)",
+    "村(社区)",
+    "人员状态",
+    "更新日期",
+]
+HUKOU_HEADER = [
+    "户籍记录编号",
+    "姓名",
+    "曾用名",
+    "性别",
+    "公民身份号码",
+    "出生日期",
+    "民族",
+    "户号",
+    "与户主关系",
+    "户籍地址",
+    "户口性质",
+    "户口状态",
+    "变动日期",
+    "迁往地址",
+]
 
 
 def ident(birth: str, order: str) -> str:
@@ -39,12 +68,40 @@ def bad_check(number: str) -> str:
     return number[:17] + wrong
 
 
-def _person(pid: str, name: str, sex: str, id_number: str, birth: str, household: str,
-            relation: str, marital: str, township: str, *, ethnicity: str = "汉族",
-            hukou_type: str = "农业", current: str = "现住本村", status: str = "正常") -> list[str]:
-    return [pid, name, sex, id_number, birth, ethnicity, household, relation, marital,
-            hukou_type, f"湖南省湘西州永顺县{township}某村", current, township, "某村", status,
-            "2026-01-01"]
+def _person(
+    pid: str,
+    name: str,
+    sex: str,
+    id_number: str,
+    birth: str,
+    household: str,
+    relation: str,
+    marital: str,
+    township: str,
+    *,
+    ethnicity: str = "汉族",
+    hukou_type: str = "农业",
+    current: str = "现住本村",
+    status: str = "正常",
+) -> list[str]:
+    return [
+        pid,
+        name,
+        sex,
+        id_number,
+        birth,
+        ethnicity,
+        household,
+        relation,
+        marital,
+        hukou_type,
+        f"湖南省湘西州永顺县{township}某村",
+        current,
+        township,
+        "某村",
+        status,
+        "2026-01-01",
+    ]
 
 
 BASE = [
@@ -59,34 +116,114 @@ BASE = [
     _person("P06", "赵敏", "女", ident("20080808", "062"), "2008-08-08", "H2", "配偶", "已婚", SC),
     _person("P07", "李小", "男", ident("19800101", "071"), "1981-01-01", "H2", "子", "未婚", SC),
     # H3: no ID, no ethnicity, no hukou type, no current address
-    _person("P08", "陈某", "女", "", "1950-05-05", "H3", "户主", "丧偶", SC, ethnicity="",
-            hukou_type="", current=""),
+    _person(
+        "P08",
+        "陈某",
+        "女",
+        "",
+        "1950-05-05",
+        "H3",
+        "户主",
+        "丧偶",
+        SC,
+        ethnicity="",
+        hukou_type="",
+        current="",
+    ),
     # cancelled: not counted anywhere
-    _person("P09", "孙某", "男", ident("19450101", "093"), "1945-01-01", "H9", "户主", "丧偶", SC,
-            status="死亡注销"),
+    _person(
+        "P09",
+        "孙某",
+        "男",
+        ident("19450101", "093"),
+        "1945-01-01",
+        "H9",
+        "户主",
+        "丧偶",
+        SC,
+        status="死亡注销",
+    ),
     # ID says 男 (odd order digit), base says 女; relation "无" is no value
     _person("P10", "周某", "女", ident("19850505", "091"), "1985-05-05", "H4", "无", "未婚", LX),
     # a wrong check character: present but not valid
-    _person("P11", "吴某", "男", bad_check(ident("19700707", "111")), "1970-07-07", "H5", "户主",
-            "离婚", LX),
+    _person(
+        "P11",
+        "吴某",
+        "男",
+        bad_check(ident("19700707", "111")),
+        "1970-07-07",
+        "H5",
+        "户主",
+        "离婚",
+        LX,
+    ),
 ]
 HUKOU = [
-    ["K1", "张伟", "", "男", ident("19600101", "011"), "1960-01-01", "汉族", "H1", "户主",
-     "永顺县灵溪镇某村", "农业", "正常", "", ""],
-    ["K2", "刘洋", "", "男", ident("19900101", "031"), "1990-01-01", "汉族", "H8", "户主",
-     "永顺县首车镇某村", "农业", "正常", "", ""],
-    ["K3", "阿依古丽·买买提", "", "女", ident("19900505", "044"), "1990-05-05", "维吾尔族", "H3",
-     "户主", "永顺县首车镇某村", "居民", "迁出注销", "2025-08-01", "广东省深圳市"],
+    [
+        "K1",
+        "张伟",
+        "",
+        "男",
+        ident("19600101", "011"),
+        "1960-01-01",
+        "汉族",
+        "H1",
+        "户主",
+        "永顺县灵溪镇某村",
+        "农业",
+        "正常",
+        "",
+        "",
+    ],
+    [
+        "K2",
+        "刘洋",
+        "",
+        "男",
+        ident("19900101", "031"),
+        "1990-01-01",
+        "汉族",
+        "H8",
+        "户主",
+        "永顺县首车镇某村",
+        "农业",
+        "正常",
+        "",
+        "",
+    ],
+    [
+        "K3",
+        "阿依古丽·买买提",
+        "",
+        "女",
+        ident("19900505", "044"),
+        "1990-05-05",
+        "维吾尔族",
+        "H3",
+        "户主",
+        "永顺县首车镇某村",
+        "居民",
+        "迁出注销",
+        "2025-08-01",
+        "广东省深圳市",
+    ],
 ]
 LINKS = [
     ("hukou", "K1", "person", "P01", 1.0, None, "exact", None, "v0001"),
     ("hukou", "K2", "person", None, None, None, None, None, "v0001"),
     ("hukou", "K3", "person", "P08", 0.97, 6.2, "model", "name: different", "v0001"),
 ]
-LINK_SCHEMA = {"source": pl.String, "source_record_id": pl.String, "role": pl.String,
-               "person_id": pl.String, "match_probability": pl.Float64,
-               "match_weight": pl.Float64, "decided_by": pl.String, "explanation": pl.String,
-               "model_version": pl.String}
+LINK_SCHEMA = {
+    "source": pl.String,
+    "source_record_id": pl.String,
+    "role": pl.String,
+    "person_id": pl.String,
+    "match_probability": pl.Float64,
+    "match_weight": pl.Float64,
+    "decided_by": pl.String,
+    "explanation": pl.String,
+    "model_version": pl.String,
+}
 
 
 def build_home(root: Path) -> Path:

@@ -29,15 +29,62 @@ from linkage.store import Store
 
 from .conftest import write_csv
 
-POP_HEADER = ["人员编号", "姓名", "性别", "公民身份号码", "出生日期", "民族", "户号", "与户主关系",
-              "婚姻状况", "户口性质", "户籍地址", "现住地址", "乡镇(街道)", "村(社区)", "人员状态",
-              "更新日期"]
-DEATH_HEADER = ["记录编号", "姓名", "性别", "公民身份号码", "出生日期", "死亡日期", "生前住址",
-                "数据来源"]
-HUKOU_HEADER = ["户籍记录编号", "姓名", "曾用名", "性别", "公民身份号码", "出生日期", "民族",
-                "户号", "与户主关系", "户籍地址", "户口性质", "户口状态", "变动日期", "迁往地址"]
-BC_HEADER = ["出生医学证明编号", "新生儿姓名", "性别", "出生日期", "出生地点", "母亲姓名",
-             "母亲身份证件号码", "父亲姓名", "父亲身份证件号码", "家庭住址"]
+POP_HEADER = [
+    "人员编号",
+    "姓名",
+    "性别",
+    "公民身份号码",
+    "出生日期",
+    "民族",
+    "户号",
+    "与户主关系",
+    "婚姻状况",
+    "户口性质",
+    "户籍地址",
+    "现住地址",
+    "乡镇(街道)",
+    "村(社区)",
+    "人员状态",
+    "更新日期",
+]
+DEATH_HEADER = [
+    "记录编号",
+    "姓名",
+    "性别",
+    "公民身份号码",
+    "出生日期",
+    "死亡日期",
+    "生前住址",
+    "数据来源",
+]
+HUKOU_HEADER = [
+    "户籍记录编号",
+    "姓名",
+    "曾用名",
+    "性别",
+    "公民身份号码",
+    "出生日期",
+    "民族",
+    "户号",
+    "与户主关系",
+    "户籍地址",
+    "户口性质",
+    "户口状态",
+    "变动日期",
+    "迁往地址",
+]
+BC_HEADER = [
+    "出生医学证明编号",
+    "新生儿姓名",
+    "性别",
+    "出生日期",
+    "出生地点",
+    "母亲姓名",
+    "母亲身份证件号码",
+    "父亲姓名",
+    "父亲身份证件号码",
+    "家庭住址",
+]
 
 LX, SC = "灵溪镇", "首车镇"
 
@@ -59,47 +106,164 @@ PEOPLE = {
     "P09": ("陈建国", "男", "19601010", "093", LX, "猛必村", "H9"),
 }
 NAMES = sorted({p[0] for p in PEOPLE.values()} | {"刘洋", "阿依古丽", "买买提"})
-IDS = sorted({ident(p[2], p[3]) for p in PEOPLE.values()} | {ident("19900101", "031"),
-                                                              ident("19601010", "095")})
+IDS = sorted(
+    {ident(p[2], p[3]) for p in PEOPLE.values()}
+    | {ident("19900101", "031"), ident("19601010", "095")}
+)
 
 
 def _inbox(inbox: Path) -> None:
     rows = []
     for pid, (name, sex, birth, order, town, village, household) in PEOPLE.items():
         number = "" if pid == "P06" else ident(birth, order)
-        rows.append([pid, name, sex, number, birth, "汉族", household, "户主", "初婚", "农业",
-                     f"湖南省湘西州永顺县{town}{village}{household[-1]}组", "", town, village,
-                     "正常", "2026-01-01"])
+        rows.append(
+            [
+                pid,
+                name,
+                sex,
+                number,
+                birth,
+                "汉族",
+                household,
+                "户主",
+                "初婚",
+                "农业",
+                f"湖南省湘西州永顺县{town}{village}{household[-1]}组",
+                "",
+                town,
+                village,
+                "正常",
+                "2026-01-01",
+            ]
+        )
     write_csv(inbox / "population" / "base.csv", POP_HEADER, rows)
-    write_csv(inbox / "death" / "deaths.csv", DEATH_HEADER, [
-        ["D1", "张伟", "男", "", "1940-01-01", "2025-09-05", "灵溪镇猛必村", "火化"],
-        ["D2", "张伟", "男", ident("19400101", "011"), "", "2025-09-04", "", "死亡医学证明"],
-        ["D3", "𠮷祥", "男", "", "1960-01-01", "2025-09-10", "灵溪镇猛必村", "火化"],
-    ])
-    write_csv(inbox / "hukou" / "hukou.csv", HUKOU_HEADER, [
-        ["H2", "單秀英", "", "女", ident("19500304", "022"), "1950-03-05", "汉族", "H2", "户主",
-         "永顺县灵溪镇猛必村二组", "农业", "正常", "", ""],
-        ["H3", "阿依古丽·买买提", "", "女", ident("19900505", "044"), "1990-05-05", "汉族", "H3",
-         "户主", "永顺县首车镇首车社区", "居民", "迁出注销", "2025-08-01", "广东省深圳市南山区"],
-        ["H8", "刘洋", "", "男", ident("19900101", "031"), "1990-01-01", "汉族", "H8", "户主",
-         "永顺县灵溪镇司城村五组", "农业", "正常", "", ""],
-        ["H9", "陈建国", "", "男", ident("19601010", "095"), "1960-10-10", "汉族", "H9", "户主",
-         "永顺县灵溪镇猛必村九组", "农业", "正常", "", ""],
-    ])
-    write_csv(inbox / "birth_certificate" / "bc.csv", BC_HEADER, [
-        ["B1", "", "男", "2025-08-20", "县人民医院", "王芳", ident("19950303", "024"), "", "",
-         "灵溪镇司城村"],
-    ])
+    write_csv(
+        inbox / "death" / "deaths.csv",
+        DEATH_HEADER,
+        [
+            ["D1", "张伟", "男", "", "1940-01-01", "2025-09-05", "灵溪镇猛必村", "火化"],
+            ["D2", "张伟", "男", ident("19400101", "011"), "", "2025-09-04", "", "死亡医学证明"],
+            ["D3", "𠮷祥", "男", "", "1960-01-01", "2025-09-10", "灵溪镇猛必村", "火化"],
+        ],
+    )
+    write_csv(
+        inbox / "hukou" / "hukou.csv",
+        HUKOU_HEADER,
+        [
+            [
+                "H2",
+                "單秀英",
+                "",
+                "女",
+                ident("19500304", "022"),
+                "1950-03-05",
+                "汉族",
+                "H2",
+                "户主",
+                "永顺县灵溪镇猛必村二组",
+                "农业",
+                "正常",
+                "",
+                "",
+            ],
+            [
+                "H3",
+                "阿依古丽·买买提",
+                "",
+                "女",
+                ident("19900505", "044"),
+                "1990-05-05",
+                "汉族",
+                "H3",
+                "户主",
+                "永顺县首车镇首车社区",
+                "居民",
+                "迁出注销",
+                "2025-08-01",
+                "广东省深圳市南山区",
+            ],
+            [
+                "H8",
+                "刘洋",
+                "",
+                "男",
+                ident("19900101", "031"),
+                "1990-01-01",
+                "汉族",
+                "H8",
+                "户主",
+                "永顺县灵溪镇司城村五组",
+                "农业",
+                "正常",
+                "",
+                "",
+            ],
+            [
+                "H9",
+                "陈建国",
+                "",
+                "男",
+                ident("19601010", "095"),
+                "1960-10-10",
+                "汉族",
+                "H9",
+                "户主",
+                "永顺县灵溪镇猛必村九组",
+                "农业",
+                "正常",
+                "",
+                "",
+            ],
+        ],
+    )
+    write_csv(
+        inbox / "birth_certificate" / "bc.csv",
+        BC_HEADER,
+        [
+            [
+                "B1",
+                "",
+                "男",
+                "2025-08-20",
+                "县人民医院",
+                "王芳",
+                ident("19950303", "024"),
+                "",
+                "",
+                "灵溪镇司城村",
+            ],
+        ],
+    )
 
 
 LINKS = [
-    ("death", "D1", "person", "P01", 0.999, "name: pinyin exact; id_number: null; "
-     "birth_date: exact"),
+    (
+        "death",
+        "D1",
+        "person",
+        "P01",
+        0.999,
+        "name: pinyin exact; id_number: null; birth_date: exact",
+    ),
     ("death", "D2", "person", "P01", 0.9999, "id_number: exact; name: exact key"),
-    ("death", "D3", "person", "P07", 0.97, "name: Same name (姓名相同); "
-     "birth_date: Same birth date (出生日期相同); address: Same township and village (同乡镇同村)"),
-    ("hukou", "H2", "person", "P02", 0.99, "name: exact; id_number: exact; "
-     "birth_date: one digit; sex: exact"),
+    (
+        "death",
+        "D3",
+        "person",
+        "P07",
+        0.97,
+        "name: Same name (姓名相同); "
+        "birth_date: Same birth date (出生日期相同); "
+        "address: Same township and village (同乡镇同村)",
+    ),
+    (
+        "hukou",
+        "H2",
+        "person",
+        "P02",
+        0.99,
+        "name: exact; id_number: exact; birth_date: one digit; sex: exact",
+    ),
     ("hukou", "H3", "person", "P03", 0.9999, "id_number: exact; name: exact key"),
     ("hukou", "H9", "person", "P09", 0.98, "name: exact; id_number: one edit; birth_date: exact"),
     ("hukou", "H8", "person", None, None, None),
@@ -113,46 +277,125 @@ def _candidate(**values: Any) -> dict[str, Any]:
 
 
 CANDIDATES = [
-    _candidate(finding_type="suspected_death", case_key="P01", source="death",
-               source_record_id="D1", role="person", person_id="P01", match_probability=0.9999,
-               township=LX, village="猛必村", suggested_action="人口死亡登记",
-               cancellation_reason="人口死亡登记", priority="high",
-               evidence=json.dumps({"records": ["D1", "D2"],
-                                    "death_dates": ["2025-09-05", "2025-09-04"]})),
-    _candidate(finding_type="suspected_death", case_key="P07", source="death",
-               source_record_id="D3", role="person", person_id="P07", match_probability=0.97,
-               township=LX, village="猛必村", suggested_action="人口死亡登记",
-               cancellation_reason="人口死亡登记", priority="normal",
-               evidence=json.dumps({"records": ["D3"], "death_dates": ["2025-09-10"]})),
-    _candidate(finding_type="attribute_conflict", case_key="P02|birth_date", source="hukou",
-               source_record_id="H2", role="person", person_id="P02", field="birth_date",
-               base_value="1950-03-04", source_value="1950-03-05", match_probability=0.99,
-               township=LX, village="猛必村", suggested_action="属性更正", priority="normal"),
-    _candidate(finding_type="attribute_conflict", case_key="P09|id_number", source="hukou",
-               source_record_id="H9", role="person", person_id="P09", field="id_number",
-               base_value=ident("19601010", "093"), source_value=ident("19601010", "095"),
-               match_probability=0.98, township=LX, village="猛必村",
-               suggested_action="属性更正", priority="normal"),
-    _candidate(finding_type="unregistered_birth", case_key="birth_certificate|B1",
-               source="birth_certificate", source_record_id="B1", role="child",
-               other_person_id="P04", match_probability=0.995, township=LX, village="司城村",
-               suggested_action="补登出生", priority="high",
-               evidence=json.dumps({"birth_date": "2025-08-20", "sex": "男", "mother": "P04"})),
-    _candidate(finding_type="unregistered_person", case_key="hukou|H8", source="hukou",
-               source_record_id="H8", role="person", township=LX, village="司城村",
-               suggested_action="补录人口", priority="normal",
-               evidence=json.dumps({"household_id": "H8"})),
-    _candidate(finding_type="moved_out", case_key="P03", source="hukou", source_record_id="H3",
-               role="person", person_id="P03", match_probability=0.9999, township=SC,
-               village="首车社区", suggested_action="移交", cancellation_reason="移交外省管理",
-               priority="normal",
-               evidence=json.dumps({"moved_to": "广东省深圳市南山区",
-                                    "change_date": "2025-08-01"})),
-    _candidate(finding_type="duplicate_person", case_key="P05|P06", source="population",
-               source_record_id="P06", role="person", person_id="P06", other_person_id="P05",
-               match_probability=0.99, township=SC, village="首车社区",
-               suggested_action="重复人口注销", cancellation_reason="重复人口注销",
-               priority="normal", evidence=json.dumps({"keep": "P05"})),
+    _candidate(
+        finding_type="suspected_death",
+        case_key="P01",
+        source="death",
+        source_record_id="D1",
+        role="person",
+        person_id="P01",
+        match_probability=0.9999,
+        township=LX,
+        village="猛必村",
+        suggested_action="人口死亡登记",
+        cancellation_reason="人口死亡登记",
+        priority="high",
+        evidence=json.dumps({"records": ["D1", "D2"], "death_dates": ["2025-09-05", "2025-09-04"]}),
+    ),
+    _candidate(
+        finding_type="suspected_death",
+        case_key="P07",
+        source="death",
+        source_record_id="D3",
+        role="person",
+        person_id="P07",
+        match_probability=0.97,
+        township=LX,
+        village="猛必村",
+        suggested_action="人口死亡登记",
+        cancellation_reason="人口死亡登记",
+        priority="normal",
+        evidence=json.dumps({"records": ["D3"], "death_dates": ["2025-09-10"]}),
+    ),
+    _candidate(
+        finding_type="attribute_conflict",
+        case_key="P02|birth_date",
+        source="hukou",
+        source_record_id="H2",
+        role="person",
+        person_id="P02",
+        field="birth_date",
+        base_value="1950-03-04",
+        source_value="1950-03-05",
+        match_probability=0.99,
+        township=LX,
+        village="猛必村",
+        suggested_action="属性更正",
+        priority="normal",
+    ),
+    _candidate(
+        finding_type="attribute_conflict",
+        case_key="P09|id_number",
+        source="hukou",
+        source_record_id="H9",
+        role="person",
+        person_id="P09",
+        field="id_number",
+        base_value=ident("19601010", "093"),
+        source_value=ident("19601010", "095"),
+        match_probability=0.98,
+        township=LX,
+        village="猛必村",
+        suggested_action="属性更正",
+        priority="normal",
+    ),
+    _candidate(
+        finding_type="unregistered_birth",
+        case_key="birth_certificate|B1",
+        source="birth_certificate",
+        source_record_id="B1",
+        role="child",
+        other_person_id="P04",
+        match_probability=0.995,
+        township=LX,
+        village="司城村",
+        suggested_action="补登出生",
+        priority="high",
+        evidence=json.dumps({"birth_date": "2025-08-20", "sex": "男", "mother": "P04"}),
+    ),
+    _candidate(
+        finding_type="unregistered_person",
+        case_key="hukou|H8",
+        source="hukou",
+        source_record_id="H8",
+        role="person",
+        township=LX,
+        village="司城村",
+        suggested_action="补录人口",
+        priority="normal",
+        evidence=json.dumps({"household_id": "H8"}),
+    ),
+    _candidate(
+        finding_type="moved_out",
+        case_key="P03",
+        source="hukou",
+        source_record_id="H3",
+        role="person",
+        person_id="P03",
+        match_probability=0.9999,
+        township=SC,
+        village="首车社区",
+        suggested_action="移交",
+        cancellation_reason="移交外省管理",
+        priority="normal",
+        evidence=json.dumps({"moved_to": "广东省深圳市南山区", "change_date": "2025-08-01"}),
+    ),
+    _candidate(
+        finding_type="duplicate_person",
+        case_key="P05|P06",
+        source="population",
+        source_record_id="P06",
+        role="person",
+        person_id="P06",
+        other_person_id="P05",
+        match_probability=0.99,
+        township=SC,
+        village="首车社区",
+        suggested_action="重复人口注销",
+        cancellation_reason="重复人口注销",
+        priority="normal",
+        evidence=json.dumps({"keep": "P05"}),
+    ),
 ]
 
 
@@ -183,11 +426,21 @@ def build_home(root: Path) -> Path:
         ingest_inbox(store, root / "inbox")
         with store.transaction():
             refresh_person_records(store)
-        store.replace_table("links", pl.DataFrame(
-            LINKS, schema={"source": pl.String, "source_record_id": pl.String,
-                           "role": pl.String, "person_id": pl.String,
-                           "match_probability": pl.Float64, "explanation": pl.String},
-            orient="row"))
+        store.replace_table(
+            "links",
+            pl.DataFrame(
+                LINKS,
+                schema={
+                    "source": pl.String,
+                    "source_record_id": pl.String,
+                    "role": pl.String,
+                    "person_id": pl.String,
+                    "match_probability": pl.Float64,
+                    "explanation": pl.String,
+                },
+                orient="row",
+            ),
+        )
         merge(store, candidates_frame(), "run-1")
     return home
 
@@ -206,6 +459,7 @@ def copy_home(dest: Path) -> Path:
 
 
 # ---------------------------------------------------------------- a township fills it in
+
 
 def header_columns(ws: Any) -> tuple[int, dict[str, int]]:
     for r in range(1, 11):
@@ -233,9 +487,14 @@ def task_positions(path: Path) -> dict[str, tuple[str, int]]:
     return out
 
 
-def fill(path: Path, answers: dict[str, dict[str, Any]], *,
-         edit_ids: dict[str, str] | None = None,
-         extra_rows: list[dict[str, Any]] | None = None, sheet: str | None = None) -> None:
+def fill(
+    path: Path,
+    answers: dict[str, dict[str, Any]],
+    *,
+    edit_ids: dict[str, str] | None = None,
+    extra_rows: list[dict[str, Any]] | None = None,
+    sheet: str | None = None,
+) -> None:
     """Answer tasks by id ({"核查结果": …}); rewrite ids; append foreign rows to ``sheet``."""
     book = openpyxl.load_workbook(path)
     for ws, cols, r in _task_rows(book):
@@ -290,22 +549,42 @@ def fill_with_mistakes(files: dict[str, Path]) -> None:
     lx, sc = files[LX], files[SC]
     foreign = read_row(sc, F_MOVED)  # a 首车镇 row pasted into 灵溪镇's file
     foreign.update({"核查结果": "属实", "核查人": "张三", "核查日期": dt.datetime(2025, 10, 9)})
-    fill(lx, {
-        F_DEATH: {"核查结果": "属实", "核查说明": "家属确认已火化", "核查人": "王丽",
-                  "核查日期": dt.datetime(2025, 10, 9)},
-        F_DEATH_ALIVE: {"核查结果": "不属实", "核查说明": "本人健在", "核查人": "王丽",
-                        "核查日期": "2025.10.10"},
-        F_CONFLICT: {"核查结果": "是", "核查人": "王丽"},  # not a valid answer
-        F_BIRTH: {"核查说明": "家中无人"},  # result left blank
-        F_UNREG: {"核查结果": "无法核实", "核查说明": "外出务工", "核查人": "李四",
-                  "核查日期": "2025年10月11日"},
-        F_ID_CONFLICT: {"核查结果": "属实", "核查人": "王丽", "核查日期": "2025-10-09"},
-    }, edit_ids={F_ID_CONFLICT: F_DUP},  # someone "corrected" the task id
-        extra_rows=[foreign], sheet="猛必村")
-    fill(sc, {
-        F_MOVED: {"核查结果": "属实", "核查人": "赵五", "核查日期": dt.datetime(2025, 10, 10)},
-        F_DUP: {"核查结果": "已处理", "核查人": "赵五", "核查日期": dt.datetime(2025, 10, 10)},
-    })
+    fill(
+        lx,
+        {
+            F_DEATH: {
+                "核查结果": "属实",
+                "核查说明": "家属确认已火化",
+                "核查人": "王丽",
+                "核查日期": dt.datetime(2025, 10, 9),
+            },
+            F_DEATH_ALIVE: {
+                "核查结果": "不属实",
+                "核查说明": "本人健在",
+                "核查人": "王丽",
+                "核查日期": "2025.10.10",
+            },
+            F_CONFLICT: {"核查结果": "是", "核查人": "王丽"},  # not a valid answer
+            F_BIRTH: {"核查说明": "家中无人"},  # result left blank
+            F_UNREG: {
+                "核查结果": "无法核实",
+                "核查说明": "外出务工",
+                "核查人": "李四",
+                "核查日期": "2025年10月11日",
+            },
+            F_ID_CONFLICT: {"核查结果": "属实", "核查人": "王丽", "核查日期": "2025-10-09"},
+        },
+        edit_ids={F_ID_CONFLICT: F_DUP},  # someone "corrected" the task id
+        extra_rows=[foreign],
+        sheet="猛必村",
+    )
+    fill(
+        sc,
+        {
+            F_MOVED: {"核查结果": "属实", "核查人": "赵五", "核查日期": dt.datetime(2025, 10, 10)},
+            F_DUP: {"核查结果": "已处理", "核查人": "赵五", "核查日期": dt.datetime(2025, 10, 10)},
+        },
+    )
 
 
 @functools.cache

@@ -43,12 +43,37 @@ def test_standardise_address_whole_frame() -> None:
                 None,
                 None,
             ],
-            "addr_township": ["翔凤镇", "百福司镇", "翔凤镇", "新市镇", "解放街道", "舞阳坝街道",
-                              None, None, None, "团堡镇", None, None, None],
-            "addr_village": ["老寨村", "舍米湖村", "老寨村", "新市村", None, "六角亭社区",
-                             "老寨村", "张家村", "新村村", None, None, None, None],
-            "addr_group": ["3", "12", "3", "21", None, None, "3", "5", "2", None, None, None,
-                           None],
+            "addr_township": [
+                "翔凤镇",
+                "百福司镇",
+                "翔凤镇",
+                "新市镇",
+                "解放街道",
+                "舞阳坝街道",
+                None,
+                None,
+                None,
+                "团堡镇",
+                None,
+                None,
+                None,
+            ],
+            "addr_village": [
+                "老寨村",
+                "舍米湖村",
+                "老寨村",
+                "新市村",
+                None,
+                "六角亭社区",
+                "老寨村",
+                "张家村",
+                "新村村",
+                None,
+                None,
+                None,
+                None,
+            ],
+            "addr_group": ["3", "12", "3", "21", None, None, "3", "5", "2", None, None, None, None],
         }
     )
     assert_frame_equal(result, expected)
@@ -61,8 +86,19 @@ def test_custom_prefix_and_lazy() -> None:
 
 @pytest.mark.parametrize(
     ("text", "number"),
-    [("3", "3"), ("03", "3"), ("三", "3"), ("十", "10"), ("十二", "12"), ("二十", "20"),
-     ("二十一", "21"), ("两", "2"), ("一〇", "10"), ("零三", "3"), ("百", None)],
+    [
+        ("3", "3"),
+        ("03", "3"),
+        ("三", "3"),
+        ("十", "10"),
+        ("十二", "12"),
+        ("二十", "20"),
+        ("二十一", "21"),
+        ("两", "2"),
+        ("一〇", "10"),
+        ("零三", "3"),
+        ("百", None),
+    ],
 )
 def test_chinese_numbers(text: str, number: str | None) -> None:
     result = pl.DataFrame({"t": [text]}).select(chinese_number_expr(pl.col("t"))).item()

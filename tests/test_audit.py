@@ -17,9 +17,11 @@ from linkage.cli import app
 def log(tmp_path: Path) -> AuditLog:
     audit = AuditLog.for_home(tmp_path)
     for i in range(4):
-        audit.append("tasks.export", operator=f"op{i}",
-                     details={"files": [{"file": f"乡镇{i}.xlsx", "sha256": "ab" * 32}],
-                              "tasks": i})
+        audit.append(
+            "tasks.export",
+            operator=f"op{i}",
+            details={"files": [{"file": f"乡镇{i}.xlsx", "sha256": "ab" * 32}], "tasks": i},
+        )
     return audit
 
 
@@ -39,8 +41,11 @@ def test_chain_links_every_entry_to_the_one_before(log: AuditLog) -> None:
         assert entry["prev_hash"] == before["hash"]
     for entry in entries:
         body = {k: v for k, v in entry.items() if k != "hash"}
-        assert entry["hash"] == entry_hash(entry) == __import__("hashlib").sha256(
-            canonical(body)).hexdigest()
+        assert (
+            entry["hash"]
+            == entry_hash(entry)
+            == __import__("hashlib").sha256(canonical(body)).hexdigest()
+        )
     result = log.verify()
     assert (result.ok, result.entries) == (True, 4)
 

@@ -30,8 +30,25 @@ def _apply(expr_fn: object, values: list[str | None]) -> list[str | None]:
 
 
 def test_sex_values_and_statuses() -> None:
-    raw = ["男", "女", "1", "2", "M", "f", "男性", "女性", "Ｍ", " 男 ", "0", "9", "未知", "",
-           None, "X", "男女"]
+    raw = [
+        "男",
+        "女",
+        "1",
+        "2",
+        "M",
+        "f",
+        "男性",
+        "女性",
+        "Ｍ",
+        " 男 ",
+        "0",
+        "9",
+        "未知",
+        "",
+        None,
+        "X",
+        "男女",
+    ]
     result = standardise_sex(pl.DataFrame({"xb": raw}), "xb").drop("xb")
     expected = pl.DataFrame(
         {
@@ -46,9 +63,21 @@ def test_sex_values_and_statuses() -> None:
 @pytest.mark.parametrize(
     ("raw", "canonical"),
     [
-        ("10", "未婚"), ("20", "已婚"), ("21", "初婚"), ("22", "再婚"), ("23", "复婚"),
-        ("30", "丧偶"), ("40", "离婚"), ("未婚", "未婚"), ("已婚", "已婚"), ("初婚", "初婚"),
-        ("再婚", "再婚"), ("复婚", "复婚"), ("丧偶", "丧偶"), ("离 婚", "离婚"), ("离异", "离婚"),
+        ("10", "未婚"),
+        ("20", "已婚"),
+        ("21", "初婚"),
+        ("22", "再婚"),
+        ("23", "复婚"),
+        ("30", "丧偶"),
+        ("40", "离婚"),
+        ("未婚", "未婚"),
+        ("已婚", "已婚"),
+        ("初婚", "初婚"),
+        ("再婚", "再婚"),
+        ("复婚", "复婚"),
+        ("丧偶", "丧偶"),
+        ("离 婚", "离婚"),
+        ("离异", "离婚"),
         ("有配偶", "已婚"),
     ],
 )
@@ -59,8 +88,7 @@ def test_marital_status(raw: str, canonical: str) -> None:
 
 def test_marital_not_stated_is_missing() -> None:
     frame = pl.DataFrame({"hy": ["90", "未说明的婚姻状况", "同居"]})
-    result = standardise_code(frame, "hy", MARITAL_MAP, "marital_status",
-                              missing=MARITAL_MISSING)
+    result = standardise_code(frame, "hy", MARITAL_MAP, "marital_status", missing=MARITAL_MISSING)
     assert result["marital_status_status"].to_list() == ["missing", "missing", "unknown_value"]
 
 
@@ -73,19 +101,51 @@ def test_ethnicity_table() -> None:
 def test_ethnicity_spellings_and_codes() -> None:
     raw = ["土家", "汉", "汉族", "01", "1", "15", "56", "维吾尔", "维族", "蒙古", "苗 族", "火星族"]
     assert _apply(ethnicity_expr, raw) == [
-        "土家族", "汉族", "汉族", "汉族", "汉族", "土家族", "基诺族", "维吾尔族", "维吾尔族",
-        "蒙古族", "苗族", None,
+        "土家族",
+        "汉族",
+        "汉族",
+        "汉族",
+        "汉族",
+        "土家族",
+        "基诺族",
+        "维吾尔族",
+        "维吾尔族",
+        "蒙古族",
+        "苗族",
+        None,
     ]
 
 
 def test_person_and_hukou_status() -> None:
-    raw = ["正常", "死亡 注销", "迁出注销", "重复注销", "错误　注销", "死亡", "注销（死亡）",
-           "冻结"]
+    raw = [
+        "正常",
+        "死亡 注销",
+        "迁出注销",
+        "重复注销",
+        "错误　注销",
+        "死亡",
+        "注销（死亡）",
+        "冻结",
+    ]
     assert _apply(person_status_expr, raw) == [
-        "正常", "死亡注销", "迁出注销", "重复注销", "错误注销", "死亡注销", "死亡注销", None
+        "正常",
+        "死亡注销",
+        "迁出注销",
+        "重复注销",
+        "错误注销",
+        "死亡注销",
+        "死亡注销",
+        None,
     ]
     assert _apply(hukou_status_expr, raw) == [
-        "正常", "死亡注销", "迁出注销", None, None, "死亡注销", "死亡注销", None
+        "正常",
+        "死亡注销",
+        "迁出注销",
+        None,
+        None,
+        "死亡注销",
+        "死亡注销",
+        None,
     ]
     assert set(PERSON_STATUSES) >= {"正常", "死亡注销"}
 
@@ -93,7 +153,14 @@ def test_person_and_hukou_status() -> None:
 def test_hukou_type() -> None:
     raw = ["农业", "农业户口", "非农业", "非农业户口", "居民", "居民户口", "城镇户口", "其他"]
     assert _apply(hukou_type_expr, raw) == [
-        "农业", "农业", "非农业", "非农业", "居民", "居民", "非农业", None
+        "农业",
+        "农业",
+        "非农业",
+        "非农业",
+        "居民",
+        "居民",
+        "非农业",
+        None,
     ]
     assert HUKOU_TYPES == ("农业", "非农业", "居民")
 
@@ -102,5 +169,8 @@ def test_generic_code_on_lazy_frame() -> None:
     vocab = {"是": "是", "Y": "是", "否": "否", "N": "否"}
     lazy = standardise_code(pl.LazyFrame({"v": ["y", "否", "-", "也许"]}), "v", vocab, "flag")
     assert lazy.collect().drop("v").rows() == [
-        ("是", "ok"), ("否", "ok"), (None, "missing"), (None, "unknown_value")
+        ("是", "ok"),
+        ("否", "ok"),
+        (None, "missing"),
+        (None, "unknown_value"),
     ]

@@ -20,12 +20,46 @@ from linkage.store import Store
 from .conftest import write_csv
 from .test_ingest import DEATH_HEADER, POP_HEADER
 
-HUKOU_HEADER = ["户籍记录编号", "姓名", "曾用名", "性别", "公民身份号码", "出生日期", "民族", "户号",
-                "与户主关系", "户籍地址", "户口性质", "户口状态", "变动日期", "迁往地址"]
-BC_HEADER = ["出生医学证明编号", "新生儿姓名", "性别", "出生日期", "出生地点", "母亲姓名",
-             "母亲身份证件号码", "父亲姓名", "父亲身份证件号码", "家庭住址"]
-MAR_HEADER = ["登记编号", "登记类型", "登记日期", "男方姓名", "男方证件号码", "男方出生日期",
-              "女方姓名", "女方证件号码", "女方出生日期", "登记机关"]
+HUKOU_HEADER = [
+    "户籍记录编号",
+    "姓名",
+    "曾用名",
+    "性别",
+    "公民身份号码",
+    "出生日期",
+    "民族",
+    "户号",
+    "与户主关系",
+    "户籍地址",
+    "户口性质",
+    "户口状态",
+    "变动日期",
+    "迁往地址",
+]
+BC_HEADER = [
+    "出生医学证明编号",
+    "新生儿姓名",
+    "性别",
+    "出生日期",
+    "出生地点",
+    "母亲姓名",
+    "母亲身份证件号码",
+    "父亲姓名",
+    "父亲身份证件号码",
+    "家庭住址",
+]
+MAR_HEADER = [
+    "登记编号",
+    "登记类型",
+    "登记日期",
+    "男方姓名",
+    "男方证件号码",
+    "男方出生日期",
+    "女方姓名",
+    "女方证件号码",
+    "女方出生日期",
+    "登记机关",
+]
 
 
 def _id(birth: str, order: str) -> str:
@@ -33,12 +67,37 @@ def _id(birth: str, order: str) -> str:
     return body + check_char(body)
 
 
-def person(pid: str, name: str, sex: str, birth: str, order: str, *, status: str = "正常",
-           household: str = "H1", marital: str = "初婚", ethnicity: str = "汉族",
-           id_number: str | None = None) -> list[str]:
-    return [pid, name, sex, id_number if id_number is not None else _id(birth, order), birth,
-            ethnicity, household, "户主", marital, "农业", "永顺县灵溪镇猛必村三组", "",
-            "灵溪镇", "猛必村", status, "2026-01-01"]
+def person(
+    pid: str,
+    name: str,
+    sex: str,
+    birth: str,
+    order: str,
+    *,
+    status: str = "正常",
+    household: str = "H1",
+    marital: str = "初婚",
+    ethnicity: str = "汉族",
+    id_number: str | None = None,
+) -> list[str]:
+    return [
+        pid,
+        name,
+        sex,
+        id_number if id_number is not None else _id(birth, order),
+        birth,
+        ethnicity,
+        household,
+        "户主",
+        marital,
+        "农业",
+        "永顺县灵溪镇猛必村三组",
+        "",
+        "灵溪镇",
+        "猛必村",
+        status,
+        "2026-01-01",
+    ]
 
 
 BASE = [
@@ -61,65 +120,170 @@ BASE = [
 def county(tmp_path: Path) -> Store:
     inbox = tmp_path / "inbox"
     write_csv(inbox / "population" / "base.csv", POP_HEADER, BASE)
-    write_csv(inbox / "death" / "deaths.csv", DEATH_HEADER, [
-        ["D1", "张伟", "男", _id("19400101", "011"), "1940-01-01", "2026-03-05", "", "火化"],
-        ["D2", "李强", "男", _id("19410101", "013"), "1941-01-01", "2026-02-01", "", "火化"],
-        ["D3", "外地人", "男", "", "1930-01-01", "2026-02-02", "", "火化"],
-        ["D4", "王芳", "女", "", "1942-02-02", "2026-04-01", "", "火化"],
-        ["D5", "王芳", "女", _id("19420202", "022"), "", "2026-04-01", "", "死亡医学证明"],
-    ])
-    write_csv(inbox / "birth_certificate" / "bc.csv", BC_HEADER, [
-        ["B1", "", "男", "2026-05-01", "县医院", "赵丽", _id("19950303", "024"), "", "", ""],
-        ["B2", "", "女", "2026-05-02", "县医院", "外地母", "", "", "", ""],
-        ["B3", "", "男", "2026-05-03", "县医院", "钱敏", _id("19960404", "026"), "", "", ""],
-        ["B4", "", "女", "2026-05-03", "县医院", "钱敏", _id("19960404", "026"), "", "", ""],
-        ["B5", "周子涵", "女", "2026-06-01", "县医院", "孙红", _id("19970505", "028"), "", "", ""],
-        ["B6", "", "男", "2026-06-01", "县医院", "孙红", _id("19970505", "028"), "", "", ""],
-    ])
-    write_csv(inbox / "hukou" / "hukou.csv", HUKOU_HEADER, [
-        # ethnicity really differs → conflict; name differs only in width/traditional form
-        ["H1", "張　偉", "", "1", _id("19400101", "011"), "1940/1/1", "苗族", "H1", "户主", "",
-         "农业", "正常", "", ""],
-        # 15-digit ID and other date format of the same person: no conflict
-        ["H2", "陈建国", "", "男", "433127601010071", "1960年10月10日", "土家族", "H1", "户主", "",
-         "农业", "正常", "", ""],
-        ["H3", "冯军", "", "男", _id("19800808", "051"), "1980-08-08", "汉族", "H1", "户主", "",
-         "农业", "迁出注销", "2026-03-01", "浙江省杭州市西湖区"],
-        ["H4", "新来人", "", "男", _id("19900101", "091"), "1990-01-01", "汉族", "H1", "户主", "",
-         "农业", "正常", "", ""],
-    ])
-    write_csv(inbox / "marriage" / "m.csv", MAR_HEADER, [
-        ["M1", "结婚", "2026-05-20", "吴刚", _id("19980606", "031"), "1998-06-06",
-         "外地女", "", "1999-01-01", "永顺县民政局"],
-    ])
+    write_csv(
+        inbox / "death" / "deaths.csv",
+        DEATH_HEADER,
+        [
+            ["D1", "张伟", "男", _id("19400101", "011"), "1940-01-01", "2026-03-05", "", "火化"],
+            ["D2", "李强", "男", _id("19410101", "013"), "1941-01-01", "2026-02-01", "", "火化"],
+            ["D3", "外地人", "男", "", "1930-01-01", "2026-02-02", "", "火化"],
+            ["D4", "王芳", "女", "", "1942-02-02", "2026-04-01", "", "火化"],
+            ["D5", "王芳", "女", _id("19420202", "022"), "", "2026-04-01", "", "死亡医学证明"],
+        ],
+    )
+    write_csv(
+        inbox / "birth_certificate" / "bc.csv",
+        BC_HEADER,
+        [
+            ["B1", "", "男", "2026-05-01", "县医院", "赵丽", _id("19950303", "024"), "", "", ""],
+            ["B2", "", "女", "2026-05-02", "县医院", "外地母", "", "", "", ""],
+            ["B3", "", "男", "2026-05-03", "县医院", "钱敏", _id("19960404", "026"), "", "", ""],
+            ["B4", "", "女", "2026-05-03", "县医院", "钱敏", _id("19960404", "026"), "", "", ""],
+            [
+                "B5",
+                "周子涵",
+                "女",
+                "2026-06-01",
+                "县医院",
+                "孙红",
+                _id("19970505", "028"),
+                "",
+                "",
+                "",
+            ],
+            ["B6", "", "男", "2026-06-01", "县医院", "孙红", _id("19970505", "028"), "", "", ""],
+        ],
+    )
+    write_csv(
+        inbox / "hukou" / "hukou.csv",
+        HUKOU_HEADER,
+        [
+            # ethnicity really differs → conflict; name differs only in width/traditional form
+            [
+                "H1",
+                "張　偉",
+                "",
+                "1",
+                _id("19400101", "011"),
+                "1940/1/1",
+                "苗族",
+                "H1",
+                "户主",
+                "",
+                "农业",
+                "正常",
+                "",
+                "",
+            ],
+            # 15-digit ID and other date format of the same person: no conflict
+            [
+                "H2",
+                "陈建国",
+                "",
+                "男",
+                "433127601010071",
+                "1960年10月10日",
+                "土家族",
+                "H1",
+                "户主",
+                "",
+                "农业",
+                "正常",
+                "",
+                "",
+            ],
+            [
+                "H3",
+                "冯军",
+                "",
+                "男",
+                _id("19800808", "051"),
+                "1980-08-08",
+                "汉族",
+                "H1",
+                "户主",
+                "",
+                "农业",
+                "迁出注销",
+                "2026-03-01",
+                "浙江省杭州市西湖区",
+            ],
+            [
+                "H4",
+                "新来人",
+                "",
+                "男",
+                _id("19900101", "091"),
+                "1990-01-01",
+                "汉族",
+                "H1",
+                "户主",
+                "",
+                "农业",
+                "正常",
+                "",
+                "",
+            ],
+        ],
+    )
+    write_csv(
+        inbox / "marriage" / "m.csv",
+        MAR_HEADER,
+        [
+            [
+                "M1",
+                "结婚",
+                "2026-05-20",
+                "吴刚",
+                _id("19980606", "031"),
+                "1998-06-06",
+                "外地女",
+                "",
+                "1999-01-01",
+                "永顺县民政局",
+            ],
+        ],
+    )
     store = Store(tmp_path / "home")
     report = ingest_inbox(store, inbox)
     assert all(f.status == "loaded" for f in report.files), report.files
     refresh_person_records(store)
     links = pl.DataFrame(
-        [("death", "D1", "person", "P01", 0.999), ("death", "D2", "person", "P02", 0.999),
-         ("death", "D3", "person", None, None), ("death", "D4", "person", "P04", 0.97),
-         ("death", "D5", "person", "P04", 1.0),
-         ("birth_certificate", "B1", "mother", "P05", 1.0),
-         ("birth_certificate", "B1", "child", None, None),
-         ("birth_certificate", "B2", "mother", None, None),
-         ("birth_certificate", "B2", "child", None, None),
-         ("birth_certificate", "B3", "mother", "P06", 1.0),
-         ("birth_certificate", "B3", "child", None, None),
-         ("birth_certificate", "B4", "mother", "P06", 1.0),
-         ("birth_certificate", "B4", "child", None, None),
-         ("birth_certificate", "B5", "mother", "P07", 1.0),
-         ("birth_certificate", "B5", "child", "P07a", 0.99),
-         ("birth_certificate", "B6", "mother", "P07", 1.0),
-         ("birth_certificate", "B6", "child", None, None),
-         ("hukou", "H1", "person", "P01", 1.0), ("hukou", "H2", "person", "P03", 1.0),
-         ("hukou", "H3", "person", "P11", 1.0), ("hukou", "H4", "person", None, None),
-         ("marriage", "M1", "husband", "P08", 1.0), ("marriage", "M1", "wife", None, None)],
+        [
+            ("death", "D1", "person", "P01", 0.999),
+            ("death", "D2", "person", "P02", 0.999),
+            ("death", "D3", "person", None, None),
+            ("death", "D4", "person", "P04", 0.97),
+            ("death", "D5", "person", "P04", 1.0),
+            ("birth_certificate", "B1", "mother", "P05", 1.0),
+            ("birth_certificate", "B1", "child", None, None),
+            ("birth_certificate", "B2", "mother", None, None),
+            ("birth_certificate", "B2", "child", None, None),
+            ("birth_certificate", "B3", "mother", "P06", 1.0),
+            ("birth_certificate", "B3", "child", None, None),
+            ("birth_certificate", "B4", "mother", "P06", 1.0),
+            ("birth_certificate", "B4", "child", None, None),
+            ("birth_certificate", "B5", "mother", "P07", 1.0),
+            ("birth_certificate", "B5", "child", "P07a", 0.99),
+            ("birth_certificate", "B6", "mother", "P07", 1.0),
+            ("birth_certificate", "B6", "child", None, None),
+            ("hukou", "H1", "person", "P01", 1.0),
+            ("hukou", "H2", "person", "P03", 1.0),
+            ("hukou", "H3", "person", "P11", 1.0),
+            ("hukou", "H4", "person", None, None),
+            ("marriage", "M1", "husband", "P08", 1.0),
+            ("marriage", "M1", "wife", None, None),
+        ],
         schema=["source", "source_record_id", "role", "person_id", "match_probability"],
-        orient="row").with_columns(explanation=pl.lit("name: exact; id_number: exact"))
+        orient="row",
+    ).with_columns(explanation=pl.lit("name: exact; id_number: exact"))
     store.replace_table("links", links)
-    store.replace_table("dedupe_pairs", pl.DataFrame(
-        {"person_id_l": ["P09"], "person_id_r": ["P10"], "match_probability": [0.999]}))
+    store.replace_table(
+        "dedupe_pairs",
+        pl.DataFrame(
+            {"person_id_l": ["P09"], "person_id_r": ["P10"], "match_probability": [0.999]}
+        ),
+    )
     return store
 
 
@@ -131,19 +295,24 @@ def test_each_finding_type_and_its_traps(county: Store) -> None:
     found = derive_findings(county, "links", "dedupe_pairs")
     # P02 is already cancelled; D3 is a non-resident: neither is a finding
     assert _keys(found, "suspected_death", "person_id") == [("P01",), ("P04",)]
-    p04 = found.filter((pl.col("finding_type") == "suspected_death")
-                       & (pl.col("person_id") == "P04")).row(0, named=True)
+    p04 = found.filter(
+        (pl.col("finding_type") == "suspected_death") & (pl.col("person_id") == "P04")
+    ).row(0, named=True)
     assert json.loads(p04["evidence"])["records"] == ["D4", "D5"]  # both records cited
     assert json.loads(p04["evidence"])["reasons"][0] == "name: exact; id_number: exact"
     assert p04["priority"] == "high"
     assert p04["suggested_action"] == "人口死亡登记"
     # B2's mother is from elsewhere; twins B3/B4 both unregistered; of B5/B6 one is registered
-    assert _keys(found, "unregistered_birth", "source_record_id") == [("B1",), ("B3",), ("B4",),
-                                                                      ("B6",)]
+    assert _keys(found, "unregistered_birth", "source_record_id") == [
+        ("B1",),
+        ("B3",),
+        ("B4",),
+        ("B6",),
+    ]
     # width, traditional form, date format and the 15-digit ID are formatting only
-    assert _keys(found, "attribute_conflict", "person_id", "field", "base_value",
-                 "source_value") == [("P01", "ethnicity", "汉族", "苗族"),
-                                     ("P08", "marital_status", "未婚", "已婚")]
+    assert _keys(
+        found, "attribute_conflict", "person_id", "field", "base_value", "source_value"
+    ) == [("P01", "ethnicity", "汉族", "苗族"), ("P08", "marital_status", "未婚", "已婚")]
     dup = found.filter(pl.col("finding_type") == "duplicate_person").row(0, named=True)
     assert (dup["person_id"], dup["other_person_id"]) == ("P10", "P09")  # keep the valid ID
     assert _keys(found, "moved_out", "person_id") == [("P11",)]
@@ -156,19 +325,23 @@ def test_each_finding_type_and_its_traps(county: Store) -> None:
 def test_ids_stable_and_rejections_respected(county: Store) -> None:
     merge(county, derive_findings(county, "links", "dedupe_pairs"), run_id="night-1")
     first = open_findings(county)
-    death = first.filter((pl.col("finding_type") == "suspected_death")
-                         & (pl.col("person_id") == "P01"))["finding_id"][0]
+    death = first.filter(
+        (pl.col("finding_type") == "suspected_death") & (pl.col("person_id") == "P01")
+    )["finding_id"][0]
     set_status(county, [death], "rejected", note="township: the person is alive")
     merge(county, derive_findings(county, "links", "dedupe_pairs"), run_id="night-2")
     second = open_findings(county)
     assert set(second["finding_id"]) == set(first["finding_id"])  # stable ids
     assert second.filter(pl.col("finding_id") == death)["status"][0] == "rejected"
     # new evidence: a second death record for the same person reopens the case
-    county.con.execute("INSERT INTO links VALUES ('death', 'D3', 'person', 'P01', 0.99, "
-                       "'name: pinyin exact')")
+    county.con.execute(
+        "INSERT INTO links VALUES ('death', 'D3', 'person', 'P01', 0.99, 'name: pinyin exact')"
+    )
     county.con.execute("DELETE FROM links WHERE source_record_id = 'D3' AND person_id IS NULL")
-    county.con.execute("UPDATE person_records SET event_date = DATE '2026-02-02' "
-                       "WHERE source = 'death' AND record_id = 'D3'")
+    county.con.execute(
+        "UPDATE person_records SET event_date = DATE '2026-02-02' "
+        "WHERE source = 'death' AND record_id = 'D3'"
+    )
     merge(county, derive_findings(county, "links", "dedupe_pairs"), run_id="night-3")
     third = open_findings(county)
     assert third.filter(pl.col("finding_id") == death)["status"][0] == "open"
@@ -176,9 +349,15 @@ def test_ids_stable_and_rejections_respected(county: Store) -> None:
 
 def test_case_resolved_in_the_base_closes_by_itself(county: Store) -> None:
     merge(county, derive_findings(county, "links", "dedupe_pairs"), run_id="night-1")
-    county.con.execute("UPDATE person_records SET status = '迁出注销' "
-                       "WHERE source = 'population' AND record_id = 'P11'")
+    county.con.execute(
+        "UPDATE person_records SET status = '迁出注销' "
+        "WHERE source = 'population' AND record_id = 'P11'"
+    )
     outcome = merge(county, derive_findings(county, "links", "dedupe_pairs"), run_id="night-2")
     assert outcome["closed"] == 1
-    assert "P11" not in open_findings(county).filter(
-        pl.col("finding_type") == "moved_out")["person_id"].to_list()
+    assert (
+        "P11"
+        not in open_findings(county)
+        .filter(pl.col("finding_type") == "moved_out")["person_id"]
+        .to_list()
+    )

@@ -54,8 +54,9 @@ def fast_training(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     configs = tmp_path_factory.mktemp("configs") / "configs"
     shutil.copytree(REPO_CONFIGS, configs)
     toml = configs / "renkou.toml"
-    toml.write_text(re.sub(r"(?m)^u_max_pairs = .*$", "u_max_pairs = 100_000",
-                           toml.read_text("utf-8")), "utf-8")
+    toml.write_text(
+        re.sub(r"(?m)^u_max_pairs = .*$", "u_max_pairs = 100_000", toml.read_text("utf-8")), "utf-8"
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RENKOU_CONFIG", str(configs))
         settings.cache_clear()
@@ -110,9 +111,12 @@ def results(home: Path) -> dict[str, pl.DataFrame]:
             "links": store.frame("SELECT * EXCLUDE (explanation) FROM links ORDER BY ALL"),
             "findings": store.frame(
                 "SELECT finding_id, finding_type, case_key, source_record_id, person_id, "
-                "other_person_id, field, township, status, evidence FROM findings ORDER BY ALL"),
-            "ledger": store.frame("SELECT source, file, rows_loaded FROM load_ledger "
-                                  "WHERE status = 'loaded' ORDER BY ALL"),
+                "other_person_id, field, township, status, evidence FROM findings ORDER BY ALL"
+            ),
+            "ledger": store.frame(
+                "SELECT source, file, rows_loaded FROM load_ledger "
+                "WHERE status = 'loaded' ORDER BY ALL"
+            ),
             "death": store.frame("SELECT record_id FROM src_death ORDER BY ALL"),
         }
 
@@ -120,8 +124,9 @@ def results(home: Path) -> dict[str, pl.DataFrame]:
 def assert_same_night(home: Path, reference: Path, *, statuses: bool = True) -> None:
     got, want = results(home), results(reference)
     if not statuses:  # a task list export marks findings sent
-        got["findings"], want["findings"] = (f.drop("status") for f in (got["findings"],
-                                                                        want["findings"]))
+        got["findings"], want["findings"] = (
+            f.drop("status") for f in (got["findings"], want["findings"])
+        )
     for name in want:
         assert_frame_equal(got[name], want[name], check_dtypes=False)
     assert got["ledger"].select("source", "file").is_duplicated().sum() == 0
@@ -130,13 +135,16 @@ def assert_same_night(home: Path, reference: Path, *, statuses: bool = True) -> 
 
 def runs_table(home: Path) -> pl.DataFrame:
     with Store(home) as store:
-        return store.frame("SELECT run_id, status, failed_stage, error_class, error_message, "
-                           "restored FROM runs ORDER BY started_at")
+        return store.frame(
+            "SELECT run_id, status, failed_stage, error_class, error_message, "
+            "restored FROM runs ORDER BY started_at"
+        )
 
 
 # ---------------------------------------------------------------------------- scenarios
 def test_second_night_is_incremental_and_equals_a_full_run(
-        night1: Night, night2: Night, county: County, tmp_path: Path) -> None:
+    night1: Night, night2: Night, county: County, tmp_path: Path
+) -> None:
     assert night1.summary["stages"]["link"]["mode"] == "full"
     link = night2.summary["stages"]["link"]
     assert link["mode"] == "incremental" and link["trained"] == []
@@ -155,7 +163,8 @@ def test_second_night_is_incremental_and_equals_a_full_run(
 
 
 def test_malformed_file_is_reported_and_the_rest_loaded(
-        night1: Night, night2: Night, county: County, tmp_path: Path) -> None:
+    night1: Night, night2: Night, county: County, tmp_path: Path
+) -> None:
     from linkage.cli import app
 
     inbox = shutil.copytree(county.night2, tmp_path / "inbox")
@@ -165,8 +174,9 @@ def test_malformed_file_is_reported_and_the_rest_loaded(
     (inbox / "hukou" / "户籍人口_坏.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
     home = _copy(night1.home, tmp_path / "home")
 
-    result = CliRunner().invoke(app, ["--home", str(home), "run", "--inbox", str(inbox),
-                                      "--no-outputs"])
+    result = CliRunner().invoke(
+        app, ["--home", str(home), "run", "--inbox", str(inbox), "--no-outputs"]
+    )
     assert result.exit_code == 0, result.output
     assert "files       3: 1 loaded, 2 rejected" in result.output
     assert "rejected    marriage/婚姻登记_损坏.csv: missing required column(s)" in result.output
@@ -177,8 +187,8 @@ def test_malformed_file_is_reported_and_the_rest_loaded(
 
 
 def test_failed_stage_rolls_the_night_back_and_a_rerun_matches(
-        night1: Night, night2: Night, county: County, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    night1: Night, night2: Night, county: County, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
     from prefect.logging.handlers import APILogHandler
@@ -197,20 +207,24 @@ def test_failed_stage_rolls_the_night_back_and_a_rerun_matches(
     assert "王小明" not in str(caught.value)
     assert_same_night(home, night1.home)  # ingest and link had committed: all undone
     failed = runs_table(home).row(-1, named=True)
-    assert (failed["status"], failed["failed_stage"], failed["restored"]) == \
-        ("failed", "findings", True)
+    assert (failed["status"], failed["failed_stage"], failed["restored"]) == (
+        "failed",
+        "findings",
+        True,
+    )
     assert not (home / MARKER).exists()
 
     with Store(home) as store:
-        flow_run_id = store.scalar("SELECT flow_run_id FROM runs WHERE run_id = ?",
-                                   [failed["run_id"]])
+        flow_run_id = store.scalar(
+            "SELECT flow_run_id FROM runs WHERE run_id = ?", [failed["run_id"]]
+        )
     APILogHandler().flush()  # logs reach the API in batches
     with get_client(sync_client=True) as client:
-        logs = client.read_logs(log_filter=LogFilter(
-            flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+        logs = client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+        )
     assert any("stage 'findings' failed: RuntimeError" in log.message for log in logs)
-    assert not any("王小明" in log.message or "43312719900101123X" in log.message
-                   for log in logs)
+    assert not any("王小明" in log.message or "43312719900101123X" in log.message for log in logs)
 
     monkeypatch.undo()
     rerun = _nightly(county.night2, home)
@@ -226,8 +240,8 @@ def test_failed_stage_rolls_the_night_back_and_a_rerun_matches(
 
 
 def test_killed_run_is_restored_by_the_next_run(
-        night1: Night, night2: Night, county: County, tmp_path: Path,
-        prefect_harness: str) -> None:
+    night1: Night, night2: Night, county: County, tmp_path: Path, prefect_harness: str
+) -> None:
     home = _copy(night1.home, tmp_path / "home")
     kill_during_link = textwrap.dedent("""
         import os, signal, sys
@@ -239,9 +253,12 @@ def test_killed_run_is_restored_by_the_next_run(
         nightly(inbox=sys.argv[1], home=sys.argv[2], outputs=False)
     """)
     env = {"PREFECT_API_URL": prefect_harness}
-    done = subprocess.run([sys.executable, "-c", kill_during_link, str(county.night2),
-                           str(home)], env={**_environ(), **env}, capture_output=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", kill_during_link, str(county.night2), str(home)],
+        env={**_environ(), **env},
+        capture_output=True,
+        timeout=300,
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr.decode()[-2000:]
     assert (home / MARKER).exists()
     killed = runs_table(home).row(-1, named=True)
@@ -260,8 +277,7 @@ def _environ() -> dict[str, str]:
     return dict(os.environ)
 
 
-def test_transient_io_errors_are_retried(tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_transient_io_errors_are_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from prefect import flow
 
     import flows.ingest
@@ -290,8 +306,8 @@ def test_transient_io_errors_are_retried(tmp_path: Path,
 
 
 def test_outputs_run_after_the_commit_and_do_not_undo_it(
-        night2: Night, county: County, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    night2: Night, county: County, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
@@ -302,17 +318,21 @@ def test_outputs_run_after_the_commit_and_do_not_undo_it(
         pytest.skip("neither linkage.tasks.export nor linkage.report.build is installed")
     home = _copy(night2.home, tmp_path / "home")
     summary = _nightly(county.night2, home, outputs=True)
-    assert [t["stage"] for t in summary["timings"]][-len(installed):] == installed
+    assert [t["stage"] for t in summary["timings"]][-len(installed) :] == installed
     assert summary["status"] == "succeeded"
 
     with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=["renkou-night"])))
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["renkou-night"]))
+        )
     texts = [a.data for a in artifacts if summary["run_id"] in str(a.data)]
     assert texts and "Findings not closed, by township and type" in texts[0]
     with Store(home) as store:
-        names = set(store.frame("SELECT DISTINCT name FROM person_records "
-                                "WHERE length(name) >= 2")["name"].to_list())
+        names = set(
+            store.frame("SELECT DISTINCT name FROM person_records WHERE length(name) >= 2")[
+                "name"
+            ].to_list()
+        )
     assert not re.search(r"\d{17}[\dX]", texts[0])
     assert not [n for n in names if n in texts[0]]
 
@@ -323,10 +343,15 @@ def test_outputs_run_after_the_commit_and_do_not_undo_it(
             raise PermissionError(13, "Permission denied", "reports/latest.html")
 
         monkeypatch.setattr(linkage.report.build, "nightly_report", broken)
-        with pytest.raises(StageFailed, match="stage 'report' failed: PermissionError: "
-                                              "Permission denied: reports/latest.html"):
+        with pytest.raises(
+            StageFailed,
+            match="stage 'report' failed: PermissionError: Permission denied: reports/latest.html",
+        ):
             _nightly(county.night2, home, outputs=True)
         last = runs_table(home).row(-1, named=True)
-        assert (last["status"], last["failed_stage"], last["restored"]) == \
-            ("partial", "report", False)
+        assert (last["status"], last["failed_stage"], last["restored"]) == (
+            "partial",
+            "report",
+            False,
+        )
         assert_same_night(home, night2.home, statuses="tasks" not in installed)

@@ -21,19 +21,24 @@ PERSONS, SEED = 3000, 7
 # shared/spec/interfaces.md, section 2 (copied on purpose: the test guards the contract)
 HEADERS = {
     "population": "人员编号 姓名 性别 公民身份号码 出生日期 民族 户号 与户主关系 婚姻状况 "
-                  "户口性质 户籍地址 现住地址 乡镇(街道) 村(社区) 人员状态 更新日期",
+    "户口性质 户籍地址 现住地址 乡镇(街道) 村(社区) 人员状态 更新日期",
     "hukou": "户籍记录编号 姓名 曾用名 性别 公民身份号码 出生日期 民族 户号 与户主关系 "
-             "户籍地址 户口性质 户口状态 变动日期 迁往地址",
+    "户籍地址 户口性质 户口状态 变动日期 迁往地址",
     "death": "记录编号 姓名 性别 公民身份号码 出生日期 死亡日期 生前住址 数据来源",
     "marriage": "登记编号 登记类型 登记日期 男方姓名 男方证件号码 男方出生日期 女方姓名 "
-                "女方证件号码 女方出生日期 登记机关",
+    "女方证件号码 女方出生日期 登记机关",
     "birth_certificate": "出生医学证明编号 新生儿姓名 性别 出生日期 出生地点 母亲姓名 "
-                         "母亲身份证件号码 父亲姓名 父亲身份证件号码 家庭住址",
+    "母亲身份证件号码 父亲姓名 父亲身份证件号码 家庭住址",
     "maternity_insurance": "记录编号 姓名 公民身份号码 参保单位 待遇类型 生育日期 生育胎数",
 }
-KEY = {"population": "人员编号", "hukou": "户籍记录编号", "death": "记录编号",
-       "marriage": "登记编号", "birth_certificate": "出生医学证明编号",
-       "maternity_insurance": "记录编号"}
+KEY = {
+    "population": "人员编号",
+    "hukou": "户籍记录编号",
+    "death": "记录编号",
+    "marriage": "登记编号",
+    "birth_certificate": "出生医学证明编号",
+    "maternity_insurance": "记录编号",
+}
 ENCODING = {"population": "utf-8", "death": "gb18030", "marriage": "utf-8-sig"}
 
 
@@ -66,8 +71,11 @@ def _truth(out: Path, name: str) -> pl.DataFrame:
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -103,9 +111,14 @@ def test_inbox_headers_formats_and_encodings(county: Path) -> None:
         kinds[source] = {f.suffix for f in files}
         for f in files:
             assert _read(f, source).columns == header.split(), f.name
-    assert kinds == {"population": {".csv"}, "hukou": {".xlsx"}, "death": {".csv"},
-                     "marriage": {".csv"}, "birth_certificate": {".xlsx"},
-                     "maternity_insurance": {".parquet"}}
+    assert kinds == {
+        "population": {".csv"},
+        "hukou": {".xlsx"},
+        "death": {".csv"},
+        "marriage": {".csv"},
+        "birth_certificate": {".xlsx"},
+        "maternity_insurance": {".parquet"},
+    }
     assert len(list((county / "inbox" / "population").iterdir())) == 2
     origins = set(_source(county, "death")["数据来源"].to_list())
     assert origins == {"火化", "死亡医学证明"}
@@ -115,12 +128,23 @@ def test_values_as_departments_type_them(county: Path) -> None:
     assert set(_source(county, "population")["性别"]) == {"男", "女"}
     assert set(_source(county, "hukou")["性别"]) == {"1", "2"}
     assert set(_source(county, "birth_certificate")["性别"]) <= {"M", "F"}
-    dates = pl.concat([_source(county, s)[c] for s, c in (
-        ("population", "出生日期"), ("death", "出生日期"), ("death", "死亡日期"),
-        ("marriage", "登记日期"), ("hukou", "出生日期"))])
+    dates = pl.concat(
+        [
+            _source(county, s)[c]
+            for s, c in (
+                ("population", "出生日期"),
+                ("death", "出生日期"),
+                ("death", "死亡日期"),
+                ("marriage", "登记日期"),
+                ("hukou", "出生日期"),
+            )
+        ]
+    )
     shapes = {
-        "iso": r"^\d{4}-\d{2}-\d{2}$", "slash": r"^\d{4}/\d{1,2}/\d{1,2}$",
-        "compact": r"^\d{8}$", "dots": r"^\d{4}\.\d{2}\.\d{2}$",
+        "iso": r"^\d{4}-\d{2}-\d{2}$",
+        "slash": r"^\d{4}/\d{1,2}/\d{1,2}$",
+        "compact": r"^\d{8}$",
+        "dots": r"^\d{4}\.\d{2}\.\d{2}$",
         "chinese": r"^\d{4}年\d{1,2}月\d{1,2}日$",
     }
     for name, pattern in shapes.items():
@@ -135,7 +159,8 @@ def test_links_point_to_base_rows_of_the_same_human(county: Path) -> None:
     assert base_map["person_id"].is_unique().all()
     assert sorted(population["人员编号"]) == sorted(base_map["person_id"])
     linked = links.filter(pl.col("person_id_truth") != "").join(
-        base_map, left_on="person_id_truth", right_on="person_id", how="left")
+        base_map, left_on="person_id_truth", right_on="person_id", how="left"
+    )
     assert linked["true_pid_right"].null_count() == 0
     assert (linked["true_pid"] == linked["true_pid_right"]).all()
     # canonical = earliest of all the human's rows
@@ -151,8 +176,13 @@ def test_findings_refer_to_existing_rows(county: Path) -> None:
     findings = _truth(county, "findings")
     base_ids = set(_truth(county, "base_map")["person_id"])
     assert set(findings["finding_type"]) == {
-        "suspected_death", "unregistered_birth", "attribute_conflict", "duplicate_person",
-        "moved_out", "unregistered_person"}
+        "suspected_death",
+        "unregistered_birth",
+        "attribute_conflict",
+        "duplicate_person",
+        "moved_out",
+        "unregistered_person",
+    }
     assert set(findings.filter(pl.col("person_id") != "")["person_id"]) <= base_ids
     dups = findings.filter(pl.col("finding_type") == "duplicate_person")
     assert set(dups["other_person_id"]) <= base_ids
@@ -160,12 +190,20 @@ def test_findings_refer_to_existing_rows(county: Path) -> None:
     for source in HEADERS:
         used = set(findings.filter(pl.col("source") == source)["source_record_id"])
         assert used <= set(_source(county, source)[KEY[source]]), source
-    assert findings.filter(pl.col("finding_type") == "unregistered_person")["person_id"] \
-        .eq("").all()
+    assert (
+        findings.filter(pl.col("finding_type") == "unregistered_person")["person_id"].eq("").all()
+    )
     conflicts = findings.filter(pl.col("finding_type") == "attribute_conflict")
     assert (conflicts["base_value"] != conflicts["source_value"]).all()
-    assert set(conflicts["field"]) <= {"name", "sex", "birth_date", "ethnicity", "id_number",
-                                       "household_id", "marital_status"}
+    assert set(conflicts["field"]) <= {
+        "name",
+        "sex",
+        "birth_date",
+        "ethnicity",
+        "id_number",
+        "household_id",
+        "marital_status",
+    }
 
 
 def test_findings_agree_with_the_inbox(county: Path) -> None:
@@ -177,8 +215,7 @@ def test_findings_agree_with_the_inbox(county: Path) -> None:
         assert rows.height and all(status[p] == "正常" for p in rows["person_id"])
     hukou = _source(county, "hukou")
     moved = set(hukou.filter(pl.col("户口状态") == "迁出注销")["户籍记录编号"])
-    assert set(findings.filter(pl.col("finding_type") == "moved_out")["source_record_id"]) \
-        <= moved
+    assert set(findings.filter(pl.col("finding_type") == "moved_out")["source_record_id"]) <= moved
 
 
 def _errors(county: Path, family: str) -> pl.DataFrame:
@@ -193,22 +230,24 @@ def test_injected_errors_are_in_the_inbox(county: Path) -> None:
     death = _source(county, "death").unique(subset="记录编号")
     by_record = {r["记录编号"]: r for r in death.iter_rows(named=True)}
     checked = 0
-    for row in _errors(county, "id_missing").filter(pl.col("source") == "death").iter_rows(
-            named=True):
+    for row in (
+        _errors(county, "id_missing").filter(pl.col("source") == "death").iter_rows(named=True)
+    ):
         assert by_record[row["record_id"]]["公民身份号码"] == ""
         assert true_id[row["true_pid"]] != ""
         checked += 1
     for family in ("traditional", "homophone", "similar_shape"):
-        for row in _errors(county, family).filter(pl.col("source") == "death").iter_rows(
-                named=True):
+        for row in (
+            _errors(county, family).filter(pl.col("source") == "death").iter_rows(named=True)
+        ):
             assert by_record[row["record_id"]]["姓名"] != true_name[row["true_pid"]]
             checked += 1
-    for row in _errors(county, "id_15_digit").filter(pl.col("source") == "death").iter_rows(
-            named=True):
+    for row in (
+        _errors(county, "id_15_digit").filter(pl.col("source") == "death").iter_rows(named=True)
+    ):
         raw = by_record[row["record_id"]]["公民身份号码"]
         assert len(raw) == 15 and upgrade_15(raw) == true_id[row["true_pid"]]
-    for row in _errors(county, "id_typo").filter(pl.col("source") == "death").iter_rows(
-            named=True):
+    for row in _errors(county, "id_typo").filter(pl.col("source") == "death").iter_rows(named=True):
         raw = by_record[row["record_id"]]["公民身份号码"]
         assert check_char(raw[:17]) != raw[17]
     certs = _source(county, "birth_certificate").unique(subset="出生医学证明编号")
@@ -222,7 +261,8 @@ def test_base_errors_are_visible(county: Path) -> None:
     population = _source(county, "population")
     base_map = _truth(county, "base_map")
     rows = population.join(base_map, left_on="人员编号", right_on="person_id").join(
-        persons, on="true_pid")
+        persons, on="true_pid"
+    )
     by_id = {r["人员编号"]: r for r in rows.iter_rows(named=True)}
     columns = {"base_wrong_ethnicity": ("民族", "ethnicity"), "base_wrong_name": ("姓名", "name")}
     for family, (header, truth_col) in columns.items():
@@ -245,8 +285,10 @@ def test_persons_are_consistent(county: Path) -> None:
     assert list(check_chars(bodies)) == [check_char(str(b)) for b in bodies]
     births = persons.with_columns(pl.col("birth_date").str.to_date())
     age = {r["true_pid"]: r["birth_date"] for r in births.iter_rows(named=True)}
-    gaps = [(age[r["true_pid"]] - age[r["mother_pid"]]).days / 365.25
-            for r in births.filter(pl.col("mother_pid") != "").iter_rows(named=True)]
+    gaps = [
+        (age[r["true_pid"]] - age[r["mother_pid"]]).days / 365.25
+        for r in births.filter(pl.col("mother_pid") != "").iter_rows(named=True)
+    ]
     assert 17.5 <= min(gaps) and max(gaps) <= 46
     natives = persons.filter(pl.col("in_county_at_start") == "true")
     assert natives.height == PERSONS
@@ -256,8 +298,17 @@ def test_the_county_looks_real(county: Path) -> None:
     persons = _truth(county, "persons").filter(pl.col("in_county_at_start") == "true")
     towns = set(persons["township"])
     assert {"灵溪镇", "芙蓉镇", "首车镇"} <= towns and len(towns) == 23
-    assert set(persons["relation_to_head"]) >= {"户主", "配偶", "子", "女", "儿媳", "孙子",
-                                                "孙女", "父亲", "母亲"}
+    assert set(persons["relation_to_head"]) >= {
+        "户主",
+        "配偶",
+        "子",
+        "女",
+        "儿媳",
+        "孙子",
+        "孙女",
+        "父亲",
+        "母亲",
+    }
     heads = persons.group_by("household_id").agg((pl.col("relation_to_head") == "户主").sum())
     assert (heads["relation_to_head"] == 1).all()
     shares = persons["ethnicity"].value_counts(normalize=True)
@@ -265,8 +316,9 @@ def test_the_county_looks_real(county: Path) -> None:
     assert 0.6 < share["土家族"] < 0.85 and share["汉族"] > 0.1 and share["苗族"] > 0.04
     surnames = persons["name"].str.slice(0, 1).value_counts(sort=True)
     assert set(surnames["name"].head(8)) & {"王", "李", "张", "彭", "向"}
-    outside = persons.filter(~pl.col("id_number").str.starts_with("433127")
-                             & (pl.col("id_number") != ""))
+    outside = persons.filter(
+        ~pl.col("id_number").str.starts_with("433127") & (pl.col("id_number") != "")
+    )
     assert 0.03 < outside.height / persons.height < 0.2
 
 
@@ -281,14 +333,26 @@ def test_error_model_is_checked(tmp_path: Path) -> None:
 
 
 def _rates_county(tmp_path: Path) -> tuple[Path, dict[str, dict[str, float]]]:
-    rates = {"death": {"homophone": 0.15, "traditional": 0.1, "id_missing": 0.2,
-                       "id_typo": 0.1, "date_format": 0.3, "redelivered": 0.1},
-             "marriage": {"spacing": 0.15, "id_typo": 0.1},
-             "birth_certificate": {"newborn_name_empty": 0.4, "id_missing": 0.1},
-             "population": {"missing": 0.02, "duplicate": 0.01, "wrong_ethnicity": 0.01}}
+    rates = {
+        "death": {
+            "homophone": 0.15,
+            "traditional": 0.1,
+            "id_missing": 0.2,
+            "id_typo": 0.1,
+            "date_format": 0.3,
+            "redelivered": 0.1,
+        },
+        "marriage": {"spacing": 0.15, "id_typo": 0.1},
+        "birth_certificate": {"newborn_name_empty": 0.4, "id_missing": 0.1},
+        "population": {"missing": 0.02, "duplicate": 0.01, "wrong_ethnicity": 0.01},
+    }
     model = tmp_path / "model.toml"
-    model.write_text("".join(f"[{s}]\n" + "".join(f"{k} = {v}\n" for k, v in f.items())
-                             for s, f in rates.items()), "utf-8")
+    model.write_text(
+        "".join(
+            f"[{s}]\n" + "".join(f"{k} = {v}\n" for k, v in f.items()) for s, f in rates.items()
+        ),
+        "utf-8",
+    )
     out = tmp_path / "big"
     generate_county(40_000, 3, out, model)
     return out, rates
@@ -313,22 +377,31 @@ def test_error_families_at_their_rates(tmp_path: Path) -> None:
     assert _within(count("death", "redelivered"), deaths, 0.1)
     assert first < deaths
     persons = _truth(out, "persons")
-    with_id = links.filter(pl.col("source") == "death").join(persons, on="true_pid").filter(
-        pl.col("id_number") != "").height
+    with_id = (
+        links.filter(pl.col("source") == "death")
+        .join(persons, on="true_pid")
+        .filter(pl.col("id_number") != "")
+        .height
+    )
     assert _within(count("death", "id_missing"), with_id, 0.2)
     for family in ("homophone", "traditional"):  # not every name has a changeable character
-        assert 0.5 * deaths * rates["death"][family] < count("death", family) \
+        assert (
+            0.5 * deaths * rates["death"][family]
+            < count("death", family)
             <= deaths * rates["death"][family] * 1.3 + 5
-    assert _within(count("marriage", "spacing"),
-                   links.filter(pl.col("source") == "marriage").height, 0.15)
+        )
+    assert _within(
+        count("marriage", "spacing"), links.filter(pl.col("source") == "marriage").height, 0.15
+    )
     certs = links.filter((pl.col("source") == "birth_certificate") & (pl.col("role") == "child"))
     assert _within(count("birth_certificate", "newborn_name_empty"), certs.height, 0.4)
     natives = persons.filter(pl.col("origin") == "native").height
     assert _within(count("population", "base_missing"), natives, 0.02)
     assert _within(count("population", "base_duplicate"), natives * 0.98, 0.01)
     # default-model families of the base: stale deaths and unregistered births
-    died = persons.filter((pl.col("alive") == "false") & (pl.col("origin") == "native")
-                          & (pl.col("base_rows") != "0")).height
+    died = persons.filter(
+        (pl.col("alive") == "false") & (pl.col("origin") == "native") & (pl.col("base_rows") != "0")
+    ).height
     assert _within(count("population", "base_death_not_cancelled"), died, 0.75)
 
 

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from linkage.standardise.ids import (
     CHECK_CHARS,
     check_char,
-    standardise_id,
     mask_id,
     parse_id,
+    standardise_id,
     upgrade_15,
 )
 
@@ -52,8 +52,11 @@ def test_check_char_catches_adjacent_transpositions(body: str) -> None:
             assert parse_id(swapped)[1] != "valid"
 
 
-@given(st.integers(110000, 659999), st.dates(dt.date(1900, 1, 1), dt.date(1999, 12, 31)),
-       st.integers(0, 999))
+@given(
+    st.integers(110000, 659999),
+    st.dates(dt.date(1900, 1, 1), dt.date(1999, 12, 31)),
+    st.integers(0, 999),
+)
 def test_upgrade_15_gives_valid_18(region: int, day: dt.date, order: int) -> None:
     id15 = f"{region:06d}{day:%y%m%d}{order:03d}"
     id18 = upgrade_15(id15)
@@ -79,8 +82,14 @@ def test_normalisation_of_typed_values() -> None:
     body = "43312719800101001"
     full = body + check_char(body)  # ends in 1
     xid = "11010519491231002X"
-    raw = ["４３３１２７１９８００１０１００１１", " 433127 19800101 0011 ", xid.lower(),
-           xid[:-1] + "×", "", None]
+    raw = [
+        "４３３１２７１９８００１０１００１１",
+        " 433127 19800101 0011 ",
+        xid.lower(),
+        xid[:-1] + "×",
+        "",
+        None,
+    ]
     frame = standardise_id(pl.DataFrame({"raw": raw}), "raw")
     assert frame["id_number"].to_list() == [full, full, xid, xid, None, None]
     assert frame["id_status"].to_list() == ["valid"] * 4 + ["missing"] * 2

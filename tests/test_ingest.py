@@ -14,10 +14,34 @@ from linkage.store import Store
 
 from .conftest import write_csv, write_parquet, write_xlsx
 
-POP_HEADER = ["人员编号", "姓名", "性别", "公民身份号码", "出生日期", "民族", "户号", "与户主关系",
-              "婚姻状况", "户口性质", "户籍地址", "现住地址", "乡镇(街道)", "村(社区)", "人员状态",
-              "更新日期"]
-DEATH_HEADER = ["记录编号", "姓名", "性别", "公民身份号码", "出生日期", "死亡日期", "生前住址", "数据来源"]
+POP_HEADER = [
+    "人员编号",
+    "姓名",
+    "性别",
+    "公民身份号码",
+    "出生日期",
+    "民族",
+    "户号",
+    "与户主关系",
+    "婚姻状况",
+    "户口性质",
+    "户籍地址",
+    "现住地址",
+    "乡镇(街道)",
+    "村(社区)",
+    "人员状态",
+    "更新日期",
+]
+DEATH_HEADER = [
+    "记录编号",
+    "姓名",
+    "性别",
+    "公民身份号码",
+    "出生日期",
+    "死亡日期",
+    "生前住址",
+    "数据来源",
+]
 
 
 def _id(birth: str, order: str) -> str:
@@ -27,13 +51,60 @@ def _id(birth: str, order: str) -> str:
 
 def _pop_rows() -> list[list[str]]:
     return [
-        ["P001", "张　伟", "男", _id("19800101", "011"), "1980-01-01", "汉族", "H1", "户主", "初婚",
-         "农业", "湖南省湘西州永顺县灵溪镇猛必村三组12号", "", "灵溪镇", "猛必村", "正常", "2026-01-01"],
-        ["P002", "單秀英", "2", _id("19820304", "022"), "1982年3月4日", "土家", "H1", "配偶", "20",
-         "农业", "永顺县灵溪镇猛必村三组12号", "", "灵溪镇", "猛必村", "正常", "2026/1/1"],
-        ["P003", "阿依古丽•买买提", "F", _id("19900505", "044").lower(), "19900505", "维吾尔族",
-         "H2", "户主", "未婚", "居民", "永顺县首车镇首车社区", "", "首车镇", "首车社区", "正常",
-         "20260101"],
+        [
+            "P001",
+            "张　伟",
+            "男",
+            _id("19800101", "011"),
+            "1980-01-01",
+            "汉族",
+            "H1",
+            "户主",
+            "初婚",
+            "农业",
+            "湖南省湘西州永顺县灵溪镇猛必村三组12号",
+            "",
+            "灵溪镇",
+            "猛必村",
+            "正常",
+            "2026-01-01",
+        ],
+        [
+            "P002",
+            "單秀英",
+            "2",
+            _id("19820304", "022"),
+            "1982年3月4日",
+            "土家",
+            "H1",
+            "配偶",
+            "20",
+            "农业",
+            "永顺县灵溪镇猛必村三组12号",
+            "",
+            "灵溪镇",
+            "猛必村",
+            "正常",
+            "2026/1/1",
+        ],
+        [
+            "P003",
+            "阿依古丽•买买提",
+            "F",
+            _id("19900505", "044").lower(),
+            "19900505",
+            "维吾尔族",
+            "H2",
+            "户主",
+            "未婚",
+            "居民",
+            "永顺县首车镇首车社区",
+            "",
+            "首车镇",
+            "首车社区",
+            "正常",
+            "20260101",
+        ],
     ]
 
 
@@ -55,8 +126,10 @@ def test_each_format_and_encoding_loads_the_same(tmp_path: Path, fmt: str) -> No
         report = ingest_inbox(store, inbox)
         assert [f.status for f in report.files] == ["loaded"]
         assert report.files[0].rows_loaded == 3
-        rows = store.frame("SELECT person_id, name, sex, birth_date::VARCHAR AS bd, ethnicity, "
-                           "marital_status FROM src_population ORDER BY person_id").rows()
+        rows = store.frame(
+            "SELECT person_id, name, sex, birth_date::VARCHAR AS bd, ethnicity, "
+            "marital_status FROM src_population ORDER BY person_id"
+        ).rows()
     assert rows == [
         ("P001", "张　伟", "男", "1980-01-01", "汉族", "初婚"),
         ("P002", "單秀英", "女", "1982-03-04", "土家族", "已婚"),
@@ -68,8 +141,11 @@ def test_bad_files_are_rejected_and_good_ones_still_load(tmp_path: Path) -> None
     inbox = tmp_path / "inbox"
     write_csv(inbox / "population" / "pop.csv", POP_HEADER, _pop_rows())
     write_csv(inbox / "death" / "a_good.csv", DEATH_HEADER, _death_rows(), encoding="gb18030")
-    write_csv(inbox / "death" / "b_no_death_date.csv",
-              [h for h in DEATH_HEADER if h != "死亡日期"], [["D9", "王五", "", "", "", "", ""]])
+    write_csv(
+        inbox / "death" / "b_no_death_date.csv",
+        [h for h in DEATH_HEADER if h != "死亡日期"],
+        [["D9", "王五", "", "", "", "", ""]],
+    )
     (inbox / "death" / "c_binary.csv").write_bytes(b"\xff\xfe\xff\x00garbage\xff")
     (inbox / "death" / "d_empty.csv").write_bytes(b"")
     write_csv(inbox / "death" / "e_header_only.csv", DEATH_HEADER, [])
@@ -108,17 +184,19 @@ def test_reingest_is_idempotent_and_later_files_update(tmp_path: Path) -> None:
         by_file = {f.file: f for f in third.files}
         assert (by_file["d2.csv"].rows_loaded, by_file["d2.csv"].rows_unchanged) == (1, 1)
         assert by_file["d3.csv"].rows_updated == 1
-        deaths = store.frame("SELECT record_id, death_date::VARCHAR AS d FROM src_death "
-                             "ORDER BY record_id").rows()
+        deaths = store.frame(
+            "SELECT record_id, death_date::VARCHAR AS d FROM src_death ORDER BY record_id"
+        ).rows()
         assert deaths == [("D001", "2026-03-06"), ("D002", "2026-04-01")]
 
 
 def test_quarantine_names_file_row_and_reason_and_logs_hold_no_personal_data(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     inbox = tmp_path / "inbox"
     rows = _pop_rows()
     rows[1][14] = "活着"  # status outside the vocabulary
-    rows[2][0] = ""       # no person_id
+    rows[2][0] = ""  # no person_id
     write_csv(inbox / "population" / "pop.csv", POP_HEADER, rows)
     caplog.set_level(logging.DEBUG)
     with Store(tmp_path / "home") as store:

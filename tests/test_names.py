@@ -15,9 +15,12 @@ from linkage.standardise.names import (
 
 
 def _clean(values: list[str | None]) -> list[str | None]:
-    return pl.DataFrame({"raw": values}, schema={"raw": pl.String}).select(
-        clean_name_expr(pl.col("raw"))
-    ).to_series().to_list()
+    return (
+        pl.DataFrame({"raw": values}, schema={"raw": pl.String})
+        .select(clean_name_expr(pl.col("raw")))
+        .to_series()
+        .to_list()
+    )
 
 
 def _std(values: list[str | None]) -> pl.DataFrame:
@@ -27,7 +30,11 @@ def _std(values: list[str | None]) -> pl.DataFrame:
 
 def test_clean_folds_width_and_removes_every_space() -> None:
     assert _clean(["张　三", "张 三", " 张三 ", "张\t三\u200b", "ＡＢ１"]) == [
-        "张三", "张三", "张三", "张三", "AB1"
+        "张三",
+        "张三",
+        "张三",
+        "张三",
+        "AB1",
     ]
 
 
@@ -56,13 +63,22 @@ def test_standardise_names_whole_frame() -> None:
             "name_key": ["张伟", "阿依古丽买买提", "欧阳娜娜", "单田芳", "张", None],
             "name_surname": ["張", None, "欧阳", "单", "张", None],
             "name_given": ["偉", "阿依古丽·买买提", "娜娜", "田芳", None, None],
-            "name_py": ["zhangwei", "ayigulimaimaiti", "ouyangnana", "shantianfang", "zhang",
-                        None],
+            "name_py": ["zhangwei", "ayigulimaimaiti", "ouyangnana", "shantianfang", "zhang", None],
             "name_surname_py": ["zhang", None, "ouyang", "shan", "zhang", None],
             "name_given_py": ["wei", "ayigulimaimaiti", "nana", "tianfang", None, None],
         },
-        schema={c: pl.String for c in ("name", "name_key", "name_surname", "name_given",
-                                        "name_py", "name_surname_py", "name_given_py")},
+        schema={
+            c: pl.String
+            for c in (
+                "name",
+                "name_key",
+                "name_surname",
+                "name_given",
+                "name_py",
+                "name_surname_py",
+                "name_given_py",
+            )
+        },
     )
     assert_frame_equal(result, expected)
 
@@ -82,8 +98,14 @@ def test_yu_surnames_stay_distinct() -> None:
 
 
 def test_minority_names_share_key_whatever_the_separator() -> None:
-    variants = ["阿依古丽·买买提", "阿依古丽•买买提", "阿依古丽・买买提", "阿依古丽.买买提",
-                "阿依古丽．买买提", "阿依古丽买买提"]
+    variants = [
+        "阿依古丽·买买提",
+        "阿依古丽•买买提",
+        "阿依古丽・买买提",
+        "阿依古丽.买买提",
+        "阿依古丽．买买提",
+        "阿依古丽买买提",
+    ]
     result = _std(variants)
     assert result["name_key"].unique().to_list() == ["阿依古丽买买提"]
     assert result["name_py"].unique().to_list() == ["ayigulimaimaiti"]
@@ -151,8 +173,19 @@ def test_homophones_share_pinyin_but_not_key() -> None:
 
 
 def test_scalar_and_vectorised_agree() -> None:
-    names = ["欧阳娜娜", "歐陽修", "单田芳", "阿依古丽·买买提", "𠮷田", "张", "王小明", "於立",
-             "ABC", "曾小磊", "司马"]
+    names = [
+        "欧阳娜娜",
+        "歐陽修",
+        "单田芳",
+        "阿依古丽·买买提",
+        "𠮷田",
+        "张",
+        "王小明",
+        "於立",
+        "ABC",
+        "曾小磊",
+        "司马",
+    ]
     result = _std(names)
     assert [surname_split(n)[0] for n in names] == result["name_surname"].to_list()
     assert [name_pinyin(n) for n in names] == result["name_py"].to_list()
@@ -169,7 +202,15 @@ def test_lazy_frame_and_row_order_with_duplicates() -> None:
 
 def test_out_defaults_and_custom_prefix() -> None:
     frame = standardise_names(pl.DataFrame({"former_name": ["歐陽娜"]}), "former_name")
-    assert frame.columns == ["former_name", "name", "name_key", "name_surname", "name_given",
-                             "name_py", "name_surname_py", "name_given_py"]
+    assert frame.columns == [
+        "former_name",
+        "name",
+        "name_key",
+        "name_surname",
+        "name_given",
+        "name_py",
+        "name_surname_py",
+        "name_given_py",
+    ]
     frame = standardise_names(pl.DataFrame({"cym": ["歐陽娜"]}), "cym", out="former_name")
     assert frame["former_name_key"].item() == "欧阳娜"

@@ -42,24 +42,35 @@ def test_columns_and_values() -> None:
     first, second = result.row(0, named=True), result.row(1, named=True)
     assert first["rec_key"] == "hukou|H1|person"
     assert (first["name"], first["name_key"], first["surname"], first["given_name"]) == (
-        "歐陽娜娜", "欧阳娜娜", "歐陽", "娜娜"
+        "歐陽娜娜",
+        "欧阳娜娜",
+        "歐陽",
+        "娜娜",
     )
     assert (first["name_py"], first["surname_py"], first["given_py"]) == (
-        "ouyangnana", "ouyang", "nana"
+        "ouyangnana",
+        "ouyang",
+        "nana",
     )
     assert (first["former_name_key"], first["former_name_py"]) == ("欧阳娜", "ouyangna")
     assert (first["id_number"], first["id_raw"], first["id_status"]) == (
-        ID18, ID18.lower(), "valid"
+        ID18,
+        ID18.lower(),
+        "valid",
     )
     assert (first["id_birth_date"], first["id_sex"], first["id_region"]) == (
-        dt.date(1950, 9, 26), "女", "422802"
+        dt.date(1950, 9, 26),
+        "女",
+        "422802",
     )
     assert first["birth_date"] == dt.date(1950, 8, 15)
     assert first["birth_date_lunar_alt"] == dt.date(1950, 9, 26)  # = the ID's date
     assert (first["birth_year"], first["birth_month"], first["birth_day"]) == (1950, 8, 15)
     assert (first["sex"], first["ethnicity"]) == ("女", "土家族")
     assert (first["township"], first["village"], first["address"]) == (
-        "翔凤镇", "老寨村", "翔凤镇老寨村三组"
+        "翔凤镇",
+        "老寨村",
+        "翔凤镇老寨村三组",
     )
     assert second["surname"] is None and second["given_name"] == "阿依古丽·买买提"
     assert (second["township"], second["village"]) == ("百福司镇", "舍米湖村")

@@ -36,15 +36,17 @@ def home(template: Path, tmp_path: Path) -> Path:
 
 def figures(html: str) -> dict:
     """The JSON block of every figure the page shows."""
-    match = re.search(r'<script type="application/json" id="renkou-figures">(.*?)</script>',
-                      html, re.S)
+    match = re.search(
+        r'<script type="application/json" id="renkou-figures">(.*?)</script>', html, re.S
+    )
     assert match, "the page has no figures block"
     return json.loads(match.group(1))
 
 
 def charts(html: str) -> dict:
-    match = re.search(r'<script type="application/json" id="renkou-charts">(.*?)</script>',
-                      html, re.S)
+    match = re.search(
+        r'<script type="application/json" id="renkou-charts">(.*?)</script>', html, re.S
+    )
     assert match
     return json.loads(match.group(1))
 
@@ -59,21 +61,32 @@ def _build(home: Path, out: Path, **kwargs: object) -> tuple[str, dict]:
 def test_figures_in_the_page_equal_the_database(home: Path, tmp_path: Path) -> None:
     html, fig = _build(home, tmp_path / "r.html")
     with Store(home) as store:
-        ledger = dict(store.frame("SELECT source, sum(rows_in)::BIGINT FROM load_ledger "
-                                  "GROUP BY source").rows())
-        links = {(s, r): (n, k) for s, r, n, k in store.frame(
-            "SELECT source, role, count(*), count(person_id) FROM links GROUP BY ALL").rows()}
+        ledger = dict(
+            store.frame(
+                "SELECT source, sum(rows_in)::BIGINT FROM load_ledger GROUP BY source"
+            ).rows()
+        )
+        links = {
+            (s, r): (n, k)
+            for s, r, n, k in store.frame(
+                "SELECT source, role, count(*), count(person_id) FROM links GROUP BY ALL"
+            ).rows()
+        }
         active_hukou = store.scalar("SELECT count(*) FROM src_hukou WHERE hukou_status = '正常'")
-        covered = store.scalar("SELECT count(*) FROM src_hukou h WHERE hukou_status = '正常' "
-                               "AND EXISTS (SELECT 1 FROM links l WHERE l.source = 'hukou' "
-                               "AND l.source_record_id = h.record_id AND l.person_id IS NOT NULL)")
+        covered = store.scalar(
+            "SELECT count(*) FROM src_hukou h WHERE hukou_status = '正常' "
+            "AND EXISTS (SELECT 1 FROM links l WHERE l.source = 'hukou' "
+            "AND l.source_record_id = h.record_id AND l.person_id IS NOT NULL)"
+        )
         active = store.scalar("SELECT count(*) FROM src_population WHERE status = '正常'")
     assert fig["run_id"] == "run-1"  # the ledger's run id
     assert {f["source"]: f["rows_in"] for f in fig["files"]} == ledger
     assert {(r["source"], r["role"]): (r["records"], r["linked"]) for r in fig["links"]} == links
     head = {h["figure"]: h for h in fig["headline"]}
-    assert (head["coverage"]["numerator"], head["coverage"]["denominator"]) == (covered,
-                                                                                 active_hukou)
+    assert (head["coverage"]["numerator"], head["coverage"]["denominator"]) == (
+        covered,
+        active_hukou,
+    )
     assert {c["persons"] for c in fig["completeness"]} == {active}
     assert head["completeness"]["denominator"] == active * 10
     assert fig["previous_run"] is None and "首次运行" in html
@@ -82,8 +95,7 @@ def test_figures_in_the_page_equal_the_database(home: Path, tmp_path: Path) -> N
     assert len(fig["townships"]) == 2
 
 
-def test_page_is_self_contained_and_embeds_the_libraries_once(home: Path,
-                                                              tmp_path: Path) -> None:
+def test_page_is_self_contained_and_embeds_the_libraries_once(home: Path, tmp_path: Path) -> None:
     html, _ = _build(home, tmp_path / "r.html")
     assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', html)
     for name, source in chart_libraries().items():
@@ -97,8 +109,10 @@ def test_no_id_number_reaches_the_page(home: Path, tmp_path: Path) -> None:
     assert id_numbers_in(html) == 0
     # a department put an ID where a township belongs: the report refuses to go out
     with Store(home) as store:
-        store.con.execute("UPDATE person_records SET township = ? WHERE record_id = 'P01'",
-                          [ident("19600101", "011")])
+        store.con.execute(
+            "UPDATE person_records SET township = ? WHERE record_id = 'P01'",
+            [ident("19600101", "011")],
+        )
         with pytest.raises(RenkouError, match="unmasked ID number"):
             build_report(store, tmp_path / "bad.html", as_of=AS_OF, model_charts=False)
     assert not (tmp_path / "bad.html").exists()
@@ -138,17 +152,25 @@ def test_field_work_from_the_task_tables(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     with Store(home) as store:
         build_report(store, out, as_of=TODAY, model_charts=False)
-        sent = dict(store.frame("SELECT township, count(DISTINCT finding_id)::BIGINT "
-                                "FROM task_assignments GROUP BY township").rows())
-        returned = dict(store.frame(
-            "SELECT a.township, count(DISTINCT r.finding_id)::BIGINT FROM task_results r "
-            "JOIN task_assignments a USING (finding_id, export_id) GROUP BY a.township").rows())
+        sent = dict(
+            store.frame(
+                "SELECT township, count(DISTINCT finding_id)::BIGINT "
+                "FROM task_assignments GROUP BY township"
+            ).rows()
+        )
+        returned = dict(
+            store.frame(
+                "SELECT a.township, count(DISTINCT r.finding_id)::BIGINT FROM task_results r "
+                "JOIN task_assignments a USING (finding_id, export_id) GROUP BY a.township"
+            ).rows()
+        )
         confirmed = store.scalar("SELECT count(*) FROM labels WHERE status = 'confirmed'")
     fig = figures(out.read_text("utf-8"))
     tasks = {t["township"]: t for t in fig["tasks"]}
     assert {k: v["sent"] for k, v in tasks.items() if k != "合计"} == sent
-    assert {k: v["returned"] for k, v in tasks.items() if k != "合计" and v["returned"]} == \
-        {k: v for k, v in returned.items() if v}
+    assert {k: v["returned"] for k, v in tasks.items() if k != "合计" and v["returned"]} == {
+        k: v for k, v in returned.items() if v
+    }
     assert tasks["合计"]["sent"] == sum(sent.values())
     assert fig["tasks_target"] == 0.95
     assert sum(row["confirmed"] for row in fig["labels"]) == confirmed
@@ -158,8 +180,9 @@ def test_cli_writes_the_nightly_files(home: Path) -> None:
     result = CliRunner().invoke(app, ["--home", str(home), "report", "--no-model-charts"])
     assert result.exit_code == 0, result.output
     assert (home / "reports" / "report-run-1.html").exists()
-    assert (home / "reports" / "latest.html").read_text("utf-8") == \
-        (home / "reports" / "report-run-1.html").read_text("utf-8")
+    assert (home / "reports" / "latest.html").read_text("utf-8") == (
+        home / "reports" / "report-run-1.html"
+    ).read_text("utf-8")
     for word in ("张伟", "王芳"):  # counts and paths only on the console
         assert word not in result.output
 

@@ -45,8 +45,9 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Pa
     root = tmp_path_factory.mktemp("report-county")
     configs = Path(shutil.copytree(REPO / "configs", root / "configs"))
     toml = configs / "renkou.toml"
-    toml.write_text(re.sub(r"(?m)^u_max_pairs = .*$", "u_max_pairs = 100_000",
-                           toml.read_text("utf-8")), "utf-8")
+    toml.write_text(
+        re.sub(r"(?m)^u_max_pairs = .*$", "u_max_pairs = 100_000", toml.read_text("utf-8")), "utf-8"
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RENKOU_CONFIG", str(configs))
         config.settings.cache_clear()
@@ -81,8 +82,10 @@ def test_headline_figures_equal_sql(county: tuple[Store, Path]) -> None:
                            AND p.record_id = s.person_id WHERE s.status = '正常'""")
     items = {c["item"]: c for c in fig["completeness"]}
     assert items["id_number"]["persons"] == base.height
-    assert items["id_number"]["valid"] == base.filter(
-        pl.col("id_status").is_in(["valid", "upgraded_15"])).height
+    assert (
+        items["id_number"]["valid"]
+        == base.filter(pl.col("id_status").is_in(["valid", "upgraded_15"])).height
+    )
     rules = {r["rule"]: r for r in fig["consistency"]}
     both = base.filter(pl.col("id_sex").is_not_null() & pl.col("sex").is_not_null())
     assert rules["id_sex"]["checked"] == both.height
@@ -95,19 +98,26 @@ def test_headline_figures_equal_sql(county: tuple[Store, Path]) -> None:
 def test_night_figures_equal_sql(county: tuple[Store, Path]) -> None:
     store, out = county
     fig = figures(out.read_text("utf-8"))
-    ledger = store.frame("SELECT source, count(*) AS files, sum(rows_in)::BIGINT AS rows_in, "
-                         "sum(rows_quarantined)::BIGINT AS q FROM load_ledger GROUP BY source")
-    assert {(f["source"], f["files"], f["rows_in"], f["rows_quarantined"])
-            for f in fig["files"]} == set(ledger.rows())
+    ledger = store.frame(
+        "SELECT source, count(*) AS files, sum(rows_in)::BIGINT AS rows_in, "
+        "sum(rows_quarantined)::BIGINT AS q FROM load_ledger GROUP BY source"
+    )
+    assert {
+        (f["source"], f["files"], f["rows_in"], f["rows_quarantined"]) for f in fig["files"]
+    } == set(ledger.rows())
     quarantined = store.scalar("SELECT count(*) FROM quarantine")
     assert sum(f["rows_quarantined"] for f in fig["files"]) == quarantined
-    links = store.frame("SELECT source, role, count(*) AS n, count(person_id) AS k, "
-                        "count(person_id) FILTER (WHERE decided_by = 'model') AS m "
-                        "FROM links GROUP BY ALL")
-    assert {(r["source"], r["role"], r["records"], r["linked"], r["model"])
-            for r in fig["links"]} == set(links.rows())
-    found = store.frame("SELECT finding_type, count(*) FROM findings WHERE status <> 'closed' "
-                        "GROUP BY ALL")
+    links = store.frame(
+        "SELECT source, role, count(*) AS n, count(person_id) AS k, "
+        "count(person_id) FILTER (WHERE decided_by = 'model') AS m "
+        "FROM links GROUP BY ALL"
+    )
+    assert {
+        (r["source"], r["role"], r["records"], r["linked"], r["model"]) for r in fig["links"]
+    } == set(links.rows())
+    found = store.frame(
+        "SELECT finding_type, count(*) FROM findings WHERE status <> 'closed' GROUP BY ALL"
+    )
     shown: dict[str, int] = {}
     for row in fig["findings_by_type_township"]:
         shown[row["finding_type"]] = shown.get(row["finding_type"], 0) + row["findings"]
@@ -133,11 +143,16 @@ def test_model_charts_show_the_run_s_weights(county: tuple[Store, Path]) -> None
     assert hukou["waterfall_shown"]["near_threshold"] == len(weakest) > 0
     spec = specs[fig["chart_ids"]["hukou/waterfall_near_threshold"]]
     bars = pl.DataFrame(spec["data"]["values"]).filter(pl.col("log2_bayes_factor").is_not_null())
-    parts = bars.filter(pl.col("column_name") != "Final score").group_by("record_number").agg(
-        pl.col("log2_bayes_factor").sum()).sort("record_number")
+    parts = (
+        bars.filter(pl.col("column_name") != "Final score")
+        .group_by("record_number")
+        .agg(pl.col("log2_bayes_factor").sum())
+        .sort("record_number")
+    )
     final = bars.filter(pl.col("column_name") == "Final score").sort("record_number")
     assert parts["log2_bayes_factor"].to_list() == pytest.approx(
-        final["log2_bayes_factor"].to_list(), abs=1e-9)
+        final["log2_bayes_factor"].to_list(), abs=1e-9
+    )
     assert sorted(final["log2_bayes_factor"]) == pytest.approx(sorted(weakest), abs=1e-6)
 
 
@@ -158,20 +173,33 @@ def test_viewers_are_masked_offline_and_linked(county: tuple[Store, Path]) -> No
 
 def test_working_tables_are_cleaned_up(county: tuple[Store, Path]) -> None:
     store, _ = county
-    left = store.frame("SELECT table_name FROM information_schema.tables WHERE "
-                       "table_name LIKE '__splink__%' OR table_name LIKE 'tmp_renkou_report%'")
+    left = store.frame(
+        "SELECT table_name FROM information_schema.tables WHERE "
+        "table_name LIKE '__splink__%' OR table_name LIKE 'tmp_renkou_report%'"
+    )
     assert left.is_empty(), left["table_name"].to_list()
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")
-def test_the_page_renders_offline_in_chromium(county: tuple[Store, Path],
-                                              tmp_path: Path) -> None:
+def test_the_page_renders_offline_in_chromium(county: tuple[Store, Path], tmp_path: Path) -> None:
     _, out = county
     shot = tmp_path / "report.png"
     done = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "screenshot_report.py"), str(out),
-         "--out", str(shot), "--height", "1200", "--timeout", "60"],
-        capture_output=True, text=True, timeout=240)
+        [
+            sys.executable,
+            str(REPO / "scripts" / "screenshot_report.py"),
+            str(out),
+            "--out",
+            str(shot),
+            "--height",
+            "1200",
+            "--timeout",
+            "60",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     summary = json.loads(done.stdout)
     assert done.returncode == 0, json.dumps(summary, ensure_ascii=False, indent=1)[:3000]
     page = summary["page"]
@@ -181,7 +209,8 @@ def test_the_page_renders_offline_in_chromium(county: tuple[Store, Path],
 
 
 def test_unchanged_model_sections_are_reused_changed_ones_redrawn(
-        county: tuple[Store, Path], tmp_path: Path) -> None:
+    county: tuple[Store, Path], tmp_path: Path
+) -> None:
     """The next report draws again only the models whose decisions changed."""
     store, first = county
     drawn: list[str] = []
@@ -203,10 +232,12 @@ def test_unchanged_model_sections_are_reused_changed_ones_redrawn(
                 assert m["viewer_file"] is None
                 continue
             assert m["viewer_file"] == f"second.viewer-{source}.html"
-            assert (tmp_path / m["viewer_file"]).read_text("utf-8") == \
-                (first.parent / before[source]["viewer_file"]).read_text("utf-8")
-            assert {k: v for k, v in m.items() if k != "viewer_file"} == \
-                {k: v for k, v in before[source].items() if k != "viewer_file"}
+            assert (tmp_path / m["viewer_file"]).read_text("utf-8") == (
+                first.parent / before[source]["viewer_file"]
+            ).read_text("utf-8")
+            assert {k: v for k, v in m.items() if k != "viewer_file"} == {
+                k: v for k, v in before[source].items() if k != "viewer_file"
+            }
         store.con.execute("""UPDATE links SET match_weight = match_weight - 0.5
                              WHERE source = 'death' AND decided_by = 'model'""")
         build_report(store, tmp_path / "third.html", as_of=TODAY)
@@ -215,8 +246,9 @@ def test_unchanged_model_sections_are_reused_changed_ones_redrawn(
                              WHERE source = 'death' AND decided_by = 'model'""")
 
 
-def test_base_figures_are_computed_once_per_base(county: tuple[Store, Path],
-                                                 tmp_path: Path) -> None:
+def test_base_figures_are_computed_once_per_base(
+    county: tuple[Store, Path], tmp_path: Path
+) -> None:
     """Base-only figures come back from the cache until a base record changes."""
     from linkage.report import quality
 
@@ -233,12 +265,18 @@ def test_base_figures_are_computed_once_per_base(county: tuple[Store, Path],
         first = build_report(store, tmp_path / "a.html", as_of=TODAY, model_charts=False)
         build_report(store, tmp_path / "b.html", as_of=TODAY, model_charts=False)
         assert len(passes) <= 1  # the module's first report may have filled the cache
-        assert figures(first.read_text("utf-8"))["headline"] == \
-            figures((tmp_path / "b.html").read_text("utf-8"))["headline"]
+        assert (
+            figures(first.read_text("utf-8"))["headline"]
+            == figures((tmp_path / "b.html").read_text("utf-8"))["headline"]
+        )
         passes.clear()
-        store.con.execute("UPDATE person_records SET load_id = load_id + 1000 WHERE rec_key = "
-                          "(SELECT min(rec_key) FROM person_records WHERE source = 'population')")
+        store.con.execute(
+            "UPDATE person_records SET load_id = load_id + 1000 WHERE rec_key = "
+            "(SELECT min(rec_key) FROM person_records WHERE source = 'population')"
+        )
         build_report(store, tmp_path / "c.html", as_of=TODAY, model_charts=False)
         assert passes == [1]
-        store.con.execute("UPDATE person_records SET load_id = load_id - 1000 WHERE rec_key = "
-                          "(SELECT min(rec_key) FROM person_records WHERE source = 'population')")
+        store.con.execute(
+            "UPDATE person_records SET load_id = load_id - 1000 WHERE rec_key = "
+            "(SELECT min(rec_key) FROM person_records WHERE source = 'population')"
+        )

@@ -29,25 +29,49 @@ def _expected(rows: list[tuple], schema: dict[str, pl.DataType]) -> pl.DataFrame
 
 def test_completeness_per_item(store: Store) -> None:
     result = quality.completeness(store, as_of=AS_OF)
-    valid = {"name": 10, "id_number": 8, "sex": 10, "birth_date": 10, "ethnicity": 9,
-             "hukou_address": 10, "current_address": 9, "marital_status": 10,
-             "hukou_type": 9, "relation_to_head": 9}
-    expected = pl.DataFrame({
-        "item": list(valid), "item_zh": [quality.ITEM_ZH[k] for k in valid],
-        "persons": [10] * 10, "valid": list(valid.values()),
-        "rate": [v / 10 for v in valid.values()]})
+    valid = {
+        "name": 10,
+        "id_number": 8,
+        "sex": 10,
+        "birth_date": 10,
+        "ethnicity": 9,
+        "hukou_address": 10,
+        "current_address": 9,
+        "marital_status": 10,
+        "hukou_type": 9,
+        "relation_to_head": 9,
+    }
+    expected = pl.DataFrame(
+        {
+            "item": list(valid),
+            "item_zh": [quality.ITEM_ZH[k] for k in valid],
+            "persons": [10] * 10,
+            "valid": list(valid.values()),
+            "rate": [v / 10 for v in valid.values()],
+        }
+    )
     assert_frame_equal(result, expected)
 
 
 def test_consistency_per_rule(store: Store) -> None:
     result = quality.consistency(store, as_of=AS_OF)
     # (rule, checked, passed) — see the comments in report_fixture.BASE
-    rows = [("id_birth_date", 9, 8), ("id_sex", 9, 8), ("marital_age", 6, 4),
-            ("spouse_ages", 4, 2), ("child_parent_gap", 3, 1)]
-    expected = pl.DataFrame({
-        "rule": [r[0] for r in rows], "rule_zh": [quality.RULE_ZH[r[0]] for r in rows],
-        "checked": [r[1] for r in rows], "passed": [r[2] for r in rows],
-        "rate": [r[2] / r[1] for r in rows]})
+    rows = [
+        ("id_birth_date", 9, 8),
+        ("id_sex", 9, 8),
+        ("marital_age", 6, 4),
+        ("spouse_ages", 4, 2),
+        ("child_parent_gap", 3, 1),
+    ]
+    expected = pl.DataFrame(
+        {
+            "rule": [r[0] for r in rows],
+            "rule_zh": [quality.RULE_ZH[r[0]] for r in rows],
+            "checked": [r[1] for r in rows],
+            "passed": [r[2] for r in rows],
+            "rate": [r[2] / r[1] for r in rows],
+        }
+    )
     assert_frame_equal(result, expected)
 
 
@@ -63,8 +87,7 @@ def test_per_township_adds_up_to_the_county(store: Store) -> None:
     county = quality.consistency(store, as_of=AS_OF)
     towns = quality.consistency(store, as_of=AS_OF, by_township=True)
     summed = towns.group_by("rule").agg(pl.col("checked").sum(), pl.col("passed").sum())
-    assert_frame_equal(county.select("rule", "checked", "passed").sort("rule"),
-                       summed.sort("rule"))
+    assert_frame_equal(county.select("rule", "checked", "passed").sort("rule"), summed.sort("rule"))
     comp = quality.completeness(store, as_of=AS_OF, by_township=True)
     assert set(comp["township"]) == {LX, SC}
     assert comp.filter(pl.col("item") == "name")["persons"].sum() == 10
@@ -82,8 +105,9 @@ def test_headline_and_ranking(store: Store) -> None:
     assert values["id_validity"]["target"] is None
     ranking = quality.township_ranking(store, as_of=AS_OF)
     assert ranking["rank"].to_list() == [1, 2]
-    assert ranking["targets_missed"].to_list() == sorted(ranking["targets_missed"].to_list(),
-                                                         reverse=True)
+    assert ranking["targets_missed"].to_list() == sorted(
+        ranking["targets_missed"].to_list(), reverse=True
+    )
     # 首车镇: coverage 0 %, consistency worst: it comes first
     assert ranking["township"][0] == SC
 

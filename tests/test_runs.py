@@ -43,26 +43,34 @@ def _home(tmp_path: Path) -> Path:
 def _write(home: Path, rows: int = 3) -> dict[str, int]:
     """A stage: replaces ``links`` and adds a table, as a night would."""
     with Store(home) as store:
-        store.replace_table("links", pl.DataFrame({"record": list("xyz"[:rows]),
-                                                   "person": ["9"] * rows}))
+        store.replace_table(
+            "links", pl.DataFrame({"record": list("xyz"[:rows]), "person": ["9"] * rows})
+        )
         store.replace_table("extra", pl.DataFrame({"n": [1]}))
     return {"rows": rows}
 
 
 def _state(home: Path) -> dict[str, object]:
     with Store(home) as store:
-        tables = sorted(r[0] for r in store.frame(
-            "SELECT table_name FROM information_schema.tables").iter_rows())
+        tables = sorted(
+            r[0]
+            for r in store.frame("SELECT table_name FROM information_schema.tables").iter_rows()
+        )
         links = store.table("links")
     models = sorted(p.name for p in (home / "models").rglob("*.json"))
-    return {"tables": [t for t in tables if t not in ("runs", "run_stages")], "links": links,
-            "models": models}
+    return {
+        "tables": [t for t in tables if t not in ("runs", "run_stages")],
+        "links": links,
+        "models": models,
+    }
 
 
 def _runs(home: Path) -> pl.DataFrame:
     with Store(home) as store:
-        return store.frame("SELECT run_id, status, failed_stage, error_class, error_message, "
-                           "restored FROM runs ORDER BY started_at, run_id")
+        return store.frame(
+            "SELECT run_id, status, failed_stage, error_class, error_message, "
+            "restored FROM runs ORDER BY started_at, run_id"
+        )
 
 
 def _boom(home: Path) -> None:
@@ -80,8 +88,9 @@ def test_night_records_the_run_and_keeps_one_snapshot(tmp_path: Path) -> None:
             night.commit()
         ids.append(night.run_id)
     assert not (home / MARKER).exists()
-    assert sorted(p.name for p in home.glob(f"{DB_FILE}.before-*")) == \
-        [f"{DB_FILE}.before-{ids[1]}"]
+    assert sorted(p.name for p in home.glob(f"{DB_FILE}.before-*")) == [
+        f"{DB_FILE}.before-{ids[1]}"
+    ]
     runs = _runs(home)
     assert runs["status"].to_list() == ["succeeded", "succeeded"]
     with Store(home) as store:
@@ -104,9 +113,13 @@ def test_failed_stage_restores_database_and_models(tmp_path: Path) -> None:
     assert_frame_equal(after["links"], before["links"])
     runs = _runs(home)
     assert runs.row(0, named=True) == {
-        "run_id": night.run_id, "status": "failed", "failed_stage": "link",
+        "run_id": night.run_id,
+        "status": "failed",
+        "failed_stage": "link",
         "error_class": "RuntimeError",
-        "error_message": "message withheld (it may quote record values)", "restored": True}
+        "error_message": "message withheld (it may quote record values)",
+        "restored": True,
+    }
     trace = Path(failure.trace_file or "")
     assert PERSONAL in trace.read_text("utf-8")  # the full story, beside the database only
     assert trace.stat().st_mode & 0o777 == 0o600
@@ -174,30 +187,59 @@ def test_reported_messages_carry_no_record_values(tmp_path: Path) -> None:
 
 def test_summary_reads_as_counts_per_township(tmp_path: Path) -> None:
     summary = {
-        "run_id": "20261101T020000-ab12", "status": "failed", "seconds": 12.5,
-        "recovered": None, "restored": True,
-        "timings": [{"stage": "ingest", "status": "ok", "seconds": 1.0},
-                    {"stage": "link", "status": "failed", "seconds": 2.0}],
+        "run_id": "20261101T020000-ab12",
+        "status": "failed",
+        "seconds": 12.5,
+        "recovered": None,
+        "restored": True,
+        "timings": [
+            {"stage": "ingest", "status": "ok", "seconds": 1.0},
+            {"stage": "link", "status": "failed", "seconds": 2.0},
+        ],
         "stages": {
-            "ingest": {"files": 2, "files_loaded": 1, "files_rejected": 1,
-                       "files_already_loaded": 0, "rows_in": 10, "rows_loaded": 9,
-                       "rows_updated": 0, "rows_unchanged": 0, "rows_quarantined": 1,
-                       "rejected": [{"source": "death", "file": "坏.csv",
-                                     "message": "missing required column(s) 姓名"}],
-                       "problems": []},
-            "findings": {"merge": {"new": 2}, "open": 3,
-                         "by_type_township": [["suspected_death", "灵溪镇", 2],
-                                              ["moved_out", "（未知乡镇）", 1]]}},
+            "ingest": {
+                "files": 2,
+                "files_loaded": 1,
+                "files_rejected": 1,
+                "files_already_loaded": 0,
+                "rows_in": 10,
+                "rows_loaded": 9,
+                "rows_updated": 0,
+                "rows_unchanged": 0,
+                "rows_quarantined": 1,
+                "rejected": [
+                    {
+                        "source": "death",
+                        "file": "坏.csv",
+                        "message": "missing required column(s) 姓名",
+                    }
+                ],
+                "problems": [],
+            },
+            "findings": {
+                "merge": {"new": 2},
+                "open": 3,
+                "by_type_township": [
+                    ["suspected_death", "灵溪镇", 2],
+                    ["moved_out", "（未知乡镇）", 1],
+                ],
+            },
+        },
         "outputs": {"database": str(tmp_path / DB_FILE)},
-        "failure": {"stage": "link", "error_class": "IOException", "message": "locked",
-                    "others": []},
+        "failure": {
+            "stage": "link",
+            "error_class": "IOException",
+            "message": "locked",
+            "others": [],
+        },
     }
     text = describe(summary)
     assert "run 20261101T020000-ab12: failed in 12.5 s" in text
     assert "death/坏.csv: missing required column(s) 姓名" in text
     assert "stage link: IOException: locked. The database was restored" in text
-    assert [line.split() for line in text.splitlines() if "灵溪镇" in line] == \
-        [["灵溪镇", "0", "2"]]
+    assert [line.split() for line in text.splitlines() if "灵溪镇" in line] == [
+        ["灵溪镇", "0", "2"]
+    ]
     md = markdown(summary)
     assert "| 灵溪镇 | 0 | 2 |" in md and "| （未知乡镇） | 1 | 0 |" in md
     json.dumps(summary)  # what the runs table stores
@@ -218,7 +260,8 @@ def test_restore_removes_a_dead_runs_log(tmp_path: Path) -> None:
 
 
 def test_a_snapshot_that_cannot_be_taken_stops_the_run_before_it_changes_anything(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import linkage.runs
 
     home = _home(tmp_path)

@@ -17,8 +17,10 @@ def test_rows_committed_in_a_transaction_are_readable(store: Store) -> None:
         store.con.execute("CREATE TEMP TABLE stage AS SELECT *, md5(k) AS h FROM tmp_frame")
         store.con.unregister("tmp_frame")
         store.con.execute("CREATE TABLE big AS SELECT * FROM stage LIMIT 0")
-        store.con.execute("INSERT INTO big BY NAME SELECT * FROM stage s "
-                          "WHERE NOT EXISTS (SELECT 1 FROM big t WHERE t.k = s.k)")
+        store.con.execute(
+            "INSERT INTO big BY NAME SELECT * FROM stage s "
+            "WHERE NOT EXISTS (SELECT 1 FROM big t WHERE t.k = s.k)"
+        )
         store.con.execute("DROP TABLE stage")
     assert store.scalar("SELECT count(*) FROM big") == 300_000
     assert store.table("big").height == 300_000

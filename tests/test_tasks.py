@@ -53,8 +53,9 @@ def _statuses(store: Store) -> dict[str, str]:
     return dict(store.frame("SELECT finding_id, status FROM findings").iter_rows())
 
 
-def test_export_writes_one_protected_printable_workbook_per_township(store: Store,
-                                                                     tmp_path: Path) -> None:
+def test_export_writes_one_protected_printable_workbook_per_township(
+    store: Store, tmp_path: Path
+) -> None:
     files = export_all(store, tmp_path / "out")
     assert set(files) == {LX, SC}
     assert set(_statuses(store).values()) == {"sent"}
@@ -76,8 +77,9 @@ def test_export_writes_one_protected_printable_workbook_per_township(store: Stor
         assert not ws.cell(first, cols[column]).protection.locked
     lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
     assert lists and lists[0].formula1 == '"属实,不属实,无法核实,已处理"'
-    assignments = store.frame("SELECT finding_id, township, file, sheet, \"row\" FROM "
-                              "task_assignments")
+    assignments = store.frame(
+        'SELECT finding_id, township, file, sheet, "row" FROM task_assignments'
+    )
     assert assignments.height == 8
     positions = task_positions(files[LX])
     for fid, town, file, sheet, row in assignments.iter_rows():
@@ -95,12 +97,15 @@ def test_workbook_content_in_chinese_with_masked_ids(store: Store, tmp_path: Pat
             header, cols = header_columns(ws)
             for r in range(header + 1, ws.max_row + 1):
                 rows[ws.cell(r, cols["任务编号"]).value] = {
-                    h: ws.cell(r, c).value for h, c in cols.items()}
+                    h: ws.cell(r, c).value for h, c in cols.items()
+                }
     death = rows[F_DEATH]
     assert death["核查类型"] == "疑似死亡未注销"
     assert death["姓名"] == "张伟"
-    assert death["身份证号"] == ident("19400101", "011")[:6] + "********" + \
-        ident("19400101", "011")[-4:]
+    assert (
+        death["身份证号"]
+        == ident("19400101", "011")[:6] + "********" + ident("19400101", "011")[-4:]
+    )
     assert death["线索来源及内容"] == "殡葬记录 2025-09-05 火化；死亡医学证明 2025-09-04 死亡"
     assert death["系统判断依据"] == "姓名同音、出生日期一致"
     assert death["截止日期"] == "2025-10-28"  # high priority: 15 working days across 国庆
@@ -119,8 +124,9 @@ def test_workbook_content_in_chinese_with_masked_ids(store: Store, tmp_path: Pat
     assert "433127********0933" in rows[F_ID_CONFLICT]["线索来源及内容"]
 
 
-def test_round_trip_applies_valid_rows_and_reports_every_mistake(store: Store,
-                                                                 tmp_path: Path) -> None:
+def test_round_trip_applies_valid_rows_and_reports_every_mistake(
+    store: Store, tmp_path: Path
+) -> None:
     files = export_all(store, tmp_path / "out")
     positions = task_positions(files[LX])
     fill_with_mistakes(files)
@@ -128,9 +134,15 @@ def test_round_trip_applies_valid_rows_and_reports_every_mistake(store: Store,
 
     statuses = _statuses(store)
     assert statuses == {
-        F_DEATH: "confirmed", F_DEATH_ALIVE: "rejected", F_CONFLICT: "sent", F_BIRTH: "sent",
-        F_UNREG: "needs_more_info", F_ID_CONFLICT: "sent",  # its row was tampered with
-        F_MOVED: "confirmed", F_DUP: "confirmed"}
+        F_DEATH: "confirmed",
+        F_DEATH_ALIVE: "rejected",
+        F_CONFLICT: "sent",
+        F_BIRTH: "sent",
+        F_UNREG: "needs_more_info",
+        F_ID_CONFLICT: "sent",  # its row was tampered with
+        F_MOVED: "confirmed",
+        F_DUP: "confirmed",
+    }
     problems = {(p.code, p.file, p.sheet, p.row) for p in report.problems}
     lx = files[LX].name
     sheet, row = positions[F_CONFLICT]
@@ -150,26 +162,78 @@ def test_round_trip_applies_valid_rows_and_reports_every_mistake(store: Store,
     assert (by_file[lx].applied, by_file[lx].pending, by_file[lx].rejected) == (3, 1, 3)
     assert by_file[files[SC].name].applied == 2
 
-    labels = store.frame("SELECT finding_id, finding_type, person_id, source, "
-                         "source_record_id, role, result, verifier, verified_on FROM labels "
-                         "ORDER BY finding_id")
-    expected = pl.DataFrame([
-        (F_DEATH, "suspected_death", "P01", "death", "D1", "person", "属实", "王丽",
-         dt.date(2025, 10, 9)),
-        (F_DEATH_ALIVE, "suspected_death", "P07", "death", "D3", "person", "不属实", "王丽",
-         dt.date(2025, 10, 10)),
-        (F_UNREG, "unregistered_person", None, "hukou", "H8", "person", "无法核实", "李四",
-         dt.date(2025, 10, 11)),
-        (F_MOVED, "moved_out", "P03", "hukou", "H3", "person", "属实", "赵五",
-         dt.date(2025, 10, 10)),
-        (F_DUP, "duplicate_person", "P06", "population", "P06", "person", "已处理", "赵五",
-         dt.date(2025, 10, 10)),
-    ], schema=labels.schema, orient="row").sort("finding_id")
+    labels = store.frame(
+        "SELECT finding_id, finding_type, person_id, source, "
+        "source_record_id, role, result, verifier, verified_on FROM labels "
+        "ORDER BY finding_id"
+    )
+    expected = pl.DataFrame(
+        [
+            (
+                F_DEATH,
+                "suspected_death",
+                "P01",
+                "death",
+                "D1",
+                "person",
+                "属实",
+                "王丽",
+                dt.date(2025, 10, 9),
+            ),
+            (
+                F_DEATH_ALIVE,
+                "suspected_death",
+                "P07",
+                "death",
+                "D3",
+                "person",
+                "不属实",
+                "王丽",
+                dt.date(2025, 10, 10),
+            ),
+            (
+                F_UNREG,
+                "unregistered_person",
+                None,
+                "hukou",
+                "H8",
+                "person",
+                "无法核实",
+                "李四",
+                dt.date(2025, 10, 11),
+            ),
+            (
+                F_MOVED,
+                "moved_out",
+                "P03",
+                "hukou",
+                "H3",
+                "person",
+                "属实",
+                "赵五",
+                dt.date(2025, 10, 10),
+            ),
+            (
+                F_DUP,
+                "duplicate_person",
+                "P06",
+                "population",
+                "P06",
+                "person",
+                "已处理",
+                "赵五",
+                dt.date(2025, 10, 10),
+            ),
+        ],
+        schema=labels.schema,
+        orient="row",
+    ).sort("finding_id")
     assert labels.equals(expected)
 
 
 def test_reimport_is_idempotent_and_a_corrected_file_applies_only_the_fix(
-        store: Store, tmp_path: Path) -> None:
+    store: Store, tmp_path: Path
+) -> None:
     files = export_all(store, tmp_path / "out")
     fill_with_mistakes(files)
     import_returns(store, [files[LX], files[SC]], operator="tester", today=TODAY)
@@ -210,34 +274,75 @@ def test_file_level_problems(store: Store, tmp_path: Path) -> None:
 def test_unknown_and_unsent_tasks(store: Store, tmp_path: Path) -> None:
     files = export_all(store, tmp_path / "out")
     store.con.execute("DELETE FROM task_assignments WHERE finding_id = ?", [F_DUP])
-    fill(files[SC], {F_DUP: {"核查结果": "属实"}, F_MOVED: {"核查结果": "属实"}},
-         edit_ids={F_MOVED: "F0000000000000000"})
+    fill(
+        files[SC],
+        {F_DUP: {"核查结果": "属实"}, F_MOVED: {"核查结果": "属实"}},
+        edit_ids={F_MOVED: "F0000000000000000"},
+    )
     report = import_returns(store, [files[SC]], operator="t", today=TODAY)
     codes = {p.finding_id: p.code for p in report.errors}
     assert codes[F_DUP] == "not_sent"
     assert [p.code for p in report.errors if p.finding_id is None] == ["unknown_task"]
 
 
-def test_no_names_or_ids_in_logs_or_console(store: Store, tmp_path: Path,
-                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_no_names_or_ids_in_logs_or_console(
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     runner = CliRunner()
     home = str(store.home)
     store.close()
     out = tmp_path / "out"
-    result = runner.invoke(app, ["--home", home, "-v", "tasks", "export", "--out", str(out),
-                                 "--date", DAY.isoformat(), "--operator", "tester"])
+    result = runner.invoke(
+        app,
+        [
+            "--home",
+            home,
+            "-v",
+            "tasks",
+            "export",
+            "--out",
+            str(out),
+            "--date",
+            DAY.isoformat(),
+            "--operator",
+            "tester",
+        ],
+    )
     assert result.exit_code == 0, result.output
     files = {p.name.split("_")[0]: p for p in out.glob("*.xlsx")}
     fill_with_mistakes(files)
-    imported = runner.invoke(app, ["--home", home, "-v", "tasks", "import", str(files[LX]),
-                                   str(files[SC]), "--operator", "tester"])
+    imported = runner.invoke(
+        app,
+        [
+            "--home",
+            home,
+            "-v",
+            "tasks",
+            "import",
+            str(files[LX]),
+            str(files[SC]),
+            "--operator",
+            "tester",
+        ],
+    )
     assert imported.exit_code == 1  # rows with errors
     assert "row" in imported.output and files[LX].name in imported.output
     status = runner.invoke(app, ["--home", home, "tasks", "status", "--as-of", "2025-12-01"])
     assert status.exit_code == 0 and F_BIRTH in status.output
-    changes = runner.invoke(app, ["--home", home, "tasks", "changes", "--out",
-                                  str(tmp_path / "changes.xlsx"), "--operator", "tester"])
+    changes = runner.invoke(
+        app,
+        [
+            "--home",
+            home,
+            "tasks",
+            "changes",
+            "--out",
+            str(tmp_path / "changes.xlsx"),
+            "--operator",
+            "tester",
+        ],
+    )
     assert changes.exit_code == 0, changes.output
     seen = caplog.text + result.output + imported.output + status.output + changes.output
     assert "tasks export" in caplog.text  # the logs did run
@@ -249,12 +354,20 @@ def test_sheets_per_finding_type_carry_the_village_column(store: Store, tmp_path
     from linkage.tasks.export import export_tasks
     from linkage.tasks.settings import TaskSettings
 
-    report = export_tasks(store, tmp_path / "out", operator="t", sent_on=DAY,
-                          township=SC, cfg=TaskSettings(sheets="finding_type"))
+    report = export_tasks(
+        store,
+        tmp_path / "out",
+        operator="t",
+        sent_on=DAY,
+        township=SC,
+        cfg=TaskSettings(sheets="finding_type"),
+    )
     assert [f.township for f in report.files] == [SC]
     book = openpyxl.load_workbook(report.files[0].path)
     assert [n for n in book.sheetnames if n not in ("填写说明", META_SHEET)] == [
-        "疑似重复登记", "迁出未注销"]
+        "疑似重复登记",
+        "迁出未注销",
+    ]
     header, cols = header_columns(book["迁出未注销"])
     assert book["迁出未注销"].cell(header + 1, cols["村(社区)"]).value == "首车社区"
     assert _statuses(store)[F_MOVED] == "sent" and _statuses(store)[F_DEATH] == "open"

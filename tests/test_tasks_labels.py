@@ -53,26 +53,36 @@ def _statuses(store: Store) -> dict[str, str]:
 
 def test_link_labels_follow_the_answers(answered: tuple[Store, dict[str, Path]]) -> None:
     store, _ = answered
-    result = link_labels(store).select("source", "source_record_id", "role", "person_id",
-                                       "is_match", "finding_id").sort(pl.all())
-    expected = pl.DataFrame([
-        ("death", "D1", "person", "P01", True, F_DEATH),  # both records of the death
-        ("death", "D2", "person", "P01", True, F_DEATH),
-        ("death", "D3", "person", "P07", False, F_DEATH_ALIVE),  # 不属实: alive
-        ("hukou", "H3", "person", "P03", True, F_MOVED),
-        ("population", "P05", "person", "P06", True, F_DUP),  # 已处理 = confirmed
-        ("population", "P06", "person", "P05", True, F_DUP),
-    ], schema=result.schema, orient="row").sort(pl.all())  # 无法核实 (H8) is no label
+    result = (
+        link_labels(store)
+        .select("source", "source_record_id", "role", "person_id", "is_match", "finding_id")
+        .sort(pl.all())
+    )
+    expected = pl.DataFrame(
+        [
+            ("death", "D1", "person", "P01", True, F_DEATH),  # both records of the death
+            ("death", "D2", "person", "P01", True, F_DEATH),
+            ("death", "D3", "person", "P07", False, F_DEATH_ALIVE),  # 不属实: alive
+            ("hukou", "H3", "person", "P03", True, F_MOVED),
+            ("population", "P05", "person", "P06", True, F_DUP),  # 已处理 = confirmed
+            ("population", "P06", "person", "P05", True, F_DUP),
+        ],
+        schema=result.schema,
+        orient="row",
+    ).sort(pl.all())  # 无法核实 (H8) is no label
     assert result.equals(expected)
     keys = link_labels(store).filter(pl.col("source_record_id") == "D3")
-    assert keys.select("rec_key_l", "rec_key_r").row(0) == ("death|D3|person",
-                                                           "population|P07|person")
+    assert keys.select("rec_key_l", "rec_key_r").row(0) == (
+        "death|D3|person",
+        "population|P07|person",
+    )
     accuracy = accuracy_by_type(store).filter(pl.col("finding_type") == "suspected_death")
     assert accuracy.select(pl.col("confirmed").sum(), pl.col("rejected").sum()).row(0) == (1, 1)
 
 
 def test_a_rejected_pair_stays_out_until_new_evidence(
-        answered: tuple[Store, dict[str, Path]], tmp_path: Path) -> None:
+    answered: tuple[Store, dict[str, Path]], tmp_path: Path
+) -> None:
     store, _ = answered
     pairs = rejected_pairs(store)
     assert pairs.rows() == [("death", "D3", "person", "P07")]
@@ -87,8 +97,10 @@ def test_a_rejected_pair_stays_out_until_new_evidence(
     # a new record for the person reopens the case and it goes out again
     cand = candidates_frame().with_columns(
         pl.when(pl.col("case_key") == "P07")
-        .then(pl.lit(json.dumps({"records": ["D3", "D4"]}))).otherwise(pl.col("evidence"))
-        .alias("evidence"))
+        .then(pl.lit(json.dumps({"records": ["D3", "D4"]})))
+        .otherwise(pl.col("evidence"))
+        .alias("evidence")
+    )
     merge(store, cand, "run-3")
     assert _statuses(store)[F_DEATH_ALIVE] == "open"
     report = export_tasks(store, tmp_path / "third", operator="t", sent_on=TODAY)
@@ -107,43 +119,74 @@ def test_progress_per_township(answered: tuple[Store, dict[str, Path]]) -> None:
     table = township_progress(store, dt.date(2025, 10, 20), 0.95)
     rows = {r["township"]: r for r in table.iter_rows(named=True)}
     lx, sc, total = rows[LX], rows[SC], rows["合计"]
-    assert (lx["sent"], lx["returned"], lx["on_time"], lx["pending"], lx["overdue"]) == \
-        (6, 3, 3, 3, 0)
-    assert (lx["feedback_rate"], lx["meets_target"], lx["confirmation_rate"]) == \
-        (0.5, False, 0.5)
-    assert (sc["sent"], sc["returned"], sc["feedback_rate"], sc["meets_target"],
-            sc["confirmation_rate"]) == (2, 2, 1.0, True, 1.0)
+    assert (lx["sent"], lx["returned"], lx["on_time"], lx["pending"], lx["overdue"]) == (
+        6,
+        3,
+        3,
+        3,
+        0,
+    )
+    assert (lx["feedback_rate"], lx["meets_target"], lx["confirmation_rate"]) == (0.5, False, 0.5)
+    assert (
+        sc["sent"],
+        sc["returned"],
+        sc["feedback_rate"],
+        sc["meets_target"],
+        sc["confirmation_rate"],
+    ) == (2, 2, 1.0, True, 1.0)
     assert (total["sent"], total["returned"]) == (8, 5)
 
     late = overdue_tasks(store, dt.date(2025, 11, 19))
     assert late.select("finding_id", "village", "deadline", "working_days_late").rows() == [
         (F_BIRTH, "司城村", dt.date(2025, 10, 28), 16),
-        *sorted([(F_CONFLICT, "猛必村", dt.date(2025, 11, 18), 1),
-                 (F_ID_CONFLICT, "猛必村", dt.date(2025, 11, 18), 1)]),
+        *sorted(
+            [
+                (F_CONFLICT, "猛必村", dt.date(2025, 11, 18), 1),
+                (F_ID_CONFLICT, "猛必村", dt.date(2025, 11, 18), 1),
+            ]
+        ),
     ]
     assert late["核查类型"].to_list()[0] == "出生未登记"
     assert "姓名" not in late.columns and "name" not in late.columns
-    assert township_progress(store, dt.date(2025, 11, 19), 0.95).filter(
-        pl.col("township") == LX)["overdue"].item() == 3
+    assert (
+        township_progress(store, dt.date(2025, 11, 19), 0.95)
+        .filter(pl.col("township") == LX)["overdue"]
+        .item()
+        == 3
+    )
 
 
-def test_change_list_one_row_per_change(answered: tuple[Store, dict[str, Path]],
-                                        tmp_path: Path) -> None:
+def test_change_list_one_row_per_change(
+    answered: tuple[Store, dict[str, Path]], tmp_path: Path
+) -> None:
     store, files = answered
-    fill(files[LX], {F_CONFLICT: {"核查结果": "属实", "核查日期": "2025-10-12"},
-                     F_BIRTH: {"核查结果": "属实", "核查人": "王丽"},
-                     F_UNREG: {"核查结果": "属实", "核查说明": "已回乡常住"}})
+    fill(
+        files[LX],
+        {
+            F_CONFLICT: {"核查结果": "属实", "核查日期": "2025-10-12"},
+            F_BIRTH: {"核查结果": "属实", "核查人": "王丽"},
+            F_UNREG: {"核查结果": "属实", "核查说明": "已回乡常住"},
+        },
+    )
     import_returns(store, [files[LX]], operator="t", today=TODAY)
     rows = change_rows(store)
     by_id = {r["finding_id"]: r for r in rows.iter_rows(named=True)}
     assert set(by_id) == {F_DEATH, F_MOVED, F_CONFLICT, F_BIRTH, F_UNREG}  # not 已处理 F_DUP
     death, moved = by_id[F_DEATH], by_id[F_MOVED]
-    assert (death["变更类型"], death["注销原因"], death["人员编号"], death["新值"]) == \
-        ("注销", "人口死亡登记", "P01", "死亡注销")
+    assert (death["变更类型"], death["注销原因"], death["人员编号"], death["新值"]) == (
+        "注销",
+        "人口死亡登记",
+        "P01",
+        "死亡注销",
+    )
     assert (moved["注销原因"], moved["新值"]) == ("移交外省管理", "迁出注销")
     fix = by_id[F_CONFLICT]
-    assert (fix["变更类型"], fix["变更项目"], fix["原值"], fix["新值"]) == \
-        ("更正", "出生日期", "1950-03-04", "1950-03-05")
+    assert (fix["变更类型"], fix["变更项目"], fix["原值"], fix["新值"]) == (
+        "更正",
+        "出生日期",
+        "1950-03-04",
+        "1950-03-05",
+    )
     assert by_id[F_BIRTH]["变更类型"] == "补登" and "P04" in by_id[F_BIRTH]["新值"]
     assert by_id[F_UNREG]["变更类型"] == "补录" and "H8" in by_id[F_UNREG]["新值"]
     assert by_id[F_UNREG]["核查说明"] == "已回乡常住"
@@ -153,8 +196,7 @@ def test_change_list_one_row_per_change(answered: tuple[Store, dict[str, Path]],
     sheet = openpyxl.load_workbook(first.path).active
     assert sheet.cell(2, 2).value == "变更类型" and sheet.max_row == 2 + 5
     assert write_changes(store, tmp_path / "again.xlsx", operator="t").rows == 0
-    assert write_changes(store, tmp_path / "all.xlsx", operator="t",
-                         include_listed=True).rows == 5
+    assert write_changes(store, tmp_path / "all.xlsx", operator="t", include_listed=True).rows == 5
 
 
 def test_nothing_to_export_or_report_on_an_empty_county(tmp_path: Path) -> None:
@@ -166,7 +208,8 @@ def test_nothing_to_export_or_report_on_an_empty_county(tmp_path: Path) -> None:
 
 
 def test_a_task_whose_case_closed_is_withdrawn_not_overdue(
-        answered: tuple[Store, dict[str, Path]]) -> None:
+    answered: tuple[Store, dict[str, Path]],
+) -> None:
     store, _ = answered
     merge(store, candidates_frame().filter(pl.col("source_record_id") != "B1"), "run-2")
     assert _statuses(store)[F_BIRTH] == "closed"  # the birth got registered meanwhile

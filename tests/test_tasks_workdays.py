@@ -51,7 +51,8 @@ def test_counting_between_and_calendar_days() -> None:
 
 
 def test_years_without_a_schedule_fall_back_to_weekdays_with_one_warning(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setattr(workdays, "_warned_years", set())
     with caplog.at_level(logging.WARNING, logger="linkage.tasks.workdays"):
         assert add_working_days(D(2099, 1, 2), 1) == D(2099, 1, 5)  # Fri → Mon
@@ -70,10 +71,15 @@ def test_deadline_days_by_type_and_priority() -> None:
     assert TaskSettings(type_days={"moved_out": 20}).deadline_days("moved_out", "high") == 15
 
 
-@pytest.mark.parametrize("text", ['[deadlines]\nunit = "weeks"\n',
-                                  "[deadlines]\nordinary = 0\n",
-                                  '[workbook]\nsheets = "person"\n',
-                                  "[feedback]\ntarget_rate = 95\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[deadlines]\nunit = "weeks"\n',
+        "[deadlines]\nordinary = 0\n",
+        '[workbook]\nsheets = "person"\n',
+        "[feedback]\ntarget_rate = 95\n",
+    ],
+)
 def test_bad_settings_say_what_to_fix(tmp_path: Path, text: str) -> None:
     path = tmp_path / "tasks.toml"
     path.write_text(text, "utf-8")

@@ -28,8 +28,7 @@ def _servers_of(home: Path) -> list[int]:
             environ = (proc / "environ").read_bytes()
         except OSError:
             continue
-        if b"prefect.server.api.server:create_app" in cmdline and \
-                str(home).encode() in environ:
+        if b"prefect.server.api.server:create_app" in cmdline and str(home).encode() in environ:
             pids.append(int(proc.name))
     return pids
 
@@ -38,8 +37,12 @@ def test_renkou_run_brings_and_stops_its_own_prefect_server(tmp_path: Path) -> N
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     home, inbox = tmp_path / "home", tmp_path / "inbox"
     inbox.mkdir()
-    done = subprocess.run([str(RENKOU), "--home", str(home), "run", "--inbox", str(inbox),
-                           "--no-outputs"], env=env, capture_output=True, timeout=600)
+    done = subprocess.run(
+        [str(RENKOU), "--home", str(home), "run", "--inbox", str(inbox), "--no-outputs"],
+        env=env,
+        capture_output=True,
+        timeout=600,
+    )
     out = done.stdout.decode("utf-8", "replace")
     assert done.returncode == 1, out + done.stderr.decode("utf-8", "replace")[-2000:]
     assert "no population base loaded" in out  # the night ran, and says what to deliver

@@ -35,33 +35,67 @@ def _rate(model: ErrorModel, family: str) -> float:
 
 
 def _log(log: ErrorLog, frame: pl.DataFrame, family: str, column: str = "") -> None:
-    log.add(SOURCE, frame["person_id"] if "person_id" in frame.columns
-            else [""] * frame.height, "person", f"base_{family}", column, frame["true_pid"])
+    log.add(
+        SOURCE,
+        frame["person_id"] if "person_id" in frame.columns else [""] * frame.height,
+        "person",
+        f"base_{family}",
+        column,
+        frame["true_pid"],
+    )
 
 
 def _person_ids(code: str, seq: np.ndarray) -> pl.Series:
     return pl.lit(code) + pl.Series(seq).cast(pl.String).str.zfill(10)
 
 
-def build_base(rng: np.random.Generator, cfg: CountyConfig, model: ErrorModel,
-               truth: pl.DataFrame, log: ErrorLog) -> pl.DataFrame:
+def build_base(
+    rng: np.random.Generator,
+    cfg: CountyConfig,
+    model: ErrorModel,
+    truth: pl.DataFrame,
+    log: ErrorLog,
+) -> pl.DataFrame:
     """Rows of the population base, with ``true_pid`` and ``is_duplicate`` kept for truth."""
     n = truth.height
     u = rng.random(n)
     native = pl.col("origin") == "native"
     truth = truth.select(
-        "pid", "origin", "name", "former_name", "sex", "id_number", "birth_date", "birth",
-        "ethnicity", "household_id", "relation", "marital0", "marital", "hukou_type",
-        "hukou_address", "address", "township", "village", "death", "move_out", "move_in",
+        "pid",
+        "origin",
+        "name",
+        "former_name",
+        "sex",
+        "id_number",
+        "birth_date",
+        "birth",
+        "ethnicity",
+        "household_id",
+        "relation",
+        "marital0",
+        "marital",
+        "hukou_type",
+        "hukou_address",
+        "address",
+        "township",
+        "village",
+        "death",
+        "move_out",
+        "move_in",
         "rename",
     ).with_columns(pl.Series("__u", u))
     missing = truth.filter(native & (pl.col("__u") < _rate(model, "missing")))
-    newborn_late = truth.filter((pl.col("origin") == "newborn")
-                                & (pl.col("__u") < _rate(model, "birth_not_registered")))
-    mover_late = truth.filter((pl.col("move_in") >= 0)
-                              & (pl.col("__u") < _rate(model, "move_in_not_registered")))
-    for frame, fam in ((missing, "missing"), (newborn_late, "birth_not_registered"),
-                       (mover_late, "move_in_not_registered")):
+    newborn_late = truth.filter(
+        (pl.col("origin") == "newborn") & (pl.col("__u") < _rate(model, "birth_not_registered"))
+    )
+    mover_late = truth.filter(
+        (pl.col("move_in") >= 0) & (pl.col("__u") < _rate(model, "move_in_not_registered"))
+    )
+    for frame, fam in (
+        (missing, "missing"),
+        (newborn_late, "birth_not_registered"),
+        (mover_late, "move_in_not_registered"),
+    ):
         _log(log, frame.rename({"pid": "true_pid"}), fam)
     skip = pl.concat([missing["pid"], newborn_late["pid"], mover_late["pid"]])
     rows = truth.filter(
@@ -78,7 +112,7 @@ def build_base(rng: np.random.Generator, cfg: CountyConfig, model: ErrorModel,
     ids = rng.permutation(len(early) + len(dup_rows)) + 1
     seq = np.empty(k, dtype=np.int64)
     seq[early] = ids[: len(early)]
-    dup_seq = ids[len(early):]
+    dup_seq = ids[len(early) :]
     first = np.minimum(seq[dup_rows], dup_seq)
     dup_seq = np.maximum(seq[dup_rows], dup_seq)
     seq[dup_rows] = first
@@ -94,38 +128,67 @@ def build_base(rng: np.random.Generator, cfg: CountyConfig, model: ErrorModel,
     stale_marital = changed & (v[:, 1] < _rate(model, "marital_not_updated"))
     renamed = rows["rename"].to_numpy() >= 0
     stale_name = renamed & (v[:, 2] < _rate(model, "name_change_not_updated"))
-    touched = np.select([dead_cancel, move_cancel, late], [death + lag, move + lag,
-                        rows["birth"].to_numpy() + lag], -1)
-    old = day(dt.date(2015, 1, 1)) + (v[:, 3] * (day(cfg.period_start) - day(dt.date(2015, 1,
-                                                                                   1))))
+    touched = np.select(
+        [dead_cancel, move_cancel, late],
+        [death + lag, move + lag, rows["birth"].to_numpy() + lag],
+        -1,
+    )
+    old = day(dt.date(2015, 1, 1)) + (v[:, 3] * (day(cfg.period_start) - day(dt.date(2015, 1, 1))))
     updated = np.minimum(np.where(touched >= 0, touched, old.astype(np.int64)), ref)
-    updated = np.where(rows["move_in"].to_numpy() >= 0,
-                       np.minimum(rows["move_in"].to_numpy() + lag, ref), updated)
+    updated = np.where(
+        rows["move_in"].to_numpy() >= 0, np.minimum(rows["move_in"].to_numpy() + lag, ref), updated
+    )
     base = rows.with_columns(
         _person_ids(cfg.code, seq).alias("person_id"),
-        pl.when(pl.Series(stale_name)).then(pl.col("former_name")).otherwise(pl.col("name"))
+        pl.when(pl.Series(stale_name))
+        .then(pl.col("former_name"))
+        .otherwise(pl.col("name"))
         .alias("name"),
-        pl.Series("marital_status", np.where(stale_marital, marital0, marital))
-        .replace_strict(dict(enumerate(MARITAL)), return_dtype=pl.String),
-        pl.Series("status", np.select([dead_cancel, move_cancel], ["死亡注销", "迁出注销"],
-                                      "正常")),
+        pl.Series("marital_status", np.where(stale_marital, marital0, marital)).replace_strict(
+            dict(enumerate(MARITAL)), return_dtype=pl.String
+        ),
+        pl.Series(
+            "status", np.select([dead_cancel, move_cancel], ["死亡注销", "迁出注销"], "正常")
+        ),
         as_date(updated).alias("updated_at"),
         pl.col("relation").alias("relation_to_head"),
         pl.col("address").alias("current_address"),
         pl.lit(False).alias("is_duplicate"),
     )
-    _log(log, base.filter((pl.col("death") >= 0) & (pl.col("status") == "正常")),
-         "death_not_cancelled", "status")
-    _log(log, base.filter((pl.col("move_out") >= 0) & (pl.col("status") == "正常")),
-         "move_not_cancelled", "status")
+    _log(
+        log,
+        base.filter((pl.col("death") >= 0) & (pl.col("status") == "正常")),
+        "death_not_cancelled",
+        "status",
+    )
+    _log(
+        log,
+        base.filter((pl.col("move_out") >= 0) & (pl.col("status") == "正常")),
+        "move_not_cancelled",
+        "status",
+    )
     _log(log, base.filter(pl.Series(stale_marital)), "marital_not_updated", "marital_status")
     _log(log, base.filter(pl.Series(stale_name)), "name_change_not_updated", "name")
     base = _wrong_values(rng, model, base, log)
     base = _duplicates(rng, cfg, model, base, dup_rows, dup_seq, log)
     return base.sort(pl.col("person_id").str.slice(len(cfg.code)).cast(pl.Int64)).select(
-        "person_id", "name", "sex", "id_number", "birth_date", "ethnicity", "household_id",
-        "relation_to_head", "marital_status", "hukou_type", "hukou_address",
-        "current_address", "township", "village", "status", "updated_at", "true_pid",
+        "person_id",
+        "name",
+        "sex",
+        "id_number",
+        "birth_date",
+        "ethnicity",
+        "household_id",
+        "relation_to_head",
+        "marital_status",
+        "hukou_type",
+        "hukou_address",
+        "current_address",
+        "township",
+        "village",
+        "status",
+        "updated_at",
+        "true_pid",
         "is_duplicate",
     )
 
@@ -136,8 +199,9 @@ def _scatter(base: pl.DataFrame, column: str, idx: np.ndarray, values: list) -> 
     return base.with_columns(s)
 
 
-def _wrong_values(rng: np.random.Generator, model: ErrorModel, base: pl.DataFrame,
-                  log: ErrorLog) -> pl.DataFrame:
+def _wrong_values(
+    rng: np.random.Generator, model: ErrorModel, base: pl.DataFrame, log: ErrorLog
+) -> pl.DataFrame:
     """Attribute errors in the base rows (the hukou keeps the true values)."""
     k = base.height
 
@@ -157,8 +221,7 @@ def _wrong_values(rng: np.random.Generator, model: ErrorModel, base: pl.DataFram
     for family, column, eligible in tasks:
         idx = pick(family, eligible)
         old = base[column].gather(idx).to_list()
-        new = [_wrong(family, value, rng, base, int(i)) for value, i in zip(old, idx,
-                                                                           strict=True)]
+        new = [_wrong(family, value, rng, base, int(i)) for value, i in zip(old, idx, strict=True)]
         keep = [j for j, value in enumerate(new) if value is not None and value != old[j]]
         idx = idx[keep]
         base = _scatter(base, column, idx, [new[j] for j in keep])
@@ -166,8 +229,9 @@ def _wrong_values(rng: np.random.Generator, model: ErrorModel, base: pl.DataFram
     return base
 
 
-def _wrong(family: str, value: object, rng: np.random.Generator, base: pl.DataFrame,
-           row: int) -> object:
+def _wrong(
+    family: str, value: object, rng: np.random.Generator, base: pl.DataFrame, row: int
+) -> object:
     if family == "name":
         return homophone(value, rng) or similar_shape(value, rng)
     if family == "sex":
@@ -185,9 +249,15 @@ def _wrong(family: str, value: object, rng: np.random.Generator, base: pl.DataFr
     return value[:-4] + other[-4:]
 
 
-def _duplicates(rng: np.random.Generator, cfg: CountyConfig, model: ErrorModel,
-                base: pl.DataFrame, rows: np.ndarray, seq: np.ndarray, log: ErrorLog
-                ) -> pl.DataFrame:
+def _duplicates(
+    rng: np.random.Generator,
+    cfg: CountyConfig,
+    model: ErrorModel,
+    base: pl.DataFrame,
+    rows: np.ndarray,
+    seq: np.ndarray,
+    log: ErrorLog,
+) -> pl.DataFrame:
     """Second rows of the same person (ids ``seq``), each slightly different from the first."""
     dup = base[rows]
     m = dup.height
@@ -200,7 +270,7 @@ def _duplicates(rng: np.random.Generator, cfg: CountyConfig, model: ErrorModel,
         elif what[j] == 1:
             births[j] = date_digit(births[j], rng) or births[j]
         elif what[j] == 2 and ids[j]:
-            ids[j] = ("" if rng.random() < 0.5 else ids[j][:6] + ids[j][8:17])
+            ids[j] = "" if rng.random() < 0.5 else ids[j][:6] + ids[j][8:17]
         else:  # registered again under the household it belonged to before a split
             homes[j] = homes[j][:-4] + f"{int(rng.integers(10000)):04d}"
     cancelled = rng.random(m) < _rate(model, "duplicate_cancelled")
@@ -209,7 +279,9 @@ def _duplicates(rng: np.random.Generator, cfg: CountyConfig, model: ErrorModel,
         pl.Series("birth_date", births, dtype=pl.Date),
         pl.Series("id_number", ids, dtype=pl.String),
         pl.Series("household_id", homes, dtype=pl.String),
-        pl.when(pl.Series(cancelled)).then(pl.lit("重复注销")).otherwise(pl.col("status"))
+        pl.when(pl.Series(cancelled))
+        .then(pl.lit("重复注销"))
+        .otherwise(pl.col("status"))
         .alias("status"),
         _person_ids(cfg.code, seq).alias("person_id"),
         pl.lit(True).alias("is_duplicate"),

@@ -20,8 +20,12 @@ DEFAULT_ERROR_MODEL = CONFIG_DIR / "error_model.toml"
 DEFAULT_COUNTY = CONFIG_DIR / "county.toml"
 
 
-def _merge(default: dict[str, Any], override: dict[str, Any], path: Path,
-           free_tables: frozenset[str] = frozenset()) -> dict[str, Any]:
+def _merge(
+    default: dict[str, Any],
+    override: dict[str, Any],
+    path: Path,
+    free_tables: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """Tables of ``override`` replace keys of ``default``; unknown tables/keys are errors."""
     problems = []
     merged = {table: dict(values) for table, values in default.items()}
@@ -39,17 +43,25 @@ def _merge(default: dict[str, Any], override: dict[str, Any], path: Path,
                 merged[table][key] = value
     if problems:
         known = ", ".join(sorted(default))
-        raise ConfigError(f"{path}: {'; '.join(problems)}. Fix: use the tables and keys of "
-                          f"the shipped defaults ({known})")
+        raise ConfigError(
+            f"{path}: {'; '.join(problems)}. Fix: use the tables and keys of "
+            f"the shipped defaults ({known})"
+        )
     return merged
 
 
 def _check_rates(tables: dict[str, dict[str, Any]], path: Path) -> None:
-    bad = [f"[{t}] {k} = {v!r}" for t, values in tables.items() for k, v in values.items()
-           if not isinstance(v, int | float) or isinstance(v, bool) or not 0 <= v <= 1]
+    bad = [
+        f"[{t}] {k} = {v!r}"
+        for t, values in tables.items()
+        for k, v in values.items()
+        if not isinstance(v, int | float) or isinstance(v, bool) or not 0 <= v <= 1
+    ]
     if bad:
-        raise ConfigError(f"{path}: rates must be numbers in [0, 1]: {', '.join(bad)}. "
-                          "Fix: write each rate as a share, e.g. 0.02 for 2 %")
+        raise ConfigError(
+            f"{path}: rates must be numbers in [0, 1]: {', '.join(bad)}. "
+            "Fix: write each rate as a share, e.g. 0.02 for 2 %"
+        )
 
 
 @dataclass(frozen=True)
@@ -95,15 +107,17 @@ class CountyConfig:
         free = frozenset({"ethnicity", "households", "surname_boost"})
         raw = default if path is None else _merge(default, read_toml(path), path, free)
         where = path or DEFAULT_COUNTY
-        _check_rates({k: raw[k] for k in ("events", "coverage", "households", "ethnicity")},
-                     where)
+        _check_rates({k: raw[k] for k in ("events", "coverage", "households", "ethnicity")}, where)
         county = raw["county"]
         code = str(county["code"])
         if len(code) != 6 or not code.isdigit():
-            raise ConfigError(f"{where}: [county] code = {code!r} is not a 6-digit county "
-                              "code. Fix: use a code of the division table, e.g. '433127'")
+            raise ConfigError(
+                f"{where}: [county] code = {code!r} is not a 6-digit county "
+                "code. Fix: use a code of the division table, e.g. '433127'"
+            )
         return cls(
-            code=code, seat=str(county["seat"]),
+            code=code,
+            seat=str(county["seat"]),
             reference_date=dt.date.fromisoformat(str(county["reference_date"])),
             period_days=int(county["period_days"]),
             ethnicity={k: float(v) for k, v in raw["ethnicity"].items()},

@@ -30,7 +30,7 @@ class Events:
     """Multi-person events; single-person ones live in ``People`` columns (death, move_out,
     move_in, rename)."""
 
-    births: pl.DataFrame     # one row per child: birth_event, child, mother, father, day, babies,
+    births: pl.DataFrame  # one row per child: birth_event, child, mother, father, day, babies,
     #                          elsewhere (no county certificate), insured, outside (mother)
     marriages: pl.DataFrame  # kind 结婚/离婚, day, husband, wife
 
@@ -51,30 +51,48 @@ def _days(rng: np.random.Generator, cfg: CountyConfig, k: int) -> np.ndarray:
     return day(cfg.period_start) + rng.integers(0, cfg.period_days, size=k)
 
 
-def _outsiders(rng: np.random.Generator, people: People, geo: Geography,
-               surnames: tuple[list[str], np.ndarray], sex: np.ndarray, birth: np.ndarray,
-               origin: str, marital: int) -> np.ndarray:
+def _outsiders(
+    rng: np.random.Generator,
+    people: People,
+    geo: Geography,
+    surnames: tuple[list[str], np.ndarray],
+    sex: np.ndarray,
+    birth: np.ndarray,
+    origin: str,
+    marital: int,
+) -> np.ndarray:
     """Append humans from other counties; returns their pids."""
     k = len(sex)
     names, p = zip(*_OUTSIDE_ETHNICITY, strict=True)
     eth = np.asarray(names, dtype=object)[rng.choice(len(names), size=k, p=p)]
     region = rng.choice(geo.outside_codes, size=k, p=geo.outside_weights)
     table_names, table_p = surnames
-    surname = np.asarray(table_names, dtype=object)[rng.choice(len(table_names), size=k,
-                                                               p=table_p)]
+    surname = np.asarray(table_names, dtype=object)[rng.choice(len(table_names), size=k, p=table_p)]
     given = draw_given(rng, years(birth), sex).to_list()
     return people.append(
-        origin=[origin] * k, surname=surname.tolist(), given=given,
+        origin=[origin] * k,
+        surname=surname.tolist(),
+        given=given,
         name=[s + g for s, g in zip(surname.tolist(), given, strict=True)],
-        sex=sex, birth=birth, ethnicity=eth.tolist(), region=region,
-        marital0=np.full(k, marital), marital=np.full(k, marital),
+        sex=sex,
+        birth=birth,
+        ethnicity=eth.tolist(),
+        region=region,
+        marital0=np.full(k, marital),
+        marital=np.full(k, marital),
         address=[outside_address(int(r), rng) for r in region.tolist()],
     )
 
 
-def simulate(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, people: People,
-             homes: pl.DataFrame, pool: list[tuple[int, str]],
-             surnames: tuple[list[str], np.ndarray]) -> Events:
+def simulate(
+    rng: np.random.Generator,
+    cfg: CountyConfig,
+    geo: Geography,
+    people: People,
+    homes: pl.DataFrame,
+    pool: list[tuple[int, str]],
+    surnames: tuple[list[str], np.ndarray],
+) -> Events:
     """Run the period's events on ``people`` (mutated) and return the multi-person ones."""
     ev, n = cfg.events, len(people)
     start = day(cfg.period_start)
@@ -107,8 +125,9 @@ def simulate(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, people
     move = people.np("move_out")
     move[movers] = _days(rng, cfg, len(movers))
     people.set("move_out", move)
-    people.scatter("moved_to", movers,
-                   [pool[i][1] for i in rng.integers(len(pool), size=len(movers)).tolist()])
+    people.scatter(
+        "moved_to", movers, [pool[i][1] for i in rng.integers(len(pool), size=len(movers)).tolist()]
+    )
     busy[movers] = True
 
     births = _births(rng, cfg, geo, people, surnames, age, sex, busy, n)
@@ -117,25 +136,42 @@ def simulate(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, people
     k = round(cfg.coverage["nonresident_deaths"] * len(dead))
     if k:
         birth = start - (rng.uniform(55, 95, k) * 365.2425).astype(np.int64)
-        pids = _outsiders(rng, people, geo, surnames, np.where(rng.random(k) < 0.55, 1, 2),
-                          birth, "nonresident_deceased", WIDOWED)
+        pids = _outsiders(
+            rng,
+            people,
+            geo,
+            surnames,
+            np.where(rng.random(k) < 0.55, 1, 2),
+            birth,
+            "nonresident_deceased",
+            WIDOWED,
+        )
         death = people.np("death")
         death[pids] = _days(rng, cfg, k)
         people.set("death", death)
     return Events(births=births, marriages=marriages)
 
 
-def _partner_birth(rng: np.random.Generator, start: int, age: np.ndarray, gap: float,
-                   minimum: float) -> np.ndarray:
+def _partner_birth(
+    rng: np.random.Generator, start: int, age: np.ndarray, gap: float, minimum: float
+) -> np.ndarray:
     """Birth days of partners about ``gap`` years older than ``age``, at least ``minimum``
     years old (plus a random part of a year, so nobody piles up on one birthday)."""
     partner = np.maximum(age + rng.normal(gap, 2.5, len(age)).clip(-6, 10), minimum)
     return start - ((partner + rng.random(len(age))) * 365.2425).astype(np.int64)
 
 
-def _marriages(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, people: People,
-               surnames: tuple[list[str], np.ndarray], age: np.ndarray, sex: np.ndarray,
-               busy: np.ndarray, homes: pl.DataFrame) -> pl.DataFrame:
+def _marriages(
+    rng: np.random.Generator,
+    cfg: CountyConfig,
+    geo: Geography,
+    people: People,
+    surnames: tuple[list[str], np.ndarray],
+    age: np.ndarray,
+    sex: np.ndarray,
+    busy: np.ndarray,
+    homes: pl.DataFrame,
+) -> pl.DataFrame:
     ev, n = cfg.events, len(age)
     marital = people.np("marital")
     single = np.isin(marital, (NEVER, DIVORCED, WIDOWED)) & ~busy
@@ -143,10 +179,12 @@ def _marriages(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, peop
     k_bride = round(k * ev["outside_bride_share"])
     k_groom = round(k * ev["outside_groom_share"])
     k_local = k - k_bride - k_groom
-    w_men = np.where(single & (sex == 1) & (age >= 22) & (age < 50),
-                     np.exp(-(((age - 28) / 6) ** 2) / 2), 0.0)
-    w_women = np.where(single & (sex == 2) & (age >= 20) & (age < 45),
-                       np.exp(-(((age - 26) / 5) ** 2) / 2), 0.0)
+    w_men = np.where(
+        single & (sex == 1) & (age >= 22) & (age < 50), np.exp(-(((age - 28) / 6) ** 2) / 2), 0.0
+    )
+    w_women = np.where(
+        single & (sex == 2) & (age >= 20) & (age < 45), np.exp(-(((age - 26) / 5) ** 2) / 2), 0.0
+    )
     men = weighted_pick(rng, w_men, k_local + k_bride)
     women = weighted_pick(rng, w_women, k_local + k_groom)
     men = men[rng.permutation(len(men))]
@@ -161,12 +199,26 @@ def _marriages(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, peop
     local_m, local_w = local_m[ok], local_w[ok]
 
     start = day(cfg.period_start)
-    brides = _outsiders(rng, people, geo, surnames, np.full(len(bride_m), 2),
-                        _partner_birth(rng, start, age[bride_m], -2.0, 20.0),
-                        "outside_spouse", NEVER)
-    grooms = _outsiders(rng, people, geo, surnames, np.full(len(groom_w), 1),
-                        _partner_birth(rng, start, age[groom_w], 2.0, 22.0),
-                        "outside_spouse", NEVER)
+    brides = _outsiders(
+        rng,
+        people,
+        geo,
+        surnames,
+        np.full(len(bride_m), 2),
+        _partner_birth(rng, start, age[bride_m], -2.0, 20.0),
+        "outside_spouse",
+        NEVER,
+    )
+    grooms = _outsiders(
+        rng,
+        people,
+        geo,
+        surnames,
+        np.full(len(groom_w), 1),
+        _partner_birth(rng, start, age[groom_w], 2.0, 22.0),
+        "outside_spouse",
+        NEVER,
+    )
     husbands = np.concatenate([local_m, bride_m, grooms])
     wives = np.concatenate([local_w, brides, groom_w])
     days = _days(rng, cfg, len(husbands))
@@ -181,8 +233,9 @@ def _marriages(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, peop
     # divorces of county couples
     k_div = round(ev["divorce_rate"] * n)
     husband_of = spouse[:n]
-    couples = np.flatnonzero((sex == 1) & (husband_of >= 0) & ~busy
-                             & np.isin(marital[:n], (FIRST, REMARRIED)))
+    couples = np.flatnonzero(
+        (sex == 1) & (husband_of >= 0) & ~busy & np.isin(marital[:n], (FIRST, REMARRIED))
+    )
     couples = couples[(husband_of[couples] < n) & ~busy[husband_of[couples].clip(0, n - 1)]]
     w = np.exp(-(((age[couples] - 38) / 10) ** 2) / 2)
     picked = couples[weighted_pick(rng, w, k_div)]
@@ -195,23 +248,34 @@ def _marriages(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, peop
     people.set("marital", marital)
     people.set("spouse", spouse)
 
-    _move_in(rng, cfg, people, homes, brides, bride_m, days[len(local_m):len(local_m)
-                                                           + len(bride_m)])
-    _move_in(rng, cfg, people, homes, grooms, groom_w, days[len(local_m) + len(bride_m):])
-    return pl.DataFrame({
-        "kind": ["结婚"] * len(husbands) + ["离婚"] * len(picked),
-        "day": np.concatenate([days, _days(rng, cfg, len(picked))]),
-        "husband": np.concatenate([husbands, picked]),
-        "wife": np.concatenate([wives, div_wives]),
-    }).sort("day", "husband")
+    _move_in(
+        rng, cfg, people, homes, brides, bride_m, days[len(local_m) : len(local_m) + len(bride_m)]
+    )
+    _move_in(rng, cfg, people, homes, grooms, groom_w, days[len(local_m) + len(bride_m) :])
+    return pl.DataFrame(
+        {
+            "kind": ["结婚"] * len(husbands) + ["离婚"] * len(picked),
+            "day": np.concatenate([days, _days(rng, cfg, len(picked))]),
+            "husband": np.concatenate([husbands, picked]),
+            "wife": np.concatenate([wives, div_wives]),
+        }
+    ).sort("day", "husband")
 
 
-def _move_in(rng: np.random.Generator, cfg: CountyConfig, people: People, homes: pl.DataFrame,
-             newcomers: np.ndarray, partners: np.ndarray, wed: np.ndarray) -> None:
+def _move_in(
+    rng: np.random.Generator,
+    cfg: CountyConfig,
+    people: People,
+    homes: pl.DataFrame,
+    newcomers: np.ndarray,
+    partners: np.ndarray,
+    wed: np.ndarray,
+) -> None:
     """Some outside spouses move their hukou into the partner's household."""
     lag = rng.integers(10, 150, size=len(newcomers))
     moving = (rng.random(len(newcomers)) < cfg.events["spouse_moves_in"]) & (
-        wed + lag <= day(cfg.reference_date))
+        wed + lag <= day(cfg.reference_date)
+    )
     who, partner = newcomers[moving], partners[moving]
     if not len(who):
         return
@@ -223,20 +287,39 @@ def _move_in(rng: np.random.Generator, cfg: CountyConfig, people: People, homes:
     people.set("hh", hh)
     rel = people.take("relation", partner)
     male = people.np("sex")[who] == 1
-    people.scatter("relation", who, [
-        "配偶" if r == "户主" else ("女婿" if m else "儿媳") if r in ("子", "女") else "其他"
-        for r, m in zip(rel, male.tolist(), strict=True)])
+    people.scatter(
+        "relation",
+        who,
+        [
+            "配偶" if r == "户主" else ("女婿" if m else "儿媳") if r in ("子", "女") else "其他"
+            for r, m in zip(rel, male.tolist(), strict=True)
+        ],
+    )
     people.scatter("address", who, homes["hukou_address"].gather(hh[who]).to_list())
 
 
-def _births(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, people: People,
-            surnames: tuple[list[str], np.ndarray], age: np.ndarray, sex: np.ndarray,
-            busy: np.ndarray, n: int) -> pl.DataFrame:
+def _births(
+    rng: np.random.Generator,
+    cfg: CountyConfig,
+    geo: Geography,
+    people: People,
+    surnames: tuple[list[str], np.ndarray],
+    age: np.ndarray,
+    sex: np.ndarray,
+    busy: np.ndarray,
+    n: int,
+) -> pl.DataFrame:
     ev, cov = cfg.events, cfg.coverage
     marital0 = people.np("marital0")[:n]
     spouse = people.np("spouse")[:n]
-    ok = ((sex == 2) & np.isin(marital0, (FIRST, REMARRIED)) & (spouse >= 0) & ~busy
-          & (age >= 20) & (age < 45))
+    ok = (
+        (sex == 2)
+        & np.isin(marital0, (FIRST, REMARRIED))
+        & (spouse >= 0)
+        & ~busy
+        & (age >= 20)
+        & (age < 45)
+    )
     w = np.where(ok, np.exp(-(((age - 28) / 5.5) ** 2) / 2), 0.0)
     mothers = weighted_pick(rng, w, round(ev["birth_rate"] * n))
     fathers = spouse[mothers]
@@ -244,12 +327,26 @@ def _births(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, people:
     # mothers from other counties delivering in the county's hospitals
     k_out = round(cov["outside_mothers"] * k)
     start = day(cfg.period_start)
-    out_m = _outsiders(rng, people, geo, surnames, np.full(k_out, 2),
-                       start - (rng.uniform(21, 39, k_out) * 365.2425).astype(np.int64),
-                       "outside_mother", FIRST)
-    out_f = _outsiders(rng, people, geo, surnames, np.full(k_out, 1),
-                       people.np("birth")[out_m] - (rng.normal(2, 2, k_out) * 365).astype(int),
-                       "outside_father", FIRST)
+    out_m = _outsiders(
+        rng,
+        people,
+        geo,
+        surnames,
+        np.full(k_out, 2),
+        start - (rng.uniform(21, 39, k_out) * 365.2425).astype(np.int64),
+        "outside_mother",
+        FIRST,
+    )
+    out_f = _outsiders(
+        rng,
+        people,
+        geo,
+        surnames,
+        np.full(k_out, 1),
+        people.np("birth")[out_m] - (rng.normal(2, 2, k_out) * 365).astype(int),
+        "outside_father",
+        FIRST,
+    )
     spouse_all = people.np("spouse")
     spouse_all[out_m], spouse_all[out_f] = out_f, out_m
     people.set("spouse", spouse_all)
@@ -273,36 +370,61 @@ def _births(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, people:
     f_eth = people.take("ethnicity", f)
     uy = [e == UYGHUR for e in f_eth]
     uy_given = draw_uyghur(rng, c_sex)
-    given_l = [u if is_uy else g for u, g, is_uy in zip(uy_given, given.to_list(), uy,
-                                                         strict=True)]
-    names = [f"{g}{MIDDLE_DOT}{fg}" if is_uy else s + g
-             for s, g, fg, is_uy in zip(f_surname, given_l, f_given, uy, strict=True)]
+    given_l = [u if is_uy else g for u, g, is_uy in zip(uy_given, given.to_list(), uy, strict=True)]
+    names = [
+        f"{g}{MIDDLE_DOT}{fg}" if is_uy else s + g
+        for s, g, fg, is_uy in zip(f_surname, given_l, f_given, uy, strict=True)
+    ]
     m_rel = people.take("relation", m)
-    c_rel = [("孙子" if s == 1 else "孙女") if r in ("儿媳", "女") else ("子" if s == 1 else "女")
-             for r, s in zip(m_rel, c_sex.tolist(), strict=True)]
+    c_rel = [
+        ("孙子" if s == 1 else "孙女") if r in ("儿媳", "女") else ("子" if s == 1 else "女")
+        for r, s in zip(m_rel, c_sex.tolist(), strict=True)
+    ]
     is_out = outside[deliv]
     m_hh = people.np("hh")[m]
     children = people.append(
         origin=np.where(is_out, "outside_child", "newborn").tolist(),
         surname=["" if u else s for s, u in zip(f_surname, uy, strict=True)],
-        given=given_l, name=names, sex=c_sex, birth=d, ethnicity=f_eth,
+        given=given_l,
+        name=names,
+        sex=c_sex,
+        birth=d,
+        ethnicity=f_eth,
         region=np.where(is_out, people.np("region")[m], int(geo.code)),
-        hh=np.where(is_out, -1, m_hh), relation=np.where(is_out, "", c_rel).tolist(),
-        marital0=np.full(len(deliv), NEVER), marital=np.full(len(deliv), NEVER),
-        father=f, mother=m, in_county0=np.zeros(len(deliv), dtype=bool),
+        hh=np.where(is_out, -1, m_hh),
+        relation=np.where(is_out, "", c_rel).tolist(),
+        marital0=np.full(len(deliv), NEVER),
+        marital=np.full(len(deliv), NEVER),
+        father=f,
+        mother=m,
+        in_county0=np.zeros(len(deliv), dtype=bool),
         address=people.take("address", m),
     )
     elsewhere = ~outside & (rng.random(len(mothers)) < cov["delivered_elsewhere"])
     insured = ~outside & (rng.random(len(mothers)) < cov["insured_mothers"])
-    return pl.DataFrame({
-        "birth_event": deliv, "child": children, "mother": m, "father": f, "day": d,
-        "babies": babies[deliv], "elsewhere": elsewhere[deliv], "insured": insured[deliv],
-        "outside": is_out,
-    })
+    return pl.DataFrame(
+        {
+            "birth_event": deliv,
+            "child": children,
+            "mother": m,
+            "father": f,
+            "day": d,
+            "babies": babies[deliv],
+            "elsewhere": elsewhere[deliv],
+            "insured": insured[deliv],
+            "outside": is_out,
+        }
+    )
 
 
-def _renames(rng: np.random.Generator, cfg: CountyConfig, people: People, age: np.ndarray,
-             busy: np.ndarray, n: int) -> None:
+def _renames(
+    rng: np.random.Generator,
+    cfg: CountyConfig,
+    people: People,
+    age: np.ndarray,
+    busy: np.ndarray,
+    n: int,
+) -> None:
     """Renames in the period (old name → 曾用名) and old 曾用名 of elderly people."""
     ev = cfg.events
     w = np.where(~busy & (age >= 3) & (age < 35), 1.0, 0.0)
@@ -321,10 +443,15 @@ def _renames(rng: np.random.Generator, cfg: CountyConfig, people: People, age: n
     rename[who] = _days(rng, cfg, len(who))
     people.set("rename", rename)
     # 曾用名 from long ago: the hukou remembers it, the current name is the same everywhere
-    old = np.flatnonzero((years(birth[:n]) < 1970) & (eth != UYGHUR)
-                         & (rng.random(n) < ev["former_name_rate"]))
+    old = np.flatnonzero(
+        (years(birth[:n]) < 1970) & (eth != UYGHUR) & (rng.random(n) < ev["former_name_rate"])
+    )
     old = old[people.np("rename")[old] < 0]
-    former = [CHILDHOOD_NAMES[s][int(rng.integers(len(CHILDHOOD_NAMES[s])))]
-              for s in sex[old].tolist()]
-    people.scatter("former_name", old, [s + g for s, g in zip(people.take("surname", old),
-                                                                former, strict=True)])
+    former = [
+        CHILDHOOD_NAMES[s][int(rng.integers(len(CHILDHOOD_NAMES[s])))] for s in sex[old].tolist()
+    ]
+    people.scatter(
+        "former_name",
+        old,
+        [s + g for s, g in zip(people.take("surname", old), former, strict=True)],
+    )

@@ -39,8 +39,7 @@ from .truth import (
 )
 from .writers import render, write_inbox, write_truth
 
-SOURCES = ("population", "hukou", "death", "marriage", "birth_certificate",
-           "maternity_insurance")
+SOURCES = ("population", "hukou", "death", "marriage", "birth_certificate", "maternity_insurance")
 
 
 @dataclass(frozen=True)
@@ -48,14 +47,14 @@ class GenerateSummary:
     """Counts only: no names, no ID numbers."""
 
     seed: int
-    persons: int                      # residents at the start of the period
-    humans: int                       # everyone in truth/persons (newborns, outsiders, ...)
+    persons: int  # residents at the start of the period
+    humans: int  # everyone in truth/persons (newborns, outsiders, ...)
     base_rows: int
     county: str
     reference_date: str
-    hukou_format: str                 # xlsx or csv-gb18030 (by HUKOU_XLSX_MAX_ROWS)
-    records: dict[str, int] = field(default_factory=dict)   # rows delivered per source
-    errors: dict[str, int] = field(default_factory=dict)    # injected errors per family
+    hukou_format: str  # xlsx or csv-gb18030 (by HUKOU_XLSX_MAX_ROWS)
+    records: dict[str, int] = field(default_factory=dict)  # rows delivered per source
+    errors: dict[str, int] = field(default_factory=dict)  # injected errors per family
     findings: dict[str, int] = field(default_factory=dict)  # true findings per type
     files: list[str] = field(default_factory=list)
     error_model: str = ""
@@ -65,13 +64,14 @@ class GenerateSummary:
         return asdict(self)
 
     def describe(self) -> str:
-        lines = [f"county {self.county}, reference date {self.reference_date}, seed "
-                 f"{self.seed}: {self.persons} residents, {self.base_rows} base rows, "
-                 f"{self.humans} humans in the truth"]
+        lines = [
+            f"county {self.county}, reference date {self.reference_date}, seed "
+            f"{self.seed}: {self.persons} residents, {self.base_rows} base rows, "
+            f"{self.humans} humans in the truth"
+        ]
         lines.append("records:  " + ", ".join(f"{k} {v}" for k, v in self.records.items()))
         lines.append("findings: " + ", ".join(f"{k} {v}" for k, v in self.findings.items()))
-        lines.append(f"injected errors: {sum(self.errors.values())} in "
-                     f"{len(self.errors)} families")
+        lines.append(f"injected errors: {sum(self.errors.values())} in {len(self.errors)} families")
         return "\n".join(lines)
 
 
@@ -94,8 +94,14 @@ def _clear_previous(out: Path) -> None:
     summary.unlink(missing_ok=True)  # listed among the files too
 
 
-def generate_county(persons: int, seed: int, out: Path, error_model: Path | None = None, *,
-                    county: Path | None = None) -> GenerateSummary:
+def generate_county(
+    persons: int,
+    seed: int,
+    out: Path,
+    error_model: Path | None = None,
+    *,
+    county: Path | None = None,
+) -> GenerateSummary:
     """Generate a county of ``persons`` residents and write ``out/inbox`` and ``out/truth``.
 
     Args:
@@ -117,8 +123,10 @@ def generate_county(persons: int, seed: int, out: Path, error_model: Path | None
         >>> generate_county(3000, seed=7, out=Path("var/county"))  # doctest: +SKIP
     """
     if persons < 10:
-        raise ConfigError(f"persons = {persons}: too few for a county. Fix: ask for at "
-                          "least 10 (a realistic test county has a few thousand)")
+        raise ConfigError(
+            f"persons = {persons}: too few for a county. Fix: ask for at "
+            "least 10 (a realistic test county has a few thousand)"
+        )
     cfg = CountyConfig.load(county)
     model = ErrorModel.load(error_model)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
@@ -127,8 +135,7 @@ def generate_county(persons: int, seed: int, out: Path, error_model: Path | None
     pool = destination_pool(streams[0], cfg.code)
     members = build_households(streams[1], persons, cfg.households)
     people, homes = build_people(streams[1], cfg, geo, members, pool)
-    events = simulate(streams[2], cfg, geo, people, homes, pool,
-                      surname_weights(cfg.surname_boost))
+    events = simulate(streams[2], cfg, geo, people, homes, pool, surname_weights(cfg.surname_boost))
     log = ErrorLog()
     registered = assign_ids(streams[3], model, people, log)
     truth = truth_frame(people, homes, cfg)
@@ -136,15 +143,17 @@ def generate_county(persons: int, seed: int, out: Path, error_model: Path | None
     hukou = hukou_register(streams[3], cfg, model, truth, registered, log)
     base = build_base(streams[4], cfg, model, truth, log)
     frames = {
-        "population": base, "hukou": hukou,
+        "population": base,
+        "hukou": hukou,
         "death": death_records(streams[5], cfg, geo, truth),
         "marriage": marriage_records(cfg, geo, truth, events),
         "birth_certificate": birth_certificates(streams[5], cfg, geo, truth, events),
         "maternity_insurance": maternity_claims(streams[5], cfg, geo, truth, events),
     }
-    rendered = {source: render(source, corrupt(streams[6], source, frame,
-                                               model.tables[source], truth, log))
-                for source, frame in frames.items()}
+    rendered = {
+        source: render(source, corrupt(streams[6], source, frame, model.tables[source], truth, log))
+        for source, frame in frames.items()
+    }
 
     out.mkdir(parents=True, exist_ok=True)
     _clear_previous(out)
@@ -160,18 +169,24 @@ def generate_county(persons: int, seed: int, out: Path, error_model: Path | None
     }
     files += write_truth(out, tables)
     summary = GenerateSummary(
-        seed=seed, persons=persons, humans=truth.height, base_rows=population.height,
-        county=f"{geo.prefix} ({cfg.code})", reference_date=cfg.reference_date.isoformat(),
+        seed=seed,
+        persons=persons,
+        humans=truth.height,
+        base_rows=population.height,
+        county=f"{geo.prefix} ({cfg.code})",
+        reference_date=cfg.reference_date.isoformat(),
         hukou_format="xlsx" if hukou.height <= HUKOU_XLSX_MAX_ROWS else "csv-gb18030",
         records={s: rendered[s].height for s in SOURCES},
         errors=dict(sorted(_counts(errors, "family").items())),
         findings=dict(sorted(_counts(tables["findings"], "finding_type").items())),
         files=files + ["truth/summary.json"],
-        error_model=_relative(model.path), county_config=_relative(cfg.path),
+        error_model=_relative(model.path),
+        county_config=_relative(cfg.path),
     )
     payload = {**summary.as_dict(), "rates": model.tables}
     (out / "truth" / "summary.json").write_text(
-        json.dumps(payload, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        json.dumps(payload, ensure_ascii=False, indent=2) + "\n", "utf-8"
+    )
     return summary
 
 

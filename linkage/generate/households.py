@@ -13,15 +13,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-HH_TYPES = ("single_elder", "single_young", "couple", "nuclear", "stem", "nuclear_parents",
-            "single_parent")
+HH_TYPES = (
+    "single_elder",
+    "single_young",
+    "couple",
+    "nuclear",
+    "stem",
+    "nuclear_parents",
+    "single_parent",
+)
 SINGLE_ELDER, SINGLE_YOUNG, COUPLE, NUCLEAR, STEM, NUCLEAR_PARENTS, SINGLE_PARENT = range(7)
 HEAD, SPOUSE, FATHER, MOTHER, CHILD, DIL, GRANDCHILD = range(7)
 MARITAL = ("未婚", "初婚", "再婚", "离婚", "丧偶")
 NEVER, FIRST, REMARRIED, DIVORCED, WIDOWED = range(5)
 
-_HEAD_AGE = np.array([(60, 92), (20, 48), (45, 85), (25, 58), (48, 78), (28, 50), (28, 55)],
-                     dtype=float)
+_HEAD_AGE = np.array(
+    [(60, 92), (20, 48), (45, 85), (25, 58), (48, 78), (28, 50), (28, 55)], dtype=float
+)
 _HEAD_FEMALE = np.array([0.6, 0.3, 0.1, 0.1, 0.1, 0.1, 0.6])
 _HAS_SPOUSE = np.array([False, False, True, True, True, True, False])
 
@@ -30,15 +38,15 @@ _HAS_SPOUSE = np.array([False, False, True, True, True, True, False])
 class Members:
     """One row per person, sorted by household then kind; ``-1`` means nobody."""
 
-    hh: np.ndarray        # household index
-    kind: np.ndarray      # HEAD, SPOUSE, ...
-    sex: np.ndarray       # 1 male, 2 female
-    age: np.ndarray       # years at the period start (float)
-    marital: np.ndarray   # index into MARITAL
+    hh: np.ndarray  # household index
+    kind: np.ndarray  # HEAD, SPOUSE, ...
+    sex: np.ndarray  # 1 male, 2 female
+    age: np.ndarray  # years at the period start (float)
+    marital: np.ndarray  # index into MARITAL
     father: np.ndarray
     mother: np.ndarray
     spouse: np.ndarray
-    hh_type: np.ndarray   # per household
+    hh_type: np.ndarray  # per household
 
     def __len__(self) -> int:
         return len(self.hh)
@@ -72,9 +80,11 @@ def _draw(rng: np.random.Generator, types: np.ndarray) -> dict[str, np.ndarray]:
     head_mar = np.where(rng.random(n) < 0.93, FIRST, REMARRIED)
     spouse_mar = np.where(rng.random(n) < 0.93, FIRST, REMARRIED)
     elder = types == SINGLE_ELDER
-    head_mar[elder] = np.where(head_sex[elder] == 2, _choice(rng, [0.05, 0, 0, 0.07, 0.88],
-                                                             int(elder.sum())),
-                               _choice(rng, [0.30, 0, 0, 0.10, 0.60], int(elder.sum())))
+    head_mar[elder] = np.where(
+        head_sex[elder] == 2,
+        _choice(rng, [0.05, 0, 0, 0.07, 0.88], int(elder.sum())),
+        _choice(rng, [0.30, 0, 0, 0.10, 0.60], int(elder.sum())),
+    )
     single = types == SINGLE_YOUNG
     head_mar[single] = np.where(rng.random(int(single.sum())) < 0.82, NEVER, DIVORCED)
     parent = types == SINGLE_PARENT
@@ -82,10 +92,24 @@ def _draw(rng: np.random.Generator, types: np.ndarray) -> dict[str, np.ndarray]:
 
     parts: list[dict[str, np.ndarray]] = []
 
-    def add(hh: np.ndarray, kind: int, order: np.ndarray, age: np.ndarray, sex: np.ndarray,
-            marital: np.ndarray) -> None:
-        parts.append({"hh": hh, "kind": np.full(len(hh), kind), "order": order, "age": age,
-                      "sex": sex, "marital": marital})
+    def add(
+        hh: np.ndarray,
+        kind: int,
+        order: np.ndarray,
+        age: np.ndarray,
+        sex: np.ndarray,
+        marital: np.ndarray,
+    ) -> None:
+        parts.append(
+            {
+                "hh": hh,
+                "kind": np.full(len(hh), kind),
+                "order": order,
+                "age": age,
+                "sex": sex,
+                "marital": marital,
+            }
+        )
 
     add(idx, HEAD, np.zeros(n, int), head_age, head_sex, head_mar)
     s = idx[has_spouse]
@@ -95,9 +119,14 @@ def _draw(rng: np.random.Generator, types: np.ndarray) -> dict[str, np.ndarray]:
     older_mother = wife_age > 45
     n_child = np.zeros(n, int)
     nuclear = (types == NUCLEAR) | (types == NUCLEAR_PARENTS)
-    n_child[nuclear] = np.where(older_mother[nuclear],
-                                _choice(rng, [0.25, 0.45, 0.30], int(nuclear.sum())),
-                                _choice(rng, [0.45, 0.45, 0.10], int(nuclear.sum()))) + 1
+    n_child[nuclear] = (
+        np.where(
+            older_mother[nuclear],
+            _choice(rng, [0.25, 0.45, 0.30], int(nuclear.sum())),
+            _choice(rng, [0.45, 0.45, 0.10], int(nuclear.sum())),
+        )
+        + 1
+    )
     n_child[parent] = 1 + (rng.random(int(parent.sum())) < 0.4)
     stem = types == STEM
     n_child[stem] = 1 + (rng.random(int(stem.sum())) < 0.3)
@@ -107,8 +136,9 @@ def _draw(rng: np.random.Generator, types: np.ndarray) -> dict[str, np.ndarray]:
     c_sex = np.where(rng.random(len(c_hh)) < 0.53, 1, 2)
     son = stem[c_hh] & (c_order == 0)
     son_age = _at_least(rng, wife_age[c_hh] - rng.uniform(21, 30, len(c_hh)), 21.0)
-    son_age = np.where(son_age > wife_age[c_hh] - 18,
-                       wife_age[c_hh] - 18 - 2 * rng.random(len(c_hh)), son_age)
+    son_age = np.where(
+        son_age > wife_age[c_hh] - 18, wife_age[c_hh] - 18 - 2 * rng.random(len(c_hh)), son_age
+    )
     c_age = np.where(son, son_age, c_age)
     c_sex[son] = 1
     c_mar = np.where((c_age > 28) & (rng.random(len(c_hh)) < 0.1), DIVORCED, NEVER)
@@ -121,8 +151,7 @@ def _draw(rng: np.random.Generator, types: np.ndarray) -> dict[str, np.ndarray]:
     son_age_hh = np.zeros(n)
     son_age_hh[c_hh[son]] = c_age[son]
     dil_age = _at_least(rng, son_age_hh[st] + rng.normal(-2, 2, len(st)).clip(-8, 6), 20.0)
-    add(st, DIL, np.zeros(len(st), int), dil_age, np.full(len(st), 2),
-        np.full(len(st), FIRST))
+    add(st, DIL, np.zeros(len(st), int), dil_age, np.full(len(st), 2), np.full(len(st), FIRST))
     n_gc = _choice(rng, [0.15, 0.40, 0.35, 0.10], len(st))
     g_hh = np.repeat(st, n_gc)
     g_order = np.arange(len(g_hh)) - np.repeat(np.cumsum(n_gc) - n_gc, n_gc)
@@ -130,8 +159,14 @@ def _draw(rng: np.random.Generator, types: np.ndarray) -> dict[str, np.ndarray]:
     dil_of[st] = dil_age
     g_age = dil_of[g_hh] - rng.uniform(20, 33, len(g_hh))
     keep = g_age >= 0
-    add(g_hh[keep], GRANDCHILD, g_order[keep], g_age[keep],
-        np.where(rng.random(int(keep.sum())) < 0.53, 1, 2), np.full(int(keep.sum()), NEVER))
+    add(
+        g_hh[keep],
+        GRANDCHILD,
+        g_order[keep],
+        g_age[keep],
+        np.where(rng.random(int(keep.sum())) < 0.53, 1, 2),
+        np.full(int(keep.sum()), NEVER),
+    )
 
     # the head's elderly parents
     npar = idx[types == NUCLEAR_PARENTS]
@@ -143,15 +178,26 @@ def _draw(rng: np.random.Generator, types: np.ndarray) -> dict[str, np.ndarray]:
     has_mother &= m_age < 97
     both = has_father & has_mother
     mar = np.where(both, FIRST, WIDOWED)
-    add(npar[has_father], FATHER, np.zeros(int(has_father.sum()), int), f_age[has_father],
-        np.ones(int(has_father.sum()), int), mar[has_father])
-    add(npar[has_mother], MOTHER, np.zeros(int(has_mother.sum()), int), m_age[has_mother],
-        np.full(int(has_mother.sum()), 2), mar[has_mother])
+    add(
+        npar[has_father],
+        FATHER,
+        np.zeros(int(has_father.sum()), int),
+        f_age[has_father],
+        np.ones(int(has_father.sum()), int),
+        mar[has_father],
+    )
+    add(
+        npar[has_mother],
+        MOTHER,
+        np.zeros(int(has_mother.sum()), int),
+        m_age[has_mother],
+        np.full(int(has_mother.sum()), 2),
+        mar[has_mother],
+    )
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-def build_households(rng: np.random.Generator, persons: int, shares: dict[str, float]
-                     ) -> Members:
+def build_households(rng: np.random.Generator, persons: int, shares: dict[str, float]) -> Members:
     """Exactly ``persons`` persons in households whose types follow ``shares``."""
     p = np.array([shares.get(t, 0.0) for t in HH_TYPES])
     n_h = int(persons / 3.0) + 16
@@ -219,6 +265,14 @@ def _link(d: dict[str, np.ndarray], types: np.ndarray) -> Members:
     sp[sel] = mother[hh[sel]]
     sel = kind == MOTHER
     sp[sel] = father[hh[sel]]
-    return Members(hh=hh, kind=kind, sex=d["sex"].astype(np.int8), age=d["age"],
-                   marital=d["marital"].astype(np.int8), father=f, mother=m, spouse=sp,
-                   hh_type=types)
+    return Members(
+        hh=hh,
+        kind=kind,
+        sex=d["sex"].astype(np.int8),
+        age=d["age"],
+        marital=d["marital"].astype(np.int8),
+        father=f,
+        mother=m,
+        spouse=sp,
+        hh_type=types,
+    )

@@ -50,6 +50,7 @@ def ymd(days: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- names
 
+
 def surname_weights(boost: dict[str, float]) -> tuple[list[str], np.ndarray]:
     """Surnames and drawing probabilities: national weights plus the county's local clans."""
     weights = dict(SURNAMES)
@@ -60,16 +61,18 @@ def surname_weights(boost: dict[str, float]) -> tuple[list[str], np.ndarray]:
     return names, p / p.sum()
 
 
-def draw_surnames(rng: np.random.Generator, n: int, table: tuple[list[str], np.ndarray]
-                  ) -> np.ndarray:
+def draw_surnames(
+    rng: np.random.Generator, n: int, table: tuple[list[str], np.ndarray]
+) -> np.ndarray:
     """Indices into ``table[0]``."""
     return rng.choice(len(table[0]), size=n, p=table[1])
 
 
 _GIVEN_KEYS = sorted(GIVEN_NAMES)
 GIVEN_ALL = pl.Series("given", [g for key in _GIVEN_KEYS for g in GIVEN_NAMES[key]])
-_GIVEN_OFFSET = dict(zip(_GIVEN_KEYS, np.cumsum([0] + [len(GIVEN_NAMES[k]) for k in
-                                                        _GIVEN_KEYS])[:-1], strict=True))
+_GIVEN_OFFSET = dict(
+    zip(_GIVEN_KEYS, np.cumsum([0] + [len(GIVEN_NAMES[k]) for k in _GIVEN_KEYS])[:-1], strict=True)
+)
 
 
 def _zipf(n: int) -> np.ndarray:
@@ -77,8 +80,7 @@ def _zipf(n: int) -> np.ndarray:
     return w / w.sum()
 
 
-def draw_given(rng: np.random.Generator, birth_year: np.ndarray, sex: np.ndarray
-               ) -> pl.Series:
+def draw_given(rng: np.random.Generator, birth_year: np.ndarray, sex: np.ndarray) -> pl.Series:
     """Given names fitting each person's generation and sex."""
     bucket = np.searchsorted(np.asarray(GENERATIONS), birth_year, side="right")
     out = np.zeros(len(birth_year), dtype=np.int64)
@@ -90,14 +92,17 @@ def draw_given(rng: np.random.Generator, birth_year: np.ndarray, sex: np.ndarray
 
 
 def draw_uyghur(rng: np.random.Generator, sex: np.ndarray) -> list[str]:
-    return [UYGHUR_GIVEN[int(s)][int(rng.integers(len(UYGHUR_GIVEN[int(s)])))]
-            for s in sex.tolist()]
+    return [
+        UYGHUR_GIVEN[int(s)][int(rng.integers(len(UYGHUR_GIVEN[int(s)])))] for s in sex.tolist()
+    ]
 
 
 # ---------------------------------------------------------------- ID numbers
 
-def id_bodies(rng: np.random.Generator, region: np.ndarray, birth: np.ndarray, sex: np.ndarray
-              ) -> np.ndarray:
+
+def id_bodies(
+    rng: np.random.Generator, region: np.ndarray, birth: np.ndarray, sex: np.ndarray
+) -> np.ndarray:
     """Unique 17-digit ID bodies (int64): region, birth date, order (odd = male).
 
     Persons sharing region, birth date and sex get consecutive order numbers from a random
@@ -111,8 +116,10 @@ def id_bodies(rng: np.random.Generator, region: np.ndarray, birth: np.ndarray, s
     starts = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
     sizes = np.diff(np.r_[starts, len(g)])
     if len(sizes) and sizes.max() > 499:
-        raise ValueError("more than 499 persons share a region, birth date and sex: "
-                         "the order code cannot make their ID numbers unique")
+        raise ValueError(
+            "more than 499 persons share a region, birth date and sex: "
+            "the order code cannot make their ID numbers unique"
+        )
     rank = np.arange(len(g)) - np.repeat(starts, sizes)
     first = np.repeat(rng.integers(0, 499, size=len(starts)), sizes)
     k = np.empty(len(g), dtype=np.int64)

@@ -27,6 +27,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%-m/%-d", "%Y%m%d", "%Y.%m.%d", "%Y年%-m月%-d�
 
 # ---------------------------------------------------------------- names
 
+
 def _given_start(name: str) -> int:
     return 2 if name.startswith(_COMPOUND) else 1
 
@@ -40,7 +41,7 @@ def homophone(name: str, rng: np.random.Generator) -> str | None:
         return None
     i = spots[int(rng.integers(len(spots)))]
     others = [c for c in HOMOPHONES[name[i]] if c != name[i]]
-    return name[:i] + others[int(rng.integers(len(others)))] + name[i + 1:]
+    return name[:i] + others[int(rng.integers(len(others)))] + name[i + 1 :]
 
 
 def similar_shape(name: str, rng: np.random.Generator) -> str | None:
@@ -49,7 +50,7 @@ def similar_shape(name: str, rng: np.random.Generator) -> str | None:
     if not spots:
         return None
     i = spots[int(rng.integers(len(spots)))]
-    return name[:i] + SIMILAR_SHAPES[name[i]] + name[i + 1:]
+    return name[:i] + SIMILAR_SHAPES[name[i]] + name[i + 1 :]
 
 
 def traditional(name: str, rng: np.random.Generator) -> str | None:
@@ -80,11 +81,16 @@ def minority_separator(name: str, rng: np.random.Generator) -> str | None:
     return name.replace(MIDDLE_DOT, _SEPARATORS[int(rng.integers(len(_SEPARATORS)))])
 
 
-NAME_FAMILIES = {"homophone": homophone, "similar_shape": similar_shape,
-                 "traditional": traditional, "spacing": spacing}
+NAME_FAMILIES = {
+    "homophone": homophone,
+    "similar_shape": similar_shape,
+    "traditional": traditional,
+    "spacing": spacing,
+}
 
 
 # ---------------------------------------------------------------- IDs
+
 
 def id_typo(number: str, rng: np.random.Generator) -> str | None:
     """One of the 17 body digits wrong (the check character then disagrees)."""
@@ -92,7 +98,7 @@ def id_typo(number: str, rng: np.random.Generator) -> str | None:
         return None
     i = int(rng.integers(17))
     digit = str((int(number[i]) + int(rng.integers(1, 10))) % 10)
-    return number[:i] + digit + number[i + 1:]
+    return number[:i] + digit + number[i + 1 :]
 
 
 def id_transposition(number: str, rng: np.random.Generator) -> str | None:
@@ -101,7 +107,7 @@ def id_transposition(number: str, rng: np.random.Generator) -> str | None:
     if not spots:
         return None
     i = spots[int(rng.integers(len(spots)))]
-    return number[:i] + number[i + 1] + number[i] + number[i + 2:]
+    return number[:i] + number[i + 1] + number[i] + number[i + 2 :]
 
 
 def id_15_digit(number: str, rng: np.random.Generator) -> str | None:
@@ -120,6 +126,7 @@ def id_format(number: str, rng: np.random.Generator) -> str | None:
 
 
 # ---------------------------------------------------------------- dates
+
 
 def lunar_birthday(date: dt.date, rng: np.random.Generator) -> dt.date | None:
     """The lunar date of ``date`` written as if it were Gregorian (None if no such day)."""
@@ -148,7 +155,7 @@ def date_digit(date: dt.date, rng: np.random.Generator) -> dt.date | None:
             return None
     text = date.strftime("%Y%m%d")
     i = int(rng.integers(2, 8))
-    new = text[:i] + str((int(text[i]) + int(rng.integers(1, 10))) % 10) + text[i + 1:]
+    new = text[:i] + str((int(text[i]) + int(rng.integers(1, 10))) % 10) + text[i + 1 :]
     try:
         return dt.datetime.strptime(new, "%Y%m%d").date()
     except ValueError:
@@ -157,25 +164,46 @@ def date_digit(date: dt.date, rng: np.random.Generator) -> dt.date | None:
 
 # ---------------------------------------------------------------- the log
 
+
 @dataclass
 class ErrorLog:
     """Injected errors, one row each: source, record_id, role, family, column, true_pid."""
 
     parts: list[pl.DataFrame] = field(default_factory=list)
 
-    def add(self, source: str, record_ids: list | pl.Series, role: str, family: str,
-            column: str, true_pids: list | np.ndarray | pl.Series) -> None:
+    def add(
+        self,
+        source: str,
+        record_ids: list | pl.Series,
+        role: str,
+        family: str,
+        column: str,
+        true_pids: list | np.ndarray | pl.Series,
+    ) -> None:
         n = len(record_ids)
         if n:
-            self.parts.append(pl.DataFrame({
-                "source": [source] * n, "record_id": pl.Series(record_ids, dtype=pl.String),
-                "role": [role] * n, "family": [family] * n, "column": [column] * n,
-                "true_pid": pl.Series("true_pid", true_pids, dtype=pl.Int64),
-            }))
+            self.parts.append(
+                pl.DataFrame(
+                    {
+                        "source": [source] * n,
+                        "record_id": pl.Series(record_ids, dtype=pl.String),
+                        "role": [role] * n,
+                        "family": [family] * n,
+                        "column": [column] * n,
+                        "true_pid": pl.Series("true_pid", true_pids, dtype=pl.Int64),
+                    }
+                )
+            )
 
     def frame(self) -> pl.DataFrame:
-        schema = {"source": pl.String, "record_id": pl.String, "role": pl.String,
-                  "family": pl.String, "column": pl.String, "true_pid": pl.Int64}
+        schema = {
+            "source": pl.String,
+            "record_id": pl.String,
+            "role": pl.String,
+            "family": pl.String,
+            "column": pl.String,
+            "true_pid": pl.Int64,
+        }
         if not self.parts:
             return pl.DataFrame(schema=schema)
         return pl.concat(self.parts)

@@ -74,8 +74,12 @@ class People:
 def _place_households(rng: np.random.Generator, geo: Geography, n_h: int) -> pl.DataFrame:
     """Township, village, 户号, address and 户口性质 of each household."""
     towns = geo.townships
-    w = np.array([4.0 if i == geo.seat else 1.3 if t.endswith(("镇", "街道")) else 1.0
-                  for i, t in enumerate(towns)])
+    w = np.array(
+        [
+            4.0 if i == geo.seat else 1.3 if t.endswith(("镇", "街道")) else 1.0
+            for i, t in enumerate(towns)
+        ]
+    )
     town = rng.choice(len(towns), size=n_h, p=w / w.sum())
     n_vil = np.array([len(v) for v in geo.villages])
     vil = (rng.random(n_h) * n_vil[town]).astype(np.int64)
@@ -84,8 +88,11 @@ def _place_households(rng: np.random.Generator, geo: Geography, n_h: int) -> pl.
     number = rng.integers(1, 120, size=n_h)
     # 户口性质: 社区 mostly 非农业/居民, villages mostly 农业 (居民 since the 2016 reform)
     u = rng.random(n_h)
-    kind = np.where(community, np.where(u < 0.55, "非农业", np.where(u < 0.9, "居民", "农业")),
-                    np.where(u < 0.8, "农业", "居民"))
+    kind = np.where(
+        community,
+        np.where(u < 0.55, "非农业", np.where(u < 0.9, "居民", "农业")),
+        np.where(u < 0.8, "农业", "居民"),
+    )
     # 户号: township code tail + village + sequence within the village
     order = np.lexsort((rng.random(n_h), vil, town))
     key = town * 1000 + vil
@@ -99,27 +106,44 @@ def _place_households(rng: np.random.Generator, geo: Geography, n_h: int) -> pl.
     offsets = np.cumsum([0] + [len(v) for v in geo.villages])[:-1]
     all_villages = np.array([v for vs in geo.villages for v in vs], dtype=object)
     streets = np.array(STREETS, dtype=object)
-    frame = pl.DataFrame({
-        "hh": np.arange(n_h, dtype=np.int64), "town_idx": town, "vil_idx": vil,
-        "hukou_type": kind, "tail": tails[town].astype(str), "seq": seq,
-        "township": np.asarray(towns, dtype=object)[town].astype(str),
-        "village": all_villages[offsets[town] + vil].astype(str),
-        "street": streets[zu % len(streets)].astype(str), "zu": zu, "number": number,
-        "community": community,
-    })
+    frame = pl.DataFrame(
+        {
+            "hh": np.arange(n_h, dtype=np.int64),
+            "town_idx": town,
+            "vil_idx": vil,
+            "hukou_type": kind,
+            "tail": tails[town].astype(str),
+            "seq": seq,
+            "township": np.asarray(towns, dtype=object)[town].astype(str),
+            "village": all_villages[offsets[town] + vil].astype(str),
+            "street": streets[zu % len(streets)].astype(str),
+            "zu": zu,
+            "number": number,
+            "community": community,
+        }
+    )
     number_part = pl.col("number").cast(pl.String) + pl.lit("号")
     return frame.with_columns(
-        (pl.lit(geo.prefix) + pl.col("township") + pl.col("village")
-         + pl.when(pl.col("community")).then(pl.col("street"))
-         .otherwise(pl.col("zu").cast(pl.String) + pl.lit("组")) + number_part)
-        .alias("hukou_address"),
-        (pl.col("tail") + (pl.col("vil_idx") + 1).cast(pl.String).str.zfill(2)
-         + pl.col("seq").cast(pl.String).str.zfill(width)).alias("household_id"),
+        (
+            pl.lit(geo.prefix)
+            + pl.col("township")
+            + pl.col("village")
+            + pl.when(pl.col("community"))
+            .then(pl.col("street"))
+            .otherwise(pl.col("zu").cast(pl.String) + pl.lit("组"))
+            + number_part
+        ).alias("hukou_address"),
+        (
+            pl.col("tail")
+            + (pl.col("vil_idx") + 1).cast(pl.String).str.zfill(2)
+            + pl.col("seq").cast(pl.String).str.zfill(width)
+        ).alias("household_id"),
     ).drop("tail", "seq", "zu", "number", "street", "community")
 
 
-def destination_pool(rng: np.random.Generator, county: str, size: int = 256
-                     ) -> list[tuple[int, str]]:
+def destination_pool(
+    rng: np.random.Generator, county: str, size: int = 256
+) -> list[tuple[int, str]]:
     """Addresses outside the county where people work or move to."""
     prefixes = [p for p, _ in DESTINATIONS]
     w = np.array([x for _, x in DESTINATIONS])
@@ -127,8 +151,13 @@ def destination_pool(rng: np.random.Generator, county: str, size: int = 256
     return [destination(prefixes[i], rng, exclude=county) for i in picks.tolist()]
 
 
-def build_people(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, m: Members,
-                 pool: list[tuple[int, str]]) -> tuple[People, pl.DataFrame]:
+def build_people(
+    rng: np.random.Generator,
+    cfg: CountyConfig,
+    geo: Geography,
+    m: Members,
+    pool: list[tuple[int, str]],
+) -> tuple[People, pl.DataFrame]:
     """Natives (persons in county households at the period start) and the household table."""
     n, n_h = len(m), len(m.hh_type)
     homes = _place_households(rng, geo, n_h)
@@ -151,8 +180,9 @@ def build_people(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, m:
     table = surname_weights(cfg.surname_boost)
     lineage = draw_surnames(rng, n_h, table)
     sur_idx = draw_surnames(rng, n, table)
-    male_line = ((kind == CHILD) | (kind == GRANDCHILD)
-                 | (((kind == HEAD) | (kind == SPOUSE)) & (sex == 1)))
+    male_line = (
+        (kind == CHILD) | (kind == GRANDCHILD) | (((kind == HEAD) | (kind == SPOUSE)) & (sex == 1))
+    )
     sur_idx[male_line] = lineage[hh[male_line]]
     head_row = np.full(n_h, -1)
     head_row[hh[kind == HEAD]] = np.flatnonzero(kind == HEAD)
@@ -166,46 +196,72 @@ def build_people(rng: np.random.Generator, cfg: CountyConfig, geo: Geography, m:
         own = draw_uyghur(rng, sex[sel])
         by_row = dict(zip(sel.tolist(), own, strict=True))
         spare = draw_uyghur(rng, np.ones(len(sel), dtype=np.int8))
-        fathers_given = [by_row.get(int(f), s) for f, s in zip(m.father[sel], spare,
-                                                               strict=True)]
+        fathers_given = [by_row.get(int(f), s) for f, s in zip(m.father[sel], spare, strict=True)]
         surname = surname.scatter(sel, [""] * len(sel))
         given = given.scatter(sel, own)
-        name = name.scatter(sel, [f"{g}{MIDDLE_DOT}{f}" for g, f in zip(own, fathers_given,
-                                                                        strict=True)])
+        name = name.scatter(
+            sel, [f"{g}{MIDDLE_DOT}{f}" for g, f in zip(own, fathers_given, strict=True)]
+        )
 
     rel_code = kind.astype(np.int64) * 2 + (sex == 2)
-    rel_names = ["户主", "户主", "配偶", "配偶", "父亲", "父亲", "母亲", "母亲", "子", "女",
-                 "女婿", "儿媳", "孙子", "孙女"]
+    rel_names = [
+        "户主",
+        "户主",
+        "配偶",
+        "配偶",
+        "父亲",
+        "父亲",
+        "母亲",
+        "母亲",
+        "子",
+        "女",
+        "女婿",
+        "儿媳",
+        "孙子",
+        "孙女",
+    ]
     relation = pl.Series("relation", rel_names).gather(rel_code)
 
     ev = cfg.events
     out_p = np.where(married_in, ev["outside_spouse_region"], ev["native_other_region"])
     outside = rng.random(n) < out_p
     region = np.full(n, int(geo.code), dtype=np.int64)
-    region[outside] = rng.choice(geo.outside_codes, size=int(outside.sum()),
-                                 p=geo.outside_weights)
+    region[outside] = rng.choice(geo.outside_codes, size=int(outside.sum()), p=geo.outside_weights)
 
     away = (by < 2008) & (by > 1961) & (rng.random(n) < 0.15)  # 外出务工: works elsewhere
     pool_addr = pl.Series([a for _, a in pool])
     away_addr = pool_addr.gather(rng.integers(len(pool), size=n))
-    current = pl.select(pl.when(pl.Series(away)).then(away_addr)
-                        .otherwise(homes["hukou_address"].gather(hh))).to_series()
+    current = pl.select(
+        pl.when(pl.Series(away)).then(away_addr).otherwise(homes["hukou_address"].gather(hh))
+    ).to_series()
 
     none = np.full(n, NONE_INT, dtype=np.int64)
     empty = pl.Series([""] * n, dtype=pl.String)
     cols = {
         "pid": np.arange(n, dtype=np.int64),
         "origin": pl.Series(["native"] * n, dtype=pl.String),
-        "surname": surname, "given": given, "name": name,
-        "sex": sex.astype(np.int8), "birth": birth.astype(np.int64),
+        "surname": surname,
+        "given": given,
+        "name": name,
+        "sex": sex.astype(np.int8),
+        "birth": birth.astype(np.int64),
         "ethnicity": pl.Series(eth_names).gather(eth_idx),
-        "region": region, "hh": hh.astype(np.int64), "relation": relation,
-        "marital0": m.marital.astype(np.int8), "marital": m.marital.astype(np.int8),
-        "father": m.father.astype(np.int64), "mother": m.mother.astype(np.int64),
+        "region": region,
+        "hh": hh.astype(np.int64),
+        "relation": relation,
+        "marital0": m.marital.astype(np.int8),
+        "marital": m.marital.astype(np.int8),
+        "father": m.father.astype(np.int64),
+        "mother": m.mother.astype(np.int64),
         "spouse": m.spouse.astype(np.int64),
-        "in_county0": np.ones(n, dtype=bool), "address": current,
-        "death": none, "move_out": none, "moved_to": empty, "move_in": none,
-        "rename": none, "former_name": empty,
+        "in_county0": np.ones(n, dtype=bool),
+        "address": current,
+        "death": none,
+        "move_out": none,
+        "moved_to": empty,
+        "move_in": none,
+        "rename": none,
+        "former_name": empty,
     }
     people = People({k: pl.Series(k, v) for k, v in cols.items()})
     return people, homes

@@ -27,7 +27,7 @@ def _delivery(cfg: CountyConfig, days: pl.Expr) -> pl.Expr:
 def _seq(frame: pl.DataFrame, by: str, width: int, start: int = 1) -> pl.Expr:
     """Running number in date order (ties by pid), zero padded."""
     order = frame.select(pl.struct(by, "true_pid").rank("ordinal")).to_series()
-    return (pl.Series(order.cast(pl.Int64) + start - 1).cast(pl.String).str.zfill(width))
+    return pl.Series(order.cast(pl.Int64) + start - 1).cast(pl.String).str.zfill(width)
 
 
 def _home(rng: np.random.Generator, registered: pl.Series, current: pl.Series) -> pl.Series:
@@ -37,20 +37,28 @@ def _home(rng: np.random.Generator, registered: pl.Series, current: pl.Series) -
     return pl.select(pl.when(use_current).then(current).otherwise(registered)).to_series()
 
 
-def _address_variant(rng: np.random.Generator, geo: Geography, address: pl.Series
-                     ) -> pl.Series:
+def _address_variant(rng: np.random.Generator, geo: Geography, address: pl.Series) -> pl.Series:
     """Addresses as typed: full, or from the county on."""
     k = rng.integers(2, size=len(address))
-    short = geo.prefix[geo.prefix.index(geo.county_name):] if geo.county_name in geo.prefix \
+    short = (
+        geo.prefix[geo.prefix.index(geo.county_name) :]
+        if geo.county_name in geo.prefix
         else geo.prefix
-    return pl.select(
-        pl.when(pl.Series(k == 1)).then(address.str.replace(geo.prefix, short, literal=True))
-        .otherwise(address)
-    ).to_series().alias(address.name)
+    )
+    return (
+        pl.select(
+            pl.when(pl.Series(k == 1))
+            .then(address.str.replace(geo.prefix, short, literal=True))
+            .otherwise(address)
+        )
+        .to_series()
+        .alias(address.name)
+    )
 
 
-def death_records(rng: np.random.Generator, cfg: CountyConfig, geo: Geography,
-                  truth: pl.DataFrame) -> pl.DataFrame:
+def death_records(
+    rng: np.random.Generator, cfg: CountyConfig, geo: Geography, truth: pl.DataFrame
+) -> pl.DataFrame:
     cov = cfg.coverage
     dead = truth.filter(pl.col("death") >= 0)
     resident = (dead["origin"] != "nonresident_deceased").to_numpy()
@@ -61,117 +69,206 @@ def death_records(rng: np.random.Generator, cfg: CountyConfig, geo: Geography,
     for origin, mask, prefix in (("火化", cremated, "HH"), ("死亡医学证明", certified, "SW")):
         rows = dead.filter(pl.Series(mask)).rename({"pid": "true_pid"})
         rows = rows.with_columns(
-            (pl.lit(f"{prefix}{cfg.code}-{cfg.reference_date.year}-")
-             + _seq(rows, "death", 5)).alias("record_id"),
-            pl.lit(origin).alias("origin"), pl.lit(origin).alias("file_kind"),
-            _address_variant(rng, geo, _home(rng, rows["hukou_address"], rows["address"])
-                             .alias("address")),
+            (
+                pl.lit(f"{prefix}{cfg.code}-{cfg.reference_date.year}-") + _seq(rows, "death", 5)
+            ).alias("record_id"),
+            pl.lit(origin).alias("origin"),
+            pl.lit(origin).alias("file_kind"),
+            _address_variant(
+                rng, geo, _home(rng, rows["hukou_address"], rows["address"]).alias("address")
+            ),
             _delivery(cfg, pl.col("death")),
         )
         parts.append(rows)
     return pl.concat(parts).select(
-        "record_id", "name", "sex", "id_number", "birth_date", "death_date", "address",
-        "origin", "true_pid", "delivery", "file_kind",
+        "record_id",
+        "name",
+        "sex",
+        "id_number",
+        "birth_date",
+        "death_date",
+        "address",
+        "origin",
+        "true_pid",
+        "delivery",
+        "file_kind",
     )
 
 
-def marriage_records(cfg: CountyConfig, geo: Geography, truth: pl.DataFrame, events: Events
-                     ) -> pl.DataFrame:
+def marriage_records(
+    cfg: CountyConfig, geo: Geography, truth: pl.DataFrame, events: Events
+) -> pl.DataFrame:
     person = truth.select("pid", "name", "id_number", "birth_date")
     frame = events.marriages
     for role in ("husband", "wife"):
-        frame = frame.join(person.rename({c: f"{role}_{c}" for c in person.columns
-                                          if c != "pid"}),
-                           left_on=role, right_on="pid", how="left")
+        frame = frame.join(
+            person.rename({c: f"{role}_{c}" for c in person.columns if c != "pid"}),
+            left_on=role,
+            right_on="pid",
+            how="left",
+        )
     letter = pl.when(pl.col("kind") == "结婚").then(pl.lit("J")).otherwise(pl.lit("L"))
     frame = frame.with_columns(
-        pl.col("day").rank("ordinal").over("kind").cast(pl.Int64).alias("__n"))
-    return frame.with_columns(
-        (letter + pl.lit(f"{cfg.code}-{cfg.reference_date.year}-")
-         + pl.col("__n").cast(pl.String).str.zfill(6)).alias("record_id"),
-        pl.col("kind").alias("registration_type"),
-        as_date(frame["day"]).alias("registration_date"),
-        pl.lit(f"{geo.county_name}民政局婚姻登记处").alias("registry_office"),
-        pl.col("husband").alias("husband_pid"), pl.col("wife").alias("wife_pid"),
-        _delivery(cfg, pl.col("day")), pl.lit("").alias("file_kind"),
-    ).select(
-        "record_id", "registration_type", "registration_date", "husband_name",
-        "husband_id_number", "husband_birth_date", "wife_name", "wife_id_number",
-        "wife_birth_date", "registry_office", "husband_pid", "wife_pid", "delivery",
-        "file_kind",
-    ).sort("record_id")
+        pl.col("day").rank("ordinal").over("kind").cast(pl.Int64).alias("__n")
+    )
+    return (
+        frame.with_columns(
+            (
+                letter
+                + pl.lit(f"{cfg.code}-{cfg.reference_date.year}-")
+                + pl.col("__n").cast(pl.String).str.zfill(6)
+            ).alias("record_id"),
+            pl.col("kind").alias("registration_type"),
+            as_date(frame["day"]).alias("registration_date"),
+            pl.lit(f"{geo.county_name}民政局婚姻登记处").alias("registry_office"),
+            pl.col("husband").alias("husband_pid"),
+            pl.col("wife").alias("wife_pid"),
+            _delivery(cfg, pl.col("day")),
+            pl.lit("").alias("file_kind"),
+        )
+        .select(
+            "record_id",
+            "registration_type",
+            "registration_date",
+            "husband_name",
+            "husband_id_number",
+            "husband_birth_date",
+            "wife_name",
+            "wife_id_number",
+            "wife_birth_date",
+            "registry_office",
+            "husband_pid",
+            "wife_pid",
+            "delivery",
+            "file_kind",
+        )
+        .sort("record_id")
+    )
 
 
-def birth_certificates(rng: np.random.Generator, cfg: CountyConfig, geo: Geography,
-                       truth: pl.DataFrame, events: Events) -> pl.DataFrame:
+def birth_certificates(
+    rng: np.random.Generator, cfg: CountyConfig, geo: Geography, truth: pl.DataFrame, events: Events
+) -> pl.DataFrame:
     """One certificate per child delivered in the county (twins: two, consecutive numbers)."""
     births = events.births.filter(~pl.col("elsewhere")).sort("day", "birth_event", "child")
     k = births.height
     person = truth.select("pid", "name", "id_number", "township", "address", "hukou_address")
     frame = births
     for role in ("child", "mother", "father"):
-        frame = frame.join(person.rename({c: f"{role}_{c}" for c in person.columns
-                                          if c != "pid"}),
-                           left_on=role, right_on="pid", how="left", maintain_order="left")
+        frame = frame.join(
+            person.rename({c: f"{role}_{c}" for c in person.columns if c != "pid"}),
+            left_on=role,
+            right_on="pid",
+            how="left",
+            maintain_order="left",
+        )
     named = rng.random(k) < cfg.coverage["father_on_certificate"]
     start = int(rng.integers(1_000_000, 3_000_000))
     hospitals = [f"{geo.county_name}{h}" for h in COUNTY_HOSPITALS]
     place = rng.integers(len(hospitals) + 1, size=k)
     township = frame["mother_township"].fill_null("").to_list()
-    birth_place = [hospitals[p] if p < len(hospitals) else (f"{t}卫生院" if t else hospitals[0])
-                   for p, t in zip(place.tolist(), township, strict=True)]
+    birth_place = [
+        hospitals[p] if p < len(hospitals) else (f"{t}卫生院" if t else hospitals[0])
+        for p, t in zip(place.tolist(), township, strict=True)
+    ]
     sex = truth["sex"].gather(frame["child"])
     return frame.with_columns(
-        (pl.lit("R43") + pl.Series(np.arange(start, start + k)).cast(pl.String).str.zfill(7))
-        .alias("record_id"),
-        pl.col("child_name"), sex.alias("sex"), as_date(frame["day"]).alias("birth_date"),
+        (pl.lit("R43") + pl.Series(np.arange(start, start + k)).cast(pl.String).str.zfill(7)).alias(
+            "record_id"
+        ),
+        pl.col("child_name"),
+        sex.alias("sex"),
+        as_date(frame["day"]).alias("birth_date"),
         pl.Series("birth_place", birth_place, dtype=pl.String),
-        pl.when(pl.Series(named)).then(pl.col("father_name")).otherwise(pl.lit(""))
+        pl.when(pl.Series(named))
+        .then(pl.col("father_name"))
+        .otherwise(pl.lit(""))
         .alias("father_name"),
-        pl.when(pl.Series(named)).then(pl.col("father_id_number")).otherwise(pl.lit(""))
+        pl.when(pl.Series(named))
+        .then(pl.col("father_id_number"))
+        .otherwise(pl.lit(""))
         .alias("father_id_number"),
         _home(rng, frame["mother_hukou_address"], frame["mother_address"]).alias("address"),
-        pl.col("child").alias("child_pid"), pl.col("mother").alias("mother_pid"),
+        pl.col("child").alias("child_pid"),
+        pl.col("mother").alias("mother_pid"),
         pl.when(pl.Series(named)).then(pl.col("father")).otherwise(-1).alias("father_pid"),
-        _delivery(cfg, pl.col("day")), pl.lit("").alias("file_kind"),
+        _delivery(cfg, pl.col("day")),
+        pl.lit("").alias("file_kind"),
     ).select(
-        "record_id", "child_name", "sex", "birth_date", "birth_place", "mother_name",
-        "mother_id_number", "father_name", "father_id_number", "address", "child_pid",
-        "mother_pid", "father_pid", "birth_event", "delivery", "file_kind",
+        "record_id",
+        "child_name",
+        "sex",
+        "birth_date",
+        "birth_place",
+        "mother_name",
+        "mother_id_number",
+        "father_name",
+        "father_id_number",
+        "address",
+        "child_pid",
+        "mother_pid",
+        "father_pid",
+        "birth_event",
+        "delivery",
+        "file_kind",
     )
 
 
-def maternity_claims(rng: np.random.Generator, cfg: CountyConfig, geo: Geography,
-                     truth: pl.DataFrame, events: Events) -> pl.DataFrame:
+def maternity_claims(
+    rng: np.random.Generator, cfg: CountyConfig, geo: Geography, truth: pl.DataFrame, events: Events
+) -> pl.DataFrame:
     """Claims of insured county mothers: 生育医疗费 and/or 生育津贴, one row each."""
-    deliveries = (events.births.filter(pl.col("insured"))
-                  .group_by("birth_event", maintain_order=True)
-                  .agg(pl.col("mother").first(), pl.col("day").first(),
-                       pl.col("babies").first()).sort("day", "birth_event"))
+    deliveries = (
+        events.births.filter(pl.col("insured"))
+        .group_by("birth_event", maintain_order=True)
+        .agg(pl.col("mother").first(), pl.col("day").first(), pl.col("babies").first())
+        .sort("day", "birth_event")
+    )
     k = deliveries.height
     both = rng.random(k) < cfg.coverage["both_benefits"]
     only = np.where(rng.random(k) < 0.5, "生育医疗费", "生育津贴")
     employers = [f"{geo.county_name}{e}" for e in EMPLOYERS] + list(EMPLOYER_COMPANIES)
-    claims = pl.concat([
-        deliveries.with_columns(pl.Series("benefit_type", only)),
-        deliveries.filter(pl.Series(both)).with_columns(
-            pl.Series("benefit_type", np.where(only[both] == "生育津贴", "生育医疗费",
-                                               "生育津贴"))),
-    ])
-    work = pl.Series(np.asarray(employers, dtype=object)[
-        rng.integers(len(employers), size=truth.height)].tolist())
-    claims = claims.join(truth.select("pid", "name", "id_number"), left_on="mother",
-                         right_on="pid", how="left").sort("day", "birth_event", "benefit_type")
+    claims = pl.concat(
+        [
+            deliveries.with_columns(pl.Series("benefit_type", only)),
+            deliveries.filter(pl.Series(both)).with_columns(
+                pl.Series(
+                    "benefit_type", np.where(only[both] == "生育津贴", "生育医疗费", "生育津贴")
+                )
+            ),
+        ]
+    )
+    work = pl.Series(
+        np.asarray(employers, dtype=object)[
+            rng.integers(len(employers), size=truth.height)
+        ].tolist()
+    )
+    claims = claims.join(
+        truth.select("pid", "name", "id_number"), left_on="mother", right_on="pid", how="left"
+    ).sort("day", "birth_event", "benefit_type")
     lag = rng.integers(20, 120, size=claims.height)
     month = as_date(claims["day"].to_numpy() + lag).dt.strftime("%Y%m")
     return claims.with_columns(
-        (pl.lit("SY") + month + pl.Series(np.arange(1, claims.height + 1)).cast(pl.String)
-         .str.zfill(6)).alias("record_id"),
+        (
+            pl.lit("SY")
+            + month
+            + pl.Series(np.arange(1, claims.height + 1)).cast(pl.String).str.zfill(6)
+        ).alias("record_id"),
         work.gather(claims["mother"]).alias("employer"),
         as_date(claims["day"]).alias("delivery_date"),
-        pl.col("mother").alias("true_pid"), _delivery(cfg, pl.col("day")),
+        pl.col("mother").alias("true_pid"),
+        _delivery(cfg, pl.col("day")),
         pl.lit("").alias("file_kind"),
     ).select(
-        "record_id", "name", "id_number", "employer", "benefit_type", "delivery_date",
-        "babies", "true_pid", "birth_event", "delivery", "file_kind",
+        "record_id",
+        "name",
+        "id_number",
+        "employer",
+        "benefit_type",
+        "delivery_date",
+        "babies",
+        "true_pid",
+        "birth_event",
+        "delivery",
+        "file_kind",
     )

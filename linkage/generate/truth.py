@@ -13,16 +13,29 @@ from .households import MARITAL
 from .styles import HEADERS
 
 _ROLE_PIDS = {
-    "population": (("person", "true_pid"),), "hukou": (("person", "true_pid"),),
+    "population": (("person", "true_pid"),),
+    "hukou": (("person", "true_pid"),),
     "death": (("person", "true_pid"),),
     "marriage": (("husband", "husband_pid"), ("wife", "wife_pid")),
-    "birth_certificate": (("child", "child_pid"), ("mother", "mother_pid"),
-                          ("father", "father_pid")),
+    "birth_certificate": (
+        ("child", "child_pid"),
+        ("mother", "mother_pid"),
+        ("father", "father_pid"),
+    ),
     "maternity_insurance": (("person", "true_pid"),),
 }
-FINDING_COLUMNS = ("finding_type", "person_id", "other_person_id", "source",
-                   "source_record_id", "role", "field", "base_value", "source_value",
-                   "true_pid")
+FINDING_COLUMNS = (
+    "finding_type",
+    "person_id",
+    "other_person_id",
+    "source",
+    "source_record_id",
+    "role",
+    "field",
+    "base_value",
+    "source_value",
+    "true_pid",
+)
 
 
 def hid(col: str | pl.Expr) -> pl.Expr:
@@ -42,45 +55,67 @@ def canonical(base: pl.DataFrame) -> pl.DataFrame:
     rows = _by_person_id(base.select("person_id", "true_pid", "status", "marital_status"))
     first = rows.filter(pl.col("true_pid").is_first_distinct())
     several = rows.filter(pl.col("true_pid").is_duplicated())
-    joined = (several.group_by("true_pid").agg(pl.col("person_id").str.join(";")
-                                                .alias("all_person_ids")))
+    joined = several.group_by("true_pid").agg(
+        pl.col("person_id").str.join(";").alias("all_person_ids")
+    )
     return first.join(joined, on="true_pid", how="left", maintain_order="left").select(
-        "true_pid", pl.col("person_id").alias("canonical"),
+        "true_pid",
+        pl.col("person_id").alias("canonical"),
         pl.coalesce("all_person_ids", "person_id").alias("all_person_ids"),
         pl.col("status").alias("canonical_status"),
         pl.col("marital_status").alias("base_marital"),
     )
 
 
-def persons_table(truth: pl.DataFrame, base: pl.DataFrame, hukou: pl.DataFrame
-                  ) -> pl.DataFrame:
+def persons_table(truth: pl.DataFrame, base: pl.DataFrame, hukou: pl.DataFrame) -> pl.DataFrame:
     rows = base.group_by("true_pid").agg(pl.len().alias("base_rows"))
     frame = truth.join(rows, left_on="pid", right_on="true_pid", how="left").with_columns(
-        pl.col("pid").is_in(hukou["true_pid"].implode()).alias("in_hukou"))
-    date = {c: pl.col(c).dt.strftime("%Y-%m-%d").fill_null("") for c in
-            ("birth_date", "death_date", "move_date", "move_in_date", "rename_date")}
+        pl.col("pid").is_in(hukou["true_pid"].implode()).alias("in_hukou")
+    )
+    date = {
+        c: pl.col(c).dt.strftime("%Y-%m-%d").fill_null("")
+        for c in ("birth_date", "death_date", "move_date", "move_in_date", "rename_date")
+    }
     return frame.sort("pid").select(
-        hid("pid").alias("true_pid"), "name", "former_name",
+        hid("pid").alias("true_pid"),
+        "name",
+        "former_name",
         pl.col("sex").replace_strict({1: "男", 2: "女"}, return_dtype=pl.String),
-        "id_number", date["birth_date"].alias("birth_date"), "ethnicity",
-        pl.col("household_id").fill_null(""), pl.col("relation").alias("relation_to_head"),
-        pl.col("township").fill_null(""), pl.col("village").fill_null(""),
-        pl.col("hukou_address").fill_null(""), pl.col("address").alias("current_address"),
-        pl.col("marital").replace_strict(dict(enumerate(MARITAL)), return_dtype=pl.String)
+        "id_number",
+        date["birth_date"].alias("birth_date"),
+        "ethnicity",
+        pl.col("household_id").fill_null(""),
+        pl.col("relation").alias("relation_to_head"),
+        pl.col("township").fill_null(""),
+        pl.col("village").fill_null(""),
+        pl.col("hukou_address").fill_null(""),
+        pl.col("address").alias("current_address"),
+        pl.col("marital")
+        .replace_strict(dict(enumerate(MARITAL)), return_dtype=pl.String)
         .alias("marital_status"),
-        "origin", pl.col("in_county0").alias("in_county_at_start"), "in_county", "alive",
-        date["death_date"].alias("death_date"), "moved_out",
-        date["move_date"].alias("move_date"), "moved_to", "moved_in",
-        date["move_in_date"].alias("move_in_date"), date["rename_date"].alias("rename_date"),
-        hid("mother").alias("mother_pid"), hid("father").alias("father_pid"),
-        hid("spouse").alias("spouse_pid"), "in_hukou",
+        "origin",
+        pl.col("in_county0").alias("in_county_at_start"),
+        "in_county",
+        "alive",
+        date["death_date"].alias("death_date"),
+        "moved_out",
+        date["move_date"].alias("move_date"),
+        "moved_to",
+        "moved_in",
+        date["move_in_date"].alias("move_in_date"),
+        date["rename_date"].alias("rename_date"),
+        hid("mother").alias("mother_pid"),
+        hid("father").alias("father_pid"),
+        hid("spouse").alias("spouse_pid"),
+        "in_hukou",
         pl.col("base_rows").fill_null(0),
     )
 
 
 def base_map(base: pl.DataFrame) -> pl.DataFrame:
-    return _by_person_id(base).select("person_id", hid("true_pid").alias("true_pid"),
-                                         "is_duplicate", "status")
+    return _by_person_id(base).select(
+        "person_id", hid("true_pid").alias("true_pid"), "is_duplicate", "status"
+    )
 
 
 def links_table(rendered: dict[str, pl.DataFrame], canon: pl.DataFrame) -> pl.DataFrame:
@@ -91,13 +126,22 @@ def links_table(rendered: dict[str, pl.DataFrame], canon: pl.DataFrame) -> pl.Da
         key = "person_id" if source == "population" else "record_id"
         for role, pid in roles:
             rows = _first_delivery(frame).filter(pl.col(pid) >= 0)
-            parts.append(rows.select(pl.lit(source).alias("source"),
-                                     pl.col(key).alias("source_record_id"),
-                                     pl.lit(role).alias("role"), pl.col(pid).alias("pid")))
-    links = pl.concat(parts).join(canon, left_on="pid", right_on="true_pid", how="left",
-                                  maintain_order="left")
+            parts.append(
+                rows.select(
+                    pl.lit(source).alias("source"),
+                    pl.col(key).alias("source_record_id"),
+                    pl.lit(role).alias("role"),
+                    pl.col(pid).alias("pid"),
+                )
+            )
+    links = pl.concat(parts).join(
+        canon, left_on="pid", right_on="true_pid", how="left", maintain_order="left"
+    )
     return links.select(
-        "source", "source_record_id", "role", hid("pid").alias("true_pid"),
+        "source",
+        "source_record_id",
+        "role",
+        hid("pid").alias("true_pid"),
         pl.col("canonical").fill_null("").alias("person_id_truth"),
         pl.col("all_person_ids").fill_null(""),
     )
@@ -116,105 +160,222 @@ def _finding(kind: str, frame: pl.DataFrame, **cols: pl.Expr | str) -> pl.DataFr
     return frame.select([e.cast(pl.String).fill_null("").alias(c) for c, e in exprs.items()])
 
 
-def findings_table(rendered: dict[str, pl.DataFrame], base: pl.DataFrame,
-                   truth: pl.DataFrame, births: pl.DataFrame, errors: pl.DataFrame
-                   ) -> pl.DataFrame:
+def findings_table(
+    rendered: dict[str, pl.DataFrame],
+    base: pl.DataFrame,
+    truth: pl.DataFrame,
+    births: pl.DataFrame,
+    errors: pl.DataFrame,
+) -> pl.DataFrame:
     canon = canonical(base)
     in_base = canon["true_pid"].implode()
     hukou = rendered["hukou"]
     out = []
 
     # suspected_death: one per human still 正常, evidence = the first death record
-    deaths = (_first_delivery(rendered["death"]).sort("record_id")
-              .group_by("true_pid", maintain_order=True).first()
-              .join(canon, on="true_pid").filter(pl.col("canonical_status") == "正常"))
-    out.append(_finding("suspected_death", deaths, person_id=pl.col("canonical"),
-                        source="death", source_record_id=pl.col("record_id"), role="person",
-                        field="status", base_value="正常", source_value=pl.col("death_date"),
-                        true_pid=hid("true_pid")))
+    deaths = (
+        _first_delivery(rendered["death"])
+        .sort("record_id")
+        .group_by("true_pid", maintain_order=True)
+        .first()
+        .join(canon, on="true_pid")
+        .filter(pl.col("canonical_status") == "正常")
+    )
+    out.append(
+        _finding(
+            "suspected_death",
+            deaths,
+            person_id=pl.col("canonical"),
+            source="death",
+            source_record_id=pl.col("record_id"),
+            role="person",
+            field="status",
+            base_value="正常",
+            source_value=pl.col("death_date"),
+            true_pid=hid("true_pid"),
+        )
+    )
 
     # unregistered_birth: certificates of base mothers whose child has no base row
-    certs = (_first_delivery(rendered["birth_certificate"])
-             .filter(~pl.col("child_pid").is_in(in_base))
-             .join(canon, left_on="mother_pid", right_on="true_pid"))
-    out.append(_finding("unregistered_birth", certs, person_id=pl.col("canonical"),
-                        source="birth_certificate", source_record_id=pl.col("record_id"),
-                        role="child", true_pid=hid("child_pid")))
+    certs = (
+        _first_delivery(rendered["birth_certificate"])
+        .filter(~pl.col("child_pid").is_in(in_base))
+        .join(canon, left_on="mother_pid", right_on="true_pid")
+    )
+    out.append(
+        _finding(
+            "unregistered_birth",
+            certs,
+            person_id=pl.col("canonical"),
+            source="birth_certificate",
+            source_record_id=pl.col("record_id"),
+            role="child",
+            true_pid=hid("child_pid"),
+        )
+    )
     # ... and maternity claims for births without a county certificate
-    unregistered = (births.filter(pl.col("elsewhere") & ~pl.col("child").is_in(in_base))
-                    ["birth_event"].unique().implode())
-    claims = (_first_delivery(rendered["maternity_insurance"])
-              .filter(pl.col("birth_event").is_in(unregistered))
-              .join(canon, on="true_pid"))
-    out.append(_finding("unregistered_birth", claims, person_id=pl.col("canonical"),
-                        source="maternity_insurance", source_record_id=pl.col("record_id"),
-                        role="person", true_pid=hid("true_pid")))
+    unregistered = (
+        births.filter(pl.col("elsewhere") & ~pl.col("child").is_in(in_base))["birth_event"]
+        .unique()
+        .implode()
+    )
+    claims = (
+        _first_delivery(rendered["maternity_insurance"])
+        .filter(pl.col("birth_event").is_in(unregistered))
+        .join(canon, on="true_pid")
+    )
+    out.append(
+        _finding(
+            "unregistered_birth",
+            claims,
+            person_id=pl.col("canonical"),
+            source="maternity_insurance",
+            source_record_id=pl.col("record_id"),
+            role="person",
+            true_pid=hid("true_pid"),
+        )
+    )
 
     # attribute_conflict: base errors on the canonical row, evidenced by the hukou record
-    wrong = (errors.filter((pl.col("source") == "population")
-                           & (pl.col("family").str.starts_with("base_wrong_")
-                              | (pl.col("family") == "base_name_change_not_updated")))
-             .select(pl.col("record_id").alias("person_id"), pl.col("column").alias("field"))
-             .unique(maintain_order=True)
-             .join(base.select("person_id", "true_pid"), on="person_id")
-             .join(canon.select("true_pid", "canonical"), on="true_pid")
-             .filter(pl.col("person_id") == pl.col("canonical"))
-             .join(hukou.select(pl.col("true_pid"), pl.col("record_id"),
-                                pl.struct(list(HEADERS["hukou"])).alias("h")), on="true_pid"))
+    wrong = (
+        errors.filter(
+            (pl.col("source") == "population")
+            & (
+                pl.col("family").str.starts_with("base_wrong_")
+                | (pl.col("family") == "base_name_change_not_updated")
+            )
+        )
+        .select(pl.col("record_id").alias("person_id"), pl.col("column").alias("field"))
+        .unique(maintain_order=True)
+        .join(base.select("person_id", "true_pid"), on="person_id")
+        .join(canon.select("true_pid", "canonical"), on="true_pid")
+        .filter(pl.col("person_id") == pl.col("canonical"))
+        .join(
+            hukou.select(
+                pl.col("true_pid"),
+                pl.col("record_id"),
+                pl.struct(list(HEADERS["hukou"])).alias("h"),
+            ),
+            on="true_pid",
+        )
+    )
     base_values = base.select("person_id", pl.struct(list(HEADERS["population"])).alias("b"))
     wrong = wrong.join(base_values, on="person_id")
     fields = [f for f in HEADERS["population"] if f in HEADERS["hukou"]]
     pick_b = pl.lit(None, pl.String)
     pick_h = pl.lit(None, pl.String)
     for f in fields:
-        pick_b = pl.when(pl.col("field") == f).then(pl.col("b").struct.field(f)) \
-            .otherwise(pick_b)
-        pick_h = pl.when(pl.col("field") == f).then(pl.col("h").struct.field(f)) \
-            .otherwise(pick_h)
-    out.append(_finding("attribute_conflict", wrong, person_id=pl.col("person_id"),
-                        source="hukou", source_record_id=pl.col("record_id"), role="person",
-                        field=pl.col("field"), base_value=pick_b, source_value=pick_h,
-                        true_pid=hid("true_pid")))
+        pick_b = pl.when(pl.col("field") == f).then(pl.col("b").struct.field(f)).otherwise(pick_b)
+        pick_h = pl.when(pl.col("field") == f).then(pl.col("h").struct.field(f)).otherwise(pick_h)
+    out.append(
+        _finding(
+            "attribute_conflict",
+            wrong,
+            person_id=pl.col("person_id"),
+            source="hukou",
+            source_record_id=pl.col("record_id"),
+            role="person",
+            field=pl.col("field"),
+            base_value=pick_b,
+            source_value=pick_h,
+            true_pid=hid("true_pid"),
+        )
+    )
     # ... and marital status not updated after a marriage or divorce
-    marital = truth.select("pid", pl.col("marital").replace_strict(
-        dict(enumerate(MARITAL)), return_dtype=pl.String).alias("true_marital"))
+    marital = truth.select(
+        "pid",
+        pl.col("marital")
+        .replace_strict(dict(enumerate(MARITAL)), return_dtype=pl.String)
+        .alias("true_marital"),
+    )
     regs = _first_delivery(rendered["marriage"])
     for role in ("husband", "wife"):
-        rows = (regs.join(canon, left_on=f"{role}_pid", right_on="true_pid")
-                .join(marital, left_on=f"{role}_pid", right_on="pid")
-                .filter(pl.col("base_marital") != pl.col("true_marital")))
-        out.append(_finding("attribute_conflict", rows, person_id=pl.col("canonical"),
-                            source="marriage", source_record_id=pl.col("record_id"),
-                            role=role, field="marital_status",
-                            base_value=pl.col("base_marital"),
-                            source_value=pl.col("true_marital"),
-                            true_pid=hid(f"{role}_pid")))
+        rows = (
+            regs.join(canon, left_on=f"{role}_pid", right_on="true_pid")
+            .join(marital, left_on=f"{role}_pid", right_on="pid")
+            .filter(pl.col("base_marital") != pl.col("true_marital"))
+        )
+        out.append(
+            _finding(
+                "attribute_conflict",
+                rows,
+                person_id=pl.col("canonical"),
+                source="marriage",
+                source_record_id=pl.col("record_id"),
+                role=role,
+                field="marital_status",
+                base_value=pl.col("base_marital"),
+                source_value=pl.col("true_marital"),
+                true_pid=hid(f"{role}_pid"),
+            )
+        )
 
     # duplicate_person: every pair of active rows of one human
     active = base.filter(pl.col("status") == "正常").select("person_id", "true_pid")
-    pairs = (active.join(active, on="true_pid", suffix="_b")
-             .filter(pl.col("person_id") < pl.col("person_id_b")))
-    out.append(_finding("duplicate_person", pairs, person_id=pl.col("person_id"),
-                        other_person_id=pl.col("person_id_b"), true_pid=hid("true_pid")))
+    pairs = active.join(active, on="true_pid", suffix="_b").filter(
+        pl.col("person_id") < pl.col("person_id_b")
+    )
+    out.append(
+        _finding(
+            "duplicate_person",
+            pairs,
+            person_id=pl.col("person_id"),
+            other_person_id=pl.col("person_id_b"),
+            true_pid=hid("true_pid"),
+        )
+    )
 
     # moved_out: hukou 迁出注销 while the base row is 正常
-    moved = (hukou.filter(pl.col("hukou_status") == "迁出注销").join(canon, on="true_pid")
-             .filter(pl.col("canonical_status") == "正常"))
-    out.append(_finding("moved_out", moved, person_id=pl.col("canonical"), source="hukou",
-                        source_record_id=pl.col("record_id"), role="person", field="status",
-                        base_value="正常", source_value="迁出注销", true_pid=hid("true_pid")))
+    moved = (
+        hukou.filter(pl.col("hukou_status") == "迁出注销")
+        .join(canon, on="true_pid")
+        .filter(pl.col("canonical_status") == "正常")
+    )
+    out.append(
+        _finding(
+            "moved_out",
+            moved,
+            person_id=pl.col("canonical"),
+            source="hukou",
+            source_record_id=pl.col("record_id"),
+            role="person",
+            field="status",
+            base_value="正常",
+            source_value="迁出注销",
+            true_pid=hid("true_pid"),
+        )
+    )
 
     # unregistered_person: active hukou rows of humans with no base row
-    missing = hukou.filter((pl.col("hukou_status") == "正常")
-                           & ~pl.col("true_pid").is_in(in_base))
-    out.append(_finding("unregistered_person", missing, source="hukou",
-                        source_record_id=pl.col("record_id"), role="person",
-                        true_pid=hid("true_pid")))
-    return pl.concat(out).sort("finding_type", "person_id", "source", "source_record_id",
-                               "role", "field", "other_person_id", maintain_order=True)
+    missing = hukou.filter((pl.col("hukou_status") == "正常") & ~pl.col("true_pid").is_in(in_base))
+    out.append(
+        _finding(
+            "unregistered_person",
+            missing,
+            source="hukou",
+            source_record_id=pl.col("record_id"),
+            role="person",
+            true_pid=hid("true_pid"),
+        )
+    )
+    return pl.concat(out).sort(
+        "finding_type",
+        "person_id",
+        "source",
+        "source_record_id",
+        "role",
+        "field",
+        "other_person_id",
+        maintain_order=True,
+    )
 
 
 def errors_table(errors: pl.DataFrame) -> pl.DataFrame:
     return errors.select(
-        "source", "record_id", "role", "family", "column", hid("true_pid").alias("true_pid"),
+        "source",
+        "record_id",
+        "role",
+        "family",
+        "column",
+        hid("true_pid").alias("true_pid"),
     ).sort("source", "family", "record_id", "role", "column", "true_pid", maintain_order=True)

@@ -46,8 +46,11 @@ def render(source: str, frame: pl.DataFrame) -> pl.DataFrame:
             exprs.append(_dates(frame[column], frame[f"__fmt_{column}"]))
         elif column == "sex":
             male, female = SEX_CODES[source]
-            exprs.append(col.replace_strict({1: male, 2: female}, default="",
-                                            return_dtype=pl.String).alias(column))
+            exprs.append(
+                col.replace_strict({1: male, 2: female}, default="", return_dtype=pl.String).alias(
+                    column
+                )
+            )
         else:
             exprs.append(col.cast(pl.String).fill_null("").alias(column))
     return frame.with_columns(exprs)
@@ -61,8 +64,9 @@ def _chinese(source: str, frame: pl.DataFrame) -> pl.DataFrame:
     elif source == "population" and not frame["person_id"].is_sorted():
         frame = frame.sort("person_id")
     headers = HEADERS[source]
-    return frame.select([pl.when(pl.col(c) != "").then(pl.col(c)).alias(h)
-                         for c, h in headers.items()])
+    return frame.select(
+        [pl.when(pl.col(c) != "").then(pl.col(c)).alias(h) for c, h in headers.items()]
+    )
 
 
 def _csv(frame: pl.DataFrame, path: Path, encoding: str) -> None:
@@ -73,8 +77,9 @@ def _csv(frame: pl.DataFrame, path: Path, encoding: str) -> None:
 
 
 def _xlsx(frame: pl.DataFrame, path: Path) -> None:
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True,
-                                               "strings_to_numbers": False})
+    workbook = xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "strings_to_numbers": False}
+    )
     workbook.set_properties({"created": _XLSX_CREATED, "author": ""})
     sheet = workbook.add_worksheet("Sheet1")
     sheet.write_row(0, 0, frame.columns)
@@ -89,8 +94,9 @@ def _halves(frame: pl.DataFrame) -> list[tuple[int, pl.DataFrame]]:
     return [(d, frame.filter(pl.col("delivery") == d)) for d in (1, 2)]
 
 
-def write_inbox(out: Path, rendered: dict[str, pl.DataFrame], county: str,
-                labels: tuple[str, str]) -> list[str]:
+def write_inbox(
+    out: Path, rendered: dict[str, pl.DataFrame], county: str, labels: tuple[str, str]
+) -> list[str]:
     """Write every source's files under ``out/inbox``; returns their paths relative to out."""
     inbox = out / "inbox"
     written: list[Path] = []
@@ -104,10 +110,15 @@ def write_inbox(out: Path, rendered: dict[str, pl.DataFrame], county: str,
     pop = rendered["population"]
     towns = sorted(pop["township"].unique().to_list())
     first = set(towns[: (len(towns) + 1) // 2])
-    for part, mask in ((1, pop["township"].is_in(list(first))),
-                       (2, ~pop["township"].is_in(list(first)))):
-        _csv(_chinese("population", pop.filter(mask)),
-             target("population", f"全员人口库_{county}_第{part}部分.csv"), "utf-8")
+    for part, mask in (
+        (1, pop["township"].is_in(list(first))),
+        (2, ~pop["township"].is_in(list(first))),
+    ):
+        _csv(
+            _chinese("population", pop.filter(mask)),
+            target("population", f"全员人口库_{county}_第{part}部分.csv"),
+            "utf-8",
+        )
 
     hukou = _chinese("hukou", rendered["hukou"])
     if hukou.height <= HUKOU_XLSX_MAX_ROWS:
@@ -118,17 +129,26 @@ def write_inbox(out: Path, rendered: dict[str, pl.DataFrame], county: str,
     for origin in ("火化", "死亡医学证明"):
         part = rendered["death"].filter(pl.col("file_kind") == origin)
         for d, rows in _halves(part):
-            _csv(_chinese("death", rows),
-                 target("death", f"{origin}_{county}_{labels[d - 1]}.csv"), "gb18030")
+            _csv(
+                _chinese("death", rows),
+                target("death", f"{origin}_{county}_{labels[d - 1]}.csv"),
+                "gb18030",
+            )
     for d, rows in _halves(rendered["marriage"]):
-        _csv(_chinese("marriage", rows), target("marriage", f"婚姻登记_{labels[d - 1]}.csv"),
-             "utf-8-sig")
+        _csv(
+            _chinese("marriage", rows),
+            target("marriage", f"婚姻登记_{labels[d - 1]}.csv"),
+            "utf-8-sig",
+        )
     for d, rows in _halves(rendered["birth_certificate"]):
-        _xlsx(_chinese("birth_certificate", rows),
-              target("birth_certificate", f"出生医学证明_{labels[d - 1]}.xlsx"))
+        _xlsx(
+            _chinese("birth_certificate", rows),
+            target("birth_certificate", f"出生医学证明_{labels[d - 1]}.xlsx"),
+        )
     for d, rows in _halves(rendered["maternity_insurance"]):
         claims = _chinese("maternity_insurance", rows).with_columns(
-            pl.col("生育胎数").cast(pl.Int64))
+            pl.col("生育胎数").cast(pl.Int64)
+        )
         claims.write_parquet(target("maternity_insurance", f"生育保险待遇_{labels[d - 1]}.parquet"))
     return [str(p.relative_to(out)) for p in written]
 
@@ -138,7 +158,10 @@ def write_truth(out: Path, tables: dict[str, pl.DataFrame]) -> list[str]:
     folder = out / "truth"
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
-        empty_as_null = [pl.when(pl.col(c) != "").then(pl.col(c)).alias(c)
-                         for c, t in frame.schema.items() if t == pl.String]
+        empty_as_null = [
+            pl.when(pl.col(c) != "").then(pl.col(c)).alias(c)
+            for c, t in frame.schema.items()
+            if t == pl.String
+        ]
         frame.with_columns(empty_as_null).write_csv(folder / f"{name}.csv")
     return [f"truth/{name}.csv" for name in tables]

@@ -52,8 +52,14 @@ class IngestReport:
         return {f.source for f in self.files if f.rows_loaded or f.rows_updated}
 
     def totals(self) -> dict[str, int]:
-        keys = ("rows_in", "rows_quarantined", "rows_loaded", "rows_updated", "rows_unchanged",
-                "rows_with_issues")
+        keys = (
+            "rows_in",
+            "rows_quarantined",
+            "rows_loaded",
+            "rows_updated",
+            "rows_unchanged",
+            "rows_with_issues",
+        )
         return {k: sum(getattr(f, k) for f in self.files) for k in keys}
 
 
@@ -73,8 +79,10 @@ def type_columns(contract: type[Contract], frame: pl.DataFrame) -> pl.DataFrame:
         if kind == "date":
             exprs += [dates.parse_date_expr(col).alias(name), col.alias(f"{name}__raw")]
         elif kind == "code":
-            exprs += [codes.map_code_expr(col, column.metadata["mapping"]).alias(name),
-                      col.alias(f"{name}__raw")]
+            exprs += [
+                codes.map_code_expr(col, column.metadata["mapping"]).alias(name),
+                col.alias(f"{name}__raw"),
+            ]
         elif kind == "int":
             exprs += [col.str.strip_chars().cast(pl.Int64, strict=False).alias(name)]
         else:
@@ -86,11 +94,13 @@ def map_headers(contract: type[Contract], frame: pl.DataFrame, file: str) -> pl.
     """Chinese headers → canonical names; missing optional columns become null."""
     headers = contract.headers()
     present = {h: c for h, c in headers.items() if h in frame.columns}
-    missing_required = [h for h, c in headers.items()
-                        if c in contract.required() and h not in frame.columns]
+    missing_required = [
+        h for h, c in headers.items() if c in contract.required() and h not in frame.columns
+    ]
     if missing_required:
         raise FileProblem(
-            file, f"missing required column(s) {', '.join(missing_required)}",
+            file,
+            f"missing required column(s) {', '.join(missing_required)}",
             f"the first row must hold the headers of shared/spec/interfaces.md "
             f"(found: {', '.join(frame.columns[:20])})",
         )
@@ -101,8 +111,9 @@ def map_headers(contract: type[Contract], frame: pl.DataFrame, file: str) -> pl.
     )
 
 
-def _upsert(store: Store, contract: type[Contract], typed: pl.DataFrame, *, file: str,
-            load_id: int) -> tuple[int, int, int]:
+def _upsert(
+    store: Store, contract: type[Contract], typed: pl.DataFrame, *, file: str, load_id: int
+) -> tuple[int, int, int]:
     """Insert new records, replace changed ones, skip unchanged. Returns (new, updated, same)."""
     table, key = src_table(contract.source), contract.record_key
     # within one file a repeated record: the last row wins
@@ -113,10 +124,15 @@ def _upsert(store: Store, contract: type[Contract], typed: pl.DataFrame, *, file
     con.register("__renkou_stage", staged)
     try:
         # separators as chr(): DuckDB 1.4's parser ends a string literal at a NUL byte
-        hash_sql = "md5(concat_ws(chr(31), " + ", ".join(
-            f"coalesce(CAST(\"{c}\" AS VARCHAR), chr(0))" for c in data_cols) + "))"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE tmp_renkou_stage AS "
-                    f"SELECT *, {hash_sql} AS _row_hash FROM __renkou_stage")
+        hash_sql = (
+            "md5(concat_ws(chr(31), "
+            + ", ".join(f'coalesce(CAST("{c}" AS VARCHAR), chr(0))' for c in data_cols)
+            + "))"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE tmp_renkou_stage AS "
+            f"SELECT *, {hash_sql} AS _row_hash FROM __renkou_stage"
+        )
     finally:
         con.unregister("__renkou_stage")
     if not store.has_table(table):
@@ -141,8 +157,9 @@ def _upsert(store: Store, contract: type[Contract], typed: pl.DataFrame, *, file
     return int(counts[0]), int(counts[1]), int(counts[2])
 
 
-def ingest_file(store: Store, contract: type[Contract], path: Path, *,
-                run_id: str | None = None) -> FileResult:
+def ingest_file(
+    store: Store, contract: type[Contract], path: Path, *, run_id: str | None = None
+) -> FileResult:
     """Load one file. File-level problems come back as a ``rejected`` result, not an exception."""
     source, name = contract.source, path.name
     digest = file_hash(path)
@@ -162,26 +179,47 @@ def ingest_file(store: Store, contract: type[Contract], path: Path, *,
         log.warning("rejected %s/%s: %s", source, name, result.message)
         return result
     # spreadsheet row numbers: the header is row 1
-    frame = clean_cells(frame).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    frame = (
+        clean_cells(frame).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    )
     checked = validate(contract, frame)
     typed = type_columns(contract, checked.kept)
     new, updated, same = _upsert(store, contract, typed, file=name, load_id=load_id)
     for table, part in (("quarantine", checked.quarantined), ("row_issues", checked.issues)):
         if part.height:
-            store.append(table, part.rename({ROW: "row"}).select(
-                pl.lit(load_id).alias("load_id"), pl.lit(source).alias("source"),
-                pl.lit(name).alias("file"), pl.all()))
+            store.append(
+                table,
+                part.rename({ROW: "row"}).select(
+                    pl.lit(load_id).alias("load_id"),
+                    pl.lit(source).alias("source"),
+                    pl.lit(name).alias("file"),
+                    pl.all(),
+                ),
+            )
     result = FileResult(
-        source, name, "loaded", how, rows_in=frame.height,
-        rows_quarantined=checked.quarantined.height, rows_loaded=new, rows_updated=updated,
-        rows_unchanged=same + (checked.kept.height - typed.unique(
-            subset=[contract.record_key]).height),
+        source,
+        name,
+        "loaded",
+        how,
+        rows_in=frame.height,
+        rows_quarantined=checked.quarantined.height,
+        rows_loaded=new,
+        rows_updated=updated,
+        rows_unchanged=same
+        + (checked.kept.height - typed.unique(subset=[contract.record_key]).height),
         rows_with_issues=checked.issues.select(ROW).n_unique(),
     )
     _ledger(store, load_id, run_id, digest, result)
-    log.info("loaded %s/%s: %d rows in, %d new, %d updated, %d unchanged, %d quarantined",
-             source, name, result.rows_in, new, updated, result.rows_unchanged,
-             result.rows_quarantined)
+    log.info(
+        "loaded %s/%s: %d rows in, %d new, %d updated, %d unchanged, %d quarantined",
+        source,
+        name,
+        result.rows_in,
+        new,
+        updated,
+        result.rows_unchanged,
+        result.rows_quarantined,
+    )
     return result
 
 
@@ -190,38 +228,57 @@ def _ledger(store: Store, load_id: int, run_id: str | None, digest: str, r: File
         """INSERT INTO load_ledger (load_id, run_id, source, file, file_hash, status, message,
                rows_in, rows_quarantined, rows_loaded, rows_updated, rows_unchanged,
                rows_with_issues) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [load_id, run_id, r.source, r.file, digest, r.status, r.message, r.rows_in,
-         r.rows_quarantined, r.rows_loaded, r.rows_updated, r.rows_unchanged,
-         r.rows_with_issues],
+        [
+            load_id,
+            run_id,
+            r.source,
+            r.file,
+            digest,
+            r.status,
+            r.message,
+            r.rows_in,
+            r.rows_quarantined,
+            r.rows_loaded,
+            r.rows_updated,
+            r.rows_unchanged,
+            r.rows_with_issues,
+        ],
     )
 
 
 def inbox_files(inbox: Path) -> tuple[dict[str, list[Path]], list[str]]:
     """Files per known source folder, and problems (unknown folders, stray files)."""
     if not inbox.is_dir():
-        raise RenkouError(f"inbox {inbox} is not a folder. Fix: pass --inbox DIR holding "
-                          f"one folder per source ({', '.join(CONTRACTS)})")
+        raise RenkouError(
+            f"inbox {inbox} is not a folder. Fix: pass --inbox DIR holding "
+            f"one folder per source ({', '.join(CONTRACTS)})"
+        )
     files: dict[str, list[Path]] = {}
     problems: list[str] = []
     for entry in sorted(inbox.iterdir()):
         if entry.name.startswith("."):
             continue
         if not entry.is_dir():
-            problems.append(f"{entry.name}: a file directly in the inbox is ignored. "
-                            f"Fix: move it into its source folder ({', '.join(CONTRACTS)})")
+            problems.append(
+                f"{entry.name}: a file directly in the inbox is ignored. "
+                f"Fix: move it into its source folder ({', '.join(CONTRACTS)})"
+            )
             continue
         if entry.name not in CONTRACTS:
-            problems.append(f"{entry.name}/: unknown source folder, its files were not loaded. "
-                            f"Fix: rename it to one of {', '.join(CONTRACTS)}")
+            problems.append(
+                f"{entry.name}/: unknown source folder, its files were not loaded. "
+                f"Fix: rename it to one of {', '.join(CONTRACTS)}"
+            )
             continue
         files[entry.name] = sorted(
-            p for p in entry.iterdir()
-            if p.is_file() and not p.name.startswith((".", "~$"))
+            p for p in entry.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))
         )
         for p in files[entry.name]:
             if p.suffix.lower() not in SUFFIXES:
-                problems.append(f"{entry.name}/{p.name}: unsupported file type, not loaded. "
-                                f"Fix: deliver CSV, XLSX or Parquet")
+                problems.append(
+                    f"{entry.name}/{p.name}: unsupported file type, not loaded. "
+                    f"Fix: deliver CSV, XLSX or Parquet"
+                )
         files[entry.name] = [p for p in files[entry.name] if p.suffix.lower() in SUFFIXES]
     return files, problems
 
@@ -231,14 +288,15 @@ def ingest_inbox(store: Store, inbox: Path, *, run_id: str | None = None) -> Ing
     files, problems = inbox_files(inbox)
     report = IngestReport(problems=problems)
     if not files.get("population") and not store.has_table(src_table("population")):
-        report.problems.append("population/: no population base delivered and none loaded "
-                               "before. Fix: put the 全员人口库 export in inbox/population/")
+        report.problems.append(
+            "population/: no population base delivered and none loaded "
+            "before. Fix: put the 全员人口库 export in inbox/population/"
+        )
     with store.transaction():
         for source, paths in files.items():
             for path in paths:
                 try:
-                    report.files.append(ingest_file(store, CONTRACTS[source], path,
-                                                    run_id=run_id))
+                    report.files.append(ingest_file(store, CONTRACTS[source], path, run_id=run_id))
                 except Exception as err:  # unexpected: say which file (no values in a note)
                     err.add_note(f"while loading {source}/{path.name}")
                     raise

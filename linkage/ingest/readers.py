@@ -56,7 +56,8 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
         elif dtype.is_float():
             whole = col == col.round(0)
             exprs.append(
-                pl.when(whole).then(col.cast(pl.Int64, strict=False).cast(pl.String))
+                pl.when(whole)
+                .then(col.cast(pl.Int64, strict=False).cast(pl.String))
                 .otherwise(col.cast(pl.String))
             )
         else:
@@ -65,7 +66,9 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def read_any(path: Path) -> tuple[pl.DataFrame, str]:
-    """Read ``path`` into text columns. Returns ``(frame, how)`` where ``how`` names format/encoding.
+    """Read ``path`` into text columns.
+
+    Returns ``(frame, how)`` where ``how`` names the format and encoding.
 
     Raises:
         FileProblem: unsupported format, unreadable encoding or workbook, or no data rows.
@@ -73,15 +76,20 @@ def read_any(path: Path) -> tuple[pl.DataFrame, str]:
     kind = SUFFIXES.get(path.suffix.lower())
     name = path.name
     if kind is None:
-        raise FileProblem(name, f"unsupported file type '{path.suffix}'",
-                          "deliver CSV, XLSX or Parquet")
+        raise FileProblem(
+            name, f"unsupported file type '{path.suffix}'", "deliver CSV, XLSX or Parquet"
+        )
     if path.stat().st_size == 0:
         raise FileProblem(name, "the file is empty", "re-export the data from the source system")
     try:
         if kind == "csv":
             text, how = decode_csv_bytes(path.read_bytes(), name)
-            frame = pl.read_csv(text.encode("utf-8"), infer_schema=False,
-                                truncate_ragged_lines=False, raise_if_empty=False)
+            frame = pl.read_csv(
+                text.encode("utf-8"),
+                infer_schema=False,
+                truncate_ragged_lines=False,
+                raise_if_empty=False,
+            )
         elif kind == "xlsx":
             import fastexcel
 
@@ -93,12 +101,16 @@ def read_any(path: Path) -> tuple[pl.DataFrame, str]:
     except FileProblem:
         raise
     except Exception as err:  # the reader libraries raise many types; name the file, not data
-        raise FileProblem(name, f"cannot be read as {kind.upper()} ({type(err).__name__})",
-                          f"check that the file is a valid {kind.upper()} export") from None
+        raise FileProblem(
+            name,
+            f"cannot be read as {kind.upper()} ({type(err).__name__})",
+            f"check that the file is a valid {kind.upper()} export",
+        ) from None
     frame = frame.rename({c: c.strip().lstrip("\ufeff").strip() for c in frame.columns})
     if frame.height == 0:
-        raise FileProblem(name, "the file has a header but no data rows",
-                          "re-export the data from the source system")
+        raise FileProblem(
+            name,
+            "the file has a header but no data rows",
+            "re-export the data from the source system",
+        )
     return frame, how
-
-

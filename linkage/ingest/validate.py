@@ -26,9 +26,9 @@ _CHECK_WORDS = {
 class Validated:
     """The outcome of validating one file."""
 
-    kept: pl.DataFrame         # rows to load (text columns + _row)
+    kept: pl.DataFrame  # rows to load (text columns + _row)
     quarantined: pl.DataFrame  # _row, record_key, reasons, raw (JSON text)
-    issues: pl.DataFrame       # _row, record_key, rule (soft failures on kept rows)
+    issues: pl.DataFrame  # _row, record_key, rule (soft failures on kept rows)
 
 
 def clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
@@ -64,25 +64,28 @@ def validate(contract: type[Contract], frame: pl.DataFrame) -> Validated:
     passed = result.result
     details = result.failure.details()
     rules = [c for c in details.columns if c not in frame.columns]
-    empty_q = pl.DataFrame(schema={ROW: pl.Int64, "record_key": pl.String,
-                                   "reasons": pl.String, "raw": pl.String})
+    empty_q = pl.DataFrame(
+        schema={ROW: pl.Int64, "record_key": pl.String, "reasons": pl.String, "raw": pl.String}
+    )
     empty_i = pl.DataFrame(schema={ROW: pl.Int64, "record_key": pl.String, "rule": pl.String})
     if details.is_empty():
         return Validated(passed, empty_q, empty_i)
 
     failed = details.select(
-        ROW, pl.col(key).alias("record_key"),
-        pl.concat_list(
-            pl.when(pl.col(r) == "invalid").then(pl.lit(r)) for r in rules
-        ).list.drop_nulls().alias("rules"),
+        ROW,
+        pl.col(key).alias("record_key"),
+        pl.concat_list(pl.when(pl.col(r) == "invalid").then(pl.lit(r)) for r in rules)
+        .list.drop_nulls()
+        .alias("rules"),
     )
     hard_rules = [r for r in rules if not contract.is_soft(r)]
     failed = failed.with_columns(
         pl.col("rules").list.eval(pl.element().is_in(hard_rules)).list.any().alias("hard")
     )
     soft_only = failed.filter(~pl.col("hard"))
-    kept = pl.concat([passed, frame.join(soft_only.select(ROW), on=ROW, how="semi")
-                      .select(passed.columns)]).sort(ROW)
+    kept = pl.concat(
+        [passed, frame.join(soft_only.select(ROW), on=ROW, how="semi").select(passed.columns)]
+    ).sort(ROW)
     issues = (
         failed.select(ROW, "record_key", pl.col("rules").alias("rule"))
         .explode("rule")
@@ -93,13 +96,14 @@ def validate(contract: type[Contract], frame: pl.DataFrame) -> Validated:
     descriptions = {r: describe_rule(contract, r) for r in rules}
     raw = frame.join(hard.select(ROW), on=ROW, how="semi")
     quarantined = hard.select(
-        ROW, "record_key",
-        pl.col("rules").list.eval(pl.element().replace(descriptions)).list.join("; ")
+        ROW,
+        "record_key",
+        pl.col("rules")
+        .list.eval(pl.element().replace(descriptions))
+        .list.join("; ")
         .alias("reasons"),
     ).join(
         raw.select(ROW, pl.struct(pl.exclude(ROW)).struct.json_encode().alias("raw")),
         on=ROW,
     )
     return Validated(kept, quarantined, issues)
-
-

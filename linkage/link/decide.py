@@ -17,8 +17,18 @@ import polars as pl
 
 from linkage.store import Store
 
-DECISION_COLUMNS = ["source", "source_record_id", "role", "person_id", "match_probability",
-                    "match_weight", "second_weight", "decision", "decided_by", "explanation"]
+DECISION_COLUMNS = [
+    "source",
+    "source_record_id",
+    "role",
+    "person_id",
+    "match_probability",
+    "match_weight",
+    "second_weight",
+    "decision",
+    "decided_by",
+    "explanation",
+]
 
 
 @dataclass(frozen=True)
@@ -31,9 +41,12 @@ class Thresholds:
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> Thresholds:
         d = cfg.get("decision", {})
-        return cls(float(d.get("match_probability", 0.95)),
-                   float(d.get("clerical_probability", 0.5)),
-                   float(d.get("min_weight_margin", 3.0)), bool(d.get("one_to_one", False)))
+        return cls(
+            float(d.get("match_probability", 0.95)),
+            float(d.get("clerical_probability", 0.5)),
+            float(d.get("min_weight_margin", 3.0)),
+            bool(d.get("one_to_one", False)),
+        )
 
 
 REJECTED = "tmp_renkou_rejected_pairs"
@@ -42,13 +55,16 @@ REJECTED = "tmp_renkou_rejected_pairs"
 def not_rejected(alias: str, person: str | None = None) -> str:
     """SQL condition: the pair (source, source_record_id, role, person) was not rejected in
     the field (``linkage.tasks.labels.rejected_pairs``, staged by the link stage)."""
-    return (f"NOT EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = {alias}.source "
-            f"AND x.source_record_id = {alias}.source_record_id AND x.role = {alias}.role "
-            f"AND x.person_id = {person or alias + '.person_id'})")
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = {alias}.source "
+        f"AND x.source_record_id = {alias}.source_record_id AND x.role = {alias}.role "
+        f"AND x.person_id = {person or alias + '.person_id'})"
+    )
 
 
-def decide(store: Store, predictions: str, clusters: str, th: Thresholds,
-           labels: dict[str, dict[int, str]]) -> pl.DataFrame:
+def decide(
+    store: Store, predictions: str, clusters: str, th: Thresholds, labels: dict[str, dict[int, str]]
+) -> pl.DataFrame:
     """Decisions for every source record that has at least one candidate in ``predictions``.
 
     ``predictions`` is Splink's output with ``source``/``record_id``/``role`` retained;
@@ -65,7 +81,7 @@ def decide(store: Store, predictions: str, clusters: str, th: Thresholds,
                    CASE WHEN p.source_l = 'population' THEN p.record_id_r ELSE p.record_id_l
                    END AS source_record_id,
                    CASE WHEN p.source_l = 'population' THEN p.role_r ELSE p.role_l END AS role,
-                   p.match_weight, p.match_probability{', ' + gamma_sel if gammas else ''}
+                   p.match_weight, p.match_probability{", " + gamma_sel if gammas else ""}
             FROM {predictions} p
             WHERE (p.source_l = 'population') <> (p.source_r = 'population')
         ),
@@ -93,7 +109,8 @@ def decide(store: Store, predictions: str, clusters: str, th: Thresholds,
         FROM best LEFT JOIN runner USING (source, source_record_id, role)
     """)
     return frame.with_columns(
-        explain(frame, labels).alias("explanation"), pl.lit("model").alias("decided_by"),
+        explain(frame, labels).alias("explanation"),
+        pl.lit("model").alias("decided_by"),
     ).select(DECISION_COLUMNS)
 
 
@@ -104,8 +121,12 @@ def explain(frame: pl.DataFrame, labels: dict[str, dict[int, str]]) -> pl.Expr:
         col = f"gamma_{name}"
         if col not in frame.columns:
             continue
-        parts.append(pl.lit(f"{name}: ") + pl.col(col).replace_strict(
-            {k: v for k, v in mapping.items()}, default="?", return_dtype=pl.String))
+        parts.append(
+            pl.lit(f"{name}: ")
+            + pl.col(col).replace_strict(
+                {k: v for k, v in mapping.items()}, default="?", return_dtype=pl.String
+            )
+        )
     return pl.concat_str(parts, separator="; ") if parts else pl.lit(None, pl.String)
 
 

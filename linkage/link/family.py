@@ -62,7 +62,11 @@ def family_links(store: Store, decisions: str, cfg: dict[str, Any]) -> pl.DataFr
             HAVING count(DISTINCT person_id) = 1 AND any_value(match_weight) >= {threshold}
         """)
     return found.with_columns(
-        pl.lit("birth_certificate").alias("source"), pl.lit("link").alias("decision"),
-        pl.lit("family").alias("decided_by"), pl.lit(None, pl.Float64).alias("second_weight"),
-        (2 ** pl.col("match_weight") / (1 + 2 ** pl.col("match_weight")))
-        .alias("match_probability")).select(DECISION_COLUMNS)
+        pl.lit("birth_certificate").alias("source"),
+        pl.lit("link").alias("decision"),
+        pl.lit("family").alias("decided_by"),
+        pl.lit(None, pl.Float64).alias("second_weight"),
+        (2 ** pl.col("match_weight") / (1 + 2 ** pl.col("match_weight"))).alias(
+            "match_probability"
+        ),
+    ).select(DECISION_COLUMNS)

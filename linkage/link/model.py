@@ -66,8 +66,9 @@ def _rules(keys_list: list[list[str]]) -> list[Any]:
     return [block_on(*(BLOCKING_KEYS[k] for k in keys)) for keys in keys_list]
 
 
-def make_linker(store: Store, tables: list[str], settings: Any, *,
-                validate: bool = False) -> Linker:
+def make_linker(
+    store: Store, tables: list[str], settings: Any, *, validate: bool = False
+) -> Linker:
     """A Linker over existing DuckDB tables (no copy), on the store's connection.
 
     ``validate`` runs Splink's settings checks (a SQL parse of every comparison, ~0.3 s);
@@ -75,8 +76,12 @@ def make_linker(store: Store, tables: list[str], settings: Any, *,
     """
     db_api = DuckDBAPI(store.con)
     registered = [db_api.register(t, dataset_display_name=t) for t in tables]
-    return Linker(registered if len(registered) > 1 else registered[0], settings,
-                  log_level=logging.ERROR, validate_settings=validate)
+    return Linker(
+        registered if len(registered) > 1 else registered[0],
+        settings,
+        log_level=logging.ERROR,
+        validate_settings=validate,
+    )
 
 
 def saved_linker(store: Store, tables: list[str], model_path: Path) -> Linker:
@@ -84,21 +89,31 @@ def saved_linker(store: Store, tables: list[str], model_path: Path) -> Linker:
     return make_linker(store, tables, settings_from_model(model_path))
 
 
-def train(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *, seed: int,
-          u_max_pairs: int, link_type: str) -> ModelInfo:
+def train(
+    store: Store,
+    name: str,
+    tables: list[str],
+    cfg: dict[str, Any],
+    *,
+    seed: int,
+    u_max_pairs: int,
+    link_type: str,
+) -> ModelInfo:
     """Train a fresh model on ``tables`` and save it as the next version."""
-    linker = make_linker(store, tables, build_settings(cfg, link_type, origin=f"{name}.toml"),
-                         validate=True)
+    linker = make_linker(
+        store, tables, build_settings(cfg, link_type, origin=f"{name}.toml"), validate=True
+    )
     training = cfg.get("training", {})
     linker.training.estimate_probability_two_random_records_match(
         _rules(training.get("prior_rules", [["id_number"]])),
-        recall=float(training.get("prior_recall", 0.8)))
+        recall=float(training.get("prior_recall", 0.8)),
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
     for keys in training.get("em_blocks", [["id_number"], ["name_py", "birth_date"]]):
         linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on(*(BLOCKING_KEYS[k] for k in keys)), fix_u_probabilities=True)
-    _m_from_field_labels(store, linker, name, tables,
-                         int(training.get("min_labels_for_m", 100)))
+            block_on(*(BLOCKING_KEYS[k] for k in keys)), fix_u_probabilities=True
+        )
+    _m_from_field_labels(store, linker, name, tables, int(training.get("min_labels_for_m", 100)))
     version, path = _next_version(store.home, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = linker.misc.save_model_to_json(str(path), overwrite=True)
@@ -107,10 +122,21 @@ def train(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *, se
     path.write_text(json.dumps(model, indent=2, ensure_ascii=False), "utf-8")
     trained_at = dt.datetime.now().isoformat(timespec="seconds")
     counts = {t: int(store.scalar(f'SELECT count(*) FROM "{t}"') or 0) for t in tables}
-    path.with_suffix(".meta.json").write_text(json.dumps(
-        {"name": name, "version": version, "trained_at": trained_at, "seed": seed,
-         "u_max_pairs": u_max_pairs, "rows": counts, "link_type": link_type},
-        indent=2), "utf-8")
+    path.with_suffix(".meta.json").write_text(
+        json.dumps(
+            {
+                "name": name,
+                "version": version,
+                "trained_at": trained_at,
+                "seed": seed,
+                "u_max_pairs": u_max_pairs,
+                "rows": counts,
+                "link_type": link_type,
+            },
+            indent=2,
+        ),
+        "utf-8",
+    )
     log.info("trained model %s %s", name, version)
     linker.table_management.delete_tables_created_by_splink_from_db()
     return ModelInfo(name, version, path, trained_at, True)
@@ -147,8 +173,11 @@ def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]
     answerable. Levels whose m was fixed in config are left as set.
     """
     for comparison in model["comparisons"]:
-        levels = [lv for lv in comparison["comparison_levels"]
-                  if not lv.get("is_null_level") and lv.get("m_probability") is not None]
+        levels = [
+            lv
+            for lv in comparison["comparison_levels"]
+            if not lv.get("is_null_level") and lv.get("m_probability") is not None
+        ]
         trained = [lv for lv in levels if not lv.get("fix_m_probability")]
         for lv in trained:
             lv["m_probability"] = max(lv["m_probability"], floor)
@@ -161,8 +190,9 @@ def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]
     return model
 
 
-def _m_from_field_labels(store: Store, linker: Linker, name: str, tables: list[str],
-                         minimum: int) -> int:
+def _m_from_field_labels(
+    store: Store, linker: Linker, name: str, tables: list[str], minimum: int
+) -> int:
     """Re-estimate m from pairs township staff confirmed, once there are enough of them.
 
     Confirmed findings are the best labels the model will get: real matches with the real
@@ -179,8 +209,11 @@ def _m_from_field_labels(store: Store, linker: Linker, name: str, tables: list[s
     base, other = tables[0], tables[-1]
     pairs = labels.select(
         # columns named after the unique id column (rec_key), as Splink joins on them
-        pl.lit(base).alias("source_dataset_l"), pl.col("rec_key_r").alias("rec_key_l"),
-        pl.lit(other).alias("source_dataset_r"), pl.col("rec_key_l").alias("rec_key_r"))
+        pl.lit(base).alias("source_dataset_l"),
+        pl.col("rec_key_r").alias("rec_key_l"),
+        pl.lit(other).alias("source_dataset_r"),
+        pl.col("rec_key_l").alias("rec_key_r"),
+    )
     store.replace_table("tmp_renkou_m_labels", pairs)
     linker.training.estimate_m_from_pairwise_labels("tmp_renkou_m_labels")
     store.con.execute("DROP TABLE IF EXISTS tmp_renkou_m_labels")
@@ -188,16 +221,26 @@ def _m_from_field_labels(store: Store, linker: Linker, name: str, tables: list[s
     return labels.height
 
 
-def saved_or_trained(store: Store, name: str, tables: list[str], cfg: dict[str, Any], *,
-                     seed: int, u_max_pairs: int, link_type: str, retrain: bool = False,
-                     version: str | None = None) -> ModelInfo:
+def saved_or_trained(
+    store: Store,
+    name: str,
+    tables: list[str],
+    cfg: dict[str, Any],
+    *,
+    seed: int,
+    u_max_pairs: int,
+    link_type: str,
+    retrain: bool = False,
+    version: str | None = None,
+) -> ModelInfo:
     """Saved model ``version`` of ``name`` (default: the newest); a new one trained on
     ``tables`` when ``retrain`` or none exists. Predict with ``saved_linker(store, tables,
     info.path)``: the saved (floored) model, exactly as a later run will."""
     latest = None if retrain else saved_model(store.home, name, version)
     if latest is None:
-        return train(store, name, tables, cfg, seed=seed, u_max_pairs=u_max_pairs,
-                     link_type=link_type)
+        return train(
+            store, name, tables, cfg, seed=seed, u_max_pairs=u_max_pairs, link_type=link_type
+        )
     version, path = latest
     meta_path = path.with_suffix(".meta.json")
     meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
@@ -227,8 +270,14 @@ def level_labels(model_path: Path) -> dict[str, dict[int, str]]:
 def tf_columns(model_path: Path) -> list[str]:
     """Columns whose term frequencies adjust match weights in a saved model."""
     model = json.loads(model_path.read_text("utf-8"))
-    return sorted({lv["tf_adjustment_column"] for c in model["comparisons"]
-                   for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
+    return sorted(
+        {
+            lv["tf_adjustment_column"]
+            for c in model["comparisons"]
+            for lv in c["comparison_levels"]
+            if lv.get("tf_adjustment_column")
+        }
+    )
 
 
 #: ``base_tf_<column>``: term frequencies of the base, kept between runs (see below)
@@ -237,13 +286,15 @@ TF_PREFIX = "base_tf_"
 
 def drop_base_term_frequencies(store: Store) -> None:
     """Forget the kept term frequencies: the base changed (a full link run starts here)."""
-    for (table,) in store.frame("SELECT table_name FROM duckdb_tables() WHERE "
-                                "starts_with(table_name, $1)", [TF_PREFIX]).rows():
+    for (table,) in store.frame(
+        "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, $1)", [TF_PREFIX]
+    ).rows():
         store.con.execute(f'DROP TABLE IF EXISTS "{table}"')
 
 
-def use_base_term_frequencies(store: Store, linker: Linker, base_table: str,
-                              model_path: Path) -> None:
+def use_base_term_frequencies(
+    store: Store, linker: Linker, base_table: str, model_path: Path
+) -> None:
     """Term frequencies from the base alone, registered for prediction.
 
     Splink would otherwise compute them over the base *and* tonight's records, so the same
@@ -264,4 +315,5 @@ def use_base_term_frequencies(store: Store, linker: Linker, base_table: str,
                 FROM {base_table} WHERE "{col}" IS NOT NULL GROUP BY "{col}"
             """)
         linker.table_management.register_term_frequency_lookup(
-            db_api.register(table, dataset_display_name=table), col)
+            db_api.register(table, dataset_display_name=table), col
+        )

@@ -19,9 +19,16 @@ from linkage.persons import PERSON_TABLE
 from linkage.store import Store
 
 DEFAULT_WEIGHTS = {
-    "same_household": 6.0, "birth_date_exact": 6.0, "birth_date_near": 1.0,
-    "sex_agree": 1.5, "sex_disagree": -8.0, "name_exact": 8.0, "name_pinyin": 6.0,
-    "name_differs": -2.0, "surname_of_parent": 1.0, "prior": -6.0,
+    "same_household": 6.0,
+    "birth_date_exact": 6.0,
+    "birth_date_near": 1.0,
+    "sex_agree": 1.5,
+    "sex_disagree": -8.0,
+    "name_exact": 8.0,
+    "name_pinyin": 6.0,
+    "name_differs": -2.0,
+    "surname_of_parent": 1.0,
+    "prior": -6.0,
 }
 
 
@@ -65,17 +72,17 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
                               AND x.person_id = b.person_id)
         )
         SELECT record_id, person_id, coalesce(mother, record_id) AS mother,
-               ({w['prior']}
-               + {w['same_household']}
-               + CASE WHEN birth_date = c_birth THEN {w['birth_date_exact']}
-                      ELSE {w['birth_date_near']} END
+               ({w["prior"]}
+               + {w["same_household"]}
+               + CASE WHEN birth_date = c_birth THEN {w["birth_date_exact"]}
+                      ELSE {w["birth_date_near"]} END
                + CASE WHEN sex IS NULL OR c_sex IS NULL THEN 0
-                      WHEN sex = c_sex THEN {w['sex_agree']} ELSE {w['sex_disagree']} END
+                      WHEN sex = c_sex THEN {w["sex_agree"]} ELSE {w["sex_disagree"]} END
                + CASE WHEN c_key IS NULL OR name_key IS NULL THEN 0
-                      WHEN c_key = name_key THEN {w['name_exact']}
-                      WHEN c_py = name_py THEN {w['name_pinyin']}
-                      ELSE {w['name_differs']} END
-               + CASE WHEN list_contains(parent_surnames, surname) THEN {w['surname_of_parent']}
+                      WHEN c_key = name_key THEN {w["name_exact"]}
+                      WHEN c_py = name_py THEN {w["name_pinyin"]}
+                      ELSE {w["name_differs"]} END
+               + CASE WHEN list_contains(parent_surnames, surname) THEN {w["surname_of_parent"]}
                       ELSE 0 END)::DOUBLE AS match_weight,
                concat_ws('; ', 'household: same as ' || via,
                    'birth_date: ' || CASE WHEN birth_date = c_birth THEN 'exact'
@@ -88,17 +95,24 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
                                     ELSE 'different (renamed?)' END) AS explanation
         FROM cand
     """)
-    children = store.frame(f"SELECT record_id FROM {PERSON_TABLE} "
-                           f"WHERE source = 'birth_certificate' AND role = 'child'")
+    children = store.frame(
+        f"SELECT record_id FROM {PERSON_TABLE} "
+        f"WHERE source = 'birth_certificate' AND role = 'child'"
+    )
     chosen = _assign(scored, clerical)
     out = children.join(chosen, on="record_id", how="left").with_columns(
-        pl.lit("birth_certificate").alias("source"), pl.lit("child").alias("role"),
+        pl.lit("birth_certificate").alias("source"),
+        pl.lit("child").alias("role"),
         pl.col("record_id").alias("source_record_id"),
-        (2 ** pl.col("match_weight") / (1 + 2 ** pl.col("match_weight")))
-        .alias("match_probability"),
-        pl.when(pl.col("match_weight") >= threshold).then(pl.lit("link"))
-        .when(pl.col("match_weight") >= clerical).then(pl.lit("clerical"))
-        .otherwise(pl.lit("none")).alias("decision"),
+        (2 ** pl.col("match_weight") / (1 + 2 ** pl.col("match_weight"))).alias(
+            "match_probability"
+        ),
+        pl.when(pl.col("match_weight") >= threshold)
+        .then(pl.lit("link"))
+        .when(pl.col("match_weight") >= clerical)
+        .then(pl.lit("clerical"))
+        .otherwise(pl.lit("none"))
+        .alias("decision"),
         pl.lit("newborn").alias("decided_by"),
     )
     return out.select(DECISION_COLUMNS)
@@ -111,7 +125,8 @@ def _assign(scored: pl.DataFrame, floor: float) -> pl.DataFrame:
     """
     scored = scored.filter(pl.col("match_weight") >= floor).sort(
         ["match_weight", "record_id", "person_id", "explanation"],
-        descending=[True, False, False, False])  # total order: full and incremental agree
+        descending=[True, False, False, False],
+    )  # total order: full and incremental agree
     taken_people: set[str] = set()
     done: set[str] = set()
     rows: list[dict[str, Any]] = []
@@ -126,11 +141,18 @@ def _assign(scored: pl.DataFrame, floor: float) -> pl.DataFrame:
         done.add(rec)
         taken_people.add(person)
         rows.append(row)
-    schema = {"record_id": pl.String, "person_id": pl.String, "match_weight": pl.Float64,
-              "second_weight": pl.Float64, "explanation": pl.String}
+    schema = {
+        "record_id": pl.String,
+        "person_id": pl.String,
+        "match_weight": pl.Float64,
+        "second_weight": pl.Float64,
+        "explanation": pl.String,
+    }
     if not rows:
         return pl.DataFrame(schema=schema)
     chosen = pl.DataFrame(rows).select("record_id", "person_id", "match_weight", "explanation")
     return chosen.with_columns(
-        pl.col("record_id").replace_strict(second, default=None, return_dtype=pl.Float64)
-        .alias("second_weight")).select(list(schema))
+        pl.col("record_id")
+        .replace_strict(second, default=None, return_dtype=pl.Float64)
+        .alias("second_weight")
+    ).select(list(schema))

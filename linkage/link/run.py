@@ -67,15 +67,27 @@ DECIDED = "tmp_renkou_decided"  # view: KEPT after the rules; links and clerical
 #: bumped when ``link_decisions`` changes meaning: a home from before links in full once
 STATE_VERSION = "v2"
 #: ``link_decisions``: one row per scored source record (not certificate children)
-SCORED_SCHEMA = pl.DataFrame(schema={
-    **{c: pl.String for c in DECISION_COLUMNS}, "match_probability": pl.Float64,
-    "match_weight": pl.Float64, "second_weight": pl.Float64, "rec_key": pl.String,
-    "load_id": pl.Int32, "model_version": pl.String})
+SCORED_SCHEMA = pl.DataFrame(
+    schema={
+        **{c: pl.String for c in DECISION_COLUMNS},
+        "match_probability": pl.Float64,
+        "match_weight": pl.Float64,
+        "second_weight": pl.Float64,
+        "rec_key": pl.String,
+        "load_id": pl.Int32,
+        "model_version": pl.String,
+    }
+)
 CLUSTERS = "tmp_renkou_base_clusters"
-PUBLISHED = {"link_decisions": "tmp_renkou_link_decisions", "links": "tmp_renkou_links",
-             "clerical": "tmp_renkou_clerical", "dedupe_pairs": PAIRS,
-             "base_clusters": CLUSTERS, "model_versions": "tmp_renkou_model_versions",
-             "link_state": "tmp_renkou_link_state"}
+PUBLISHED = {
+    "link_decisions": "tmp_renkou_link_decisions",
+    "links": "tmp_renkou_links",
+    "clerical": "tmp_renkou_clerical",
+    "dedupe_pairs": PAIRS,
+    "base_clusters": CLUSTERS,
+    "model_versions": "tmp_renkou_model_versions",
+    "link_state": "tmp_renkou_link_state",
+}
 
 
 @dataclass
@@ -98,8 +110,10 @@ def _clusters(store: Store) -> None:
     """Connected components of the dedupe pairs → ``base_clusters``."""
     pairs = store.frame(f"SELECT person_id_l, person_id_r FROM {PAIRS}")
     cluster = components(pairs.iter_rows())
-    frame = pl.DataFrame({"person_id": list(cluster), "cluster_id": list(cluster.values())},
-                         schema={"person_id": pl.String, "cluster_id": pl.String})
+    frame = pl.DataFrame(
+        {"person_id": list(cluster), "cluster_id": list(cluster.values())},
+        schema={"person_id": pl.String, "cluster_id": pl.String},
+    )
     store.replace_table(CLUSTERS, frame)
 
 
@@ -107,8 +121,15 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
     cfg = source_config("population")
     s = settings()
     info = models.saved_or_trained(
-        store, "population", [BASE], cfg, seed=s.seed, u_max_pairs=s.u_max_pairs,
-        link_type="dedupe_only", retrain=retrain)
+        store,
+        "population",
+        [BASE],
+        cfg,
+        seed=s.seed,
+        u_max_pairs=s.u_max_pairs,
+        link_type="dedupe_only",
+        retrain=retrain,
+    )
     report.models["population"] = info.version
     if info.trained_now:
         report.trained.append("population")
@@ -139,7 +160,8 @@ def _kept_dedupe(store: Store) -> None:
                           AND greatest(x.source_record_id, x.person_id) = p.person_id_r)
     """)
     if store.scalar(f"SELECT count(*) FROM {PAIRS}") == store.scalar(
-            "SELECT count(*) FROM dedupe_pairs"):
+        "SELECT count(*) FROM dedupe_pairs"
+    ):
         store.con.execute(f"CREATE OR REPLACE TABLE {CLUSTERS} AS SELECT * FROM base_clusters")
     else:
         _clusters(store)
@@ -149,12 +171,14 @@ def _pending(incremental: bool) -> str:
     """SQL condition on person records ``p``: the record needs a decision this run."""
     if not incremental:
         return "TRUE"
-    return (f"NOT EXISTS (SELECT 1 FROM {KEPT} k WHERE k.rec_key = p.rec_key "
-            f"AND k.load_id = p.load_id)")
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {KEPT} k WHERE k.rec_key = p.rec_key AND k.load_id = p.load_id)"
+    )
 
 
-def link_source(store: Store, source: str, *, retrain: bool, report: LinkReport,
-                incremental: bool) -> pl.DataFrame:
+def link_source(
+    store: Store, source: str, *, retrain: bool, report: LinkReport, incremental: bool
+) -> pl.DataFrame:
     """Decisions for the non-child records of ``source`` that need one (all unless
     ``incremental``; then only versions without a kept decision, against the saved model)."""
     cfg = source_config(source)
@@ -167,23 +191,35 @@ def link_source(store: Store, source: str, *, retrain: bool, report: LinkReport,
     # pairs too), and all of them are decided again
     pinned = report.pinned.get(source) if incremental else None
     saved = not retrain and models.saved_model(store.home, source, pinned) is not None
-    store.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {PERSON_TABLE} p "
-                      f"WHERE source = ? AND role <> 'child' AND {_pending(saved and incremental)}",
-                      [source])
-    records = store.frame(f"SELECT source, record_id AS source_record_id, role, rec_key, "
-                          f"load_id FROM {table}")
+    store.con.execute(
+        f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {PERSON_TABLE} p "
+        f"WHERE source = ? AND role <> 'child' AND {_pending(saved and incremental)}",
+        [source],
+    )
+    records = store.frame(
+        f"SELECT source, record_id AS source_record_id, role, rec_key, load_id FROM {table}"
+    )
     report.scored[source] = records.height
     if incremental and not saved:  # rescored as a whole: earlier decisions do not stand
-        store.con.execute(f"INSERT INTO {STALE} SELECT rec_key FROM link_decisions "
-                          f"WHERE source = ?", [source])
+        store.con.execute(
+            f"INSERT INTO {STALE} SELECT rec_key FROM link_decisions WHERE source = ?", [source]
+        )
     if records.is_empty():
         store.con.execute(f"DROP TABLE {table}")
         latest = models.saved_model(store.home, source, pinned)
         report.models[source] = latest[0] if latest else ""
         return records.with_columns(pl.lit(report.models[source]).alias("model_version"))
     info = models.saved_or_trained(
-        store, source, [BASE, table], cfg, seed=s.seed, u_max_pairs=s.u_max_pairs,
-        link_type="link_only", retrain=retrain, version=pinned)
+        store,
+        source,
+        [BASE, table],
+        cfg,
+        seed=s.seed,
+        u_max_pairs=s.u_max_pairs,
+        link_type="link_only",
+        retrain=retrain,
+        version=pinned,
+    )
     report.models[source] = info.version
     if info.trained_now:
         report.trained.append(source)
@@ -200,28 +236,38 @@ def link_source(store: Store, source: str, *, retrain: bool, report: LinkReport,
         linker = models.saved_linker(store, [BASE, table], info.path)
         models.use_base_term_frequencies(store, linker, BASE, info.path)
         pred = models.predict(linker, min(th.clerical_probability, th.match_probability))
-        parts.append(decide(store, pred.physical_name, CLUSTERS, th,
-                            models.level_labels(info.path)))
+        parts.append(
+            decide(store, pred.physical_name, CLUSTERS, th, models.level_labels(info.path))
+        )
         linker.table_management.delete_tables_created_by_splink_from_db()
     store.con.execute(f"DROP TABLE IF EXISTS {table}")
-    decided = (pl.concat([p.select(DECISION_COLUMNS) for p in parts], how="vertical_relaxed")
-               if parts else pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS}))
+    decided = (
+        pl.concat([p.select(DECISION_COLUMNS) for p in parts], how="vertical_relaxed")
+        if parts
+        else pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS})
+    )
     decided = records.join(decided, on=["source", "source_record_id", "role"], how="left")
-    return decided.with_columns(pl.col("decision").fill_null("none"),
-                                pl.lit(info.version).alias("model_version"))
+    return decided.with_columns(
+        pl.col("decision").fill_null("none"), pl.lit(info.version).alias("model_version")
+    )
 
 
 def base_fingerprint(store: Store) -> str:
     """Changes whenever the base's person records change (new delivery, corrected rows)."""
-    row = store.frame(f"SELECT count(*) AS n, coalesce(max(load_id), 0) AS m, "
-                      f"coalesce(sum(hash(rec_key, load_id)) % 1000000007, 0) AS h "
-                      f"FROM {PERSON_TABLE} WHERE source = 'population'").row(0)
+    row = store.frame(
+        f"SELECT count(*) AS n, coalesce(max(load_id), 0) AS m, "
+        f"coalesce(sum(hash(rec_key, load_id)) % 1000000007, 0) AS h "
+        f"FROM {PERSON_TABLE} WHERE source = 'population'"
+    ).row(0)
     return f"{STATE_VERSION}:{row[0]}:{row[1]}:{row[2]}"
 
 
 def _models_of_last_run(store: Store) -> dict[str, str]:
-    return (dict(store.frame("SELECT source, version FROM model_versions").rows())
-            if store.has_table("model_versions") else {})
+    return (
+        dict(store.frame("SELECT source, version FROM model_versions").rows())
+        if store.has_table("model_versions")
+        else {}
+    )
 
 
 def _previous_state(store: Store) -> dict[str, str] | None:
@@ -231,26 +277,37 @@ def _previous_state(store: Store) -> dict[str, str] | None:
     return {"base_fingerprint": rows[0][0]} if rows else None
 
 
-def link_all(store: Store, *, retrain: bool = False, full: bool = False,
-             sources: tuple[str, ...] = LINK_SOURCES) -> LinkReport:
+def link_all(
+    store: Store,
+    *,
+    retrain: bool = False,
+    full: bool = False,
+    sources: tuple[str, ...] = LINK_SOURCES,
+) -> LinkReport:
     """Run the link stage; incremental unless ``full``, ``retrain`` or the base changed."""
     start = time.perf_counter()
     if not store.has_table(PERSON_TABLE) or not store.scalar(
-            f"SELECT count(*) FROM {PERSON_TABLE} WHERE source = 'population'"):
-        raise RenkouError(f"{store.path}: no population base loaded, so there is nothing to "
-                          f"link against. Fix: deliver the 全员人口库 export (inbox/population/)")
+        f"SELECT count(*) FROM {PERSON_TABLE} WHERE source = 'population'"
+    ):
+        raise RenkouError(
+            f"{store.path}: no population base loaded, so there is nothing to "
+            f"link against. Fix: deliver the 全员人口库 export (inbox/population/)"
+        )
     fingerprint = base_fingerprint(store)
     previous = _previous_state(store)
-    incremental = not (full or retrain or previous is None
-                       or previous["base_fingerprint"] != fingerprint)
+    incremental = not (
+        full or retrain or previous is None or previous["base_fingerprint"] != fingerprint
+    )
     report = LinkReport(mode="incremental" if incremental else "full")
     _stage_rejected_pairs(store)
     cols = _link_columns(store)
     # the base scored against: a table when the dedupe scans it many times; a view when only
     # a few new records meet it (a million rows not copied)
     store.drop(BASE)
-    store.con.execute(f"CREATE {'VIEW' if incremental else 'TABLE'} {BASE} AS "
-                      f"SELECT {cols} FROM {PERSON_TABLE} WHERE source = 'population'")
+    store.con.execute(
+        f"CREATE {'VIEW' if incremental else 'TABLE'} {BASE} AS "
+        f"SELECT {cols} FROM {PERSON_TABLE} WHERE source = 'population'"
+    )
     _stage_kept_decisions(store, incremental)
     if incremental:
         report.pinned = _models_of_last_run(store)
@@ -261,15 +318,15 @@ def link_all(store: Store, *, retrain: bool = False, full: bool = False,
         models.drop_base_term_frequencies(store)
         dedupe_base(store, retrain=retrain, report=report)
         report.seconds["dedupe"] = time.perf_counter() - start
-    present = {r[0] for r in store.frame(
-        f"SELECT DISTINCT source FROM {PERSON_TABLE}").iter_rows()}
+    present = {r[0] for r in store.frame(f"SELECT DISTINCT source FROM {PERSON_TABLE}").iter_rows()}
     decisions: list[pl.DataFrame] = []
     for source in sources:
         if source not in present:
             continue
         t0 = time.perf_counter()
-        decisions.append(link_source(store, source, retrain=retrain, report=report,
-                                     incremental=incremental))
+        decisions.append(
+            link_source(store, source, retrain=retrain, report=report, incremental=incremental)
+        )
         report.seconds[source] = time.perf_counter() - t0
     # the state the next incremental run extends: every record's own decision, before the
     # rules that weigh decisions against each other (one-to-one, family, newborns) — those
@@ -279,28 +336,40 @@ def link_all(store: Store, *, retrain: bool = False, full: bool = False,
     _one_to_one(store, sources)
     _decided_view(store)
     if "birth_certificate" in present:
-        _override(store, family_links(store, DECIDED,
-                                      source_config("birth_certificate").get("family", {})))
+        _override(
+            store,
+            family_links(store, DECIDED, source_config("birth_certificate").get("family", {})),
+        )
         t0 = time.perf_counter()
-        children = link_newborns(store, DECIDED,
-                                 source_config("birth_certificate").get("newborns", {}))
-        versions = store.frame(f"SELECT record_id AS source_record_id, rec_key, load_id "
-                               f"FROM {PERSON_TABLE} WHERE source = 'birth_certificate' "
-                               f"AND role = 'child'")
-        store.append(CHILDREN, children.join(versions, on="source_record_id", how="left")
-                     .with_columns(pl.lit("newborn-rules").alias("model_version")))
+        children = link_newborns(
+            store, DECIDED, source_config("birth_certificate").get("newborns", {})
+        )
+        versions = store.frame(
+            f"SELECT record_id AS source_record_id, rec_key, load_id "
+            f"FROM {PERSON_TABLE} WHERE source = 'birth_certificate' "
+            f"AND role = 'child'"
+        )
+        store.append(
+            CHILDREN,
+            children.join(versions, on="source_record_id", how="left").with_columns(
+                pl.lit("newborn-rules").alias("model_version")
+            ),
+        )
         report.seconds["newborns"] = time.perf_counter() - t0
     _stage(store, report)
-    store.replace_table(PUBLISHED["link_state"], pl.DataFrame(
-        {"base_fingerprint": [fingerprint], "mode": [report.mode]}))
+    store.replace_table(
+        PUBLISHED["link_state"],
+        pl.DataFrame({"base_fingerprint": [fingerprint], "mode": [report.mode]}),
+    )
     store.drop(BASE)
     store.drop(KEPT)
     with store.transaction():  # renamed, not copied: a million links are not written twice
         published = dict(PUBLISHED)
         if incremental:  # the few decisions that changed, not a million rewritten
             del published["link_decisions"]
-            store.con.execute(f"DELETE FROM link_decisions WHERE rec_key IN "
-                              f"(SELECT rec_key FROM {STALE})")
+            store.con.execute(
+                f"DELETE FROM link_decisions WHERE rec_key IN (SELECT rec_key FROM {STALE})"
+            )
             store.con.execute(f"INSERT INTO link_decisions BY NAME SELECT * FROM {NEW}")
         for final, staged in published.items():
             store.con.execute(f"DROP TABLE IF EXISTS {final}")
@@ -315,10 +384,14 @@ def _stage_rejected_pairs(store: Store) -> None:
     """Pairs township staff rejected: never proposed again while the evidence is unchanged."""
     from linkage.tasks.labels import rejected_pairs
 
-    frame = rejected_pairs(store) if store.has_table("labels") else pl.DataFrame(
-        schema={c: pl.String for c in ("source", "source_record_id", "role", "person_id")})
-    store.replace_table(REJECTED, frame.select("source", "source_record_id", "role",
-                                               "person_id"))
+    frame = (
+        rejected_pairs(store)
+        if store.has_table("labels")
+        else pl.DataFrame(
+            schema={c: pl.String for c in ("source", "source_record_id", "role", "person_id")}
+        )
+    )
+    store.replace_table(REJECTED, frame.select("source", "source_record_id", "role", "person_id"))
 
 
 def _stage_kept_decisions(store: Store, incremental: bool) -> None:
@@ -361,7 +434,7 @@ def _one_to_one(store: Store, sources: tuple[str, ...]) -> None:
     store.con.execute(f"""
         INSERT INTO {OVERRIDES}
         WITH claimed AS (SELECT {cols} FROM {KEPT} WHERE decision = 'link'
-                         AND source IN ({', '.join(repr(s) for s in one_to_one)})),
+                         AND source IN ({", ".join(repr(s) for s in one_to_one)})),
         contested AS (SELECT * FROM claimed SEMI JOIN (
                           SELECT source, person_id FROM claimed GROUP BY ALL
                           HAVING count(*) > 1) m USING (source, person_id))
@@ -379,8 +452,10 @@ def _override(store: Store, changed: pl.DataFrame) -> None:
     key = ["source", "source_record_id", "role"]
     store.con.register("tmp_renkou_changed", changed.select(DECISION_COLUMNS))
     try:
-        store.con.execute(f"DELETE FROM {OVERRIDES} o USING tmp_renkou_changed c WHERE "
-                          + " AND ".join(f"o.{k} = c.{k}" for k in key))
+        store.con.execute(
+            f"DELETE FROM {OVERRIDES} o USING tmp_renkou_changed c WHERE "
+            + " AND ".join(f"o.{k} = c.{k}" for k in key)
+        )
         store.con.execute(f"INSERT INTO {OVERRIDES} BY NAME SELECT * FROM tmp_renkou_changed")
     finally:
         store.con.unregister("tmp_renkou_changed")
@@ -391,8 +466,11 @@ def _decided_view(store: Store) -> None:
     ``OVERRIDES`` applied, and the certificate children. A view: the million kept
     decisions are not copied again."""
     key = {"source", "source_record_id", "role"}
-    picked = ", ".join(f"CASE WHEN o.source IS NULL THEN k.{c} ELSE o.{c} END AS {c}"
-                       for c in DECISION_COLUMNS if c not in key)
+    picked = ", ".join(
+        f"CASE WHEN o.source IS NULL THEN k.{c} ELSE o.{c} END AS {c}"
+        for c in DECISION_COLUMNS
+        if c not in key
+    )
     store.con.execute(f"""
         CREATE OR REPLACE VIEW {DECIDED} AS
         SELECT k.source, k.source_record_id, k.role, {picked}, k.rec_key, k.load_id,
@@ -416,16 +494,24 @@ def _stage(store: Store, report: LinkReport) -> None:
                decided_by, explanation, model_version
         FROM {DECIDED}
     """)
-    store.con.execute(f"CREATE OR REPLACE TABLE {PUBLISHED['clerical']} AS "
-                      f"SELECT * FROM {DECIDED} WHERE decision = 'clerical'")
-    counts = store.frame(f"SELECT source, role, decision, count(*) AS n FROM {DECIDED} "
-                         f"GROUP BY ALL ORDER BY ALL")
+    store.con.execute(
+        f"CREATE OR REPLACE TABLE {PUBLISHED['clerical']} AS "
+        f"SELECT * FROM {DECIDED} WHERE decision = 'clerical'"
+    )
+    counts = store.frame(
+        f"SELECT source, role, decision, count(*) AS n FROM {DECIDED} GROUP BY ALL ORDER BY ALL"
+    )
     store.con.execute(f"DROP VIEW {DECIDED}")
     store.con.execute(f"DROP TABLE {OVERRIDES}")
     store.con.execute(f"DROP TABLE {CHILDREN}")
     for row in counts.iter_rows(named=True):
-        report.decisions.setdefault(f"{row['source']}/{row['role']}", {})[row["decision"]] = \
-            row["n"]
-    store.replace_table(PUBLISHED["model_versions"], pl.DataFrame(
-        {"source": list(report.models), "version": list(report.models.values())},
-        schema={"source": pl.String, "version": pl.String}))
+        report.decisions.setdefault(f"{row['source']}/{row['role']}", {})[row["decision"]] = row[
+            "n"
+        ]
+    store.replace_table(
+        PUBLISHED["model_versions"],
+        pl.DataFrame(
+            {"source": list(report.models), "version": list(report.models.values())},
+            schema={"source": pl.String, "version": pl.String},
+        ),
+    )

@@ -64,14 +64,15 @@ class Figures:
     trend: pl.DataFrame | None = None
 
 
-def collect(store: Store, *, run_id: str, as_of: dt.date,
-            generated_at: dt.datetime) -> Figures:
+def collect(store: Store, *, run_id: str, as_of: dt.date, generated_at: dt.datetime) -> Figures:
     """Every figure of the report except the model charts (see ``model_charts``)."""
     tasks, target = fieldwork.task_progress(store, as_of)
     base = _base_figures(store, as_of)
     cov = quality.coverage(store, by_township=True)  # the county's row is their sum
     return Figures(
-        run_id=run_id, generated_at=generated_at, as_of=as_of,
+        run_id=run_id,
+        generated_at=generated_at,
+        as_of=as_of,
         ingest_at=night.ingest_time(store),
         headline=quality.headline(store, coverage_by_township=cov, base=base),
         completeness=base.completeness,
@@ -86,7 +87,8 @@ def collect(store: Store, *, run_id: str, as_of: dt.date,
         links=night.link_rates(store),
         findings_by_type_township=night.findings_by_type_township(store),
         findings_by_status=night.findings_by_status(store),
-        tasks=tasks, tasks_target=target,
+        tasks=tasks,
+        tasks_target=target,
         labels=fieldwork.label_accuracy(store),
         runs=history.recent_runs(store),
     )
@@ -105,8 +107,11 @@ def _base_figures(store: Store, as_of: dt.date) -> quality.BaseFigures:
     key = f"{_BASE_CACHE_VERSION}|{base_fingerprint(store)}|{as_of.isoformat()}"
     names = [f.name for f in dataclasses.fields(quality.BaseFigures)]
     if store.has_table(_BASE_CACHE):
-        rows = dict(store.con.sql(f"SELECT name, data FROM {_BASE_CACHE} WHERE key = ?",
-                                  params=[key]).fetchall())
+        rows = dict(
+            store.con.sql(
+                f"SELECT name, data FROM {_BASE_CACHE} WHERE key = ?", params=[key]
+            ).fetchall()
+        )
         if set(rows) == set(names):
             return quality.BaseFigures(**{n: pl.read_ipc(io.BytesIO(rows[n])) for n in names})
     figures = quality.base_figures(store, as_of=as_of)
@@ -115,8 +120,9 @@ def _base_figures(store: Store, as_of: dt.date) -> quality.BaseFigures:
         buffer = io.BytesIO()
         getattr(figures, n).write_ipc(buffer)
         blobs.append((key, n, buffer.getvalue()))
-    store.con.execute(f"CREATE OR REPLACE TABLE {_BASE_CACHE} (key VARCHAR, name VARCHAR, "
-                      f"data BLOB)")
+    store.con.execute(
+        f"CREATE OR REPLACE TABLE {_BASE_CACHE} (key VARCHAR, name VARCHAR, data BLOB)"
+    )
     store.con.executemany(f"INSERT INTO {_BASE_CACHE} VALUES (?, ?, ?)", blobs)
     return figures
 
@@ -131,29 +137,50 @@ def snapshot_rows(fig: Figures) -> pl.DataFrame:
     parts = [fig.headline.select("figure", pl.lit("county").alias("scope"), "value")]
     for name in HEADLINE:
         if name in fig.townships.columns:
-            parts.append(fig.townships.select(pl.lit(f"township_{name}").alias("figure"),
-                                              pl.col("township").alias("scope"),
-                                              pl.col(name).alias("value")))
+            parts.append(
+                fig.townships.select(
+                    pl.lit(f"township_{name}").alias("figure"),
+                    pl.col("township").alias("scope"),
+                    pl.col(name).alias("value"),
+                )
+            )
     scope = pl.concat_str("source", pl.lit("/"), "role").alias("scope")
     for name in ("records", "linked", "clerical", "link_rate"):
-        parts.append(fig.links.select(pl.lit(name).alias("figure"), scope,
-                                      pl.col(name).cast(pl.Float64).alias("value")))
+        parts.append(
+            fig.links.select(
+                pl.lit(name).alias("figure"), scope, pl.col(name).cast(pl.Float64).alias("value")
+            )
+        )
     open_by_type = fig.findings_by_type_township.group_by("finding_type").agg(
-        pl.col("findings").sum())
-    parts.append(open_by_type.select(pl.lit("open_findings").alias("figure"),
-                                     pl.col("finding_type").alias("scope"),
-                                     pl.col("findings").cast(pl.Float64).alias("value")))
+        pl.col("findings").sum()
+    )
+    parts.append(
+        open_by_type.select(
+            pl.lit("open_findings").alias("figure"),
+            pl.col("finding_type").alias("scope"),
+            pl.col("findings").cast(pl.Float64).alias("value"),
+        )
+    )
     for name in ("rows_in", "rows_quarantined", "rows_loaded"):
-        parts.append(fig.files.select(pl.lit(name).alias("figure"),
-                                      pl.col("source").alias("scope"),
-                                      pl.col(name).cast(pl.Float64).alias("value")))
+        parts.append(
+            fig.files.select(
+                pl.lit(name).alias("figure"),
+                pl.col("source").alias("scope"),
+                pl.col(name).cast(pl.Float64).alias("value"),
+            )
+        )
     if fig.tasks is not None:
         for name in ("feedback_rate", "overdue"):
-            parts.append(fig.tasks.select(pl.lit(f"tasks_{name}").alias("figure"),
-                                          pl.col("township").alias("scope"),
-                                          pl.col(name).cast(pl.Float64).alias("value")))
-    return pl.concat([p.with_columns(pl.col("value").cast(pl.Float64).fill_nan(None))
-                      for p in parts])
+            parts.append(
+                fig.tasks.select(
+                    pl.lit(f"tasks_{name}").alias("figure"),
+                    pl.col("township").alias("scope"),
+                    pl.col(name).cast(pl.Float64).alias("value"),
+                )
+            )
+    return pl.concat(
+        [p.with_columns(pl.col("value").cast(pl.Float64).fill_nan(None)) for p in parts]
+    )
 
 
 def resolve_run_id(store: Store) -> str:
@@ -162,8 +189,9 @@ def resolve_run_id(store: Store) -> str:
     run_id = history.latest_run_id(store)
     if run_id:
         return run_id
-    ledger_run = store.scalar("SELECT run_id FROM load_ledger ORDER BY loaded_at DESC, "
-                              "load_id DESC LIMIT 1")
+    ledger_run = store.scalar(
+        "SELECT run_id FROM load_ledger ORDER BY loaded_at DESC, load_id DESC LIMIT 1"
+    )
     if ledger_run:
         return str(ledger_run)
     ingest = night.ingest_time(store)
@@ -172,8 +200,14 @@ def resolve_run_id(store: Store) -> str:
     return dt.datetime.now().strftime("manual-%Y%m%d%H%M%S")
 
 
-def build_report(store: Store, out: Path, *, run_id: str | None = None,
-                 as_of: dt.date | None = None, model_charts: bool = True) -> Path:
+def build_report(
+    store: Store,
+    out: Path,
+    *,
+    run_id: str | None = None,
+    as_of: dt.date | None = None,
+    model_charts: bool = True,
+) -> Path:
     """Write the report of the last run to ``out`` (HTML) and return its path.
 
     Also writes the comparison viewers next to it and stores the figures in
@@ -183,14 +217,15 @@ def build_report(store: Store, out: Path, *, run_id: str | None = None,
     from linkage.report.sections import page
 
     if not store.has_table("src_population") or not store.has_table(PERSON_TABLE):
-        raise RenkouError(f"{store.path}: no population base loaded, so there is nothing to "
-                          f"report. Fix: run `renkou ingest` with the 全员人口库 export first")
+        raise RenkouError(
+            f"{store.path}: no population base loaded, so there is nothing to "
+            f"report. Fix: run `renkou ingest` with the 全员人口库 export first"
+        )
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     run_id = run_id or resolve_run_id(store)
     generated_at = dt.datetime.now().replace(microsecond=0)
-    fig = collect(store, run_id=run_id, as_of=as_of or dt.date.today(),
-                  generated_at=generated_at)
+    fig = collect(store, run_id=run_id, as_of=as_of or dt.date.today(), generated_at=generated_at)
     rows = snapshot_rows(fig)
     fig.previous_run, previous = history.previous_snapshot(store, run_id)
     fig.changes = history.changes(rows, previous)
@@ -201,8 +236,12 @@ def build_report(store: Store, out: Path, *, run_id: str | None = None,
     text = page(fig)
     _refuse_id_numbers(text, out, fig.models)
     out.write_text(text, "utf-8")
-    log.info("report written: %s (%d charts of %d models)", out,
-             sum(len(m.charts) for m in fig.models), len(fig.models))
+    log.info(
+        "report written: %s (%d charts of %d models)",
+        out,
+        sum(len(m.charts) for m in fig.models),
+        len(fig.models),
+    )
     return out
 
 
@@ -219,13 +258,13 @@ def _refuse_id_numbers(text: str, out: Path, sections: list[ModelSection]) -> No
     assert_no_id_numbers(text, out.name)
 
 
-def nightly_report(store: Store, run_id: str | None = None, *,
-                   model_charts: bool = True) -> Path:
+def nightly_report(store: Store, run_id: str | None = None, *, model_charts: bool = True) -> Path:
     """``$HOME/reports/report-<run>.html`` and the same page as ``latest.html``."""
     run_id = run_id or resolve_run_id(store)
     folder = store.home / REPORTS_DIR
     safe = re.sub(r"[^0-9A-Za-z._-]+", "_", run_id)
-    path = build_report(store, folder / f"report-{safe}.html", run_id=run_id,
-                        model_charts=model_charts)
+    path = build_report(
+        store, folder / f"report-{safe}.html", run_id=run_id, model_charts=model_charts
+    )
     shutil.copyfile(path, folder / LATEST)  # its viewer links point to the run's files
     return path

@@ -28,17 +28,26 @@ CREATE TABLE IF NOT EXISTS {SNAPSHOTS} (
     scope VARCHAR NOT NULL, value DOUBLE
 )
 """
-SCHEMA = {"run_id": pl.String, "created_at": pl.Datetime("us"), "figure": pl.String,
-          "scope": pl.String, "value": pl.Float64}
+SCHEMA = {
+    "run_id": pl.String,
+    "created_at": pl.Datetime("us"),
+    "figure": pl.String,
+    "scope": pl.String,
+    "value": pl.Float64,
+}
 
 
-def save_snapshot(store: Store, run_id: str, figures: pl.DataFrame,
-                  created_at: dt.datetime) -> None:
+def save_snapshot(
+    store: Store, run_id: str, figures: pl.DataFrame, created_at: dt.datetime
+) -> None:
     """Store ``figures`` (columns figure, scope, value) as the snapshot of ``run_id``."""
-    rows = figures.select(pl.lit(run_id).alias("run_id"),
-                          pl.lit(created_at).cast(pl.Datetime("us")).alias("created_at"),
-                          pl.col("figure").cast(pl.String), pl.col("scope").cast(pl.String),
-                          pl.col("value").cast(pl.Float64))
+    rows = figures.select(
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(created_at).cast(pl.Datetime("us")).alias("created_at"),
+        pl.col("figure").cast(pl.String),
+        pl.col("scope").cast(pl.String),
+        pl.col("value").cast(pl.Float64),
+    )
     with store.transaction():
         store.con.execute(_DDL)
         store.con.execute(f"DELETE FROM {SNAPSHOTS} WHERE run_id = ?", [run_id])
@@ -50,39 +59,52 @@ def previous_snapshot(store: Store, run_id: str) -> tuple[str | None, pl.DataFra
     empty = pl.DataFrame(schema={"figure": pl.String, "scope": pl.String, "value": pl.Float64})
     if not store.has_table(SNAPSHOTS):
         return None, empty
-    prev = store.scalar(f"SELECT run_id FROM {SNAPSHOTS} WHERE run_id <> ? "
-                        f"ORDER BY created_at DESC LIMIT 1", [run_id])
+    prev = store.scalar(
+        f"SELECT run_id FROM {SNAPSHOTS} WHERE run_id <> ? ORDER BY created_at DESC LIMIT 1",
+        [run_id],
+    )
     if prev is None:
         return None, empty
-    return str(prev), store.frame(f"SELECT figure, scope, value FROM {SNAPSHOTS} "
-                                  f"WHERE run_id = ? ORDER BY figure, scope", [prev])
+    return str(prev), store.frame(
+        f"SELECT figure, scope, value FROM {SNAPSHOTS} WHERE run_id = ? ORDER BY figure, scope",
+        [prev],
+    )
 
 
 def changes(current: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
     """Figure by figure: ``previous``, ``current``, ``change`` (null where either is missing)."""
     joined = current.select("figure", "scope", pl.col("value").alias("current")).join(
         previous.select("figure", "scope", pl.col("value").alias("previous")),
-        on=["figure", "scope"], how="full", coalesce=True)
-    return joined.with_columns((pl.col("current") - pl.col("previous")).alias("change")).select(
-        "figure", "scope", "previous", "current", "change").sort("figure", "scope")
+        on=["figure", "scope"],
+        how="full",
+        coalesce=True,
+    )
+    return (
+        joined.with_columns((pl.col("current") - pl.col("previous")).alias("change"))
+        .select("figure", "scope", "previous", "current", "change")
+        .sort("figure", "scope")
+    )
 
 
-def trend(store: Store, figures: list[str], scope: str = "county",
-          limit: int = 60) -> pl.DataFrame:
+def trend(store: Store, figures: list[str], scope: str = "county", limit: int = 60) -> pl.DataFrame:
     """The last ``limit`` snapshots of ``figures`` at ``scope``: run_id, created_at, figure,
     value, oldest first."""
     if not store.has_table(SNAPSHOTS) or not figures:
-        return pl.DataFrame(schema={k: SCHEMA[k] for k in
-                                    ("run_id", "created_at", "figure", "value")})
+        return pl.DataFrame(
+            schema={k: SCHEMA[k] for k in ("run_id", "created_at", "figure", "value")}
+        )
     marks = ", ".join("?" for _ in figures)
-    return store.frame(f"""
+    return store.frame(
+        f"""
         WITH last_runs AS (SELECT run_id, max(created_at) AS last_at FROM {SNAPSHOTS}
                            GROUP BY run_id ORDER BY last_at DESC LIMIT {int(limit)})
         SELECT s.run_id, s.created_at, s.figure, s.value FROM {SNAPSHOTS} s
         JOIN last_runs USING (run_id)
         WHERE s.figure IN ({marks}) AND s.scope = ?
         ORDER BY s.created_at, s.figure
-    """, [*figures, scope])
+    """,
+        [*figures, scope],
+    )
 
 
 def recent_runs(store: Store, limit: int = 10) -> pl.DataFrame | None:
@@ -94,8 +116,9 @@ def recent_runs(store: Store, limit: int = 10) -> pl.DataFrame | None:
     if not store.has_table(RUNS):
         return None
     columns = store.frame(f"SELECT * FROM {RUNS} LIMIT 0").columns
-    order = next((c for c in ("started_at", "finished_at", "created_at", "run_id")
-                  if c in columns), None)
+    order = next(
+        (c for c in ("started_at", "finished_at", "created_at", "run_id") if c in columns), None
+    )
     order_sql = f'ORDER BY "{order}" DESC' if order else ""
     return store.frame(f"SELECT * FROM {RUNS} {order_sql} LIMIT {int(limit)}")
 

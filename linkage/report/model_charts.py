@@ -43,9 +43,9 @@ from linkage.store import Store
 log = logging.getLogger(__name__)
 
 BASE_SOURCE = "population"
-NEAR_THRESHOLD = 10      # weakest model links shown as waterfalls
-CLERICAL_CAP = 20        # clerical pairs shown as waterfalls (at most)
-VIEWER_SAMPLE = 100      # further model links in the comparison viewer
+NEAR_THRESHOLD = 10  # weakest model links shown as waterfalls
+CLERICAL_CAP = 20  # clerical pairs shown as waterfalls (at most)
+VIEWER_SAMPLE = 100  # further model links in the comparison viewer
 _PREFIX = "tmp_renkou_report_"
 _PAIRS, _LEFT, _RIGHT = f"{_PREFIX}pairs", f"{_PREFIX}left", f"{_PREFIX}right"
 _SCORED, _VIEWER, _BASE_VIEW = f"{_PREFIX}scored", f"{_PREFIX}viewer", f"{_PREFIX}base"
@@ -65,9 +65,12 @@ class ModelSection:
     match_probability: float | None = None
     clerical_probability: float | None = None
     charts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    weights: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
-        schema={"decision": pl.String, "match_weight": pl.Float64}))
-    shown: dict[str, int] = field(default_factory=dict)   # waterfall kind → pairs shown
+    weights: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(
+            schema={"decision": pl.String, "match_weight": pl.Float64}
+        )
+    )
+    shown: dict[str, int] = field(default_factory=dict)  # waterfall kind → pairs shown
     totals: dict[str, int] = field(default_factory=dict)  # waterfall kind → pairs in the run
     exact_links: int = 0
     viewer_file: str | None = None
@@ -109,18 +112,21 @@ def model_sections(store: Store, out_dir: Path, stem: str) -> list[ModelSection]
         try:
             _fill(store, section, path, out_dir, stem)
         except Exception as err:  # one model's charts must not cost the whole report
-            log.warning("report: charts of the %s model failed (%s)", source,
-                        type(err).__name__)
-            section.problem = f"{type(err).__name__}: {str(err).splitlines()[0][:200]}" \
-                if str(err) else type(err).__name__
+            log.warning("report: charts of the %s model failed (%s)", source, type(err).__name__)
+            section.problem = (
+                f"{type(err).__name__}: {str(err).splitlines()[0][:200]}"
+                if str(err)
+                else type(err).__name__
+            )
         finally:
             _drop_working_tables(store)
         if section.problem is None:
             try:
                 _cache(store, key, section, out_dir)
             except (TypeError, ValueError, duckdb.Error) as err:  # next report draws it again
-                log.warning("report: the %s section was not cached (%s)", source,
-                            type(err).__name__)
+                log.warning(
+                    "report: the %s section was not cached (%s)", source, type(err).__name__
+                )
         sections.append(section)
     return sections
 
@@ -134,20 +140,32 @@ def _inputs(store: Store, source: str, path: Path) -> str:
     """A digest of everything a section is drawn from: the model file, the thresholds and
     masking in force, the base linked against, and the decisions of its source."""
     s = settings()
-    parts: list[object] = [_CACHE_VERSION, source, path.name, s.mask_keep_head,
-                           s.mask_keep_tail, Thresholds.from_config(source_config(source))]
+    parts: list[object] = [
+        _CACHE_VERSION,
+        source,
+        path.name,
+        s.mask_keep_head,
+        s.mask_keep_tail,
+        Thresholds.from_config(source_config(source)),
+    ]
     if path.exists():
         stat = path.stat()
         parts += [stat.st_size, stat.st_mtime_ns]
     if store.has_table("link_state"):
         parts.append(store.scalar("SELECT any_value(base_fingerprint) FROM link_state"))
     digest = "SELECT count(*), sum(hash({cols}) % 1000000007) FROM {table} {where}"
-    queries = ([("dedupe_pairs", "person_id_l, person_id_r, match_weight", "")]
-               if source == BASE_SOURCE else
-               [("links", "source_record_id, role, person_id, match_weight, decided_by",
-                 "WHERE source = $1"),
-                ("clerical", "source_record_id, role, person_id, match_weight",
-                 "WHERE source = $1")])
+    queries = (
+        [("dedupe_pairs", "person_id_l, person_id_r, match_weight", "")]
+        if source == BASE_SOURCE
+        else [
+            (
+                "links",
+                "source_record_id, role, person_id, match_weight, decided_by",
+                "WHERE source = $1",
+            ),
+            ("clerical", "source_record_id, role, person_id, match_weight", "WHERE source = $1"),
+        ]
+    )
     for table, cols, where in queries:
         if store.has_table(table):
             sql = digest.format(cols=cols, table=table, where=where)
@@ -159,11 +177,14 @@ def _cache(store: Store, key: str, section: ModelSection, out_dir: Path) -> None
     data = {k: v for k, v in section.__dict__.items() if k != "weights"}
     data["weights"] = section.weights.to_dict(as_series=False)
     data["viewer_path"] = str(out_dir / section.viewer_file) if section.viewer_file else None
-    store.con.execute(f"CREATE TABLE IF NOT EXISTS {_CACHE} (source VARCHAR, key VARCHAR, "
-                      f"section VARCHAR)")
+    store.con.execute(
+        f"CREATE TABLE IF NOT EXISTS {_CACHE} (source VARCHAR, key VARCHAR, section VARCHAR)"
+    )
     store.con.execute(f"DELETE FROM {_CACHE} WHERE source = ?", [section.source])
-    store.con.execute(f"INSERT INTO {_CACHE} VALUES (?, ?, ?)",
-                      [section.source, key, json.dumps(data, ensure_ascii=False)])
+    store.con.execute(
+        f"INSERT INTO {_CACHE} VALUES (?, ?, ?)",
+        [section.source, key, json.dumps(data, ensure_ascii=False)],
+    )
 
 
 def _cached(store: Store, key: str, out_dir: Path, stem: str) -> ModelSection | None:
@@ -201,16 +222,20 @@ def _fill(store: Store, section: ModelSection, path: Path, out_dir: Path, stem: 
     section.clerical_probability = None if source == BASE_SOURCE else th.clerical_probability
     section.weights = _decision_weights(store, source)
     pairs = _pairs(store, source, section)
-    cols = ", ".join(f'"{c}"' for c in store.frame(f"SELECT * FROM {PERSON_TABLE} LIMIT 0")
-                     .columns)
+    cols = ", ".join(f'"{c}"' for c in store.frame(f"SELECT * FROM {PERSON_TABLE} LIMIT 0").columns)
     con = store.con
-    con.execute(f"CREATE OR REPLACE VIEW {_BASE_VIEW} AS SELECT {cols} FROM {PERSON_TABLE} "
-                f"WHERE source = '{BASE_SOURCE}'")
+    con.execute(
+        f"CREATE OR REPLACE VIEW {_BASE_VIEW} AS SELECT {cols} FROM {PERSON_TABLE} "
+        f"WHERE source = '{BASE_SOURCE}'"
+    )
     store.replace_table(_PAIRS, pairs)
     # by source too: person records are stored source by source, so DuckDB skips the rest
     for table, side, of in ((_LEFT, "rec_key_l", BASE_SOURCE), (_RIGHT, "rec_key_r", source)):
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {PERSON_TABLE} "
-                    f"WHERE source = ? AND rec_key IN (SELECT {side} FROM {_PAIRS})", [of])
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {PERSON_TABLE} "
+            f"WHERE source = ? AND rec_key IN (SELECT {side} FROM {_PAIRS})",
+            [of],
+        )
     dedupe = source == BASE_SOURCE
     linker = models.saved_linker(store, [_LEFT] if dedupe else [_LEFT, _RIGHT], path)
     try:
@@ -222,7 +247,8 @@ def _fill(store: Store, section: ModelSection, path: Path, out_dir: Path, stem: 
         db_api = linker._db_api  # the DuckDBAPI make_linker built (as in link.run)
         scored = linker.inference.score_pairs(
             db_api.register(_LEFT, table_name=f"{_LEFT}_scoring"),
-            db_api.register(_RIGHT, table_name=f"{_RIGHT}_scoring"))
+            db_api.register(_RIGHT, table_name=f"{_RIGHT}_scoring"),
+        )
         con.execute(f"""CREATE OR REPLACE TABLE {_SCORED} AS
                         SELECT s.*, p.kind FROM {scored.physical_name} s
                         JOIN {_PAIRS} p USING (rec_key_l, rec_key_r)""")
@@ -232,15 +258,18 @@ def _fill(store: Store, section: ModelSection, path: Path, out_dir: Path, stem: 
             if records:
                 chart = linker.visualisations.waterfall_chart(records)
                 section.charts[f"waterfall_{kind}"] = chart.chart_dict
-        viewer = shown.unique(["rec_key_l", "rec_key_r"], keep="first",
-                              maintain_order=True).drop("kind")
+        viewer = shown.unique(["rec_key_l", "rec_key_r"], keep="first", maintain_order=True).drop(
+            "kind"
+        )
         store.replace_table(_VIEWER, viewer)
         section.viewer_pairs = viewer.height
         section.viewer_file = f"{stem}.viewer-{source}.html"
         # the viewer's SQL reads its input under the name Splink gives predictions
         linker.visualisations.comparison_viewer_dashboard(
             db_api.table_to_splink_dataframe("__splink__df_predict", _VIEWER),
-            str(out_dir / section.viewer_file), overwrite=True)
+            str(out_dir / section.viewer_file),
+            overwrite=True,
+        )
         _offline(out_dir / section.viewer_file)
     finally:
         linker.table_management.delete_tables_created_by_splink_from_db()
@@ -256,11 +285,11 @@ def _offline(viewer: Path) -> None:
 def _masked(frame: pl.DataFrame) -> pl.DataFrame:
     """ID numbers masked in every displayed ``<id column>_l/_r`` (after scoring)."""
     s = settings()
-    cols = [c for c in frame.columns
-            if any(c in (f"{base}_l", f"{base}_r") for base in ID_COLUMNS)]
+    cols = [c for c in frame.columns if any(c in (f"{base}_l", f"{base}_r") for base in ID_COLUMNS)]
     return frame.with_columns(
         mask_id(pl.col(c).cast(pl.String), s.mask_keep_head, s.mask_keep_tail).alias(c)
-        for c in cols)
+        for c in cols
+    )
 
 
 def _decision_weights(store: Store, source: str) -> pl.DataFrame:
@@ -272,11 +301,15 @@ def _decision_weights(store: Store, source: str) -> pl.DataFrame:
         return store.frame("SELECT 'duplicate' AS decision, match_weight FROM dedupe_pairs")
     parts = []
     if store.has_table("links"):
-        parts.append("SELECT 'link' AS decision, match_weight FROM links "
-                     "WHERE source = $1 AND decided_by = 'model' AND match_weight IS NOT NULL")
+        parts.append(
+            "SELECT 'link' AS decision, match_weight FROM links "
+            "WHERE source = $1 AND decided_by = 'model' AND match_weight IS NOT NULL"
+        )
     if store.has_table("clerical"):
-        parts.append("SELECT 'clerical' AS decision, match_weight FROM clerical "
-                     "WHERE source = $1 AND match_weight IS NOT NULL")
+        parts.append(
+            "SELECT 'clerical' AS decision, match_weight FROM clerical "
+            "WHERE source = $1 AND match_weight IS NOT NULL"
+        )
     if not parts:
         return ModelSection(source).weights
     return store.frame(" UNION ALL ".join(parts), [source])
@@ -286,39 +319,62 @@ def _pairs(store: Store, source: str, section: ModelSection) -> pl.DataFrame:
     """(kind, rec_key_l = base record, rec_key_r = other record) of the pairs to show."""
     if source == BASE_SOURCE:
         if not store.has_table("dedupe_pairs"):
-            return pl.DataFrame(schema={"kind": pl.String, "rec_key_l": pl.String,
-                                        "rec_key_r": pl.String})
-        base = ("SELECT 'population|' || person_id_l || '|person' AS rec_key_l, "
-                "'population|' || person_id_r || '|person' AS rec_key_r, match_weight "
-                "FROM dedupe_pairs")
-        section.totals["near_threshold"] = int(store.scalar(
-            "SELECT count(*) FROM dedupe_pairs") or 0)  # type: ignore[arg-type]
+            return pl.DataFrame(
+                schema={"kind": pl.String, "rec_key_l": pl.String, "rec_key_r": pl.String}
+            )
+        base = (
+            "SELECT 'population|' || person_id_l || '|person' AS rec_key_l, "
+            "'population|' || person_id_r || '|person' AS rec_key_r, match_weight "
+            "FROM dedupe_pairs"
+        )
+        section.totals["near_threshold"] = int(
+            store.scalar("SELECT count(*) FROM dedupe_pairs") or 0
+        )  # type: ignore[arg-type]
         links, clerical = base, None
     else:
         rec = "$1 || '|' || l.source_record_id || '|' || l.role"  # person_records.rec_key
         pid = "'population|' || l.person_id || '|person'"
-        links = (f"SELECT {pid} AS rec_key_l, {rec} "
-                 f"AS rec_key_r, l.match_weight FROM links l "
-                 "WHERE l.source = $1 AND l.decided_by = 'model' "
-                 f"AND l.person_id IS NOT NULL AND l.match_weight IS NOT NULL")
-        clerical = (f"SELECT {pid} AS rec_key_l, {rec} "
-                    f"AS rec_key_r, l.match_weight FROM clerical l "
-                    "WHERE l.source = $1 AND l.person_id IS NOT NULL "
-                    f"AND l.match_weight IS NOT NULL") if store.has_table("clerical") else None
-        section.totals["near_threshold"] = int(store.scalar(
-            f"SELECT count(*) FROM ({links})", [source]) or 0)  # type: ignore[arg-type]
-        section.exact_links = int(store.scalar(
-            "SELECT count(*) FROM links WHERE source = ? AND decided_by = 'exact' "
-            "AND person_id IS NOT NULL", [source]) or 0)  # type: ignore[arg-type]
-    parts = [f"SELECT 'near_threshold' AS kind, rec_key_l, rec_key_r FROM ({links}) "
-             f"ORDER BY match_weight, rec_key_r LIMIT {NEAR_THRESHOLD}",
-             f"SELECT 'sample' AS kind, rec_key_l, rec_key_r FROM ({links}) "
-             f"ORDER BY hash(rec_key_r || rec_key_l) LIMIT {VIEWER_SAMPLE}"]
+        links = (
+            f"SELECT {pid} AS rec_key_l, {rec} "
+            f"AS rec_key_r, l.match_weight FROM links l "
+            "WHERE l.source = $1 AND l.decided_by = 'model' "
+            f"AND l.person_id IS NOT NULL AND l.match_weight IS NOT NULL"
+        )
+        clerical = (
+            (
+                f"SELECT {pid} AS rec_key_l, {rec} "
+                f"AS rec_key_r, l.match_weight FROM clerical l "
+                "WHERE l.source = $1 AND l.person_id IS NOT NULL "
+                f"AND l.match_weight IS NOT NULL"
+            )
+            if store.has_table("clerical")
+            else None
+        )
+        section.totals["near_threshold"] = int(
+            store.scalar(f"SELECT count(*) FROM ({links})", [source]) or 0
+        )  # type: ignore[arg-type]
+        section.exact_links = int(
+            store.scalar(
+                "SELECT count(*) FROM links WHERE source = ? AND decided_by = 'exact' "
+                "AND person_id IS NOT NULL",
+                [source],
+            )
+            or 0
+        )  # type: ignore[arg-type]
+    parts = [
+        f"SELECT 'near_threshold' AS kind, rec_key_l, rec_key_r FROM ({links}) "
+        f"ORDER BY match_weight, rec_key_r LIMIT {NEAR_THRESHOLD}",
+        f"SELECT 'sample' AS kind, rec_key_l, rec_key_r FROM ({links}) "
+        f"ORDER BY hash(rec_key_r || rec_key_l) LIMIT {VIEWER_SAMPLE}",
+    ]
     if clerical:
-        section.totals["clerical"] = int(store.scalar(
-            f"SELECT count(*) FROM ({clerical})", [source]) or 0)  # type: ignore[arg-type]
-        parts.append(f"SELECT 'clerical' AS kind, rec_key_l, rec_key_r FROM ({clerical}) "
-                     f"ORDER BY match_weight DESC, rec_key_r LIMIT {CLERICAL_CAP}")
+        section.totals["clerical"] = int(
+            store.scalar(f"SELECT count(*) FROM ({clerical})", [source]) or 0
+        )  # type: ignore[arg-type]
+        parts.append(
+            f"SELECT 'clerical' AS kind, rec_key_l, rec_key_r FROM ({clerical}) "
+            f"ORDER BY match_weight DESC, rec_key_r LIMIT {CLERICAL_CAP}"
+        )
     sql = " UNION ALL ".join(f"({p})" for p in parts)
     pairs = store.frame(sql, [source] if "$1" in sql else None)
     pairs = pairs.filter(pl.col("rec_key_l").is_not_null() & pl.col("rec_key_r").is_not_null())

@@ -13,8 +13,14 @@ import polars as pl
 from linkage.store import Store
 
 CLOSED = "closed"
-_LEDGER_COUNTS = ("rows_in", "rows_loaded", "rows_updated", "rows_unchanged",
-                  "rows_quarantined", "rows_with_issues")
+_LEDGER_COUNTS = (
+    "rows_in",
+    "rows_loaded",
+    "rows_updated",
+    "rows_unchanged",
+    "rows_quarantined",
+    "rows_with_issues",
+)
 
 
 def tonight_load_ids(store: Store) -> pl.DataFrame:
@@ -39,11 +45,17 @@ def files_per_source(store: Store) -> pl.DataFrame:
         FROM load_ledger WHERE load_id IN ({_tonight_sql()})
         GROUP BY source ORDER BY source
     """)
-    now = [int(store.scalar(f'SELECT count(*) FROM "src_{s}"') or 0)  # type: ignore[arg-type]
-           if store.has_table(f"src_{s}") else 0 for s in frame["source"].to_list()]
-    return frame.with_columns(pl.col("files").cast(pl.Int64),
-                              pl.col("files_rejected").cast(pl.Int64),
-                              pl.Series("records_now", now, dtype=pl.Int64))
+    now = [
+        int(store.scalar(f'SELECT count(*) FROM "src_{s}"') or 0)  # type: ignore[arg-type]
+        if store.has_table(f"src_{s}")
+        else 0
+        for s in frame["source"].to_list()
+    ]
+    return frame.with_columns(
+        pl.col("files").cast(pl.Int64),
+        pl.col("files_rejected").cast(pl.Int64),
+        pl.Series("records_now", now, dtype=pl.Int64),
+    )
 
 
 def _tonight_sql() -> str:
@@ -70,17 +82,30 @@ def link_rates(store: Store) -> pl.DataFrame:
     """Per source and role: ``records`` (rows of ``links``), ``linked`` (person_id set) split by
     how (``exact`` cascade, ``model``, ``newborn``), ``clerical`` (rows of ``clerical``) and
     ``link_rate`` = linked / records."""
-    schema = {"source": pl.String, "role": pl.String, "records": pl.Int64, "linked": pl.Int64,
-              "exact": pl.Int64, "model": pl.Int64, "newborn": pl.Int64, "clerical": pl.Int64,
-              "link_rate": pl.Float64}
+    schema = {
+        "source": pl.String,
+        "role": pl.String,
+        "records": pl.Int64,
+        "linked": pl.Int64,
+        "exact": pl.Int64,
+        "model": pl.Int64,
+        "newborn": pl.Int64,
+        "clerical": pl.Int64,
+        "link_rate": pl.Float64,
+    }
     if not store.has_table("links"):
         return pl.DataFrame(schema=schema)
-    clerical = ("(SELECT source, role, count(*) AS n FROM clerical GROUP BY ALL)"
-                if store.has_table("clerical") else
-                "(SELECT NULL AS source, NULL AS role, 0 AS n WHERE false)")
+    clerical = (
+        "(SELECT source, role, count(*) AS n FROM clerical GROUP BY ALL)"
+        if store.has_table("clerical")
+        else "(SELECT NULL AS source, NULL AS role, 0 AS n WHERE false)"
+    )
     # links written by hand (tests, the baseline) may lack decided_by: counted as neither
-    how = ("l.decided_by" if "decided_by" in store.frame("SELECT * FROM links LIMIT 0").columns
-           else "NULL")
+    how = (
+        "l.decided_by"
+        if "decided_by" in store.frame("SELECT * FROM links LIMIT 0").columns
+        else "NULL"
+    )
     frame = store.frame(f"""
         SELECT l.source, l.role, count(*) AS records, count(l.person_id) AS linked,
                count(l.person_id) FILTER (WHERE {how} = 'exact') AS exact,
@@ -90,29 +115,38 @@ def link_rates(store: Store) -> pl.DataFrame:
         FROM links l LEFT JOIN {clerical} c ON c.source = l.source AND c.role = l.role
         GROUP BY l.source, l.role ORDER BY l.source, l.role
     """)
-    return frame.with_columns(pl.col(c).cast(pl.Int64) for c in
-                              ("records", "linked", "exact", "model", "newborn", "clerical")
-                              ).with_columns(
-        (pl.col("linked") / pl.col("records")).alias("link_rate")).select(list(schema))
+    return (
+        frame.with_columns(
+            pl.col(c).cast(pl.Int64)
+            for c in ("records", "linked", "exact", "model", "newborn", "clerical")
+        )
+        .with_columns((pl.col("linked") / pl.col("records")).alias("link_rate"))
+        .select(list(schema))
+    )
 
 
 def findings_by_type_township(store: Store) -> pl.DataFrame:
     """Findings not closed, per ``finding_type`` and ``township`` (null → （未知乡镇）)."""
     if not store.has_table("findings"):
-        return pl.DataFrame(schema={"finding_type": pl.String, "township": pl.String,
-                                    "findings": pl.Int64})
-    return store.frame("""
+        return pl.DataFrame(
+            schema={"finding_type": pl.String, "township": pl.String, "findings": pl.Int64}
+        )
+    return store.frame(
+        """
         SELECT finding_type, coalesce(township, '（未知乡镇）') AS township,
                count(*) AS findings
         FROM findings WHERE status <> ? GROUP BY ALL ORDER BY finding_type, township
-    """, [CLOSED]).with_columns(pl.col("findings").cast(pl.Int64))
+    """,
+        [CLOSED],
+    ).with_columns(pl.col("findings").cast(pl.Int64))
 
 
 def findings_by_status(store: Store) -> pl.DataFrame:
     """Every finding (closed ones too) per ``finding_type`` and ``status``."""
     if not store.has_table("findings"):
-        return pl.DataFrame(schema={"finding_type": pl.String, "status": pl.String,
-                                    "findings": pl.Int64})
+        return pl.DataFrame(
+            schema={"finding_type": pl.String, "status": pl.String, "findings": pl.Int64}
+        )
     return store.frame("""
         SELECT finding_type, status, count(*) AS findings FROM findings
         GROUP BY ALL ORDER BY finding_type, status

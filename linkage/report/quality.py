@@ -61,9 +61,27 @@ EVER_MARRIED = ("初婚", "再婚", "复婚", "已婚", "离婚", "丧偶")
 HEAD = ("户主", "02")
 SPOUSE = ("配偶", "夫", "妻", "10", "11", "12")
 #: a child of the head (GB/T 4761: 20-26 and 29 sons, 30-36 and 39 daughters)
-CHILD = ("子", "女", "儿子", "女儿", "独生子", "独生女", "长子", "次子", "三子", "四子", "五子",
-         "长女", "次女", "三女", "四女", "五女", "其他儿子", "其他女儿",
-         *(str(c) for c in (*range(20, 27), 29, *range(30, 37), 39)))
+CHILD = (
+    "子",
+    "女",
+    "儿子",
+    "女儿",
+    "独生子",
+    "独生女",
+    "长子",
+    "次子",
+    "三子",
+    "四子",
+    "五子",
+    "长女",
+    "次女",
+    "三女",
+    "四女",
+    "五女",
+    "其他儿子",
+    "其他女儿",
+    *(str(c) for c in (*range(20, 27), 29, *range(30, 37), 39)),
+)
 
 
 @dataclass(frozen=True)
@@ -96,27 +114,42 @@ ITEMS: tuple[Item, ...] = (
     Item("relation_to_head", "与户主关系", _text_ok("b.relation")),
 )
 
-_LEGAL_AGE_SQL = (f"CASE b.sex WHEN '男' THEN {LEGAL_AGE['男']} ELSE {LEGAL_AGE['女']} END")
+_LEGAL_AGE_SQL = f"CASE b.sex WHEN '男' THEN {LEGAL_AGE['男']} ELSE {LEGAL_AGE['女']} END"
 _AGE_SQL = "date_sub('year', b.birth_date, $1)"
 
 #: consistency rules: SQL that is NULL when the rule does not apply, else pass/fail
 RULES: tuple[Item, ...] = (
-    Item("id_birth_date", "身份证号与出生日期一致",
-         "CASE WHEN b.id_birth_date IS NOT NULL AND b.birth_date IS NOT NULL "
-         "THEN b.id_birth_date = b.birth_date END"),
-    Item("id_sex", "身份证号与性别一致",
-         "CASE WHEN b.id_sex IS NOT NULL AND b.sex IS NOT NULL THEN b.id_sex = b.sex END"),
-    Item("marital_age", "婚姻状况与年龄相符（已婚者达法定婚龄）",
-         f"CASE WHEN b.marital_status IN ({_lit(EVER_MARRIED)}) AND b.birth_date IS NOT NULL "
-         f"THEN {_AGE_SQL} >= {_LEGAL_AGE_SQL} END"),
-    Item("spouse_ages", "户主与配偶均达法定婚龄",
-         f"CASE WHEN (b.relation IN ({_lit(HEAD)}) OR b.relation IN ({_lit(SPOUSE)})) "
-         f"AND h.has_head AND h.has_spouse AND b.birth_date IS NOT NULL "
-         f"THEN {_AGE_SQL} >= {_LEGAL_AGE_SQL} END"),
-    Item("child_parent_gap", f"子女比户主/配偶小{MIN_PARENT_GAP_YEARS}岁以上",
-         f"CASE WHEN b.relation IN ({_lit(CHILD)}) AND b.birth_date IS NOT NULL "
-         f"AND h.youngest_parent IS NOT NULL "
-         f"THEN b.birth_date >= h.youngest_parent + INTERVAL {MIN_PARENT_GAP_YEARS} YEAR END"),
+    Item(
+        "id_birth_date",
+        "身份证号与出生日期一致",
+        "CASE WHEN b.id_birth_date IS NOT NULL AND b.birth_date IS NOT NULL "
+        "THEN b.id_birth_date = b.birth_date END",
+    ),
+    Item(
+        "id_sex",
+        "身份证号与性别一致",
+        "CASE WHEN b.id_sex IS NOT NULL AND b.sex IS NOT NULL THEN b.id_sex = b.sex END",
+    ),
+    Item(
+        "marital_age",
+        "婚姻状况与年龄相符（已婚者达法定婚龄）",
+        f"CASE WHEN b.marital_status IN ({_lit(EVER_MARRIED)}) AND b.birth_date IS NOT NULL "
+        f"THEN {_AGE_SQL} >= {_LEGAL_AGE_SQL} END",
+    ),
+    Item(
+        "spouse_ages",
+        "户主与配偶均达法定婚龄",
+        f"CASE WHEN (b.relation IN ({_lit(HEAD)}) OR b.relation IN ({_lit(SPOUSE)})) "
+        f"AND h.has_head AND h.has_spouse AND b.birth_date IS NOT NULL "
+        f"THEN {_AGE_SQL} >= {_LEGAL_AGE_SQL} END",
+    ),
+    Item(
+        "child_parent_gap",
+        f"子女比户主/配偶小{MIN_PARENT_GAP_YEARS}岁以上",
+        f"CASE WHEN b.relation IN ({_lit(CHILD)}) AND b.birth_date IS NOT NULL "
+        f"AND h.youngest_parent IS NOT NULL "
+        f"THEN b.birth_date >= h.youngest_parent + INTERVAL {MIN_PARENT_GAP_YEARS} YEAR END",
+    ),
 )
 
 ITEM_ZH = {i.key: i.zh for i in ITEMS}
@@ -124,8 +157,8 @@ RULE_ZH = {r.key: r.zh for r in RULES}
 
 
 def _persons_sql() -> str:
-    items = ", ".join(f"coalesce({i.sql}, false) AS \"item__{i.key}\"" for i in ITEMS)
-    rules = ", ".join(f"{r.sql} AS \"rule__{r.key}\"" for r in RULES)
+    items = ", ".join(f'coalesce({i.sql}, false) AS "item__{i.key}"' for i in ITEMS)
+    rules = ", ".join(f'{r.sql} AS "rule__{r.key}"' for r in RULES)
     return f"""
         WITH b AS (
             SELECT s.person_id, s.household_id, s.relation_to_head AS relation,
@@ -167,70 +200,114 @@ def _grouped(flags: pl.DataFrame, by_township: bool, aggs: list[pl.Expr]) -> pl.
     return flags.select(aggs)
 
 
-def completeness(store: Store, *, as_of: dt.date | None = None, by_township: bool = False,
-                 flags: pl.DataFrame | None = None) -> pl.DataFrame:
+def completeness(
+    store: Store,
+    *,
+    as_of: dt.date | None = None,
+    by_township: bool = False,
+    flags: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Per item: ``persons`` (active), ``valid``, ``rate`` (see the module docstring)."""
     flags = person_flags(store, as_of=as_of) if flags is None else flags
     keys = _keys(by_township)
-    wide = _grouped(flags, by_township, [pl.len().alias("persons"), *(
-        pl.col(f"item__{i.key}").sum().alias(i.key) for i in ITEMS)])
-    return (wide.unpivot(index=[*keys, "persons"], on=[i.key for i in ITEMS],
-                         variable_name="item", value_name="valid")
-            .with_columns(pl.col("item").replace_strict(ITEM_ZH).alias("item_zh"),
-                          pl.col("valid").cast(pl.Int64), pl.col("persons").cast(pl.Int64))
-            .with_columns((pl.col("valid") / pl.col("persons")).alias("rate"))
-            .select(*keys, "item", "item_zh", "persons", "valid", "rate"))
+    wide = _grouped(
+        flags,
+        by_township,
+        [pl.len().alias("persons"), *(pl.col(f"item__{i.key}").sum().alias(i.key) for i in ITEMS)],
+    )
+    return (
+        wide.unpivot(
+            index=[*keys, "persons"],
+            on=[i.key for i in ITEMS],
+            variable_name="item",
+            value_name="valid",
+        )
+        .with_columns(
+            pl.col("item").replace_strict(ITEM_ZH).alias("item_zh"),
+            pl.col("valid").cast(pl.Int64),
+            pl.col("persons").cast(pl.Int64),
+        )
+        .with_columns((pl.col("valid") / pl.col("persons")).alias("rate"))
+        .select(*keys, "item", "item_zh", "persons", "valid", "rate")
+    )
 
 
-def consistency(store: Store, *, as_of: dt.date | None = None, by_township: bool = False,
-                flags: pl.DataFrame | None = None) -> pl.DataFrame:
+def consistency(
+    store: Store,
+    *,
+    as_of: dt.date | None = None,
+    by_township: bool = False,
+    flags: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Per rule: ``checked`` (persons it applies to), ``passed``, ``rate``."""
     flags = person_flags(store, as_of=as_of) if flags is None else flags
     keys = _keys(by_township)
     aggs = []
     for r in RULES:
-        aggs += [pl.col(f"rule__{r.key}").count().alias(f"checked__{r.key}"),
-                 pl.col(f"rule__{r.key}").sum().alias(f"passed__{r.key}")]
+        aggs += [
+            pl.col(f"rule__{r.key}").count().alias(f"checked__{r.key}"),
+            pl.col(f"rule__{r.key}").sum().alias(f"passed__{r.key}"),
+        ]
     wide = _grouped(flags, by_township, aggs)
-    rows = [wide.select(*keys, pl.lit(r.key).alias("rule"),
-                        pl.col(f"checked__{r.key}").cast(pl.Int64).alias("checked"),
-                        pl.col(f"passed__{r.key}").cast(pl.Int64).alias("passed"))
-            for r in RULES]
+    rows = [
+        wide.select(
+            *keys,
+            pl.lit(r.key).alias("rule"),
+            pl.col(f"checked__{r.key}").cast(pl.Int64).alias("checked"),
+            pl.col(f"passed__{r.key}").cast(pl.Int64).alias("passed"),
+        )
+        for r in RULES
+    ]
     long = pl.concat(rows)
     if by_township:
         long = long.sort("township", maintain_order=True)
     return long.with_columns(
         pl.col("rule").replace_strict(RULE_ZH).alias("rule_zh"),
-        pl.when(pl.col("checked") > 0).then(pl.col("passed") / pl.col("checked"))
-        .alias("rate"),
+        pl.when(pl.col("checked") > 0).then(pl.col("passed") / pl.col("checked")).alias("rate"),
     ).select(*keys, "rule", "rule_zh", "checked", "passed", "rate")
 
 
-def id_validity(store: Store, *, as_of: dt.date | None = None, by_township: bool = False,
-                flags: pl.DataFrame | None = None) -> pl.DataFrame:
+def id_validity(
+    store: Store,
+    *,
+    as_of: dt.date | None = None,
+    by_township: bool = False,
+    flags: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """``persons``, ``with_id`` (status not ``missing``), ``valid``, ``rate`` = valid / with_id."""
     flags = person_flags(store, as_of=as_of) if flags is None else flags
     status = pl.col("id_status")
-    frame = _grouped(flags, by_township, [
-        pl.len().cast(pl.Int64).alias("persons"),
-        (status != "missing").sum().cast(pl.Int64).alias("with_id"),
-        status.is_in(["valid", "upgraded_15"]).sum().cast(pl.Int64).alias("valid")])
+    frame = _grouped(
+        flags,
+        by_township,
+        [
+            pl.len().cast(pl.Int64).alias("persons"),
+            (status != "missing").sum().cast(pl.Int64).alias("with_id"),
+            status.is_in(["valid", "upgraded_15"]).sum().cast(pl.Int64).alias("valid"),
+        ],
+    )
     return frame.with_columns(
-        pl.when(pl.col("with_id") > 0).then(pl.col("valid") / pl.col("with_id")).alias("rate"))
+        pl.when(pl.col("with_id") > 0).then(pl.col("valid") / pl.col("with_id")).alias("rate")
+    )
 
 
 def coverage(store: Store, *, by_township: bool = False) -> pl.DataFrame:
     """``hukou_active``, ``linked`` (to a base person), ``rate``; empty without 户籍 data."""
     keys = _keys(by_township)
-    schema = {**{k: pl.String for k in keys}, "hukou_active": pl.Int64, "linked": pl.Int64,
-              "rate": pl.Float64}
+    schema = {
+        **{k: pl.String for k in keys},
+        "hukou_active": pl.Int64,
+        "linked": pl.Int64,
+        "rate": pl.Float64,
+    }
     if not store.has_table("src_hukou"):
         return pl.DataFrame(schema=schema)
-    links = ("(SELECT source_record_id, any_value(person_id) AS person_id FROM links "
-             "WHERE source = 'hukou' AND person_id IS NOT NULL GROUP BY source_record_id)"
-             if store.has_table("links") else
-             "(SELECT NULL::VARCHAR AS source_record_id, NULL::VARCHAR AS person_id "
-             "WHERE false)")
+    links = (
+        "(SELECT source_record_id, any_value(person_id) AS person_id FROM links "
+        "WHERE source = 'hukou' AND person_id IS NOT NULL GROUP BY source_record_id)"
+        if store.has_table("links")
+        else "(SELECT NULL::VARCHAR AS source_record_id, NULL::VARCHAR AS person_id WHERE false)"
+    )
     cols = "township, " if by_township else ""
     group = "GROUP BY township ORDER BY township" if by_township else ""
     frame = store.frame(f"""
@@ -249,10 +326,15 @@ def coverage(store: Store, *, by_township: bool = False) -> pl.DataFrame:
         )
         SELECT {cols}count(*) AS hukou_active, count(person_id) AS linked FROM hk {group}
     """)
-    return frame.with_columns(pl.col("hukou_active").cast(pl.Int64),
-                              pl.col("linked").cast(pl.Int64)).with_columns(
-        pl.when(pl.col("hukou_active") > 0).then(pl.col("linked") / pl.col("hukou_active"))
-        .alias("rate")).select(list(schema))
+    return (
+        frame.with_columns(pl.col("hukou_active").cast(pl.Int64), pl.col("linked").cast(pl.Int64))
+        .with_columns(
+            pl.when(pl.col("hukou_active") > 0)
+            .then(pl.col("linked") / pl.col("hukou_active"))
+            .alias("rate")
+        )
+        .select(list(schema))
+    )
 
 
 @dataclass(frozen=True)
@@ -271,11 +353,13 @@ def base_figures(store: Store, *, as_of: dt.date | None = None) -> BaseFigures:
     """Every base-only figure from one pass over the base (:func:`person_flags`)."""
     flags = person_flags(store, as_of=as_of)
     return BaseFigures(
-        completeness(store, flags=flags), consistency(store, flags=flags),
+        completeness(store, flags=flags),
+        consistency(store, flags=flags),
         id_validity(store, flags=flags),
         completeness(store, by_township=True, flags=flags),
         consistency(store, by_township=True, flags=flags),
-        id_validity(store, by_township=True, flags=flags))
+        id_validity(store, by_township=True, flags=flags),
+    )
 
 
 def county_coverage(by_township: pl.DataFrame) -> pl.DataFrame:
@@ -284,8 +368,10 @@ def county_coverage(by_township: pl.DataFrame) -> pl.DataFrame:
         return by_township.drop("township")
     total = by_township.select(pl.col("hukou_active").sum(), pl.col("linked").sum())
     return total.with_columns(
-        pl.when(pl.col("hukou_active") > 0).then(pl.col("linked") / pl.col("hukou_active"))
-        .alias("rate"))
+        pl.when(pl.col("hukou_active") > 0)
+        .then(pl.col("linked") / pl.col("hukou_active"))
+        .alias("rate")
+    )
 
 
 def _overall(frame: pl.DataFrame, num: str, den: str) -> tuple[int, int, float | None]:
@@ -293,71 +379,140 @@ def _overall(frame: pl.DataFrame, num: str, den: str) -> tuple[int, int, float |
     return n, d, (n / d if d else None)
 
 
-def headline(store: Store, *, as_of: dt.date | None = None,
-             coverage_by_township: pl.DataFrame | None = None,
-             base: BaseFigures | None = None) -> pl.DataFrame:
+def headline(
+    store: Store,
+    *,
+    as_of: dt.date | None = None,
+    coverage_by_township: pl.DataFrame | None = None,
+    base: BaseFigures | None = None,
+) -> pl.DataFrame:
     """The county's four figures: ``figure``, ``label``, ``numerator``, ``denominator``,
     ``value``, ``target`` (null when the province sets none), ``meets_target``."""
     base = base_figures(store, as_of=as_of) if base is None else base
     comp, cons, ids = base.completeness, base.consistency, base.id_validity
-    cov = (coverage(store) if coverage_by_township is None
-           else county_coverage(coverage_by_township))
+    cov = coverage(store) if coverage_by_township is None else county_coverage(coverage_by_township)
     rows = []
     for figure, label, frame, num, den, target in (
-        ("coverage", "户籍人口入库覆盖率 (base coverage of 户籍)", cov,
-         "linked", "hukou_active", COVERAGE_TARGET),
-        ("completeness", "基本项完整率 (completeness of the basic items)",
-         comp, "valid", "persons", QUALITY_TARGET),
-        ("consistency", "逻辑一致率 (logical consistency)", cons,
-         "passed", "checked", QUALITY_TARGET),
-        ("id_validity", "身份证号有效率 (ID validity)", ids,
-         "valid", "with_id", None),
+        (
+            "coverage",
+            "户籍人口入库覆盖率 (base coverage of 户籍)",
+            cov,
+            "linked",
+            "hukou_active",
+            COVERAGE_TARGET,
+        ),
+        (
+            "completeness",
+            "基本项完整率 (completeness of the basic items)",
+            comp,
+            "valid",
+            "persons",
+            QUALITY_TARGET,
+        ),
+        (
+            "consistency",
+            "逻辑一致率 (logical consistency)",
+            cons,
+            "passed",
+            "checked",
+            QUALITY_TARGET,
+        ),
+        ("id_validity", "身份证号有效率 (ID validity)", ids, "valid", "with_id", None),
     ):
         n, d, value = _overall(frame, num, den)
-        rows.append({"figure": figure, "label": label, "numerator": n, "denominator": d,
-                     "value": value, "target": target,
-                     "meets_target": None if value is None or target is None
-                     else value >= target})
-    return pl.DataFrame(rows, schema={"figure": pl.String, "label": pl.String,
-                                      "numerator": pl.Int64, "denominator": pl.Int64,
-                                      "value": pl.Float64, "target": pl.Float64,
-                                      "meets_target": pl.Boolean})
+        rows.append(
+            {
+                "figure": figure,
+                "label": label,
+                "numerator": n,
+                "denominator": d,
+                "value": value,
+                "target": target,
+                "meets_target": None if value is None or target is None else value >= target,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "figure": pl.String,
+            "label": pl.String,
+            "numerator": pl.Int64,
+            "denominator": pl.Int64,
+            "value": pl.Float64,
+            "target": pl.Float64,
+            "meets_target": pl.Boolean,
+        },
+    )
 
 
-def township_ranking(store: Store, *, as_of: dt.date | None = None,
-                     coverage_by_township: pl.DataFrame | None = None,
-                     base: BaseFigures | None = None) -> pl.DataFrame:
+def township_ranking(
+    store: Store,
+    *,
+    as_of: dt.date | None = None,
+    coverage_by_township: pl.DataFrame | None = None,
+    base: BaseFigures | None = None,
+) -> pl.DataFrame:
     """One row per township with its four rates, weakest first.
 
     ``targets_missed`` counts coverage < 95 %, completeness < 90 %, consistency < 90 %;
     townships are ranked by it (most missed first), then by their lowest of those rates.
     """
+
     def per(frame: pl.DataFrame, num: str, den: str, name: str) -> pl.DataFrame:
-        return frame.group_by("township").agg(pl.col(num).sum(), pl.col(den).sum()).select(
-            "township", pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).alias(name))
+        return (
+            frame.group_by("township")
+            .agg(pl.col(num).sum(), pl.col(den).sum())
+            .select(
+                "township", pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).alias(name)
+            )
+        )
 
     base = base_figures(store, as_of=as_of) if base is None else base
-    comp, cons, ids = (base.completeness_by_township, base.consistency_by_township,
-                       base.id_validity_by_township)
+    comp, cons, ids = (
+        base.completeness_by_township,
+        base.consistency_by_township,
+        base.id_validity_by_township,
+    )
     persons = comp.group_by("township").agg(pl.col("persons").first())
     out = persons
-    cov = (coverage(store, by_township=True) if coverage_by_township is None
-           else coverage_by_township)
-    for frame in (per(cov, "linked", "hukou_active", "coverage"),
-                  per(comp, "valid", "persons", "completeness"),
-                  per(cons, "passed", "checked", "consistency"),
-                  per(ids, "valid", "with_id", "id_validity")):
+    cov = (
+        coverage(store, by_township=True) if coverage_by_township is None else coverage_by_township
+    )
+    for frame in (
+        per(cov, "linked", "hukou_active", "coverage"),
+        per(comp, "valid", "persons", "completeness"),
+        per(cons, "passed", "checked", "consistency"),
+        per(ids, "valid", "with_id", "id_validity"),
+    ):
         out = out.join(frame, on="township", how="full", coalesce=True)
-    missed = ((pl.col("coverage") < COVERAGE_TARGET).fill_null(False).cast(pl.Int32)
-              + (pl.col("completeness") < QUALITY_TARGET).fill_null(False).cast(pl.Int32)
-              + (pl.col("consistency") < QUALITY_TARGET).fill_null(False).cast(pl.Int32))
+    missed = (
+        (pl.col("coverage") < COVERAGE_TARGET).fill_null(False).cast(pl.Int32)
+        + (pl.col("completeness") < QUALITY_TARGET).fill_null(False).cast(pl.Int32)
+        + (pl.col("consistency") < QUALITY_TARGET).fill_null(False).cast(pl.Int32)
+    )
     lowest = pl.min_horizontal("coverage", "completeness", "consistency")
-    return (out.with_columns(pl.col("persons").fill_null(0).cast(pl.Int64),
-                             missed.alias("targets_missed"), lowest.alias("_lowest"))
-            .sort(["targets_missed", "_lowest", "township"], descending=[True, False, False],
-                  nulls_last=True)
-            .drop("_lowest")
-            .with_row_index("rank", offset=1)
-            .with_columns(pl.col("rank").cast(pl.Int64))
-            .select("rank", "township", "persons", "coverage", "completeness", "consistency",
-                    "id_validity", "targets_missed"))
+    return (
+        out.with_columns(
+            pl.col("persons").fill_null(0).cast(pl.Int64),
+            missed.alias("targets_missed"),
+            lowest.alias("_lowest"),
+        )
+        .sort(
+            ["targets_missed", "_lowest", "township"],
+            descending=[True, False, False],
+            nulls_last=True,
+        )
+        .drop("_lowest")
+        .with_row_index("rank", offset=1)
+        .with_columns(pl.col("rank").cast(pl.Int64))
+        .select(
+            "rank",
+            "township",
+            "persons",
+            "coverage",
+            "completeness",
+            "consistency",
+            "id_validity",
+            "targets_missed",
+        )
+    )

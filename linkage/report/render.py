@@ -41,7 +41,7 @@ def pct(value: float | None, digits: int = 1) -> str:
         return "—"
     if value < 1 and round(value * 100, digits) >= 100:
         more, finer = round(value * 100, digits + 1), digits + 1
-        return f"{more:.{finer}f} %" if more < 100 else f"> {100 - 10 ** -finer:.{finer}f} %"
+        return f"{more:.{finer}f} %" if more < 100 else f"> {100 - 10**-finer:.{finer}f} %"
     return f"{value * 100:.{digits}f} %"
 
 
@@ -70,8 +70,11 @@ def no_nan(frame: pl.DataFrame) -> pl.DataFrame:
 
 def records(frame: pl.DataFrame | None) -> list[dict[str, Any]] | None:
     """A frame as JSON-ready rows (None stays None)."""
-    return None if frame is None else json.loads(json.dumps(no_nan(frame).to_dicts(),
-                                                            default=_json_default))
+    return (
+        None
+        if frame is None
+        else json.loads(json.dumps(no_nan(frame).to_dicts(), default=_json_default))
+    )
 
 
 @dataclass
@@ -81,8 +84,9 @@ class Page:
     specs: dict[str, dict[str, Any]] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)  # key → chart id, for machines
 
-    def chart(self, spec: dict[str, Any], *, note: str | None = None,
-              key: str | None = None) -> str:
+    def chart(
+        self, spec: dict[str, Any], *, note: str | None = None, key: str | None = None
+    ) -> str:
         chart_id = f"chart-{len(self.specs) + 1}"
         self.specs[chart_id] = spec
         if key:
@@ -90,9 +94,15 @@ class Page:
         note_html = f'<p class="note">{note}</p>' if note else ""
         return f'<div class="chart" id="{chart_id}"></div>{note_html}'
 
-    def table(self, frame: pl.DataFrame, columns: Sequence[Column], *,
-              caption: str | None = None, targets: dict[str, float] | None = None,
-              empty: str = "（无 none）") -> str:
+    def table(
+        self,
+        frame: pl.DataFrame,
+        columns: Sequence[Column],
+        *,
+        caption: str | None = None,
+        targets: dict[str, float] | None = None,
+        empty: str = "（无 none）",
+    ) -> str:
         """A sortable table; a rate below its ``targets[column]`` is marked red."""
         if frame.is_empty():
             return f'<p class="note">{caption + "：" if caption else ""}{empty}</p>'
@@ -106,8 +116,10 @@ class Page:
                 cells.append(_cell(row.get(name), kind, targets.get(name)))
             rows.append("<tr>" + "".join(cells) + "</tr>")
         cap = f"<caption>{caption}</caption>" if caption else ""
-        return (f'<div class="tablewrap"><table class="sortable">{cap}<thead><tr>{head}'
-                f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+        return (
+            f'<div class="tablewrap"><table class="sortable">{cap}<thead><tr>{head}'
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        )
 
 
 def _cell(value: object, kind: str, target: float | None) -> str:
@@ -137,11 +149,14 @@ def _cell(value: object, kind: str, target: float | None) -> str:
 def card(label: str, value: float | None, target: float | None, detail: str) -> str:
     """A headline figure: big value, target, green/red."""
     cls = "" if value is None or target is None else (" ok" if value >= target else " bad")
-    target_text = (f"目标 target ≥ {pct(target, 0)}" if target is not None
-                   else "无省定目标 no target")
-    return (f'<div class="card{cls}"><div class="label">{label}</div>'
-            f'<div class="value">{pct(value)}</div>'
-            f'<div class="target">{target_text} · {detail}</div></div>')
+    target_text = (
+        f"目标 target ≥ {pct(target, 0)}" if target is not None else "无省定目标 no target"
+    )
+    return (
+        f'<div class="card{cls}"><div class="label">{label}</div>'
+        f'<div class="value">{pct(value)}</div>'
+        f'<div class="target">{target_text} · {detail}</div></div>'
+    )
 
 
 def chart_libraries() -> dict[str, str]:
@@ -149,30 +164,39 @@ def chart_libraries() -> dict[str, str]:
     from splink.internals.html_utils import load_chart_libraries
 
     libs = load_chart_libraries()
-    return {"vega": libs["vega"], "vega_lite": libs["vega-lite"],
-            "vega_embed": libs["vega-embed"]}
+    return {"vega": libs["vega"], "vega_lite": libs["vega-lite"], "vega_embed": libs["vega-embed"]}
 
 
-def page_html(*, title: str, meta: str, nav: str, body: str, footer: str, page: Page,
-              figures: dict[str, Any]) -> str:
+def page_html(
+    *, title: str, meta: str, nav: str, body: str, footer: str, page: Page, figures: dict[str, Any]
+) -> str:
     """The whole self-contained page."""
-    template = Template(resources.files("linkage.report").joinpath("template.html")
-                        .read_text("utf-8"))
-    return template.substitute(title=esc(title), meta=meta, nav=nav, body=body, footer=footer,
-                               figures=json_for_script(figures),
-                               charts=json_for_script(page.specs), **chart_libraries())
+    template = Template(
+        resources.files("linkage.report").joinpath("template.html").read_text("utf-8")
+    )
+    return template.substitute(
+        title=esc(title),
+        meta=meta,
+        nav=nav,
+        body=body,
+        footer=footer,
+        figures=json_for_script(figures),
+        charts=json_for_script(page.specs),
+        **chart_libraries(),
+    )
 
 
 def id_numbers_in(text: str) -> int:
     """How many valid 18-character 公民身份号码 appear in ``text`` (check digit verified)."""
-    return sum(1 for m in _ID_LIKE.finditer(text) if check_char(m.group(1)[:17]) ==
-               m.group(1)[17])
+    return sum(1 for m in _ID_LIKE.finditer(text) if check_char(m.group(1)[:17]) == m.group(1)[17])
 
 
 def assert_no_id_numbers(text: str, what: str) -> None:
     """Refuse to write a page holding an ID number (the report goes around the office)."""
     found = id_numbers_in(text)
     if found:
-        raise RenkouError(f"{what} would contain {found} unmasked ID number(s); nothing was "
-                          f"written. Fix: mask the column that carries them "
-                          f"(linkage.standardise.ids.mask_id) before it reaches the report")
+        raise RenkouError(
+            f"{what} would contain {found} unmasked ID number(s); nothing was "
+            f"written. Fix: mask the column that carries them "
+            f"(linkage.standardise.ids.mask_id) before it reaches the report"
+        )

@@ -27,9 +27,7 @@ _PROVINCES = (
     "北京|天津|上海|重庆|河北|山西|内蒙古|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南"
     "|湖北|湖南|广东|广西|海南|四川|贵州|云南|西藏|陕西|甘肃|青海|宁夏|新疆|台湾|香港|澳门"
 )
-_PROVINCE = (
-    rf"^(?:{_PROVINCES})(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)"
-)
+_PROVINCE = rf"^(?:{_PROVINCES})(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)"
 # A prefix level is stripped only when the next character does not continue a lower-level
 # name: 新市镇 is a township, not the city 新市 + 镇; 沙市区 is not 沙 + 市.
 _NOT_CONTINUING = "[^镇乡村场区县街道]"
@@ -60,9 +58,7 @@ def clean_address_expr(expr: pl.Expr) -> pl.Expr:
 def strip_admin_prefix_expr(cleaned: pl.Expr) -> pl.Expr:
     """Remove a leading province, prefecture (市/州/地区/盟) and county (县/区/市/旗)."""
     return (
-        cleaned.str.replace(_PROVINCE, "")
-        .str.replace(_CITY, "${1}")
-        .str.replace(_COUNTY, "${1}")
+        cleaned.str.replace(_PROVINCE, "").str.replace(_CITY, "${1}").str.replace(_COUNTY, "${1}")
     )
 
 

@@ -34,8 +34,16 @@ MISSING_TOKENS = ("无", "不详", "未知", "未说明", "null", "none", "nan",
 #: Sex, GB/T 2261.1 (1 男, 2 女; 0 未知, 9 未说明 are missing).
 SEXES = ("男", "女")
 SEX_MAP: dict[str, str] = {
-    "男": "男", "女": "女", "1": "男", "2": "女", "m": "男", "f": "女",
-    "男性": "男", "女性": "女", "male": "男", "female": "女",
+    "男": "男",
+    "女": "女",
+    "1": "男",
+    "2": "女",
+    "m": "男",
+    "f": "女",
+    "男性": "男",
+    "女性": "女",
+    "male": "男",
+    "female": "女",
 }
 SEX_MISSING = ("0", "9", "未知的性别", "未说明的性别")
 
@@ -45,21 +53,80 @@ SEX_MISSING = ("0", "9", "未知的性别", "未说明的性别")
 MARITAL_STATUSES = ("未婚", "初婚", "再婚", "复婚", "离婚", "丧偶", "已婚")
 MARITAL_MAP: dict[str, str] = {
     **{word: word for word in MARITAL_STATUSES},
-    "10": "未婚", "20": "已婚", "21": "初婚", "22": "再婚", "23": "复婚", "30": "丧偶",
-    "40": "离婚", "1": "未婚", "2": "已婚", "3": "丧偶", "4": "离婚",
-    "有配偶": "已婚", "离异": "离婚",
+    "10": "未婚",
+    "20": "已婚",
+    "21": "初婚",
+    "22": "再婚",
+    "23": "复婚",
+    "30": "丧偶",
+    "40": "离婚",
+    "1": "未婚",
+    "2": "已婚",
+    "3": "丧偶",
+    "4": "离婚",
+    "有配偶": "已婚",
+    "离异": "离婚",
 }
 MARITAL_MISSING = ("90", "9", "未说明的婚姻状况")
 
 #: The 56 ethnicities in GB 3304 order: code ``f"{i + 1:02d}"`` is ``ETHNICITIES[i]``.
 ETHNICITIES = (
-    "汉族", "蒙古族", "回族", "藏族", "维吾尔族", "苗族", "彝族", "壮族", "布依族", "朝鲜族",
-    "满族", "侗族", "瑶族", "白族", "土家族", "哈尼族", "哈萨克族", "傣族", "黎族", "傈僳族",
-    "佤族", "畲族", "高山族", "拉祜族", "水族", "东乡族", "纳西族", "景颇族", "柯尔克孜族",
-    "土族", "达斡尔族", "仫佬族", "羌族", "布朗族", "撒拉族", "毛南族", "仡佬族", "锡伯族",
-    "阿昌族", "普米族", "塔吉克族", "怒族", "乌孜别克族", "俄罗斯族", "鄂温克族", "德昂族",
-    "保安族", "裕固族", "京族", "塔塔尔族", "独龙族", "鄂伦春族", "赫哲族", "门巴族",
-    "珞巴族", "基诺族",
+    "汉族",
+    "蒙古族",
+    "回族",
+    "藏族",
+    "维吾尔族",
+    "苗族",
+    "彝族",
+    "壮族",
+    "布依族",
+    "朝鲜族",
+    "满族",
+    "侗族",
+    "瑶族",
+    "白族",
+    "土家族",
+    "哈尼族",
+    "哈萨克族",
+    "傣族",
+    "黎族",
+    "傈僳族",
+    "佤族",
+    "畲族",
+    "高山族",
+    "拉祜族",
+    "水族",
+    "东乡族",
+    "纳西族",
+    "景颇族",
+    "柯尔克孜族",
+    "土族",
+    "达斡尔族",
+    "仫佬族",
+    "羌族",
+    "布朗族",
+    "撒拉族",
+    "毛南族",
+    "仡佬族",
+    "锡伯族",
+    "阿昌族",
+    "普米族",
+    "塔吉克族",
+    "怒族",
+    "乌孜别克族",
+    "俄罗斯族",
+    "鄂温克族",
+    "德昂族",
+    "保安族",
+    "裕固族",
+    "京族",
+    "塔塔尔族",
+    "独龙族",
+    "鄂伦春族",
+    "赫哲族",
+    "门巴族",
+    "珞巴族",
+    "基诺族",
 )
 #: GB 3304 codes 97 and 98, outside the 56.
 ETHNICITY_OTHERS = ("其他未识别民族", "外国血统中国籍人士")
@@ -69,16 +136,23 @@ ETHNICITY_MAP: dict[str, str] = {
     **{name.removesuffix("族"): name for name in ETHNICITIES},  # 汉 → 汉族, 土家 → 土家族
     **{f"{i + 1:02d}": name for i, name in enumerate(ETHNICITIES)},
     **{str(i + 1): name for i, name in enumerate(ETHNICITIES)},
-    "97": "其他未识别民族", "98": "外国血统中国籍人士", "未识别民族": "其他未识别民族",
-    "维族": "维吾尔族", "蒙族": "蒙古族",
+    "97": "其他未识别民族",
+    "98": "外国血统中国籍人士",
+    "未识别民族": "其他未识别民族",
+    "维族": "维吾尔族",
+    "蒙族": "蒙古族",
 }
 
 #: Status of a person in the population base.
 PERSON_STATUSES = ("正常", "死亡注销", "迁出注销", "重复注销", "错误注销")
 PERSON_STATUS_MAP: dict[str, str] = {
     **{word: word for word in PERSON_STATUSES},
-    "死亡": "死亡注销", "迁出": "迁出注销", "重复": "重复注销", "错误": "错误注销",
-    "注销(死亡)": "死亡注销", "注销(迁出)": "迁出注销",
+    "死亡": "死亡注销",
+    "迁出": "迁出注销",
+    "重复": "重复注销",
+    "错误": "错误注销",
+    "注销(死亡)": "死亡注销",
+    "注销(迁出)": "迁出注销",
 }
 
 #: Status of a 户籍 registration.
@@ -92,8 +166,13 @@ HUKOU_TYPES = ("农业", "非农业", "居民")
 HUKOU_TYPE_MAP: dict[str, str] = {
     **{word: word for word in HUKOU_TYPES},
     **{f"{word}户口": word for word in HUKOU_TYPES},
-    "农业户": "农业", "非农业户": "非农业", "城镇": "非农业", "城镇户口": "非农业",
-    "居民户": "居民", "统一居民户口": "居民", "城乡统一居民户口": "居民",
+    "农业户": "农业",
+    "非农业户": "非农业",
+    "城镇": "非农业",
+    "城镇户口": "非农业",
+    "居民户": "居民",
+    "统一居民户口": "居民",
+    "城乡统一居民户口": "居民",
 }
 
 #: Canonical column name → (map, extra missing tokens), for code that standardises by name.
@@ -108,6 +187,7 @@ CODE_MAPS: dict[str, tuple[Mapping[str, str], tuple[str, ...]]] = {
 
 # ---------------------------------------------------------------- generic
 
+
 def _fold_keys(keys: Iterable[str]) -> list[str]:
     return ["".join(fold_width(k).split()).lower() for k in keys]
 
@@ -119,14 +199,14 @@ def _coded(values: pl.Series, vocab_map: Mapping[str, str], missing: Iterable[st
     """Struct of canonical value and status, row for row."""
     lookup = dict(zip(_fold_keys(vocab_map), vocab_map.values(), strict=True))
     missing_keys = _fold_keys((*MISSING_TOKENS, *missing))
-    frame = values.to_frame("raw").select(
-        key=clean_text_expr(pl.col("raw")).str.to_lowercase()
-    )
+    frame = values.to_frame("raw").select(key=clean_text_expr(pl.col("raw")).str.to_lowercase())
     key = pl.col("key")
     value = key.replace_strict(lookup, default=None, return_dtype=pl.String)
     status = (
-        pl.when(value.is_not_null()).then(pl.lit("ok"))
-        .when(key.is_null() | key.is_in(missing_keys)).then(pl.lit("missing"))
+        pl.when(value.is_not_null())
+        .then(pl.lit("ok"))
+        .when(key.is_null() | key.is_in(missing_keys))
+        .then(pl.lit("missing"))
         .otherwise(pl.lit("unknown_value"))
     )
     return frame.select(pl.struct(value=value, status=status)).to_series()
@@ -169,6 +249,7 @@ def standardise_code(
 
 
 # ---------------------------------------------------------------- per vocabulary
+
 
 def sex_expr(expr: pl.Expr) -> pl.Expr:
     """男 / 女 / null from 男, 女, 1, 2, M, F, 男性, 女性 (GB/T 2261.1)."""

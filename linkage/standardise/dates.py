@@ -69,9 +69,12 @@ def _parsed(values: pl.Series) -> pl.Series:
         frame = frame.with_columns(date=_parse_unbounded(pl.col("text")))
     date = pl.col("date")
     status = (
-        pl.when(pl.col("text").is_null()).then(pl.lit("missing"))
-        .when(date.is_null()).then(pl.lit("unparseable"))
-        .when(~_in_range(date)).then(pl.lit("out_of_range"))
+        pl.when(pl.col("text").is_null())
+        .then(pl.lit("missing"))
+        .when(date.is_null())
+        .then(pl.lit("unparseable"))
+        .when(~_in_range(date))
+        .then(pl.lit("out_of_range"))
         .otherwise(pl.lit("ok"))
     )
     bounded = pl.when(_in_range(date)).then(date)
@@ -101,6 +104,7 @@ def standardise_dates(frame: FrameT, col: str, out: str | None = None) -> FrameT
 
 
 # ---------------------------------------------------------------- lunar birthdays
+
 
 def lunar_to_solar(day: dt.date) -> dt.date | None:
     """The solar date of ``day`` read as a lunar date (non-leap month); None if no such day.
@@ -134,6 +138,7 @@ def add_lunar_alternative(frame: FrameT, col: str, out: str | None = None) -> Fr
 
 
 # ---------------------------------------------------------------- comparison helpers
+
 
 def swap_month_day(date: pl.Expr) -> pl.Expr:
     """The date with month and day swapped; null when that is no date or the same date."""

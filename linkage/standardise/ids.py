@@ -69,8 +69,12 @@ def parse_id(raw: str | None) -> tuple[str | None, str]:
 
 # ---------------------------------------------------------------- vectorised
 
+
 def normalise_id_expr(expr: pl.Expr) -> pl.Expr:
-    """Vectorised :func:`normalise_id` (full-width digits and X folded by hand: NFKC per row is slow)."""
+    """Vectorised :func:`normalise_id`.
+
+    Full-width digits and X are folded by hand: NFKC per row is slow.
+    """
     fullwidth = [chr(0xFF10 + i) for i in range(10)]
     text = expr.cast(pl.String).str.replace_many(
         [*fullwidth, "ｘ", "Ｘ", "x", "×"], [*"0123456789", "X", "X", "X", "X"]
@@ -104,8 +108,10 @@ def standardise_id(frame: FrameT, col: str, out: str = "id") -> FrameT:
     frame = frame.with_columns(
         pl.when(is15).then(body15).otherwise(norm).alias(tmp_num)
     ).with_columns(
-        pl.when(is15).then(pl.col(tmp_num) + _check_char_expr(pl.col(tmp_num)))
-        .otherwise(pl.col(tmp_num)).alias(tmp_num)
+        pl.when(is15)
+        .then(pl.col(tmp_num) + _check_char_expr(pl.col(tmp_num)))
+        .otherwise(pl.col(tmp_num))
+        .alias(tmp_num)
     )
     number = pl.col(tmp_num)
     shape_ok = number.str.contains(r"^\d{17}[\dX]$")
@@ -113,11 +119,16 @@ def standardise_id(frame: FrameT, col: str, out: str = "id") -> FrameT:
     birth_ok = birth.is_not_null() & birth.dt.year().is_between(1880, 2100)
     check_ok = _check_char_expr(number) == number.str.slice(17, 1)
     status = (
-        pl.when(norm.is_null()).then(pl.lit("missing"))
-        .when(~shape_ok).then(pl.lit("bad_format"))
-        .when(~birth_ok).then(pl.lit("bad_date"))
-        .when(is15).then(pl.lit("upgraded_15"))
-        .when(~check_ok).then(pl.lit("bad_check"))
+        pl.when(norm.is_null())
+        .then(pl.lit("missing"))
+        .when(~shape_ok)
+        .then(pl.lit("bad_format"))
+        .when(~birth_ok)
+        .then(pl.lit("bad_date"))
+        .when(is15)
+        .then(pl.lit("upgraded_15"))
+        .when(~check_ok)
+        .then(pl.lit("bad_check"))
         .otherwise(pl.lit("valid"))
     )
     usable = shape_ok & birth_ok
@@ -127,7 +138,8 @@ def standardise_id(frame: FrameT, col: str, out: str = "id") -> FrameT:
         pl.col(col).cast(pl.String).alias(f"{out}_raw"),
         status.alias(f"{out}_status"),
         pl.when(usable).then(birth).alias(f"{out}_birth_date"),
-        pl.when(usable).then(pl.when(odd).then(pl.lit("男")).otherwise(pl.lit("女")))
+        pl.when(usable)
+        .then(pl.when(odd).then(pl.lit("男")).otherwise(pl.lit("女")))
         .alias(f"{out}_sex"),
         pl.when(usable).then(number.str.slice(0, 6)).alias(f"{out}_region"),
     ).drop(tmp_norm, tmp_num)
@@ -137,16 +149,24 @@ def mask_id(id_number: pl.Expr, keep_head: int = 6, keep_tail: int = 4) -> pl.Ex
     """Mask for anything leaving the data office: first 6 + last 4 kept by default."""
     n = id_number.str.len_chars()
     stars = pl.lit("*").repeat_by(pl.max_horizontal(n - keep_head - keep_tail, 0)).list.join("")
-    return pl.when(n > keep_head + keep_tail).then(
-        id_number.str.slice(0, keep_head) + stars + id_number.str.slice(-keep_tail, keep_tail)
-    ).otherwise(pl.lit("*").repeat_by(n).list.join(""))
+    return (
+        pl.when(n > keep_head + keep_tail)
+        .then(
+            id_number.str.slice(0, keep_head) + stars + id_number.str.slice(-keep_tail, keep_tail)
+        )
+        .otherwise(pl.lit("*").repeat_by(n).list.join(""))
+    )
 
 
 def _number_expr(expr: pl.Expr) -> pl.Expr:
     """Normalised number with 15-digit IDs upgraded (expression form, for contract rules)."""
     norm = normalise_id_expr(expr)
     body15 = norm.str.slice(0, 6) + pl.lit("19") + norm.str.slice(6, 9)
-    return pl.when(norm.str.contains(r"^\d{15}$")).then(body15 + _check_char_expr(body15)).otherwise(norm)
+    return (
+        pl.when(norm.str.contains(r"^\d{15}$"))
+        .then(body15 + _check_char_expr(body15))
+        .otherwise(norm)
+    )
 
 
 def id_status_expr(expr: pl.Expr) -> pl.Expr:
@@ -156,11 +176,16 @@ def id_status_expr(expr: pl.Expr) -> pl.Expr:
     number = _number_expr(expr)
     birth = number.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
     return (
-        pl.when(norm.is_null()).then(pl.lit("missing"))
-        .when(~number.str.contains(r"^\d{17}[\dX]$")).then(pl.lit("bad_format"))
-        .when(birth.is_null() | ~birth.dt.year().is_between(1880, 2100)).then(pl.lit("bad_date"))
-        .when(is15).then(pl.lit("upgraded_15"))
-        .when(_check_char_expr(number) != number.str.slice(17, 1)).then(pl.lit("bad_check"))
+        pl.when(norm.is_null())
+        .then(pl.lit("missing"))
+        .when(~number.str.contains(r"^\d{17}[\dX]$"))
+        .then(pl.lit("bad_format"))
+        .when(birth.is_null() | ~birth.dt.year().is_between(1880, 2100))
+        .then(pl.lit("bad_date"))
+        .when(is15)
+        .then(pl.lit("upgraded_15"))
+        .when(_check_char_expr(number) != number.str.slice(17, 1))
+        .then(pl.lit("bad_check"))
         .otherwise(pl.lit("valid"))
     )
 

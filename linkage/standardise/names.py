@@ -48,7 +48,10 @@ _HYPHEN_BETWEEN_HAN = r"(\p{Han})[-‐‑–—―](\p{Han})"
 #: Code points that count as a Han character where a surname may start: 〇, CJK unified
 #: ideographs with extensions A-I, compatibility ideographs.
 _HAN_RANGES = (
-    (0x3007, 0x3007), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
+    (0x3007, 0x3007),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
     (0x20000, 0x3347F),
 )
 _STARTS_HAN = "^[" + "".join(f"\\x{{{lo:X}}}-\\x{{{hi:X}}}" for lo, hi in _HAN_RANGES) + "]"
@@ -81,6 +84,7 @@ def clean_name_expr(expr: pl.Expr) -> pl.Expr:
 
 
 # ---------------------------------------------------------------- per character (cached)
+
 
 @cache
 def key_char(ch: str) -> str:
@@ -115,6 +119,7 @@ def _is_han(ch: str) -> bool:
 
 
 # ---------------------------------------------------------------- scalar API
+
 
 def _surname_len(name: str) -> int:
     """0 (no surname), 1 or 2 characters; the rule :func:`_name_parts` vectorises."""
@@ -163,6 +168,7 @@ def name_pinyin(name: str) -> str:
 
 # ---------------------------------------------------------------- vectorised
 
+
 def _map_chars(chars: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
     return chars.list.eval(pl.element().replace(mapping))
 
@@ -183,11 +189,14 @@ def _name_parts(names: pl.Series) -> pl.DataFrame:
             pychars=_map_chars(pl.col("chars"), to_py),
         )
         .with_columns(
-            slen=pl.when(name.str.contains(SEPARATOR, literal=True)
-                         | ~name.str.contains(_STARTS_HAN))
+            slen=pl.when(
+                name.str.contains(SEPARATOR, literal=True) | ~name.str.contains(_STARTS_HAN)
+            )
             .then(0)
-            .when((n > 2) & pl.col("kchars").list.slice(0, 2).list.join("")
-                  .is_in(list(COMPOUND_SURNAMES)))
+            .when(
+                (n > 2)
+                & pl.col("kchars").list.slice(0, 2).list.join("").is_in(list(COMPOUND_SURNAMES))
+            )
             .then(2)
             .otherwise(1)
         )
@@ -199,7 +208,8 @@ def _name_parts(names: pl.Series) -> pl.DataFrame:
         surname=surname,
         given=empty_to_null(name.str.slice(slen)),
         ksurname=pl.when(surname.is_in(list(KEY_PROTECTED_SURNAMES)))
-        .then(surname).otherwise(ksurname),
+        .then(surname)
+        .otherwise(ksurname),
         kgiven=pl.col("kchars").list.slice(slen).list.join(""),
         surname_py=pl.when(slen > 0).then(
             ksurname.replace_strict(
@@ -211,8 +221,9 @@ def _name_parts(names: pl.Series) -> pl.DataFrame:
     return frame.select(
         "name",
         key=empty_to_null(
-            pl.concat_str(pl.col("ksurname").fill_null(""), pl.col("kgiven"))
-            .str.replace_all(SEPARATOR, "", literal=True)
+            pl.concat_str(pl.col("ksurname").fill_null(""), pl.col("kgiven")).str.replace_all(
+                SEPARATOR, "", literal=True
+            )
         ),
         surname="surname",
         given="given",

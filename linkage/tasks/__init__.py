@@ -16,12 +16,20 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "TaskSettings": "settings", "task_settings": "settings",
-    "add_working_days": "workdays", "deadline": "workdays", "is_workday": "workdays",
-    "export_tasks": "export", "import_returns": "returns",
-    "change_rows": "changes", "write_changes": "changes",
-    "township_progress": "progress", "overdue_tasks": "progress",
-    "labels_frame": "labels", "link_labels": "labels", "rejected_pairs": "labels",
+    "TaskSettings": "settings",
+    "task_settings": "settings",
+    "add_working_days": "workdays",
+    "deadline": "workdays",
+    "is_workday": "workdays",
+    "export_tasks": "export",
+    "import_returns": "returns",
+    "change_rows": "changes",
+    "write_changes": "changes",
+    "township_progress": "progress",
+    "overdue_tasks": "progress",
+    "labels_frame": "labels",
+    "link_labels": "labels",
+    "rejected_pairs": "labels",
     "accuracy_by_type": "labels",
 }
 __all__ = sorted(_EXPORTS)

@@ -33,13 +33,32 @@ from linkage.tasks.wording import FIELD_ZH
 log = logging.getLogger(__name__)
 
 #: cancellation reason → the base's 人员状态 after it
-CANCELLED_STATUS = {"人口死亡登记": "死亡注销", "重复人口注销": "重复注销",
-                    "移交外省管理": "迁出注销", "错误信息注销": "错误注销"}
+CANCELLED_STATUS = {
+    "人口死亡登记": "死亡注销",
+    "重复人口注销": "重复注销",
+    "移交外省管理": "迁出注销",
+    "错误信息注销": "错误注销",
+}
 #: header → column width
-COLUMNS = {"序号": 5, "变更类型": 7, "注销原因": 12, "人员编号": 11, "姓名": 12, "身份证号": 19,
-           "乡镇(街道)": 9, "村(社区)": 9, "变更项目": 9, "原值": 14, "新值": 24,
-           "依据": 26, "任务编号": 17.5, "核查人": 8, "核查日期": 10.5, "核查说明": 18,
-           "办理情况": 10}
+COLUMNS = {
+    "序号": 5,
+    "变更类型": 7,
+    "注销原因": 12,
+    "人员编号": 11,
+    "姓名": 12,
+    "身份证号": 19,
+    "乡镇(街道)": 9,
+    "村(社区)": 9,
+    "变更项目": 9,
+    "原值": 14,
+    "新值": 24,
+    "依据": 26,
+    "任务编号": 17.5,
+    "核查人": 8,
+    "核查日期": 10.5,
+    "核查说明": 18,
+    "办理情况": 10,
+}
 
 
 @dataclass(frozen=True)
@@ -52,8 +71,11 @@ class ChangeList:
 def confirmed_changes(store: Store, *, include_listed: bool = False) -> pl.DataFrame:
     """Confirmed findings that need a change in the base, with their latest answer."""
     schema.ensure_schema(store)
-    listed = "" if include_listed else (
-        f"AND f.finding_id NOT IN (SELECT finding_id FROM {schema.CHANGES})")
+    listed = (
+        ""
+        if include_listed
+        else (f"AND f.finding_id NOT IN (SELECT finding_id FROM {schema.CHANGES})")
+    )
     return store.frame(f"""
         SELECT f.finding_id, f.finding_type, f.source, f.source_record_id, f.role,
                f.person_id, f.other_person_id, f.field, f.base_value, f.source_value,
@@ -73,24 +95,53 @@ def confirmed_changes(store: Store, *, include_listed: bool = False) -> pl.DataF
 
 def _change(task: dict[str, object]) -> dict[str, object]:
     kind, reason = task["finding_type"], task.get("cancellation_reason")
-    out: dict[str, object] = {"人员编号": task.get("person_id") or "", "姓名": task["姓名"],
-                              "身份证号": task["身份证号"], "依据": task["线索来源及内容"]}
+    out: dict[str, object] = {
+        "人员编号": task.get("person_id") or "",
+        "姓名": task["姓名"],
+        "身份证号": task["身份证号"],
+        "依据": task["线索来源及内容"],
+    }
     if reason:
-        out.update({"变更类型": "注销", "注销原因": reason, "变更项目": "人员状态",
-                    "原值": "正常", "新值": CANCELLED_STATUS.get(str(reason), "注销")})
+        out.update(
+            {
+                "变更类型": "注销",
+                "注销原因": reason,
+                "变更项目": "人员状态",
+                "原值": "正常",
+                "新值": CANCELLED_STATUS.get(str(reason), "注销"),
+            }
+        )
         if kind == "duplicate_person":
             out["依据"] = f"与人员编号 {task.get('other_person_id')} 为同一人，保留该记录"
     elif kind == "attribute_conflict":
         field = str(task.get("field") or "")
-        out.update({"变更类型": "更正", "变更项目": FIELD_ZH.get(field, field),
-                    "原值": task.get("base_value") or "", "新值": task.get("source_value") or ""})
+        out.update(
+            {
+                "变更类型": "更正",
+                "变更项目": FIELD_ZH.get(field, field),
+                "原值": task.get("base_value") or "",
+                "新值": task.get("source_value") or "",
+            }
+        )
     elif kind == "unregistered_birth":
-        out.update({"变更类型": "补登", "人员编号": "", "变更项目": "出生登记",
-                    "新值": f"母亲人员编号 {task.get('other_person_id')}；"
-                            f"{task.get('source')} {task.get('source_record_id')}"})
+        out.update(
+            {
+                "变更类型": "补登",
+                "人员编号": "",
+                "变更项目": "出生登记",
+                "新值": f"母亲人员编号 {task.get('other_person_id')}；"
+                f"{task.get('source')} {task.get('source_record_id')}",
+            }
+        )
     elif kind == "unregistered_person":
-        out.update({"变更类型": "补录", "人员编号": "", "变更项目": "人口信息补录",
-                    "新值": f"公安户籍记录 {task.get('source_record_id')}"})
+        out.update(
+            {
+                "变更类型": "补录",
+                "人员编号": "",
+                "变更项目": "人口信息补录",
+                "新值": f"公安户籍记录 {task.get('source_record_id')}",
+            }
+        )
     else:
         out.update({"变更类型": "其他", "变更项目": str(task.get("suggested_action") or "")})
     return out
@@ -100,22 +151,39 @@ def change_rows(store: Store, *, include_listed: bool = False) -> pl.DataFrame:
     """The 变更清单 as a frame: one row per change, Chinese headers (:data:`COLUMNS`)."""
     confirmed = confirmed_changes(store, include_listed=include_listed)
     if confirmed.is_empty():
-        return pl.DataFrame(schema={"finding_id": pl.String, "finding_type": pl.String,
-                                    **{c: pl.String for c in COLUMNS}})
+        return pl.DataFrame(
+            schema={
+                "finding_id": pl.String,
+                "finding_type": pl.String,
+                **{c: pl.String for c in COLUMNS},
+            }
+        )
     rows = []
     for i, task in enumerate(task_rows(store, confirmed).iter_rows(named=True), start=1):
-        rows.append({"finding_id": task["finding_id"], "finding_type": task["finding_type"],
-                     "序号": str(i), "注销原因": "", "原值": "", "新值": "",
-                     **_change(task), "乡镇(街道)": task.get("township") or "",
-                     "村(社区)": task.get("village") or "", "任务编号": task["finding_id"],
-                     "核查人": task.get("verifier") or "",
-                     "核查日期": task["verified_on"].isoformat() if task.get("verified_on")
-                     else "", "核查说明": task.get("note") or "", "办理情况": ""})
+        rows.append(
+            {
+                "finding_id": task["finding_id"],
+                "finding_type": task["finding_type"],
+                "序号": str(i),
+                "注销原因": "",
+                "原值": "",
+                "新值": "",
+                **_change(task),
+                "乡镇(街道)": task.get("township") or "",
+                "村(社区)": task.get("village") or "",
+                "任务编号": task["finding_id"],
+                "核查人": task.get("verifier") or "",
+                "核查日期": task["verified_on"].isoformat() if task.get("verified_on") else "",
+                "核查说明": task.get("note") or "",
+                "办理情况": "",
+            }
+        )
     return pl.DataFrame(rows).select("finding_id", "finding_type", *COLUMNS)
 
 
-def write_changes(store: Store, out: Path, *, operator: str,
-                  include_listed: bool = False) -> ChangeList:
+def write_changes(
+    store: Store, out: Path, *, operator: str, include_listed: bool = False
+) -> ChangeList:
     """Write the 变更清单 workbook, record what it lists, audit it."""
     frame = change_rows(store, include_listed=include_listed)
     by_type = dict(frame.group_by("变更类型").len().sort("变更类型").iter_rows())
@@ -126,17 +194,24 @@ def write_changes(store: Store, out: Path, *, operator: str,
     _write_xlsx(out, frame)
     digest = file_sha256(out)
     entries = frame.select(
-        "finding_id", pl.col("变更类型").alias("change_type"), pl.lit(out.name).alias("file"),
-        pl.lit(digest).alias("file_hash"), pl.lit(dt.datetime.now()).alias("listed_at"),
-        pl.lit(operator).alias("operator"))
+        "finding_id",
+        pl.col("变更类型").alias("change_type"),
+        pl.lit(out.name).alias("file"),
+        pl.lit(digest).alias("file_hash"),
+        pl.lit(dt.datetime.now()).alias("listed_at"),
+        pl.lit(operator).alias("operator"),
+    )
     try:
         with store.transaction():
             store.append(schema.CHANGES, entries)
     except BaseException:
         out.unlink(missing_ok=True)
         raise
-    AuditLog.for_home(store.home).append("tasks.changes", operator=operator, details={
-        "file": out.name, "sha256": digest, "rows": frame.height, "by_type": by_type})
+    AuditLog.for_home(store.home).append(
+        "tasks.changes",
+        operator=operator,
+        details={"file": out.name, "sha256": digest, "rows": frame.height, "by_type": by_type},
+    )
     log.info("tasks changes: %d rows %s", frame.height, by_type)
     return ChangeList(out, frame.height, by_type)
 
@@ -145,16 +220,34 @@ def _write_xlsx(path: Path, frame: pl.DataFrame) -> None:
     county = settings().county_name
     book = xlsxwriter.Workbook(str(path), {"in_memory": True})
     ws = book.add_worksheet("变更清单")
-    title = book.add_format({"font_name": "SimHei", "font_size": 15, "bold": True,
-                             "align": "center", "valign": "vcenter"})
-    base = {"font_name": "SimSun", "font_size": 10, "valign": "vcenter", "text_wrap": True,
-            "border": 1}
+    title = book.add_format(
+        {
+            "font_name": "SimHei",
+            "font_size": 15,
+            "bold": True,
+            "align": "center",
+            "valign": "vcenter",
+        }
+    )
+    base = {
+        "font_name": "SimSun",
+        "font_size": 10,
+        "valign": "vcenter",
+        "text_wrap": True,
+        "border": 1,
+    }
     head = book.add_format({**base, "bold": True, "align": "center", "bg_color": "#D9D9D9"})
     body = book.add_format(base)
     headers = list(COLUMNS)
-    ws.merge_range(0, 0, 0, len(headers) - 1,
-                   f"{county}全员人口库变更清单（入户核实确认）  "
-                   f"生成日期 {dt.date.today().isoformat()}  共 {frame.height} 条", title)
+    ws.merge_range(
+        0,
+        0,
+        0,
+        len(headers) - 1,
+        f"{county}全员人口库变更清单（入户核实确认）  "
+        f"生成日期 {dt.date.today().isoformat()}  共 {frame.height} 条",
+        title,
+    )
     ws.set_row(0, 28)
     ws.write_row(1, 0, headers, head)
     for col, header in enumerate(headers):

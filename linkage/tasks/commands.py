@@ -13,14 +13,23 @@ from typing import Annotated
 
 import typer
 
-tasks_app = typer.Typer(no_args_is_help=True, help="Township verification task lists "
-                        "(入户核实): export, import answers, progress, base change list.")
-audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log of exports "
-                        "and imports.")
+tasks_app = typer.Typer(
+    no_args_is_help=True,
+    help="Township verification task lists "
+    "(入户核实): export, import answers, progress, base change list.",
+)
+audit_app = typer.Typer(
+    no_args_is_help=True, help="The hash-chained audit log of exports and imports."
+)
 
-Operator = Annotated[str | None, typer.Option(
-    "--operator", envvar="RENKOU_OPERATOR",
-    help="Who runs this (audit log); default $RENKOU_OPERATOR or the OS user.")]
+Operator = Annotated[
+    str | None,
+    typer.Option(
+        "--operator",
+        envvar="RENKOU_OPERATOR",
+        help="Who runs this (audit log); default $RENKOU_OPERATOR or the OS user.",
+    ),
+]
 
 
 def _home(ctx: typer.Context) -> Path:
@@ -64,8 +73,12 @@ def export_cmd(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="Folder for the workbooks (one per township).")],
     township: Annotated[str | None, typer.Option(help="Only this township.")] = None,
-    sent_on: Annotated[str | None, typer.Option(
-        "--date", help="Day the lists are sent (deadlines count from it); default today.")] = None,
+    sent_on: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="Day the lists are sent (deadlines count from it); default today."
+        ),
+    ] = None,
     operator: Operator = None,
 ) -> None:
     """Write the open findings not yet sent as Excel task lists; mark them sent."""
@@ -73,8 +86,9 @@ def export_cmd(
     from linkage.tasks.export import export_tasks
 
     with Store(_home(ctx)) as store:
-        report = export_tasks(store, out, operator=_operator(operator), sent_on=_day(sent_on),
-                              township=township)
+        report = export_tasks(
+            store, out, operator=_operator(operator), sent_on=_day(sent_on), township=township
+        )
     if not report.files:
         typer.echo("no open findings to send")
         return
@@ -86,8 +100,9 @@ def export_cmd(
 @tasks_app.command("import")
 def import_cmd(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="Returned workbooks.", exists=True,
-                                                dir_okay=False)],
+    files: Annotated[
+        list[Path], typer.Argument(help="Returned workbooks.", exists=True, dir_okay=False)
+    ],
     operator: Operator = None,
 ) -> None:
     """Read returned workbooks, report every problem row, apply the valid answers."""
@@ -98,11 +113,15 @@ def import_cmd(
         report = import_returns(store, list(files), operator=_operator(operator))
     for p in report.problems:
         typer.secho(p.describe(), fg="red" if p.severity == "error" else "yellow", err=True)
-    typer.echo(f"{'file':<44} {'status':<17} {'read':>6} {'applied':>8} {'same':>6} "
-               f"{'blank':>6} {'errors':>7}")
+    typer.echo(
+        f"{'file':<44} {'status':<17} {'read':>6} {'applied':>8} {'same':>6} "
+        f"{'blank':>6} {'errors':>7}"
+    )
     for f in report.files:
-        typer.echo(f"{_pad(f.file, 44)} {f.status:<17} {f.rows_read:>6} {f.applied:>8} "
-                   f"{f.unchanged:>6} {f.pending:>6} {f.rejected:>7}")
+        typer.echo(
+            f"{_pad(f.file, 44)} {f.status:<17} {f.rows_read:>6} {f.applied:>8} "
+            f"{f.unchanged:>6} {f.pending:>6} {f.rejected:>7}"
+        )
     if report.errors:
         raise typer.Exit(1)
 
@@ -110,8 +129,9 @@ def import_cmd(
 @tasks_app.command("status")
 def status_cmd(
     ctx: typer.Context,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Reference day; default today.")]
-    = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Reference day; default today.")
+    ] = None,
 ) -> None:
     """Per township: sent, returned, overdue, feedback and confirmation rates; overdue tasks."""
     from linkage.store import Store
@@ -125,29 +145,36 @@ def status_cmd(
         typer.echo("no task lists sent yet")
         return
     typer.echo(f"as of {day.isoformat()}; feedback target {target:.0%}")
-    typer.echo(f"{'township':<12} {'sent':>6} {'withdrawn':>9} {'returned':>9} {'on time':>8} "
-               f"{'pending':>8} {'overdue':>8} {'feedback':>9} {'target':>7} {'confirmed':>10}")
+    typer.echo(
+        f"{'township':<12} {'sent':>6} {'withdrawn':>9} {'returned':>9} {'on time':>8} "
+        f"{'pending':>8} {'overdue':>8} {'feedback':>9} {'target':>7} {'confirmed':>10}"
+    )
     for r in table.iter_rows(named=True):
-        typer.echo(f"{_pad(r['township'], 12)} {r['sent']:>6} {r['withdrawn']:>9} "
-                   f"{r['returned']:>9} {r['on_time']:>8} "
-                   f"{r['pending']:>8} {r['overdue']:>8} {_rate(r['feedback_rate']):>9} "
-                   f"{'met' if r['meets_target'] else 'NOT met':>7} "
-                   f"{_rate(r['confirmation_rate']):>10}")
+        typer.echo(
+            f"{_pad(r['township'], 12)} {r['sent']:>6} {r['withdrawn']:>9} "
+            f"{r['returned']:>9} {r['on_time']:>8} "
+            f"{r['pending']:>8} {r['overdue']:>8} {_rate(r['feedback_rate']):>9} "
+            f"{'met' if r['meets_target'] else 'NOT met':>7} "
+            f"{_rate(r['confirmation_rate']):>10}"
+        )
     if late.height:
         typer.echo(f"\noverdue tasks ({late.height}):")
         for r in late.iter_rows(named=True):
-            typer.echo(f"  {r['finding_id']}  {_pad(r['核查类型'], 16)} "
-                       f"{_pad(r['township'], 10)} {_pad(r['village'] or '', 12)} "
-                       f"due {r['deadline']}  "
-                       f"{r['working_days_late']} working days late")
+            typer.echo(
+                f"  {r['finding_id']}  {_pad(r['核查类型'], 16)} "
+                f"{_pad(r['township'], 10)} {_pad(r['village'] or '', 12)} "
+                f"due {r['deadline']}  "
+                f"{r['working_days_late']} working days late"
+            )
 
 
 @tasks_app.command("changes")
 def changes_cmd(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="The 变更清单 workbook to write (.xlsx).")],
-    include_listed: Annotated[bool, typer.Option(
-        "--include-listed", help="Also changes already put in an earlier list.")] = False,
+    include_listed: Annotated[
+        bool, typer.Option("--include-listed", help="Also changes already put in an earlier list.")
+    ] = False,
     operator: Operator = None,
 ) -> None:
     """Write confirmed findings as the base change list (注销, 补登, 补录, 更正)."""
@@ -155,8 +182,9 @@ def changes_cmd(
     from linkage.tasks.changes import write_changes
 
     with Store(_home(ctx)) as store:
-        result = write_changes(store, out, operator=_operator(operator),
-                               include_listed=include_listed)
+        result = write_changes(
+            store, out, operator=_operator(operator), include_listed=include_listed
+        )
     if result.path is None:
         typer.echo("no confirmed changes to list")
         return

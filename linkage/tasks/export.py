@@ -64,7 +64,8 @@ def pending_findings(store: Store, township: str | None = None) -> pl.DataFrame:
     if township is not None:
         where += " AND coalesce(township, ?) = ?"
         params = [NO_TOWNSHIP, township]
-    return store.frame(f"""
+    return store.frame(
+        f"""
         SELECT finding_id, finding_type, source, source_record_id, role, person_id,
                other_person_id, field, base_value, source_value, match_probability,
                coalesce(township, '{NO_TOWNSHIP}') AS township,
@@ -72,7 +73,9 @@ def pending_findings(store: Store, township: str | None = None) -> pl.DataFrame:
                cancellation_reason, priority, evidence
         FROM findings WHERE {where}
         ORDER BY township, village, finding_type, finding_id
-    """, params)
+    """,
+        params,
+    )
 
 
 def _with_deadlines(tasks: pl.DataFrame, sent_on: dt.date, cfg: TaskSettings) -> pl.DataFrame:
@@ -90,14 +93,29 @@ def _sheets(tasks: pl.DataFrame, layout: str) -> list[SheetSpec]:
     if layout == "finding_type":
         keys = [t for t in TYPE_ZH if t in set(tasks["finding_type"])]
         keys += sorted(set(tasks["finding_type"]) - set(keys))
-        return [SheetSpec(sheet_name(TYPE_ZH.get(k, k), taken), TYPE_ZH.get(k, k),
-                          tasks.filter(pl.col("finding_type") == k)) for k in keys]
-    return [SheetSpec(sheet_name(v, taken), v, tasks.filter(pl.col("village") == v))
-            for v in tasks["village"].unique(maintain_order=True)]
+        return [
+            SheetSpec(
+                sheet_name(TYPE_ZH.get(k, k), taken),
+                TYPE_ZH.get(k, k),
+                tasks.filter(pl.col("finding_type") == k),
+            )
+            for k in keys
+        ]
+    return [
+        SheetSpec(sheet_name(v, taken), v, tasks.filter(pl.col("village") == v))
+        for v in tasks["village"].unique(maintain_order=True)
+    ]
 
 
-def export_tasks(store: Store, out_dir: Path, *, operator: str, sent_on: dt.date | None = None,
-                 township: str | None = None, cfg: TaskSettings | None = None) -> ExportReport:
+def export_tasks(
+    store: Store,
+    out_dir: Path,
+    *,
+    operator: str,
+    sent_on: dt.date | None = None,
+    township: str | None = None,
+    cfg: TaskSettings | None = None,
+) -> ExportReport:
     """Write the workbooks of every open finding (of one township, if given) into ``out_dir``."""
     cfg = cfg or task_settings()
     now = dt.datetime.now()
@@ -116,44 +134,98 @@ def export_tasks(store: Store, out_dir: Path, *, operator: str, sent_on: dt.date
         for (town,), part in tasks.group_by("township", maintain_order=True):
             path = out_dir / file_name(str(town), report.export_id)
             sheets = _sheets(part, cfg.sheets)
-            positions = write_workbook(path, township=str(town), county=county,
-                                       export_id=report.export_id, sent_on=sent_on,
-                                       sheets=sheets, paper=cfg.paper, password=cfg.password,
-                                       village_column=cfg.sheets != "village")
+            positions = write_workbook(
+                path,
+                township=str(town),
+                county=county,
+                export_id=report.export_id,
+                sent_on=sent_on,
+                sheets=sheets,
+                paper=cfg.paper,
+                password=cfg.password,
+                village_column=cfg.sheets != "village",
+            )
             written.append(path)
             digest = file_sha256(path)
             report.files.append(ExportedFile(str(town), path, digest, part.height, len(sheets)))
-            assignments.append(pl.DataFrame(
-                positions, schema={"finding_id": pl.String, "sheet": pl.String,
-                                   "row": pl.Int32}, orient="row",
-            ).with_columns(pl.lit(path.name).alias("file"), pl.lit(digest).alias("file_hash")))
+            assignments.append(
+                pl.DataFrame(
+                    positions,
+                    schema={"finding_id": pl.String, "sheet": pl.String, "row": pl.Int32},
+                    orient="row",
+                ).with_columns(pl.lit(path.name).alias("file"), pl.lit(digest).alias("file_hash"))
+            )
         placed = pl.concat(assignments).join(tasks, on="finding_id")
         _record(store, report, placed, out_dir, operator, cfg)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
         raise
-    AuditLog.for_home(store.home).append("tasks.export", operator=operator, details={
-        "export_id": report.export_id, "sent_on": sent_on.isoformat(), "tasks": report.tasks,
-        "files": [{"file": f.path.name, "sha256": f.file_hash, "township": f.township,
-                   "tasks": f.tasks} for f in report.files]})
-    log.info("tasks export %s: %d tasks in %d files", report.export_id, report.tasks,
-             len(report.files))
+    AuditLog.for_home(store.home).append(
+        "tasks.export",
+        operator=operator,
+        details={
+            "export_id": report.export_id,
+            "sent_on": sent_on.isoformat(),
+            "tasks": report.tasks,
+            "files": [
+                {
+                    "file": f.path.name,
+                    "sha256": f.file_hash,
+                    "township": f.township,
+                    "tasks": f.tasks,
+                }
+                for f in report.files
+            ],
+        },
+    )
+    log.info(
+        "tasks export %s: %d tasks in %d files", report.export_id, report.tasks, len(report.files)
+    )
     return report
 
 
-def _record(store: Store, report: ExportReport, placed: pl.DataFrame, out_dir: Path,
-            operator: str, cfg: TaskSettings) -> None:
+def _record(
+    store: Store,
+    report: ExportReport,
+    placed: pl.DataFrame,
+    out_dir: Path,
+    operator: str,
+    cfg: TaskSettings,
+) -> None:
     rows = placed.select(
-        "finding_id", pl.lit(report.export_id).alias("export_id"), "finding_type", "priority",
-        "township", "village", "file", "file_hash", "sheet", "row", "check_code",
-        pl.lit(report.sent_on).alias("sent_on"), "deadline", "deadline_days",
-        pl.lit(cfg.unit).alias("deadline_unit"))
+        "finding_id",
+        pl.lit(report.export_id).alias("export_id"),
+        "finding_type",
+        "priority",
+        "township",
+        "village",
+        "file",
+        "file_hash",
+        "sheet",
+        "row",
+        "check_code",
+        pl.lit(report.sent_on).alias("sent_on"),
+        "deadline",
+        "deadline_days",
+        pl.lit(cfg.unit).alias("deadline_unit"),
+    )
     with store.transaction():
         store.con.execute(
             f"INSERT INTO {schema.EXPORTS} VALUES (?, current_timestamp, ?, ?, ?, ?, ?)",
-            [report.export_id, report.sent_on, operator, str(out_dir), len(report.files),
-             report.tasks])
+            [
+                report.export_id,
+                report.sent_on,
+                operator,
+                str(out_dir),
+                len(report.files),
+                report.tasks,
+            ],
+        )
         store.append(schema.ASSIGNMENTS, rows)
-        set_status(store, rows["finding_id"].to_list(), "sent",
-                   note=f"sent in task export {report.export_id}")
+        set_status(
+            store,
+            rows["finding_id"].to_list(),
+            "sent",
+            note=f"sent in task export {report.export_id}",
+        )

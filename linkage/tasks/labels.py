@@ -28,11 +28,20 @@ from linkage.store import Store
 from linkage.tasks import schema
 from linkage.tasks.tasklist import row_hashes
 
-PAIR_COLUMNS = {"source": pl.String, "source_record_id": pl.String, "role": pl.String,
-                "person_id": pl.String}
-LINK_LABEL_COLUMNS = {**PAIR_COLUMNS, "is_match": pl.Boolean, "finding_id": pl.String,
-                      "finding_type": pl.String, "rec_key_l": pl.String,
-                      "rec_key_r": pl.String}
+PAIR_COLUMNS = {
+    "source": pl.String,
+    "source_record_id": pl.String,
+    "role": pl.String,
+    "person_id": pl.String,
+}
+LINK_LABEL_COLUMNS = {
+    **PAIR_COLUMNS,
+    "is_match": pl.Boolean,
+    "finding_id": pl.String,
+    "finding_type": pl.String,
+    "rec_key_l": pl.String,
+    "rec_key_r": pl.String,
+}
 
 #: finding_type → (a confirmed answer is a match, a rejected answer is a non-match)
 POLICY = {
@@ -42,12 +51,23 @@ POLICY = {
     "attribute_conflict": (True, False),
     "unregistered_birth": (True, False),
 }
-_LABEL_SCHEMA = {"finding_id": pl.String, "finding_type": pl.String, "person_id": pl.String,
-                 "other_person_id": pl.String, "source": pl.String,
-                 "source_record_id": pl.String, "role": pl.String, "records": pl.String,
-                 "source_row_hash": pl.String, "match_probability": pl.Float64,
-                 "result": pl.String, "status": pl.String, "verifier": pl.String,
-                 "verified_on": pl.Date, "import_id": pl.String}
+_LABEL_SCHEMA = {
+    "finding_id": pl.String,
+    "finding_type": pl.String,
+    "person_id": pl.String,
+    "other_person_id": pl.String,
+    "source": pl.String,
+    "source_record_id": pl.String,
+    "role": pl.String,
+    "records": pl.String,
+    "source_row_hash": pl.String,
+    "match_probability": pl.Float64,
+    "result": pl.String,
+    "status": pl.String,
+    "verifier": pl.String,
+    "verified_on": pl.Date,
+    "import_id": pl.String,
+}
 
 
 def labels_frame(store: Store) -> pl.DataFrame:
@@ -62,15 +82,31 @@ def _pairs(label: dict[str, object]) -> list[dict[str, object]]:
     kind = label["finding_type"]
     if kind == "duplicate_person":
         a, b = label["person_id"], label["other_person_id"]
-        return [{"source": "population", "source_record_id": x, "role": "person",
-                 "person_id": y} for x, y in ((a, b), (b, a)) if x and y]
+        return [
+            {"source": "population", "source_record_id": x, "role": "person", "person_id": y}
+            for x, y in ((a, b), (b, a))
+            if x and y
+        ]
     if kind == "unregistered_birth":
         role = "mother" if label["source"] == "birth_certificate" else label["role"]
-        return [{"source": label["source"], "source_record_id": label["source_record_id"],
-                 "role": role, "person_id": label["other_person_id"]}]
+        return [
+            {
+                "source": label["source"],
+                "source_record_id": label["source_record_id"],
+                "role": role,
+                "person_id": label["other_person_id"],
+            }
+        ]
     records = json.loads(str(label["records"] or "[]")) or [label["source_record_id"]]
-    return [{"source": label["source"], "source_record_id": r, "role": label["role"],
-             "person_id": label["person_id"]} for r in records]
+    return [
+        {
+            "source": label["source"],
+            "source_record_id": r,
+            "role": label["role"],
+            "person_id": label["person_id"],
+        }
+        for r in records
+    ]
 
 
 def link_labels(store: Store) -> pl.DataFrame:
@@ -90,15 +126,21 @@ def link_labels(store: Store) -> pl.DataFrame:
             continue
         for pair in _pairs(label):
             if pair["person_id"] and pair["source_record_id"]:
-                rows.append({**pair, "is_match": is_match, "finding_id": label["finding_id"],
-                             "finding_type": label["finding_type"],
-                             "rec_key_l": f"{pair['source']}|{pair['source_record_id']}|"
-                                          f"{pair['role']}",
-                             "rec_key_r": f"population|{pair['person_id']}|person"})
+                rows.append(
+                    {
+                        **pair,
+                        "is_match": is_match,
+                        "finding_id": label["finding_id"],
+                        "finding_type": label["finding_type"],
+                        "rec_key_l": f"{pair['source']}|{pair['source_record_id']}|{pair['role']}",
+                        "rec_key_r": f"population|{pair['person_id']}|person",
+                    }
+                )
     frame = pl.DataFrame(rows, schema=LINK_LABEL_COLUMNS)
     # a later answer about the same pair wins (labels are ordered by finding, not time)
-    return frame.unique(["source", "source_record_id", "role", "person_id"], keep="last",
-                        maintain_order=True)
+    return frame.unique(
+        ["source", "source_record_id", "role", "person_id"], keep="last", maintain_order=True
+    )
 
 
 def rejected_pairs(store: Store) -> pl.DataFrame:
@@ -109,15 +151,19 @@ def rejected_pairs(store: Store) -> pl.DataFrame:
     Duplicate pairs come in both orders.
     """
     labels = labels_frame(store).filter(pl.col("status") == "rejected")
-    current = row_hashes(store, [(s, r) for s, r in labels.select(
-        "source", "source_record_id").iter_rows() if s and r])
+    current = row_hashes(
+        store,
+        [(s, r) for s, r in labels.select("source", "source_record_id").iter_rows() if s and r],
+    )
     rows = []
     for label in labels.iter_rows(named=True):
         if not POLICY.get(label["finding_type"], (False, False))[1]:
             continue
         stored = label["source_row_hash"]
-        if stored is not None and current.get((label["source"], label["source_record_id"]),
-                                              stored) != stored:
+        if (
+            stored is not None
+            and current.get((label["source"], label["source_record_id"]), stored) != stored
+        ):
             continue
         rows.extend(p for p in _pairs(label) if p["person_id"] and p["source_record_id"])
     return pl.DataFrame(rows, schema=PAIR_COLUMNS).unique(maintain_order=True)
@@ -130,16 +176,27 @@ def accuracy_by_type(store: Store) -> pl.DataFrame:
     are counted apart and left out of the rate.
     """
     labels = labels_frame(store)
-    band = (pl.when(pl.col("match_probability").is_null()).then(pl.lit("n/a"))
-            .when(pl.col("match_probability") >= 0.999).then(pl.lit(">=0.999"))
-            .when(pl.col("match_probability") >= 0.99).then(pl.lit("0.99-0.999"))
-            .when(pl.col("match_probability") >= 0.95).then(pl.lit("0.95-0.99"))
-            .otherwise(pl.lit("<0.95")))
-    return (labels.with_columns(band.alias("probability_band"))
-            .group_by("finding_type", "probability_band")
-            .agg(confirmed=(pl.col("status") == "confirmed").sum(),
-                 rejected=(pl.col("status") == "rejected").sum(),
-                 unverifiable=(pl.col("status") == "needs_more_info").sum())
-            .with_columns(confirmation_rate=pl.col("confirmed")
-                          / (pl.col("confirmed") + pl.col("rejected")))
-            .sort("finding_type", "probability_band"))
+    band = (
+        pl.when(pl.col("match_probability").is_null())
+        .then(pl.lit("n/a"))
+        .when(pl.col("match_probability") >= 0.999)
+        .then(pl.lit(">=0.999"))
+        .when(pl.col("match_probability") >= 0.99)
+        .then(pl.lit("0.99-0.999"))
+        .when(pl.col("match_probability") >= 0.95)
+        .then(pl.lit("0.95-0.99"))
+        .otherwise(pl.lit("<0.95"))
+    )
+    return (
+        labels.with_columns(band.alias("probability_band"))
+        .group_by("finding_type", "probability_band")
+        .agg(
+            confirmed=(pl.col("status") == "confirmed").sum(),
+            rejected=(pl.col("status") == "rejected").sum(),
+            unverifiable=(pl.col("status") == "needs_more_info").sum(),
+        )
+        .with_columns(
+            confirmation_rate=pl.col("confirmed") / (pl.col("confirmed") + pl.col("rejected"))
+        )
+        .sort("finding_type", "probability_band")
+    )

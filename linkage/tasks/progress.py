@@ -56,20 +56,43 @@ def township_progress(store: Store, as_of: dt.date, target: float) -> pl.DataFra
         returned=pl.col("answer").is_not_null(),
         on_time=pl.col("first_answer").cast(pl.Date) <= pl.col("deadline"),
         overdue=_overdue(as_of),
-        confirmed=pl.col("answer") == "confirmed", rejected=pl.col("answer") == "rejected")
-    aggs = [pl.len().alias("sent"), pl.col("withdrawn").sum(), pl.col("returned").sum(),
-            pl.col("on_time").fill_null(False).sum(), pl.col("overdue").sum(),
-            pl.col("confirmed").fill_null(False).sum(), pl.col("rejected").fill_null(False).sum()]
+        confirmed=pl.col("answer") == "confirmed",
+        rejected=pl.col("answer") == "rejected",
+    )
+    aggs = [
+        pl.len().alias("sent"),
+        pl.col("withdrawn").sum(),
+        pl.col("returned").sum(),
+        pl.col("on_time").fill_null(False).sum(),
+        pl.col("overdue").sum(),
+        pl.col("confirmed").fill_null(False).sum(),
+        pl.col("rejected").fill_null(False).sum(),
+    ]
     per = tasks.group_by("township").agg(aggs).sort("township")
     total = tasks.select(aggs).with_columns(township=pl.lit("合计"))
     out = pl.concat([per, total.select(per.columns)]) if tasks.height else per
-    return out.with_columns(
-        pending=pl.col("sent") - pl.col("withdrawn") - pl.col("returned") - pl.col("overdue"),
-        feedback_rate=pl.col("returned") / (pl.col("sent") - pl.col("withdrawn")),
-        confirmation_rate=pl.col("confirmed") / (pl.col("confirmed") + pl.col("rejected")),
-    ).with_columns(meets_target=pl.col("feedback_rate") >= target).select(
-        "township", "sent", "withdrawn", "returned", "on_time", "pending", "overdue",
-        "feedback_rate", "meets_target", "confirmed", "rejected", "confirmation_rate")
+    return (
+        out.with_columns(
+            pending=pl.col("sent") - pl.col("withdrawn") - pl.col("returned") - pl.col("overdue"),
+            feedback_rate=pl.col("returned") / (pl.col("sent") - pl.col("withdrawn")),
+            confirmation_rate=pl.col("confirmed") / (pl.col("confirmed") + pl.col("rejected")),
+        )
+        .with_columns(meets_target=pl.col("feedback_rate") >= target)
+        .select(
+            "township",
+            "sent",
+            "withdrawn",
+            "returned",
+            "on_time",
+            "pending",
+            "overdue",
+            "feedback_rate",
+            "meets_target",
+            "confirmed",
+            "rejected",
+            "confirmation_rate",
+        )
+    )
 
 
 def overdue_tasks(store: Store, as_of: dt.date) -> pl.DataFrame:
@@ -78,8 +101,11 @@ def overdue_tasks(store: Store, as_of: dt.date) -> pl.DataFrame:
     lateness = [working_days_between(d, as_of) for d in late["deadline"].to_list()]
     return late.select(
         "finding_id",
-        pl.col("finding_type").replace_strict(TYPE_ZH, default=pl.col("finding_type"))
+        pl.col("finding_type")
+        .replace_strict(TYPE_ZH, default=pl.col("finding_type"))
         .alias("核查类型"),
-        "township", "village", "deadline",
+        "township",
+        "village",
+        "deadline",
         pl.Series("working_days_late", lateness, dtype=pl.Int64),
     ).sort("township", "deadline", "finding_id")

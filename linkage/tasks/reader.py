@@ -81,17 +81,45 @@ def read_returned(path: Path) -> Returned:
             warnings.simplefilter("ignore", UserWarning)
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # noqa: BLE001 - any reader failure is one clear problem
-        return Returned(None, None, [], [Problem(
-            name, None, None, "unreadable", f"cannot be read as an Excel workbook "
-            f"({type(err).__name__}). Fix: send the .xlsx file as exported, saved by Excel/WPS")])
+        return Returned(
+            None,
+            None,
+            [],
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    "unreadable",
+                    f"cannot be read as an Excel workbook "
+                    f"({type(err).__name__}). "
+                    "Fix: send the .xlsx file as exported, saved by Excel/WPS",
+                )
+            ],
+        )
     try:
         if META_SHEET not in book.sheetnames:
-            return Returned(None, None, [], [Problem(
-                name, None, None, "not_a_task_file", "has no renkou batch information (sheet "
-                f"{META_SHEET}). Fix: fill in the workbook as exported; do not copy the rows "
-                "into a new file")])
-        meta = {str(r[0]): _clean(r[1]) for r in book[META_SHEET].iter_rows(values_only=True)
-                if r and r[0] is not None and len(r) > 1}
+            return Returned(
+                None,
+                None,
+                [],
+                [
+                    Problem(
+                        name,
+                        None,
+                        None,
+                        "not_a_task_file",
+                        "has no renkou batch information (sheet "
+                        f"{META_SHEET}). Fix: fill in the workbook as exported; "
+                        "do not copy the rows into a new file",
+                    )
+                ],
+            )
+        meta = {
+            str(r[0]): _clean(r[1])
+            for r in book[META_SHEET].iter_rows(values_only=True)
+            if r and r[0] is not None and len(r) > 1
+        }
         rows: list[ReturnedRow] = []
         problems: list[Problem] = []
         for sheet in book.sheetnames:
@@ -105,8 +133,7 @@ def read_returned(path: Path) -> Returned:
 
 def _sheet_rows(ws: Any, file: str, sheet: str, problems: list[Problem]) -> list[ReturnedRow]:
     header_row, cols = None, {}
-    for number, values in enumerate(ws.iter_rows(min_row=1, max_row=10, values_only=True),
-                                    start=1):
+    for number, values in enumerate(ws.iter_rows(min_row=1, max_row=10, values_only=True), start=1):
         cells = [_clean(v) for v in values]
         if TASK_ID in cells:
             header_row, cols = number, {c: i for i, c in enumerate(cells) if c}
@@ -115,21 +142,40 @@ def _sheet_rows(ws: Any, file: str, sheet: str, problems: list[Problem]) -> list
         return []  # an instructions sheet or a sheet the township added: nothing to read
     missing = [c for c in (TASK_ID, CHECK, *FILL_COLUMNS) if c not in cols]
     if missing:
-        problems.append(Problem(file, sheet, header_row, "missing_columns",
-                                f"column(s) {', '.join(missing)} missing. Fix: use the sheet "
-                                f"as exported; do not delete or rename columns"))
+        problems.append(
+            Problem(
+                file,
+                sheet,
+                header_row,
+                "missing_columns",
+                f"column(s) {', '.join(missing)} missing. Fix: use the sheet "
+                f"as exported; do not delete or rename columns",
+            )
+        )
         return []
     out = []
-    for number, values in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True),
-                                    start=header_row + 1):
+    for number, values in enumerate(
+        ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1
+    ):
+
         def cell(header: str, values: tuple[Any, ...] = values) -> Any:
             i = cols[header]
             return values[i] if i < len(values) else None
-        row = ReturnedRow(sheet, number, _clean(cell(TASK_ID)), _clean(cell(CHECK)),
-                   _clean(cell("核查结果")), _clean(cell("核查说明")), _clean(cell("核查人")),
-                   cell("核查日期"))
-        if any(v is not None for v in (row.task_id, row.result, row.note, row.verifier,
-                                       _clean(row.verified_on))):
+
+        row = ReturnedRow(
+            sheet,
+            number,
+            _clean(cell(TASK_ID)),
+            _clean(cell(CHECK)),
+            _clean(cell("核查结果")),
+            _clean(cell("核查说明")),
+            _clean(cell("核查人")),
+            cell("核查日期"),
+        )
+        if any(
+            v is not None
+            for v in (row.task_id, row.result, row.note, row.verifier, _clean(row.verified_on))
+        ):
             out.append(row)
     return out
 

@@ -75,8 +75,10 @@ class ImportReport:
 
 # ------------------------------------------------------------------------ checking
 
-def _known(store: Store, ids: list[str]) -> tuple[dict[str, list[dict[str, Any]]],
-                                                  dict[str, dict[str, Any]]]:
+
+def _known(
+    store: Store, ids: list[str]
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Any]]]:
     """Assignments and findings of the task ids in a file."""
     frame = pl.DataFrame({"id": sorted(set(ids))}, schema={"id": pl.String})
     store.con.register("tmp_renkou_import_ids", frame)
@@ -98,147 +100,276 @@ def _known(store: Store, ids: list[str]) -> tuple[dict[str, list[dict[str, Any]]
     return by_id, {f["finding_id"]: f for f in findings.iter_rows(named=True)}
 
 
-def _check(file: str, returned: Returned, assigned: dict[str, list[dict[str, Any]]],
-           findings: dict[str, dict[str, Any]], today: dt.date,
-           problems: list[Problem]) -> tuple[list[_Good], int]:
+def _check(
+    file: str,
+    returned: Returned,
+    assigned: dict[str, list[dict[str, Any]]],
+    findings: dict[str, dict[str, Any]],
+    today: dt.date,
+    problems: list[Problem],
+) -> tuple[list[_Good], int]:
     """Rows that may be applied (with their assignment and date), and the count pending."""
     good: list[_Good] = []
     seen: dict[str, int] = {}
     pending = 0
 
-    def bad(r: ReturnedRow, code: str, message: str, task: str | None = None,
-            severity: str = "error") -> None:
+    def bad(
+        r: ReturnedRow, code: str, message: str, task: str | None = None, severity: str = "error"
+    ) -> None:
         problems.append(Problem(file, r.sheet, r.row, code, message, severity, task))
 
     for r in returned.rows:
         tid = r.task_id.upper() if r.task_id else None
         if tid is None:
-            bad(r, "no_task_id", "任务编号 is empty but the row is filled in. Fix: answer on the "
-                "row of the task as exported; do not add rows")
+            bad(
+                r,
+                "no_task_id",
+                "任务编号 is empty but the row is filled in. Fix: answer on the "
+                "row of the task as exported; do not add rows",
+            )
             continue
         if not _TASK_ID.match(tid):
-            bad(r, "unknown_task", "任务编号 is not a task id of renkou (edited?). Fix: restore "
-                "the id from the exported file")
+            bad(
+                r,
+                "unknown_task",
+                "任务编号 is not a task id of renkou (edited?). Fix: restore "
+                "the id from the exported file",
+            )
             continue
         if tid in seen:
-            bad(r, "duplicate_row", f"task answered twice (first on row {seen[tid]}). Fix: keep "
-                "one row per task", tid)
+            bad(
+                r,
+                "duplicate_row",
+                f"task answered twice (first on row {seen[tid]}). Fix: keep one row per task",
+                tid,
+            )
             continue
         seen[tid] = r.row
         candidates = assigned.get(tid, [])
         matched = [a for a in candidates if a["check_code"] == (r.check or "").upper()]
         if not candidates:
             if tid in findings:
-                bad(r, "not_sent", "this task was never sent in a task list. Fix: answer only "
-                    "tasks of the exported lists", tid)
+                bad(
+                    r,
+                    "not_sent",
+                    "this task was never sent in a task list. Fix: answer only "
+                    "tasks of the exported lists",
+                    tid,
+                )
             else:
-                bad(r, "unknown_task", "任务编号 is not a known task (edited?). Fix: restore the "
-                    "id from the exported file", tid)
+                bad(
+                    r,
+                    "unknown_task",
+                    "任务编号 is not a known task (edited?). Fix: restore the "
+                    "id from the exported file",
+                    tid,
+                )
             continue
         if not matched:
-            bad(r, "tampered", "任务编号 and the hidden 校验码 do not belong together: the id "
+            bad(
+                r,
+                "tampered",
+                "任务编号 and the hidden 校验码 do not belong together: the id "
                 "was edited or the row copied from elsewhere. Fix: restore the row from the "
-                "exported file", tid)
+                "exported file",
+                tid,
+            )
             continue
         assignment = matched[-1]
         latest = candidates[-1]
         if assignment is not latest:
-            bad(r, "superseded", f"the task was sent again in batch {latest['export_id']} "
+            bad(
+                r,
+                "superseded",
+                f"the task was sent again in batch {latest['export_id']} "
                 f"(new evidence); this older answer is not applied. Fix: answer it in the "
-                f"newer list", tid)
+                f"newer list",
+                tid,
+            )
             continue
         if assignment["township"] != returned.township:
-            bad(r, "other_township", f"task belongs to {assignment['township']}, not to "
+            bad(
+                r,
+                "other_township",
+                f"task belongs to {assignment['township']}, not to "
                 f"{returned.township} whose file this is. Fix: {assignment['township']} "
-                f"answers it in its own file", tid)
+                f"answers it in its own file",
+                tid,
+            )
             continue
         finding = findings.get(tid)
         if finding is None or finding["status"] not in _ANSWERABLE:
             state = finding["status"] if finding else "deleted"
-            bad(r, "not_answerable", f"the finding is {state} since the list was sent (the "
-                "base was corrected or new evidence reopened it); answer not applied", tid)
+            bad(
+                r,
+                "not_answerable",
+                f"the finding is {state} since the list was sent (the "
+                "base was corrected or new evidence reopened it); answer not applied",
+                tid,
+            )
             continue
         if r.result is None:
             pending += 1
-            bad(r, "blank_result", "核查结果 is empty: the task counts as not returned. Fix: "
-                "choose 属实/不属实/无法核实/已处理", tid, severity="warning")
+            bad(
+                r,
+                "blank_result",
+                "核查结果 is empty: the task counts as not returned. Fix: "
+                "choose 属实/不属实/无法核实/已处理",
+                tid,
+                severity="warning",
+            )
             continue
         result = r.result.replace(" ", "")
         if result not in RESULTS:
-            bad(r, "invalid_result", "核查结果 is not one of 属实/不属实/无法核实/已处理. Fix: "
-                "choose from the drop-down", tid)
+            bad(
+                r,
+                "invalid_result",
+                "核查结果 is not one of 属实/不属实/无法核实/已处理. Fix: "
+                "choose from the drop-down",
+                tid,
+            )
             continue
         day, ok = parse_day(r.verified_on)
         if not ok:
             bad(r, "bad_date", "核查日期 is not a date. Fix: write it as 2025-10-09", tid)
             continue
         if day is not None and day > today:
-            bad(r, "future_date", f"核查日期 {day.isoformat()} is in the future. Fix: the day of "
-                "the visit", tid)
+            bad(
+                r,
+                "future_date",
+                f"核查日期 {day.isoformat()} is in the future. Fix: the day of the visit",
+                tid,
+            )
             continue
         if day is None:
             bad(r, "missing_date", "核查日期 is empty; applied without a date", tid, "warning")
         if r.verifier is None:
-            bad(r, "missing_verifier", "核查人 is empty; applied without a verifier", tid,
-                "warning")
-        good.append((ReturnedRow(r.sheet, r.row, tid, r.check, result, r.note, r.verifier, day),
-                     assignment, day))
+            bad(
+                r, "missing_verifier", "核查人 is empty; applied without a verifier", tid, "warning"
+            )
+        good.append(
+            (
+                ReturnedRow(r.sheet, r.row, tid, r.check, result, r.note, r.verifier, day),
+                assignment,
+                day,
+            )
+        )
     return good, pending
 
 
 # ------------------------------------------------------------------------ applying
 
-def _apply(store: Store, file: str, import_id: str,
-           good: list[_Good],
-           findings: dict[str, dict[str, Any]]) -> tuple[int, int]:
+
+def _apply(
+    store: Store, file: str, import_id: str, good: list[_Good], findings: dict[str, dict[str, Any]]
+) -> tuple[int, int]:
     """Apply answers whose content is new. Returns (applied, unchanged)."""
-    current = {r["finding_id"]: r for r in store.frame(
-        f"SELECT finding_id, result, note, verifier, verified_on FROM {schema.RESULTS} "
-        f"QUALIFY row_number() OVER (PARTITION BY finding_id ORDER BY imported_at DESC, "
-        f"import_id DESC) = 1").iter_rows(named=True)}
+    current = {
+        r["finding_id"]: r
+        for r in store.frame(
+            f"SELECT finding_id, result, note, verifier, verified_on FROM {schema.RESULTS} "
+            f"QUALIFY row_number() OVER (PARTITION BY finding_id ORDER BY imported_at DESC, "
+            f"import_id DESC) = 1"
+        ).iter_rows(named=True)
+    }
     fresh = []
     for r, assignment, day in good:
         now = (r.result, r.note, r.verifier, day)
         before = current.get(r.task_id or "")
-        if before and (before["result"], before["note"], before["verifier"],
-                       before["verified_on"]) == now:
+        if (
+            before
+            and (before["result"], before["note"], before["verifier"], before["verified_on"]) == now
+        ):
             continue
         fresh.append((r, assignment, day))
     if not fresh:
         return 0, len(good)
-    results = pl.DataFrame([{
-        "finding_id": r.task_id, "export_id": a["export_id"], "import_id": import_id,
-        "file": file, "sheet": r.sheet, "row": r.row, "result": r.result,
-        "status": RESULTS[r.result or ""], "note": r.note, "verifier": r.verifier,
-        "verified_on": day} for r, a, day in fresh],
-        schema={"finding_id": pl.String, "export_id": pl.String, "import_id": pl.String,
-                "file": pl.String, "sheet": pl.String, "row": pl.Int32, "result": pl.String,
-                "status": pl.String, "note": pl.String, "verifier": pl.String,
-                "verified_on": pl.Date})
+    results = pl.DataFrame(
+        [
+            {
+                "finding_id": r.task_id,
+                "export_id": a["export_id"],
+                "import_id": import_id,
+                "file": file,
+                "sheet": r.sheet,
+                "row": r.row,
+                "result": r.result,
+                "status": RESULTS[r.result or ""],
+                "note": r.note,
+                "verifier": r.verifier,
+                "verified_on": day,
+            }
+            for r, a, day in fresh
+        ],
+        schema={
+            "finding_id": pl.String,
+            "export_id": pl.String,
+            "import_id": pl.String,
+            "file": pl.String,
+            "sheet": pl.String,
+            "row": pl.Int32,
+            "result": pl.String,
+            "status": pl.String,
+            "note": pl.String,
+            "verifier": pl.String,
+            "verified_on": pl.Date,
+        },
+    )
     facts = [findings[r.task_id or ""] for r, _, _ in fresh]
-    hashes = row_hashes(store, [(f["source"], f["source_record_id"]) for f in facts
-                                if f.get("source") and f.get("source_record_id")])
-    labels = pl.DataFrame([{
-        "finding_id": f["finding_id"], "finding_type": f["finding_type"],
-        "person_id": f["person_id"], "other_person_id": f["other_person_id"],
-        "source": f["source"], "source_record_id": f["source_record_id"], "role": f["role"],
-        "records": json.dumps(_evidence_records(f)),
-        "source_row_hash": hashes.get((f["source"], f["source_record_id"])),
-        "match_probability": f["match_probability"], "result": r.result,
-        "status": RESULTS[r.result or ""], "verifier": r.verifier, "verified_on": day,
-        "import_id": import_id} for f, (r, _, day) in zip(facts, fresh, strict=True)],
-        schema={"finding_id": pl.String, "finding_type": pl.String, "person_id": pl.String,
-                "other_person_id": pl.String, "source": pl.String,
-                "source_record_id": pl.String, "role": pl.String, "records": pl.String,
-                "source_row_hash": pl.String, "match_probability": pl.Float64,
-                "result": pl.String, "status": pl.String, "verifier": pl.String,
-                "verified_on": pl.Date, "import_id": pl.String},
+    hashes = row_hashes(
+        store,
+        [
+            (f["source"], f["source_record_id"])
+            for f in facts
+            if f.get("source") and f.get("source_record_id")
+        ],
+    )
+    labels = pl.DataFrame(
+        [
+            {
+                "finding_id": f["finding_id"],
+                "finding_type": f["finding_type"],
+                "person_id": f["person_id"],
+                "other_person_id": f["other_person_id"],
+                "source": f["source"],
+                "source_record_id": f["source_record_id"],
+                "role": f["role"],
+                "records": json.dumps(_evidence_records(f)),
+                "source_row_hash": hashes.get((f["source"], f["source_record_id"])),
+                "match_probability": f["match_probability"],
+                "result": r.result,
+                "status": RESULTS[r.result or ""],
+                "verifier": r.verifier,
+                "verified_on": day,
+                "import_id": import_id,
+            }
+            for f, (r, _, day) in zip(facts, fresh, strict=True)
+        ],
+        schema={
+            "finding_id": pl.String,
+            "finding_type": pl.String,
+            "person_id": pl.String,
+            "other_person_id": pl.String,
+            "source": pl.String,
+            "source_record_id": pl.String,
+            "role": pl.String,
+            "records": pl.String,
+            "source_row_hash": pl.String,
+            "match_probability": pl.Float64,
+            "result": pl.String,
+            "status": pl.String,
+            "verifier": pl.String,
+            "verified_on": pl.Date,
+            "import_id": pl.String,
+        },
     ).with_columns(labelled_at=pl.lit(dt.datetime.now()))
     store.append(schema.RESULTS, results.with_columns(imported_at=pl.lit(dt.datetime.now())))
     store.con.register("tmp_renkou_labels", labels)
     try:
-        store.con.execute(f"DELETE FROM {schema.LABELS} WHERE finding_id IN "
-                          f"(SELECT finding_id FROM tmp_renkou_labels)")
+        store.con.execute(
+            f"DELETE FROM {schema.LABELS} WHERE finding_id IN "
+            f"(SELECT finding_id FROM tmp_renkou_labels)"
+        )
         store.con.execute(f"INSERT INTO {schema.LABELS} BY NAME SELECT * FROM tmp_renkou_labels")
     finally:
         store.con.unregister("tmp_renkou_labels")
@@ -258,29 +389,54 @@ def _evidence_records(finding: dict[str, Any]) -> list[str]:
     return [finding["source_record_id"]] if finding.get("source_record_id") else []
 
 
-def import_file(store: Store, path: Path, *, operator: str, today: dt.date,
-                problems: list[Problem]) -> FileOutcome:
+def import_file(
+    store: Store, path: Path, *, operator: str, today: dt.date, problems: list[Problem]
+) -> FileOutcome:
     """Check and apply one returned workbook (its own transaction)."""
     schema.ensure_schema(store)
     digest = file_sha256(path)
-    done = store.scalar(f"SELECT min(imported_at)::VARCHAR FROM {schema.IMPORTS} "
-                        f"WHERE file_hash = ? AND status = 'applied'", [digest])
+    done = store.scalar(
+        f"SELECT min(imported_at)::VARCHAR FROM {schema.IMPORTS} "
+        f"WHERE file_hash = ? AND status = 'applied'",
+        [digest],
+    )
     if done is not None:
-        problems.append(Problem(path.name, None, None, "already_imported",
-                                f"this exact file was imported on {str(done)[:19]}; nothing "
-                                f"changed", "warning"))
+        problems.append(
+            Problem(
+                path.name,
+                None,
+                None,
+                "already_imported",
+                f"this exact file was imported on {str(done)[:19]}; nothing changed",
+                "warning",
+            )
+        )
         return FileOutcome(path.name, digest, "already_imported")
     returned = read_returned(path)
     problems.extend(returned.problems)
     if returned.export_id is None:
         return FileOutcome(path.name, digest, "unreadable")
-    outcome = FileOutcome(path.name, digest, "applied", returned.township, returned.export_id,
-                          rows_read=len(returned.rows))
-    if not store.scalar(f"SELECT count(*) FROM {schema.EXPORTS} WHERE export_id = ?",
-                        [returned.export_id]):
-        problems.append(Problem(path.name, None, None, "unknown_export",
-                                f"batch {returned.export_id} was not exported from this "
-                                f"database. Fix: import it where it was exported"))
+    outcome = FileOutcome(
+        path.name,
+        digest,
+        "applied",
+        returned.township,
+        returned.export_id,
+        rows_read=len(returned.rows),
+    )
+    if not store.scalar(
+        f"SELECT count(*) FROM {schema.EXPORTS} WHERE export_id = ?", [returned.export_id]
+    ):
+        problems.append(
+            Problem(
+                path.name,
+                None,
+                None,
+                "unknown_export",
+                f"batch {returned.export_id} was not exported from this "
+                f"database. Fix: import it where it was exported",
+            )
+        )
         outcome.status = "unreadable"
         return outcome
     before = len(problems)
@@ -293,27 +449,60 @@ def import_file(store: Store, path: Path, *, operator: str, today: dt.date,
         store.con.execute(
             f"INSERT INTO {schema.IMPORTS} VALUES (?, ?, ?, ?, ?, current_timestamp, ?, "
             f"?, ?, ?, ?, ?, 'applied')",
-            [import_id, path.name, digest, returned.export_id, returned.township, operator,
-             outcome.rows_read, outcome.applied, outcome.unchanged, outcome.pending,
-             outcome.rejected])
+            [
+                import_id,
+                path.name,
+                digest,
+                returned.export_id,
+                returned.township,
+                operator,
+                outcome.rows_read,
+                outcome.applied,
+                outcome.unchanged,
+                outcome.pending,
+                outcome.rejected,
+            ],
+        )
     return outcome
 
 
-def import_returns(store: Store, paths: list[Path], *, operator: str,
-                   today: dt.date | None = None) -> ImportReport:
+def import_returns(
+    store: Store, paths: list[Path], *, operator: str, today: dt.date | None = None
+) -> ImportReport:
     """Import returned workbooks; every call is one audit entry."""
     today = today or dt.date.today()
     report = ImportReport()
     for path in paths:
-        report.files.append(import_file(store, path, operator=operator, today=today,
-                                        problems=report.problems))
-    AuditLog.for_home(store.home).append("tasks.import", operator=operator, details={
-        "files": [{"file": f.file, "sha256": f.file_hash, "status": f.status,
-                   "township": f.township, "export_id": f.export_id, "rows_read": f.rows_read,
-                   "applied": f.applied, "unchanged": f.unchanged, "pending": f.pending,
-                   "rejected": f.rejected} for f in report.files],
-        "errors": len(report.errors),
-        "warnings": len(report.problems) - len(report.errors)})
-    log.info("tasks import: %d files, %s, %d problems", len(report.files), report.counts(),
-             len(report.problems))
+        report.files.append(
+            import_file(store, path, operator=operator, today=today, problems=report.problems)
+        )
+    AuditLog.for_home(store.home).append(
+        "tasks.import",
+        operator=operator,
+        details={
+            "files": [
+                {
+                    "file": f.file,
+                    "sha256": f.file_hash,
+                    "status": f.status,
+                    "township": f.township,
+                    "export_id": f.export_id,
+                    "rows_read": f.rows_read,
+                    "applied": f.applied,
+                    "unchanged": f.unchanged,
+                    "pending": f.pending,
+                    "rejected": f.rejected,
+                }
+                for f in report.files
+            ],
+            "errors": len(report.errors),
+            "warnings": len(report.problems) - len(report.errors),
+        },
+    )
+    log.info(
+        "tasks import: %d files, %s, %d problems",
+        len(report.files),
+        report.counts(),
+        len(report.problems),
+    )
     return report

@@ -40,8 +40,10 @@ class TaskSettings:
 
 def _positive_int(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"tasks.toml: {where} = {value!r} is not a positive whole number "
-                          f"of days. Fix: write e.g. {where} = 30")
+        raise ConfigError(
+            f"tasks.toml: {where} = {value!r} is not a positive whole number "
+            f"of days. Fix: write e.g. {where} = 30"
+        )
     return value
 
 
@@ -52,23 +54,31 @@ def task_settings(path: Path | None = None) -> TaskSettings:
     dl = data.get("deadlines", {})
     unit = dl.get("unit", "working")
     if unit not in UNITS:
-        raise ConfigError(f"tasks.toml: [deadlines] unit = {unit!r}. Fix: one of "
-                          f"{', '.join(map(repr, UNITS))}")
+        raise ConfigError(
+            f"tasks.toml: [deadlines] unit = {unit!r}. Fix: one of {', '.join(map(repr, UNITS))}"
+        )
     book = data.get("workbook", {})
     sheets = book.get("sheets", "village")
     if sheets not in SHEET_LAYOUTS:
-        raise ConfigError(f"tasks.toml: [workbook] sheets = {sheets!r}. Fix: one of "
-                          f"{', '.join(map(repr, SHEET_LAYOUTS))}")
+        raise ConfigError(
+            f"tasks.toml: [workbook] sheets = {sheets!r}. Fix: one of "
+            f"{', '.join(map(repr, SHEET_LAYOUTS))}"
+        )
     rate = data.get("feedback", {}).get("target_rate", 0.95)
     if not isinstance(rate, int | float) or not 0 < rate <= 1:
-        raise ConfigError(f"tasks.toml: [feedback] target_rate = {rate!r}. Fix: a share in "
-                          f"(0, 1], e.g. 0.95")
+        raise ConfigError(
+            f"tasks.toml: [feedback] target_rate = {rate!r}. Fix: a share in (0, 1], e.g. 0.95"
+        )
     return TaskSettings(
         unit=unit,
         ordinary_days=_positive_int(dl.get("ordinary", 30), "[deadlines] ordinary"),
         high_days=_positive_int(dl.get("high", 15), "[deadlines] high"),
-        type_days={k: _positive_int(v, f"[deadlines.finding_type] {k}")
-                   for k, v in dl.get("finding_type", {}).items()},
-        target_rate=float(rate), sheets=sheets, paper=int(book.get("paper", 9)),
+        type_days={
+            k: _positive_int(v, f"[deadlines.finding_type] {k}")
+            for k, v in dl.get("finding_type", {}).items()
+        },
+        target_rate=float(rate),
+        sheets=sheets,
+        paper=int(book.get("paper", 9)),
         password=str(book.get("password", "")),
     )

@@ -29,8 +29,15 @@ from linkage.tasks.wording import (
 )
 
 #: the columns of a task row that the workbook prints (Chinese) — besides the bookkeeping ones
-TASK_COLUMNS = ["核查类型", "姓名", "身份证号", "户籍地址", "线索来源及内容", "系统判断依据",
-                "建议处理"]
+TASK_COLUMNS = [
+    "核查类型",
+    "姓名",
+    "身份证号",
+    "户籍地址",
+    "线索来源及内容",
+    "系统判断依据",
+    "建议处理",
+]
 
 Row = dict[str, Any]
 
@@ -63,8 +70,12 @@ def mask_ids(values: Iterable[str | None]) -> list[str | None]:
     """Mask ID numbers as configured (first 6 + last 4 kept by default)."""
     s = settings()
     series = pl.Series("id", list(values), dtype=pl.String)
-    return series.to_frame().select(
-        mask_id(pl.col("id"), s.mask_keep_head, s.mask_keep_tail)).to_series().to_list()
+    return (
+        series.to_frame()
+        .select(mask_id(pl.col("id"), s.mask_keep_head, s.mask_keep_tail))
+        .to_series()
+        .to_list()
+    )
 
 
 class _Masks:
@@ -106,26 +117,37 @@ def _records(finding: Row) -> list[str]:
 
 # ------------------------------------------------------------------------- data access
 
-def _by_ids(store: Store, table: str, key: str, ids: set[str], columns: str = "*",
-            where: str = "") -> dict[str, Row]:
+
+def _by_ids(
+    store: Store, table: str, key: str, ids: set[str], columns: str = "*", where: str = ""
+) -> dict[str, Row]:
     if not ids or not store.has_table(table):
         return {}
     frame = pl.DataFrame({"id": sorted(ids)}, schema={"id": pl.String})
     store.con.register("tmp_renkou_task_ids", frame)
     try:
-        rows = store.frame(f'SELECT {columns} FROM "{table}" WHERE "{key}" IN '
-                           f"(SELECT id FROM tmp_renkou_task_ids) {where}")
+        rows = store.frame(
+            f'SELECT {columns} FROM "{table}" WHERE "{key}" IN '
+            f"(SELECT id FROM tmp_renkou_task_ids) {where}"
+        )
     finally:
         store.con.unregister("tmp_renkou_task_ids")
     return {str(r[key]): r for r in rows.iter_rows(named=True)}
 
 
 def _base_persons(store: Store, ids: set[str]) -> dict[str, Row]:
-    people = _by_ids(store, PERSON_TABLE, "record_id", ids,
-                     "record_id, name, name_py, id_number, sex, birth_date, household_id, "
-                     "address, township, village", "AND source = 'population'")
-    for pid, row in _by_ids(store, "src_population", "person_id", ids,
-                            "person_id, hukou_address").items():
+    people = _by_ids(
+        store,
+        PERSON_TABLE,
+        "record_id",
+        ids,
+        "record_id, name, name_py, id_number, sex, birth_date, household_id, "
+        "address, township, village",
+        "AND source = 'population'",
+    )
+    for pid, row in _by_ids(
+        store, "src_population", "person_id", ids, "person_id, hukou_address"
+    ).items():
         if pid in people and row.get("hukou_address"):
             people[pid]["address"] = row["hukou_address"]
     return people
@@ -147,22 +169,41 @@ def _source_rows(store: Store, findings: list[Row]) -> dict[tuple[str, str], Row
 
 
 def _source_persons(store: Store, findings: list[Row]) -> dict[tuple[str, str, str], Row]:
-    keys = {f"{f['source']}|{f['source_record_id']}|{f['role']}" for f in findings
-            if f.get("source") and f.get("source_record_id") and f.get("role")}
-    rows = _by_ids(store, PERSON_TABLE, "rec_key", keys,
-                   "rec_key, name, name_py, id_number, sex, birth_date, household_id, address")
+    keys = {
+        f"{f['source']}|{f['source_record_id']}|{f['role']}"
+        for f in findings
+        if f.get("source") and f.get("source_record_id") and f.get("role")
+    }
+    rows = _by_ids(
+        store,
+        PERSON_TABLE,
+        "rec_key",
+        keys,
+        "rec_key, name, name_py, id_number, sex, birth_date, household_id, address",
+    )
     return {tuple(k.split("|", 2)): v for k, v in rows.items()}  # type: ignore[misc]
 
 
 def _explanations(store: Store, findings: list[Row]) -> dict[tuple[str, str, str, str], str]:
-    if not store.has_table("links") or "explanation" not in store.frame(
-            "SELECT * FROM links LIMIT 0").columns:
+    if (
+        not store.has_table("links")
+        or "explanation" not in store.frame("SELECT * FROM links LIMIT 0").columns
+    ):
         return {}
     keys = pl.DataFrame(
-        [(f["source"], f["source_record_id"], _link_role(f), _link_person(f)) for f in findings
-         if f.get("source") and f.get("source_record_id") and _link_person(f)],
-        schema={"source": pl.String, "source_record_id": pl.String, "role": pl.String,
-                "person_id": pl.String}, orient="row")
+        [
+            (f["source"], f["source_record_id"], _link_role(f), _link_person(f))
+            for f in findings
+            if f.get("source") and f.get("source_record_id") and _link_person(f)
+        ],
+        schema={
+            "source": pl.String,
+            "source_record_id": pl.String,
+            "role": pl.String,
+            "person_id": pl.String,
+        },
+        orient="row",
+    )
     if keys.is_empty():
         return {}
     store.con.register("tmp_renkou_task_links", keys)
@@ -196,6 +237,7 @@ def _link_person(f: Row) -> str | None:
 
 
 # ------------------------------------------------------------------------- wording
+
 
 def compare_zh(a: Row | None, b: Row | None) -> str:
     """Why two person records look alike, in words, from their standardised values."""
@@ -244,8 +286,11 @@ def _clue(f: Row, src: dict[tuple[str, str], Row], base: dict[str, Row], mask: _
         mother = base.get(f.get("other_person_id") or "", {}).get("name") or ""
         if source == "maternity_insurance":
             babies = row.get("babies")
-            return (f"生育保险 {_text(row.get('delivery_date'))} 生育"
-                    + (f"（{babies}胎）" if babies else "") + f"；母亲 {mother}")
+            return (
+                f"生育保险 {_text(row.get('delivery_date'))} 生育"
+                + (f"（{babies}胎）" if babies else "")
+                + f"；母亲 {mother}"
+            )
         sex = f"（{row['sex']}）" if row.get("sex") else ""
         place = f"，{row['birth_place']}" if row.get("birth_place") else ""
         return f"出生医学证明 {_text(row.get('birth_date'))} 出生{sex}{place}；母亲 {mother}"
@@ -256,56 +301,82 @@ def _clue(f: Row, src: dict[tuple[str, str], Row], base: dict[str, Row], mask: _
             old, new = mask(old), mask(new)
         if source == "marriage":
             ev = _evidence(f.get("evidence"))
-            return (f"婚姻登记 {ev.get('registration_date') or ''} "
-                    f"{ev.get('registration_type') or ''}；人口库婚姻状况：{old or ''}")
+            return (
+                f"婚姻登记 {ev.get('registration_date') or ''} "
+                f"{ev.get('registration_type') or ''}；人口库婚姻状况：{old or ''}"
+            )
         label = FIELD_ZH.get(field, field)
         return f"{SOURCE_ZH.get(source, source)}{label}：{new or ''}；人口库：{old or ''}"
     if kind == "duplicate_person":
         keep = base.get(f.get("other_person_id") or "", {})
-        return (f"人口库另有记录 {f.get('other_person_id') or ''}：{keep.get('name') or ''}，"
-                f"身份证号 {mask(keep.get('id_number'))}")
+        return (
+            f"人口库另有记录 {f.get('other_person_id') or ''}：{keep.get('name') or ''}，"
+            f"身份证号 {mask(keep.get('id_number'))}"
+        )
     return SOURCE_ZH.get(source, source)
 
 
-def _subject(f: Row, base: dict[str, Row], src: dict[tuple[str, str], Row],
-             persons: dict[tuple[str, str, str], Row], mask: _Masks) -> tuple[str, str, str]:
+def _subject(
+    f: Row,
+    base: dict[str, Row],
+    src: dict[tuple[str, str], Row],
+    persons: dict[tuple[str, str, str], Row],
+    mask: _Masks,
+) -> tuple[str, str, str]:
     """(姓名, 身份证号 masked, 户籍地址) of the person the visit is about."""
     kind = f["finding_type"]
     if kind == "unregistered_birth":
         mother = base.get(f.get("other_person_id") or "", {})
-        child = persons.get((f.get("source") or "", f.get("source_record_id") or "",
-                             f.get("role") or ""), {})
+        child = persons.get(
+            (f.get("source") or "", f.get("source_record_id") or "", f.get("role") or ""), {}
+        )
         child_name = child.get("name") if f.get("source") == "birth_certificate" else None
         name = f"{child_name or '新生儿（未取名）'}（母：{mother.get('name') or ''}）"
         mid = mask(mother.get("id_number"))
         return name, f"母：{mid}" if mid else "", mother.get("address") or ""
     if kind == "unregistered_person":
-        person = persons.get((f.get("source") or "", f.get("source_record_id") or "",
-                              f.get("role") or ""), {})
+        person = persons.get(
+            (f.get("source") or "", f.get("source_record_id") or "", f.get("role") or ""), {}
+        )
         row = src.get((f.get("source") or "", f.get("source_record_id") or ""), {})
-        return (person.get("name") or "", mask(person.get("id_number")),
-                row.get("hukou_address") or person.get("address") or "")
+        return (
+            person.get("name") or "",
+            mask(person.get("id_number")),
+            row.get("hukou_address") or person.get("address") or "",
+        )
     person = base.get(f.get("person_id") or "", {})
     return person.get("name") or "", mask(person.get("id_number")), person.get("address") or ""
 
 
-def _basis(f: Row, explanations: dict[tuple[str, str, str, str], str], base: dict[str, Row],
-           persons: dict[tuple[str, str, str], Row]) -> str:
+def _basis(
+    f: Row,
+    explanations: dict[tuple[str, str, str, str], str],
+    base: dict[str, Row],
+    persons: dict[tuple[str, str, str], Row],
+) -> str:
     kind = f["finding_type"]
-    key = (f.get("source") or "", f.get("source_record_id") or "", _link_role(f),
-           _link_person(f) or "")
+    key = (
+        f.get("source") or "",
+        f.get("source_record_id") or "",
+        _link_role(f),
+        _link_person(f) or "",
+    )
     said = explain_zh(explanations.get(key))
     if kind == "unregistered_person":
         return "户籍在册、户口状态正常，人口库中未找到对应人员"
     if kind == "duplicate_person":
-        return said or compare_zh(base.get(f.get("person_id") or ""),
-                                  base.get(f.get("other_person_id") or ""))
+        return said or compare_zh(
+            base.get(f.get("person_id") or ""), base.get(f.get("other_person_id") or "")
+        )
     if kind == "unregistered_birth":
         return f"母亲比对：{said or '已匹配'}；人口库中未找到该新生儿"
     if not said:
-        said = compare_zh(base.get(f.get("person_id") or ""),
-                          persons.get((f.get("source") or "", f.get("source_record_id") or "",
-                                       f.get("role") or "")))
+        said = compare_zh(
+            base.get(f.get("person_id") or ""),
+            persons.get(
+                (f.get("source") or "", f.get("source_record_id") or "", f.get("role") or "")
+            ),
+        )
     if kind == "attribute_conflict":
         label = FIELD_ZH.get(f.get("field") or "", f.get("field") or "")
         return (said + "；" if said else "") + f"{label}不一致"
@@ -320,18 +391,28 @@ def task_rows(store: Store, findings: pl.DataFrame) -> pl.DataFrame:
     src = _source_rows(store, rows)
     persons = _source_persons(store, rows)
     explanations = _explanations(store, rows)
-    mask = _Masks([p.get("id_number") for p in [*base.values(), *persons.values()]]
-                  + [v for f in rows if f.get("field") == "id_number"
-                     for v in (f.get("base_value"), f.get("source_value"))])
+    mask = _Masks(
+        [p.get("id_number") for p in [*base.values(), *persons.values()]]
+        + [
+            v
+            for f in rows
+            if f.get("field") == "id_number"
+            for v in (f.get("base_value"), f.get("source_value"))
+        ]
+    )
     out = []
     for f in rows:
         name, id_masked, address = _subject(f, base, src, persons, mask)
-        out.append({
-            "核查类型": TYPE_ZH.get(f["finding_type"], f["finding_type"]),
-            "姓名": name, "身份证号": id_masked, "户籍地址": address,
-            "线索来源及内容": _clue(f, src, base, mask),
-            "系统判断依据": _basis(f, explanations, base, persons),
-            "建议处理": action_zh(f.get("suggested_action")),
-        })
+        out.append(
+            {
+                "核查类型": TYPE_ZH.get(f["finding_type"], f["finding_type"]),
+                "姓名": name,
+                "身份证号": id_masked,
+                "户籍地址": address,
+                "线索来源及内容": _clue(f, src, base, mask),
+                "系统判断依据": _basis(f, explanations, base, persons),
+                "建议处理": action_zh(f.get("suggested_action")),
+            }
+        )
     extra = pl.DataFrame(out, schema={c: pl.String for c in TASK_COLUMNS})
     return pl.concat([findings, extra], how="horizontal")

@@ -23,16 +23,28 @@ TYPE_ZH = {
 
 #: canonical column → Chinese field name
 FIELD_ZH = {
-    "name": "姓名", "former_name": "曾用名", "sex": "性别", "id_number": "身份证号",
-    "birth_date": "出生日期", "ethnicity": "民族", "household_id": "户号",
-    "marital_status": "婚姻状况", "address": "住址", "township": "乡镇", "village": "村",
-    "relation_to_head": "与户主关系", "hukou_type": "户口性质",
+    "name": "姓名",
+    "former_name": "曾用名",
+    "sex": "性别",
+    "id_number": "身份证号",
+    "birth_date": "出生日期",
+    "ethnicity": "民族",
+    "household_id": "户号",
+    "marital_status": "婚姻状况",
+    "address": "住址",
+    "township": "乡镇",
+    "village": "村",
+    "relation_to_head": "与户主关系",
+    "hukou_type": "户口性质",
 }
 
 #: source → 线索来源
 SOURCE_ZH = {
-    "population": "全员人口库", "hukou": "公安户籍", "death": "死亡记录",
-    "marriage": "婚姻登记", "birth_certificate": "出生医学证明",
+    "population": "全员人口库",
+    "hukou": "公安户籍",
+    "death": "死亡记录",
+    "marriage": "婚姻登记",
+    "birth_certificate": "出生医学证明",
     "maternity_insurance": "生育保险",
 }
 

@@ -26,8 +26,12 @@ import polars as pl
 import xlsxwriter
 
 #: 核查结果 → finding status (linkage.casework.STATUSES)
-RESULTS = {"属实": "confirmed", "不属实": "rejected", "无法核实": "needs_more_info",
-           "已处理": "confirmed"}
+RESULTS = {
+    "属实": "confirmed",
+    "不属实": "rejected",
+    "无法核实": "needs_more_info",
+    "已处理": "confirmed",
+}
 
 META_SHEET = "_renkou"
 FORMAT_VERSION = "1"
@@ -102,8 +106,10 @@ def _width(text: str) -> float:
 
 
 def _lines(values: list[str], widths: list[float]) -> int:
-    return max([1] + [math.ceil(_width(v) / max(w - 1, 1)) for v, w in zip(values, widths,
-                                                                          strict=True) if v])
+    return max(
+        [1]
+        + [math.ceil(_width(v) / max(w - 1, 1)) for v, w in zip(values, widths, strict=True) if v]
+    )
 
 
 def _deadline_text(deadlines: list[dt.date]) -> str:
@@ -113,30 +119,62 @@ def _deadline_text(deadlines: list[dt.date]) -> str:
     return f"反馈截止日期：{first.isoformat()} 至 {last.isoformat()}（逐条见“截止日期”列）"
 
 
-def write_workbook(path: Path, *, township: str, county: str, export_id: str,
-                   sent_on: dt.date, sheets: list[SheetSpec], paper: int = 9,
-                   password: str = "", village_column: bool = True,
-                   ) -> list[tuple[str, str, int]]:
+def write_workbook(
+    path: Path,
+    *,
+    township: str,
+    county: str,
+    export_id: str,
+    sent_on: dt.date,
+    sheets: list[SheetSpec],
+    paper: int = 9,
+    password: str = "",
+    village_column: bool = True,
+) -> list[tuple[str, str, int]]:
     """Write one township's workbook. Returns ``(finding_id, sheet, excel_row)`` per task.
 
     ``village_column`` off when every sheet is one village (its title names it): on A4
     landscape every column costs font size.
     """
     book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "in_memory": True})
-    book.set_properties({"title": f"{township}人口信息入户核查任务", "author": county,
-                         "comments": f"renkou export {export_id}"})
-    base = {"font_name": "SimSun", "font_size": 10, "valign": "vcenter", "text_wrap": True,
-            "border": 1}
-    f_title = book.add_format({"font_name": "SimHei", "font_size": 15, "bold": True,
-                               "align": "center", "valign": "vcenter"})
+    book.set_properties(
+        {
+            "title": f"{township}人口信息入户核查任务",
+            "author": county,
+            "comments": f"renkou export {export_id}",
+        }
+    )
+    base = {
+        "font_name": "SimSun",
+        "font_size": 10,
+        "valign": "vcenter",
+        "text_wrap": True,
+        "border": 1,
+    }
+    f_title = book.add_format(
+        {
+            "font_name": "SimHei",
+            "font_size": 15,
+            "bold": True,
+            "align": "center",
+            "valign": "vcenter",
+        }
+    )
     f_sub = book.add_format({"font_name": "SimSun", "font_size": 10, "valign": "vcenter"})
     f_head = book.add_format({**base, "bold": True, "align": "center", "bg_color": "#D9D9D9"})
     f_body = book.add_format(base)
     f_center = book.add_format({**base, "align": "center"})
     f_id = book.add_format({**base, "font_name": "Consolas", "font_size": 8, "bg_color": "#F2F2F2"})
     f_fill = book.add_format({**base, "locked": False, "bg_color": "#FFF9E0"})
-    f_fill_date = book.add_format({**base, "locked": False, "bg_color": "#FFF9E0",
-                                   "num_format": "yyyy-mm-dd", "align": "center"})
+    f_fill_date = book.add_format(
+        {
+            **base,
+            "locked": False,
+            "bg_color": "#FFF9E0",
+            "num_format": "yyyy-mm-dd",
+            "align": "center",
+        }
+    )
     headers = [h for h in HEADERS if village_column or h != VILLAGE]
     widths = [HEADERS[h][0] for h in headers]
     last_visible = headers.index(CHECK) - 1
@@ -144,14 +182,25 @@ def write_workbook(path: Path, *, township: str, county: str, export_id: str,
     for spec in sheets:
         ws = book.add_worksheet(spec.name)
         deadlines = [d for d in spec.tasks["deadline"].to_list() if d is not None]
-        ws.merge_range(0, 0, 0, last_visible,
-                       f"{township}（{spec.label}）人口信息入户核查任务清单    "
-                       f"{_deadline_text(deadlines)}", f_title)
+        ws.merge_range(
+            0,
+            0,
+            0,
+            last_visible,
+            f"{township}（{spec.label}）人口信息入户核查任务清单    {_deadline_text(deadlines)}",
+            f_title,
+        )
         ws.set_row(0, 30)
-        ws.merge_range(1, 0, 1, last_visible,
-                       f"{county}人口信息办  导出日期 {sent_on.isoformat()}  批次 {export_id}  "
-                       f"共 {spec.tasks.height} 条    核查结果请从下拉框选择：属实 / 不属实 / "
-                       f"无法核实 / 已处理；灰色列请勿修改。", f_sub)
+        ws.merge_range(
+            1,
+            0,
+            1,
+            last_visible,
+            f"{county}人口信息办  导出日期 {sent_on.isoformat()}  批次 {export_id}  "
+            f"共 {spec.tasks.height} 条    核查结果请从下拉框选择：属实 / 不属实 / "
+            f"无法核实 / 已处理；灰色列请勿修改。",
+            f_sub,
+        )
         ws.write_row(2, 0, headers, f_head)
         for col, width in enumerate(widths):
             ws.set_column(col, col, width, None, {"hidden": headers[col] == CHECK})
@@ -175,21 +224,42 @@ def write_workbook(path: Path, *, township: str, county: str, export_id: str,
                     ws.write_string(r, col, text, f_center)
                 else:
                     ws.write_string(r, col, text, f_body)
-            ws.set_row(r, 14 * _lines(values[:last_visible + 1], widths[:last_visible + 1]) + 4)
+            ws.set_row(r, 14 * _lines(values[: last_visible + 1], widths[: last_visible + 1]) + 4)
             positions.append((task["finding_id"], spec.name, r + 1))
         last = _FIRST_DATA_ROW + max(spec.tasks.height, 1) - 1
         result_col = headers.index("核查结果")
-        ws.data_validation(_FIRST_DATA_ROW, result_col, last, result_col, {
-            "validate": "list", "source": list(RESULTS),
-            "input_title": "核查结果", "input_message": "请选择：属实/不属实/无法核实/已处理",
-            "error_title": "核查结果无效",
-            "error_message": "只能选择：属实、不属实、无法核实、已处理"})
+        ws.data_validation(
+            _FIRST_DATA_ROW,
+            result_col,
+            last,
+            result_col,
+            {
+                "validate": "list",
+                "source": list(RESULTS),
+                "input_title": "核查结果",
+                "input_message": "请选择：属实/不属实/无法核实/已处理",
+                "error_title": "核查结果无效",
+                "error_message": "只能选择：属实、不属实、无法核实、已处理",
+            },
+        )
         date_col = headers.index("核查日期")
-        ws.data_validation(_FIRST_DATA_ROW, date_col, last, date_col, {
-            "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
-            "maximum": dt.date(2100, 12, 31), "error_type": "warning",
-            "input_title": "核查日期", "input_message": "格式如 2025-10-09",
-            "error_title": "日期格式", "error_message": "请按 2025-10-09 的格式填写日期"})
+        ws.data_validation(
+            _FIRST_DATA_ROW,
+            date_col,
+            last,
+            date_col,
+            {
+                "validate": "date",
+                "criteria": "between",
+                "minimum": dt.date(2000, 1, 1),
+                "maximum": dt.date(2100, 12, 31),
+                "error_type": "warning",
+                "input_title": "核查日期",
+                "input_message": "格式如 2025-10-09",
+                "error_title": "日期格式",
+                "error_message": "请按 2025-10-09 的格式填写日期",
+            },
+        )
         ws.freeze_panes(_FIRST_DATA_ROW, 0)
         ws.set_landscape()
         ws.set_paper(paper)
@@ -199,15 +269,28 @@ def write_workbook(path: Path, *, township: str, county: str, export_id: str,
         ws.print_area(0, 0, last, last_visible)
         ws.fit_to_pages(1, 0)
         ws.set_header(f"&L&9{township} {spec.label}&R&9批次 {export_id}")
-        ws.set_footer("&L&9核查人（签字）：&C&9第 &P 页，共 &N 页&R&9导出日期 "
-                      + sent_on.isoformat())
-        ws.protect(password, {"format_columns": True, "format_rows": True,
-                              "select_locked_cells": True, "select_unlocked_cells": True})
+        ws.set_footer(
+            "&L&9核查人（签字）：&C&9第 &P 页，共 &N 页&R&9导出日期 " + sent_on.isoformat()
+        )
+        ws.protect(
+            password,
+            {
+                "format_columns": True,
+                "format_rows": True,
+                "select_locked_cells": True,
+                "select_unlocked_cells": True,
+            },
+        )
     _instructions(book, f_sub)
     meta = book.add_worksheet(META_SHEET)
-    for r, (key, value) in enumerate([("export_id", export_id), ("township", township),
-                                      ("sent_on", sent_on.isoformat()),
-                                      ("format_version", FORMAT_VERSION)]):
+    for r, (key, value) in enumerate(
+        [
+            ("export_id", export_id),
+            ("township", township),
+            ("sent_on", sent_on.isoformat()),
+            ("format_version", FORMAT_VERSION),
+        ]
+    ):
         meta.write_string(r, 0, key)
         meta.write_string(r, 1, value)
     meta.very_hidden()

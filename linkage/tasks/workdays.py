@@ -28,9 +28,11 @@ def is_workday(day: dt.date) -> bool:
     except NotImplementedError:
         if day.year not in _warned_years:
             _warned_years.add(day.year)
-            log.warning("chinese_calendar has no holiday schedule for %d: counting Mon-Fri as "
-                        "working days that year. Fix: upgrade the chinesecalendar package",
-                        day.year)
+            log.warning(
+                "chinese_calendar has no holiday schedule for %d: counting Mon-Fri as "
+                "working days that year. Fix: upgrade the chinesecalendar package",
+                day.year,
+            )
         return day.weekday() < 5
 
 
