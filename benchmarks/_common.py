@@ -24,7 +24,7 @@ def timed(label: str, results: dict[str, float]) -> Iterator[None]:
 
 def county(persons: int, seed: int, root: Path) -> Path:
     """A generated county under ``root`` (reused when already there)."""
-    from linkage.generate import generate_county
+    from synth import generate_county
 
     out = root / f"county_{persons}_{seed}"
     if not (out / "truth" / "summary.json").exists():

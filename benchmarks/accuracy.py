@@ -23,11 +23,11 @@ from benchmarks._common import peak_mb, timed  # noqa: E402
 from linkage.casework import merge  # noqa: E402
 from linkage.evaluate import evaluate, write_json  # noqa: E402
 from linkage.findings import derive_findings  # noqa: E402
-from linkage.generate import generate_county  # noqa: E402
 from linkage.ingest.load import ingest_inbox  # noqa: E402
 from linkage.link import link_all  # noqa: E402
 from linkage.persons import refresh_person_records  # noqa: E402
 from linkage.store import Store  # noqa: E402
+from synth import generate_county  # noqa: E402
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from linkage.generate import generate_county  # noqa: E402
+from synth import generate_county  # noqa: E402
 
 
 def main() -> None:

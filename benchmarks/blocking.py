@@ -20,7 +20,6 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from linkage.comparisons import blocking_rules  # noqa: E402
-from linkage.config import source_config  # noqa: E402
 from linkage.evaluate import read_truth  # noqa: E402
 from linkage.link.model import make_linker  # noqa: E402
 from linkage.link.run import LINK_SOURCES  # noqa: E402
@@ -48,8 +47,8 @@ def main() -> None:
     with Store(args.home) as store:
         store.con.register("tmp_renkou_true_pairs", pairs)
         for source in LINK_SOURCES:
-            cfg = source_config(source)
-            rules = blocking_rules(cfg["blocking"])
+            cfg = store.settings.source(source)
+            rules = blocking_rules(cfg.raw["blocking"])
             sqls = [rule_sql(r) for r in rules]
             hits = ", ".join(f"bool_or({s}) AS r{i}" for i, s in enumerate(sqls))
             covered = store.frame(

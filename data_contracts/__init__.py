@@ -1,4 +1,4 @@
-"""Data contracts: one declarative schema per departmental source (shared/spec/interfaces.md).
+"""Data contracts: one declarative schema per departmental source (docs/interfaces.md).
 
 ``CONTRACTS`` maps the inbox folder name to its contract. A contract is the single source for
 the header mapping, validation and the column reference printed by ``renkou contracts``.

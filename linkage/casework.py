@@ -157,7 +157,7 @@ def set_status(store: Store, finding_ids: list[str], status: str, note: str | No
 
 
 def open_findings(store: Store) -> pl.DataFrame:
-    """Every finding not closed, in the export layout (interfaces.md columns first)."""
+    """Every finding not closed, in the export layout (docs/interfaces.md columns first)."""
     if not store.has_table(TABLE):
         return pl.DataFrame(schema={"finding_id": pl.String, **{c: pl.String for c in COLUMNS}})
     return store.frame(f"""

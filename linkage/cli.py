@@ -104,7 +104,7 @@ def generate(
     ] = None,
 ) -> None:
     """Generate a synthetic county with known truth."""
-    from linkage.generate import generate_county
+    from synth import generate_county
 
     summary = generate_county(persons=persons, seed=seed, out=out, error_model=error_model)
     typer.echo(summary.describe() if hasattr(summary, "describe") else str(summary))
@@ -162,7 +162,7 @@ def _run_id() -> str:
     return dt.datetime.now().strftime("manual-%Y%m%dT%H%M%S")
 
 
-export_app = typer.Typer(help="Write the machine-readable exports of interfaces.md.")
+export_app = typer.Typer(help="Write the machine-readable exports of docs/interfaces.md.")
 app.add_typer(export_app, name="export")
 
 
@@ -277,19 +277,19 @@ def serve(
         str, typer.Option(envvar="PREFECT_API_URL", help="The Prefect server (`renkou server`).")
     ] = "http://127.0.0.1:4200/api",
     cron: Annotated[
-        str | None, typer.Option(help="Cron schedule; default configs/renkou.toml [schedule].")
+        str | None, typer.Option(help="Cron schedule; default: [schedule] of the settings.")
     ] = None,
     timezone: Annotated[str | None, typer.Option(help="Time zone of the schedule.")] = None,
 ) -> None:
     """Serve the nightly flow on its schedule until stopped (Ctrl-C, systemctl stop)."""
-    from linkage.config import settings
+    from linkage.settings import load_settings
 
     home = state.home.resolve()
     os.environ["PREFECT_API_URL"] = api_url
     _prefect_env(home)
     from flows.nightly import serve as serve_nightly
 
-    s = settings()
+    s = load_settings(home)
     typer.echo(
         f"serving renkou-nightly/nightly at {cron or s.cron} ({timezone or s.timezone}) "
         f"on {api_url}; runs in the Prefect UI and in `renkou history`"

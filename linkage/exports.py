@@ -1,4 +1,4 @@
-"""The machine-readable exports of shared/spec/interfaces.md section 3 (CSV, UTF-8, header).
+"""The machine-readable exports of docs/interfaces.md section 3 (CSV, UTF-8, header).
 
 These stay inside the data office (they carry base person ids, not names or ID numbers).
 """

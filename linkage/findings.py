@@ -1,4 +1,4 @@
-"""Links → findings: one function per finding type of shared/spec/interfaces.md.
+"""Links → findings: one function per finding type of docs/interfaces.md.
 
 Each function takes the store and the name of a links table (the system's ``links`` or the
 baseline's) and returns candidate findings as a polars frame with the export columns plus

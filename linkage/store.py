@@ -15,6 +15,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from linkage.settings import Settings, load_settings
+
 log = logging.getLogger(__name__)
 
 DB_FILE = "renkou.duckdb"
@@ -59,6 +61,11 @@ class Store:
         self.con.execute("SET enable_progress_bar = false")  # nightly logs: no terminal bars
         if not read_only:
             self.con.execute(_SCHEMA)
+
+    @property
+    def settings(self) -> Settings:
+        """The home's settings (package defaults, HOME/config, $RENKOU_CONFIG)."""
+        return load_settings(self.home)
 
     # ------------------------------------------------------------------ basics
     def close(self) -> None:

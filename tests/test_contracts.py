@@ -9,7 +9,7 @@ from linkage.contract_docs import render
 from linkage.ingest.validate import clean_cells, validate
 from linkage.standardise.ids import check_char
 
-SPEC_HEADERS = {  # shared/spec/interfaces.md, section 2
+SPEC_HEADERS = {  # docs/interfaces.md, section 2
     "population": "人员编号 姓名 性别 公民身份号码 出生日期 民族 户号 与户主关系 婚姻状况 户口性质 "
     "户籍地址 现住地址 乡镇(街道) 村(社区) 人员状态 更新日期",
     "hukou": "户籍记录编号 姓名 曾用名 性别 公民身份号码 出生日期 民族 户号 与户主关系 "

@@ -25,11 +25,10 @@ import pytest
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
-from linkage.config import REPO_CONFIGS, settings, source_config
-from linkage.generate import generate_county
 from linkage.ingest.load import IngestReport
 from linkage.runs import MARKER, StageFailed
 from linkage.store import Store
+from synth import generate_county
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
@@ -51,19 +50,12 @@ class Night:
 
 @pytest.fixture(scope="module", autouse=True)
 def fast_training(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    configs = tmp_path_factory.mktemp("configs") / "configs"
-    shutil.copytree(REPO_CONFIGS, configs)
-    toml = configs / "renkou.toml"
-    toml.write_text(
-        re.sub(r"(?m)^u_max_pairs = .*$", "u_max_pairs = 100_000", toml.read_text("utf-8")), "utf-8"
-    )
+    # one key over the shipped defaults: the layers merge key by key
+    configs = tmp_path_factory.mktemp("configs")
+    (configs / "renkou.toml").write_text("[linkage]\nu_max_pairs = 100_000\n", "utf-8")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RENKOU_CONFIG", str(configs))
-        settings.cache_clear()
-        source_config.cache_clear()
         yield
-    settings.cache_clear()
-    source_config.cache_clear()
 
 
 @pytest.fixture(scope="module")

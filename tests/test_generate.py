@@ -12,13 +12,13 @@ import polars as pl
 import pytest
 
 from linkage.errors import ConfigError
-from linkage.generate import generate_county
-from linkage.generate.identity import check_chars
 from linkage.standardise.ids import check_char, upgrade_15
+from synth import generate_county
+from synth.identity import check_chars
 
 PERSONS, SEED = 3000, 7
 
-# shared/spec/interfaces.md, section 2 (copied on purpose: the test guards the contract)
+# docs/interfaces.md, section 2 (copied on purpose: the test guards the contract)
 HEADERS = {
     "population": "人员编号 姓名 性别 公民身份号码 出生日期 民族 户号 与户主关系 婚姻状况 "
     "户口性质 户籍地址 现住地址 乡镇(街道) 村(社区) 人员状态 更新日期",

@@ -14,13 +14,13 @@ from polars.testing import assert_frame_equal
 from linkage.casework import merge
 from linkage.evaluate import evaluate
 from linkage.findings import derive_findings
-from linkage.generate import generate_county
 from linkage.ingest.load import ingest_inbox
 from linkage.link import link_all
 from linkage.link import model as models
 from linkage.persons import refresh_person_records
 from linkage.store import Store
 from linkage.tasks.schema import ensure_schema
+from synth import generate_county
 
 pytestmark = pytest.mark.slow
 

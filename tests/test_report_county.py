@@ -22,16 +22,15 @@ from typing import Any
 import polars as pl
 import pytest
 
-from linkage import config
 from linkage.casework import merge
 from linkage.findings import derive_findings
-from linkage.generate import generate_county
 from linkage.ingest.load import ingest_inbox
 from linkage.link import link_all
 from linkage.persons import refresh_person_records
 from linkage.report import build_report, model_charts
 from linkage.report.render import id_numbers_in
 from linkage.store import Store
+from synth import generate_county
 
 from .test_report import charts, figures
 
@@ -43,15 +42,11 @@ TODAY = dt.date.today()
 @pytest.fixture(scope="module")
 def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Path]]:
     root = tmp_path_factory.mktemp("report-county")
-    configs = Path(shutil.copytree(REPO / "configs", root / "configs"))
-    toml = configs / "renkou.toml"
-    toml.write_text(
-        re.sub(r"(?m)^u_max_pairs = .*$", "u_max_pairs = 100_000", toml.read_text("utf-8")), "utf-8"
-    )
+    configs = root / "configs"  # one key over the shipped defaults
+    configs.mkdir()
+    (configs / "renkou.toml").write_text("[linkage]\nu_max_pairs = 100_000\n", "utf-8")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RENKOU_CONFIG", str(configs))
-        config.settings.cache_clear()
-        config.source_config.cache_clear()
         generate_county(persons=3000, seed=8, out=root / "county")
         with Store(root / "home") as store:
             ingest_inbox(store, root / "county" / "inbox", run_id="night-1")
@@ -62,8 +57,6 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Pa
                 merge(store, derive_findings(store, "links", "dedupe_pairs"), "night-1")
             out = build_report(store, root / "out" / "report.html", as_of=TODAY)
             yield store, out
-        config.settings.cache_clear()
-        config.source_config.cache_clear()
 
 
 def test_headline_figures_equal_sql(county: tuple[Store, Path]) -> None:

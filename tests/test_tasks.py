@@ -3,6 +3,7 @@ data in logs or console, idempotent re-import, cross-township rows rejected."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterator
@@ -352,15 +353,13 @@ def test_no_names_or_ids_in_logs_or_console(
 
 def test_sheets_per_finding_type_carry_the_village_column(store: Store, tmp_path: Path) -> None:
     from linkage.tasks.export import export_tasks
-    from linkage.tasks.settings import TaskSettings
-
     report = export_tasks(
         store,
         tmp_path / "out",
         operator="t",
         sent_on=DAY,
         township=SC,
-        cfg=TaskSettings(sheets="finding_type"),
+        cfg=dataclasses.replace(store.settings.tasks, sheets="finding_type"),
     )
     assert [f.township for f in report.files] == [SC]
     book = openpyxl.load_workbook(report.files[0].path)

@@ -3,6 +3,7 @@ fallback for years chinese_calendar does not cover, and the deadline settings.""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
@@ -10,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from linkage.errors import ConfigError
+from linkage.settings import load_settings
 from linkage.tasks import workdays
-from linkage.tasks.settings import TaskSettings, task_settings
 from linkage.tasks.workdays import add_working_days, deadline, is_workday, working_days_between
 
 D = dt.date
@@ -62,13 +63,14 @@ def test_years_without_a_schedule_fall_back_to_weekdays_with_one_warning(
 
 
 def test_deadline_days_by_type_and_priority() -> None:
-    cfg = task_settings()  # configs/tasks.toml
+    cfg = load_settings().tasks  # the shipped tasks.toml
     assert (cfg.unit, cfg.ordinary_days, cfg.high_days) == ("working", 30, 15)
     assert cfg.deadline_days("moved_out", "normal") == 7
     assert cfg.deadline_days("moved_out", "high") == 7  # the tighter limit wins
     assert cfg.deadline_days("suspected_death", "high") == 15
     assert cfg.deadline_days("attribute_conflict", None) == 30
-    assert TaskSettings(type_days={"moved_out": 20}).deadline_days("moved_out", "high") == 15
+    looser = dataclasses.replace(cfg, type_days={"moved_out": 20})
+    assert looser.deadline_days("moved_out", "high") == 15
 
 
 @pytest.mark.parametrize(
@@ -78,10 +80,13 @@ def test_deadline_days_by_type_and_priority() -> None:
         "[deadlines]\nordinary = 0\n",
         '[workbook]\nsheets = "person"\n',
         "[feedback]\ntarget_rate = 95\n",
+        "[deadlines]\nordinery = 30\n",  # misspelt: would silently keep the default
     ],
 )
-def test_bad_settings_say_what_to_fix(tmp_path: Path, text: str) -> None:
-    path = tmp_path / "tasks.toml"
-    path.write_text(text, "utf-8")
-    with pytest.raises(ConfigError, match="Fix"):
-        task_settings(path)
+def test_bad_settings_say_what_to_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    (tmp_path / "tasks.toml").write_text(text, "utf-8")
+    monkeypatch.setenv("RENKOU_CONFIG", str(tmp_path))
+    with pytest.raises(ConfigError, match=r"tasks\.toml.*Fix"):
+        load_settings()

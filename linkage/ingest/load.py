@@ -101,7 +101,7 @@ def map_headers(contract: type[Contract], frame: pl.DataFrame, file: str) -> pl.
         raise FileProblem(
             file,
             f"missing required column(s) {', '.join(missing_required)}",
-            f"the first row must hold the headers of shared/spec/interfaces.md "
+            f"the first row must hold the headers of docs/interfaces.md "
             f"(found: {', '.join(frame.columns[:20])})",
         )
     renamed = frame.select([pl.col(h).alias(c) for h, c in present.items()])

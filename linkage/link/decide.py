@@ -10,11 +10,9 @@ in ``linkage.link.run``.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import polars as pl
 
+from linkage.settings import Thresholds
 from linkage.store import Store
 
 DECISION_COLUMNS = [
@@ -29,24 +27,6 @@ DECISION_COLUMNS = [
     "decided_by",
     "explanation",
 ]
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    match_probability: float
-    clerical_probability: float
-    min_weight_margin: float
-    one_to_one: bool
-
-    @classmethod
-    def from_config(cls, cfg: dict[str, Any]) -> Thresholds:
-        d = cfg.get("decision", {})
-        return cls(
-            float(d.get("match_probability", 0.95)),
-            float(d.get("clerical_probability", 0.5)),
-            float(d.get("min_weight_margin", 3.0)),
-            bool(d.get("one_to_one", False)),
-        )
 
 
 REJECTED = "tmp_renkou_rejected_pairs"

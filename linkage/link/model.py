@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from splink import DuckDBAPI, Linker, block_on
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from linkage.comparisons import BLOCKING_KEYS, build_settings, settings_from_model
+from linkage.settings import SourceSettings
 from linkage.store import Store
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,7 @@ def _next_version(home: Path, name: str) -> tuple[str, Path]:
     return version, _model_dir(home, name) / f"{version}.json"
 
 
-def _rules(keys_list: list[list[str]]) -> list[Any]:
+def _rules(keys_list: Sequence[Sequence[str]]) -> list[Any]:
     return [block_on(*(BLOCKING_KEYS[k] for k in keys)) for keys in keys_list]
 
 
@@ -93,7 +95,7 @@ def train(
     store: Store,
     name: str,
     tables: list[str],
-    cfg: dict[str, Any],
+    cfg: SourceSettings,
     *,
     seed: int,
     u_max_pairs: int,
@@ -101,24 +103,23 @@ def train(
 ) -> ModelInfo:
     """Train a fresh model on ``tables`` and save it as the next version."""
     linker = make_linker(
-        store, tables, build_settings(cfg, link_type, origin=f"{name}.toml"), validate=True
+        store, tables, build_settings(cfg.raw, link_type, origin=cfg.origin), validate=True
     )
-    training = cfg.get("training", {})
+    training = cfg.training
     linker.training.estimate_probability_two_random_records_match(
-        _rules(training.get("prior_rules", [["id_number"]])),
-        recall=float(training.get("prior_recall", 0.8)),
+        _rules(training.prior_rules), recall=training.prior_recall
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-    for keys in training.get("em_blocks", [["id_number"], ["name_py", "birth_date"]]):
+    for keys in training.em_blocks:
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*(BLOCKING_KEYS[k] for k in keys)), fix_u_probabilities=True
         )
-    _m_from_field_labels(store, linker, name, tables, int(training.get("min_labels_for_m", 100)))
+    _m_from_field_labels(store, linker, name, tables, training.min_labels_for_m)
     version, path = _next_version(store.home, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = linker.misc.save_model_to_json(str(path), overwrite=True)
-    model = correct_u_for_matches(model, float(training.get("u_floor", 1e-8)))
-    model = floor_m_probabilities(model, float(training.get("m_floor", 0.001)))
+    model = correct_u_for_matches(model, training.u_floor)
+    model = floor_m_probabilities(model, training.m_floor)
     path.write_text(json.dumps(model, indent=2, ensure_ascii=False), "utf-8")
     trained_at = dt.datetime.now().isoformat(timespec="seconds")
     counts = {t: int(store.scalar(f'SELECT count(*) FROM "{t}"') or 0) for t in tables}
@@ -225,7 +226,7 @@ def saved_or_trained(
     store: Store,
     name: str,
     tables: list[str],
-    cfg: dict[str, Any],
+    cfg: SourceSettings,
     *,
     seed: int,
     u_max_pairs: int,

@@ -36,14 +36,12 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from linkage.config import settings, source_config
 from linkage.errors import RenkouError
 from linkage.graph import components
 from linkage.link import model as models
 from linkage.link.decide import (
     DECISION_COLUMNS,
     REJECTED,
-    Thresholds,
     decide,
     exact_links,
     not_rejected,
@@ -118,8 +116,8 @@ def _clusters(store: Store) -> None:
 
 
 def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
-    cfg = source_config("population")
-    s = settings()
+    s = store.settings
+    cfg = s.source("population")
     info = models.saved_or_trained(
         store,
         "population",
@@ -133,7 +131,7 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
     report.models["population"] = info.version
     if info.trained_now:
         report.trained.append("population")
-    threshold = float(cfg.get("decision", {}).get("match_probability", 0.95))
+    threshold = cfg.decision.match_probability
     linker = models.saved_linker(store, [BASE], info.path)
     models.use_base_term_frequencies(store, linker, BASE, info.path)
     pred = models.predict(linker, threshold)
@@ -181,8 +179,8 @@ def link_source(
 ) -> pl.DataFrame:
     """Decisions for the non-child records of ``source`` that need one (all unless
     ``incremental``; then only versions without a kept decision, against the saved model)."""
-    cfg = source_config(source)
-    s = settings()
+    s = store.settings
+    cfg = s.source(source)
     table = f"tmp_renkou_link_{source}"
     cols = _link_columns(store)
     # an incremental run scores with the model its kept decisions came from (a newer file,
@@ -224,14 +222,14 @@ def link_source(
     if info.trained_now:
         report.trained.append(source)
     parts = []
-    if cfg.get("cascade", False):
+    if cfg.cascade:
         exact = exact_links(store, table, BASE)
         parts.append(exact)
         store.con.register("tmp_renkou_exact", exact.select("source_record_id", "role"))
         store.con.execute(f"""DELETE FROM {table} t USING tmp_renkou_exact e
                               WHERE t.record_id = e.source_record_id AND t.role = e.role""")
         store.con.unregister("tmp_renkou_exact")
-    th = Thresholds.from_config(cfg)
+    th = cfg.decision
     if store.scalar(f"SELECT count(*) FROM {table}"):
         linker = models.saved_linker(store, [BASE, table], info.path)
         models.use_base_term_frequencies(store, linker, BASE, info.path)
@@ -336,14 +334,10 @@ def link_all(
     _one_to_one(store, sources)
     _decided_view(store)
     if "birth_certificate" in present:
-        _override(
-            store,
-            family_links(store, DECIDED, source_config("birth_certificate").get("family", {})),
-        )
+        birth = store.settings.source("birth_certificate")
+        _override(store, family_links(store, DECIDED, birth.section("family")))
         t0 = time.perf_counter()
-        children = link_newborns(
-            store, DECIDED, source_config("birth_certificate").get("newborns", {})
-        )
+        children = link_newborns(store, DECIDED, birth.section("newborns"))
         versions = store.frame(
             f"SELECT record_id AS source_record_id, rec_key, load_id "
             f"FROM {PERSON_TABLE} WHERE source = 'birth_certificate' "
@@ -428,7 +422,7 @@ def _one_to_one(store: Store, sources: tuple[str, ...]) -> None:
     strongest; then the smaller record id, so the choice never depends on row order); the
     others go to review."""
     cols = ", ".join(DECISION_COLUMNS)
-    one_to_one = [s for s in sources if Thresholds.from_config(source_config(s)).one_to_one]
+    one_to_one = [s for s in sources if store.settings.source(s).decision.one_to_one]
     if not one_to_one:
         return
     store.con.execute(f"""

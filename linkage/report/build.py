@@ -233,7 +233,7 @@ def build_report(
     fig.trend = history.trend(store, list(HEADLINE))
     if model_charts:
         fig.models = model_sections(store, out.parent, out.stem)
-    text = page(fig)
+    text = page(fig, store.settings.county_name)
     _refuse_id_numbers(text, out, fig.models)
     out.write_text(text, "utf-8")
     log.info(

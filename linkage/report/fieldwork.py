@@ -21,9 +21,7 @@ LABELS = "labels"
 def task_progress(store: Store, as_of: dt.date) -> tuple[pl.DataFrame | None, float]:
     """Per township (and a 合计 row): sent, withdrawn, returned, on time, pending, overdue,
     feedback and confirmation rates; None when no task list was ever sent. Also the target."""
-    from linkage.tasks.settings import task_settings
-
-    target = task_settings().target_rate
+    target = store.settings.tasks.target_rate
     if not store.has_table(ASSIGNMENTS):
         return None, target
     if not store.scalar(f"SELECT count(*) FROM {ASSIGNMENTS}"):

@@ -32,11 +32,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from linkage.config import settings, source_config
 from linkage.link import model as models
-from linkage.link.decide import Thresholds
 from linkage.link.run import LINK_SOURCES
 from linkage.persons import PERSON_TABLE
+from linkage.settings import Settings
 from linkage.standardise.ids import mask_id
 from linkage.store import Store
 
@@ -139,14 +138,14 @@ _CACHE = "report_model_cache"
 def _inputs(store: Store, source: str, path: Path) -> str:
     """A digest of everything a section is drawn from: the model file, the thresholds and
     masking in force, the base linked against, and the decisions of its source."""
-    s = settings()
+    s = store.settings
     parts: list[object] = [
         _CACHE_VERSION,
         source,
         path.name,
         s.mask_keep_head,
         s.mask_keep_tail,
-        Thresholds.from_config(source_config(source)),
+        store.settings.source(source).decision,
     ]
     if path.exists():
         stat = path.stat()
@@ -217,7 +216,7 @@ def _fill(store: Store, section: ModelSection, path: Path, out_dir: Path, stem: 
     meta_path = path.with_suffix(".meta.json")
     section.meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
     section.trained_at = section.meta.get("trained_at")
-    th = Thresholds.from_config(source_config(source))
+    th = store.settings.source(source).decision
     section.match_probability = th.match_probability
     section.clerical_probability = None if source == BASE_SOURCE else th.clerical_probability
     section.weights = _decision_weights(store, source)
@@ -252,7 +251,9 @@ def _fill(store: Store, section: ModelSection, path: Path, out_dir: Path, stem: 
         con.execute(f"""CREATE OR REPLACE TABLE {_SCORED} AS
                         SELECT s.*, p.kind FROM {scored.physical_name} s
                         JOIN {_PAIRS} p USING (rec_key_l, rec_key_r)""")
-        shown = _masked(store.frame(f"SELECT * FROM {_SCORED} ORDER BY kind, match_weight"))
+        shown = _masked(
+            store.settings, store.frame(f"SELECT * FROM {_SCORED} ORDER BY kind, match_weight")
+        )
         for kind in ("near_threshold", "clerical"):
             records = shown.filter(pl.col("kind") == kind).drop("kind").to_dicts()
             if records:
@@ -282,9 +283,8 @@ def _offline(viewer: Path) -> None:
     viewer.write_text(_REMOTE_LINK.sub("", text), "utf-8")
 
 
-def _masked(frame: pl.DataFrame) -> pl.DataFrame:
+def _masked(s: Settings, frame: pl.DataFrame) -> pl.DataFrame:
     """ID numbers masked in every displayed ``<id column>_l/_r`` (after scoring)."""
-    s = settings()
     cols = [c for c in frame.columns if any(c in (f"{base}_l", f"{base}_r") for base in ID_COLUMNS)]
     return frame.with_columns(
         mask_id(pl.col(c).cast(pl.String), s.mask_keep_head, s.mask_keep_tail).alias(c)

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from linkage.config import settings
 from linkage.report import quality, specs
 from linkage.report.render import Page, card, count, esc, page_html, records
 from linkage.tasks.wording import SOURCE_ZH, TYPE_ZH
@@ -70,14 +69,13 @@ def _role_label() -> pl.Expr:
     )
 
 
-def page(fig: Figures) -> str:
+def page(fig: Figures, county_name: str) -> str:
     """The whole report page of ``fig``."""
     p = Page()
     body = "\n".join(
         (_headline(fig), _night(p, fig), _models(p, fig), _quality(p, fig), _fieldwork(p, fig))
     )
-    s = settings()
-    title = f"{s.county_name} 全员人口库比对报告 Population linkage report"
+    title = f"{county_name} 全员人口库比对报告 Population linkage report"
     meta = (
         f"运行 run <b>{esc(fig.run_id)}</b> · 生成 generated {esc(fig.generated_at)} · "
         f"数据载入 ingest {esc(fig.ingest_at or '—')} · 参考日期 as of {esc(fig.as_of)}"

@@ -16,8 +16,6 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "TaskSettings": "settings",
-    "task_settings": "settings",
     "add_working_days": "workdays",
     "deadline": "workdays",
     "is_workday": "workdays",

@@ -24,7 +24,6 @@ import polars as pl
 import xlsxwriter
 
 from linkage.audit import AuditLog, file_sha256
-from linkage.config import settings
 from linkage.store import Store
 from linkage.tasks import schema
 from linkage.tasks.tasklist import task_rows
@@ -191,7 +190,7 @@ def write_changes(
         log.info("tasks changes: nothing confirmed to change")
         return ChangeList(None, 0, {})
     out.parent.mkdir(parents=True, exist_ok=True)
-    _write_xlsx(out, frame)
+    _write_xlsx(out, frame, store.settings.county_name)
     digest = file_sha256(out)
     entries = frame.select(
         "finding_id",
@@ -216,8 +215,7 @@ def write_changes(
     return ChangeList(out, frame.height, by_type)
 
 
-def _write_xlsx(path: Path, frame: pl.DataFrame) -> None:
-    county = settings().county_name
+def _write_xlsx(path: Path, frame: pl.DataFrame, county: str) -> None:
     book = xlsxwriter.Workbook(str(path), {"in_memory": True})
     ws = book.add_worksheet("变更清单")
     title = book.add_format(

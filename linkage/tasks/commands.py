@@ -136,10 +136,10 @@ def status_cmd(
     """Per township: sent, returned, overdue, feedback and confirmation rates; overdue tasks."""
     from linkage.store import Store
     from linkage.tasks.progress import overdue_tasks, township_progress
-    from linkage.tasks.settings import task_settings
 
-    day, target = _day(as_of), task_settings().target_rate
+    day = _day(as_of)
     with Store(_home(ctx)) as store:
+        target = store.settings.tasks.target_rate
         table, late = township_progress(store, day, target), overdue_tasks(store, day)
     if table.is_empty():
         typer.echo("no task lists sent yet")

@@ -18,10 +18,9 @@ import polars as pl
 
 from linkage.audit import AuditLog, file_sha256
 from linkage.casework import set_status
-from linkage.config import settings
+from linkage.settings import TaskSettings
 from linkage.store import Store
 from linkage.tasks import schema
-from linkage.tasks.settings import TaskSettings, task_settings
 from linkage.tasks.tasklist import task_rows
 from linkage.tasks.wording import TYPE_ZH
 from linkage.tasks.workbook import SheetSpec, file_name, sheet_name, write_workbook
@@ -117,7 +116,7 @@ def export_tasks(
     cfg: TaskSettings | None = None,
 ) -> ExportReport:
     """Write the workbooks of every open finding (of one township, if given) into ``out_dir``."""
-    cfg = cfg or task_settings()
+    cfg = cfg or store.settings.tasks
     now = dt.datetime.now()
     sent_on = sent_on or now.date()
     report = ExportReport(_export_id(now), sent_on)
@@ -127,7 +126,7 @@ def export_tasks(
         return report
     tasks = _with_deadlines(task_rows(store, findings), sent_on, cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
-    county = settings().county_name
+    county = store.settings.county_name
     written: list[Path] = []
     assignments = []
     try:

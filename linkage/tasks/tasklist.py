@@ -15,8 +15,8 @@ from typing import Any
 
 import polars as pl
 
-from linkage.config import settings
 from linkage.persons import PERSON_TABLE, ROLES
+from linkage.settings import Settings
 from linkage.standardise.ids import mask_id
 from linkage.store import Store
 from linkage.tasks.wording import (
@@ -66,9 +66,8 @@ def row_hashes(store: Store, records: Iterable[tuple[str, str]]) -> dict[tuple[s
     return out
 
 
-def mask_ids(values: Iterable[str | None]) -> list[str | None]:
-    """Mask ID numbers as configured (first 6 + last 4 kept by default)."""
-    s = settings()
+def mask_ids(values: Iterable[str | None], s: Settings) -> list[str | None]:
+    """Mask ID numbers as ``s`` says (``[privacy]``: first 6 + last 4 kept by default)."""
     series = pl.Series("id", list(values), dtype=pl.String)
     return (
         series.to_frame()
@@ -81,14 +80,15 @@ def mask_ids(values: Iterable[str | None]) -> list[str | None]:
 class _Masks:
     """Masked forms of every ID a batch of task rows shows, computed in one pass."""
 
-    def __init__(self, values: Iterable[str | None]) -> None:
+    def __init__(self, values: Iterable[str | None], s: Settings) -> None:
         ids = sorted({v for v in values if v})
-        self._masked = dict(zip(ids, mask_ids(ids), strict=True))
+        self._settings = s
+        self._masked = dict(zip(ids, mask_ids(ids, s), strict=True))
 
     def __call__(self, value: str | None) -> str:
         if not value:
             return ""
-        return self._masked.get(value) or (mask_ids([value])[0] or "")
+        return self._masked.get(value) or (mask_ids([value], self._settings)[0] or "")
 
 
 def _text(value: Any) -> str:
@@ -398,7 +398,8 @@ def task_rows(store: Store, findings: pl.DataFrame) -> pl.DataFrame:
             for f in rows
             if f.get("field") == "id_number"
             for v in (f.get("base_value"), f.get("source_value"))
-        ]
+        ],
+        store.settings,
     )
     out = []
     for f in rows:

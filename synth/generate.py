@@ -101,6 +101,7 @@ def generate_county(
     error_model: Path | None = None,
     *,
     county: Path | None = None,
+    home: Path | None = None,
 ) -> GenerateSummary:
     """Generate a county of ``persons`` residents and write ``out/inbox`` and ``out/truth``.
 
@@ -108,12 +109,14 @@ def generate_county(
         persons: residents (true humans in county households) at the start of the period.
         seed: same seed, same files, byte for byte.
         out: folder for ``inbox/<source>/`` and ``truth/``.
-        error_model: TOML merged over ``configs/error_model.toml``.
-        county: TOML merged over ``configs/county.toml`` (county code, rates of events).
+        error_model: TOML merged over the layered ``error_model.toml`` (the package's, then
+            ``HOME/config``'s, then ``$RENKOU_CONFIG``'s).
+        county: TOML merged over the layered ``county.toml`` (county code, rates of events).
+        home: the renkou home whose ``config/`` folder is one of the layers (read only).
 
     Truth (CSV UTF-8): ``persons``, ``base_map``, ``links``, ``findings``,
     ``injected_errors`` and ``summary.json``; columns and file formats are described in
-    ``linkage/generate/README.md``.
+    ``synth/README.md``.
 
     Raises:
         ConfigError: too few persons, or a configuration file that is unreadable or names
@@ -127,8 +130,8 @@ def generate_county(
             f"persons = {persons}: too few for a county. Fix: ask for at "
             "least 10 (a realistic test county has a few thousand)"
         )
-    cfg = CountyConfig.load(county)
-    model = ErrorModel.load(error_model)
+    cfg = CountyConfig.load(county, home)
+    model = ErrorModel.load(error_model, home)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
 
     geo = build_geography(cfg.code, cfg.seat, streams[0])

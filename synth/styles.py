@@ -28,7 +28,7 @@ SEX_CODES = {
     "birth_certificate": ("M", "F"),
 }
 
-# canonical column → Chinese header, in file order (shared/spec/interfaces.md)
+# canonical column → Chinese header, in file order (docs/interfaces.md)
 HEADERS: dict[str, dict[str, str]] = {
     "population": {
         "person_id": "人员编号",

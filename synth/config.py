@@ -1,6 +1,7 @@
-"""Settings of the generator: the county (``configs/county.toml``) and the error model.
+"""Settings of the generator: the county (``county.toml``) and the error model.
 
-The shipped TOML files are the defaults and their documentation. A file given by the user is
+The shipped TOML files are the defaults and their documentation, read through the layers of
+``linkage.settings`` (package, HOME/config, $RENKOU_CONFIG). A file given by the user is
 merged over them table by table, so it needs only the rates it changes; a key the defaults do
 not know is an error (a misspelt family would otherwise silently keep its default).
 """
@@ -12,45 +13,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from linkage.config import read_toml
 from linkage.errors import ConfigError
+from linkage.settings import layered, merge, read_toml
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
-DEFAULT_ERROR_MODEL = CONFIG_DIR / "error_model.toml"
-DEFAULT_COUNTY = CONFIG_DIR / "county.toml"
-
-
-def _merge(
-    default: dict[str, Any],
-    override: dict[str, Any],
-    path: Path,
-    free_tables: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
-    """Tables of ``override`` replace keys of ``default``; unknown tables/keys are errors."""
-    problems = []
-    merged = {table: dict(values) for table, values in default.items()}
-    for table, values in override.items():
-        if table not in default:
-            problems.append(f"unknown table [{table}]")
-            continue
-        if table in free_tables:  # a whole distribution: replaced, not merged
-            merged[table] = dict(values)
-            continue
-        for key, value in values.items():
-            if key not in default[table]:
-                problems.append(f"unknown key [{table}] {key}")
-            else:
-                merged[table][key] = value
-    if problems:
-        known = ", ".join(sorted(default))
-        raise ConfigError(
-            f"{path}: {'; '.join(problems)}. Fix: use the tables and keys of "
-            f"the shipped defaults ({known})"
-        )
-    return merged
+ERROR_MODEL = "error_model.toml"
+COUNTY = "county.toml"
+#: county tables that are whole distributions: a file's table replaces the default, not merged
+_FREE_COUNTY_TABLES = ("ethnicity", "households", "surname_boost")
 
 
-def _check_rates(tables: dict[str, dict[str, Any]], path: Path) -> None:
+def _read(
+    relative: str, path: Path | None, home: Path | None, free: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], str]:
+    """The layered defaults (package, HOME/config, $RENKOU_CONFIG), then ``path`` over them."""
+    tables, where = layered(relative, home, free=free)
+    if path is None:
+        return tables, where
+    return merge(tables, read_toml(path), str(path), free=free), str(path)
+
+
+def _check_rates(tables: dict[str, dict[str, Any]], where: str) -> None:
     bad = [
         f"[{t}] {k} = {v!r}"
         for t, values in tables.items()
@@ -59,7 +41,7 @@ def _check_rates(tables: dict[str, dict[str, Any]], path: Path) -> None:
     ]
     if bad:
         raise ConfigError(
-            f"{path}: rates must be numbers in [0, 1]: {', '.join(bad)}. "
+            f"{where}: rates must be numbers in [0, 1]: {', '.join(bad)}. "
             "Fix: write each rate as a share, e.g. 0.02 for 2 %"
         )
 
@@ -75,11 +57,10 @@ class ErrorModel:
         return float(self.tables[source][family])
 
     @classmethod
-    def load(cls, path: Path | None = None) -> ErrorModel:
-        default = read_toml(DEFAULT_ERROR_MODEL)
-        tables = default if path is None else _merge(default, read_toml(path), path)
-        _check_rates(tables, path or DEFAULT_ERROR_MODEL)
-        return cls(tables=tables, path=str(path or DEFAULT_ERROR_MODEL))
+    def load(cls, path: Path | None = None, home: Path | None = None) -> ErrorModel:
+        tables, where = _read(ERROR_MODEL, path, home)
+        _check_rates(tables, where)
+        return cls(tables=tables, path=where)
 
 
 @dataclass(frozen=True)
@@ -102,11 +83,8 @@ class CountyConfig:
         return self.reference_date - dt.timedelta(days=self.period_days - 1)
 
     @classmethod
-    def load(cls, path: Path | None = None) -> CountyConfig:
-        default = read_toml(DEFAULT_COUNTY)
-        free = frozenset({"ethnicity", "households", "surname_boost"})
-        raw = default if path is None else _merge(default, read_toml(path), path, free)
-        where = path or DEFAULT_COUNTY
+    def load(cls, path: Path | None = None, home: Path | None = None) -> CountyConfig:
+        raw, where = _read(COUNTY, path, home, _FREE_COUNTY_TABLES)
         _check_rates({k: raw[k] for k in ("events", "coverage", "households", "ethnicity")}, where)
         county = raw["county"]
         code = str(county["code"])

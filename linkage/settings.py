@@ -1,0 +1,397 @@
+"""Settings, layered key by key and loaded once into typed objects.
+
+Three layers, each over the one before:
+
+1. the package defaults (``configs/`` of the checkout, shipped in the wheel as
+   ``linkage.configs``): every key with its documented default, written once;
+2. the county's home config, ``HOME/config/`` (``renkou init`` writes an editable copy);
+3. a folder named by ``$RENKOU_CONFIG`` (a test, a one-off run).
+
+A file of a later layer needs only the keys it changes: tables merge key by key, and a value
+that is not a table (a number, a list, an array of tables such as ``[[comparisons]]``)
+replaces the earlier one whole. A key the defaults do not know is an error naming the file
+(a misspelt key would otherwise silently keep its default), except in tables whose keys are
+free (``[deadlines.finding_type]``). Secrets never live here: keys come from the
+environment or a key file outside the home.
+
+Example::
+
+    s = load_settings(Path("var/demo/home"))
+    s.county_name, s.source("death").decision.match_probability
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from linkage.errors import ConfigError
+
+#: the environment variable naming a folder of settings over the home's
+CONFIG_ENV = "RENKOU_CONFIG"
+#: the folder of a home that holds its own settings
+HOME_CONFIG = "config"
+#: per-source linkage settings, one file per source
+SOURCES_DIR = "sources"
+
+UNITS = ("working", "calendar")
+SHEET_LAYOUTS = ("village", "finding_type")
+BACKENDS = ("duckdb", "spark")
+
+
+def package_defaults() -> Traversable:
+    """The shipped defaults (``configs/`` of the checkout, ``linkage.configs`` when installed)."""
+    return resources.files("linkage.configs")
+
+
+def config_layers(home: Path | None) -> list[Traversable]:
+    """The folders settings are read from, defaults first."""
+    layers: list[Traversable] = [package_defaults()]
+    if home is not None and (home / HOME_CONFIG).is_dir():
+        layers.append(home / HOME_CONFIG)
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        folder = Path(env)
+        if not folder.is_dir():
+            raise ConfigError(
+                f"{CONFIG_ENV}={env} is not a folder. Fix: point it at a folder of TOML "
+                f"files (like HOME/{HOME_CONFIG}) or unset it"
+            )
+        layers.append(folder)
+    return layers
+
+
+def read_toml(path: Traversable | Path) -> dict[str, Any]:
+    """Parse one TOML file; a malformed file is a ``ConfigError`` naming it."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path} is missing. Fix: restore it (renkou init writes one)") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path} is not valid TOML ({err}). Fix the line it names") from None
+
+
+def merge(
+    base: Mapping[str, Any],
+    over: Mapping[str, Any],
+    where: str,
+    *,
+    strict: bool = True,
+    free: Iterable[str] = (),
+    _prefix: str = "",
+) -> dict[str, Any]:
+    """``over`` merged into ``base`` key by key (tables recursively, other values replaced).
+
+    With ``strict``, a key of ``over`` that ``base`` lacks is a ``ConfigError`` naming
+    ``where``, except inside the tables named in ``free`` (dotted paths, e.g.
+    ``"deadlines.finding_type"``), whose content replaces the default whole.
+    """
+    free = frozenset(free)
+    merged = dict(base)
+    unknown = []
+    for key, value in over.items():
+        path = f"{_prefix}{key}"
+        if path in free:
+            merged[key] = value
+        elif key not in base:
+            if strict:
+                unknown.append(path)
+            else:
+                merged[key] = value
+        elif isinstance(value, Mapping) and isinstance(base[key], Mapping):
+            merged[key] = merge(
+                base[key], value, where, strict=strict, free=free, _prefix=f"{path}."
+            )
+        else:
+            merged[key] = value
+    if unknown:
+        known = ", ".join(sorted(f"{_prefix}{k}" for k in base))
+        raise ConfigError(
+            f"{where}: unknown setting(s) {', '.join(unknown)}. Fix: correct the spelling; "
+            f"known here: {known}"
+        )
+    return merged
+
+
+def layered(
+    relative: str,
+    home: Path | None,
+    *,
+    strict: bool = True,
+    free: Iterable[str] = (),
+) -> tuple[dict[str, Any], str]:
+    """One settings file read through every layer: ``(merged values, where they came from)``.
+
+    ``relative`` is the file's path inside a config folder (``"renkou.toml"``,
+    ``"sources/death.toml"``). A file no layer has is a ``ConfigError``.
+    """
+    merged: dict[str, Any] | None = None
+    origins = []
+    for layer in config_layers(home):
+        path = layer.joinpath(*relative.split("/"))
+        if not path.is_file():
+            continue
+        values = read_toml(path)
+        origins.append(str(path))
+        merged = (
+            values if merged is None else merge(merged, values, str(path), strict=strict, free=free)
+        )
+    if merged is None:
+        raise ConfigError(
+            f"no settings file {relative} in the package, HOME/{HOME_CONFIG} or "
+            f"${CONFIG_ENV}. Fix: reinstall renkou, or add {relative} to HOME/{HOME_CONFIG}"
+        )
+    return merged, " + ".join(origins)
+
+
+# --------------------------------------------------------------------------- typed settings
+@dataclass(frozen=True)
+class Thresholds:
+    """How a source's scores become decisions (``[decision]`` of its settings file)."""
+
+    match_probability: float = 0.95
+    clerical_probability: float = 0.5
+    min_weight_margin: float = 3.0
+    one_to_one: bool = False
+
+
+@dataclass(frozen=True)
+class Training:
+    """How a source's Splink model is trained (``[training]`` of its settings file)."""
+
+    prior_rules: tuple[tuple[str, ...], ...] = (("id_number",),)
+    prior_recall: float = 0.8
+    em_blocks: tuple[tuple[str, ...], ...] = (("id_number",), ("name_py", "birth_date"))
+    m_floor: float = 0.001
+    u_floor: float = 1e-8
+    min_labels_for_m: int = 100
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One source's linkage settings (``sources/<source>.toml`` through the layers).
+
+    ``raw`` is the merged file as read: ``linkage.comparisons.build_settings`` reads its
+    comparisons and blocking rules. Tables only one stage reads (``[family]``,
+    ``[newborns]``) are had with :meth:`section`; their defaults are in that stage's module.
+    """
+
+    name: str
+    origin: str
+    raw: Mapping[str, Any]
+    cascade: bool
+    decision: Thresholds
+    training: Training
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A table of the file (``{}`` when absent)."""
+        value = self.raw.get(name, {})
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{self.origin}: {name} must be a table [{name}]. Fix: write it so")
+        return dict(value)
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """Township tasks (``tasks.toml``): deadlines in ``unit`` days, the feedback target and
+    the workbook layout."""
+
+    unit: str
+    ordinary_days: int
+    high_days: int
+    type_days: Mapping[str, int]
+    target_rate: float
+    sheets: str
+    paper: int
+    password: str
+
+    def deadline_days(self, finding_type: str | None, priority: str | None) -> int:
+        """Days allowed for a task: the tighter of its type's limit and its priority's.
+
+        Example: with ``moved_out = 7`` and ``high = 15``,
+        ``deadline_days("moved_out", "high")`` is 7.
+        """
+        days = self.high_days if priority == "high" else self.ordinary_days
+        own = self.type_days.get(finding_type or "")
+        return min(days, own) if own is not None else days
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a home runs with, read once (:func:`load_settings`)."""
+
+    county_code: str
+    county_name: str
+    backend: str
+    seed: int
+    u_max_pairs: int
+    mask_keep_head: int
+    mask_keep_tail: int
+    cron: str
+    timezone: str
+    tasks: TaskSettings
+    home: Path | None = None
+    origin: str = ""
+    _sources: dict[str, SourceSettings] = field(default_factory=dict, repr=False, compare=False)
+
+    def source(self, name: str) -> SourceSettings:
+        """The linkage settings of source ``name``, read on first use."""
+        if name not in self._sources:
+            self._sources[name] = load_source(name, self.home)
+        return self._sources[name]
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{where} = {value!r} is not a positive whole number. Fix: e.g. 30")
+    return value
+
+
+def _share(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ConfigError(f"{where} = {value!r} is not a share in (0, 1]. Fix: e.g. 0.95")
+    return float(value)
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], where: str) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{where} = {value!r}. Fix: one of {', '.join(map(repr, allowed))}")
+    return str(value)
+
+
+def _tasks(data: Mapping[str, Any], where: str) -> TaskSettings:
+    dl, book = data["deadlines"], data["workbook"]
+    return TaskSettings(
+        unit=_one_of(dl["unit"], UNITS, f"{where}: [deadlines] unit"),
+        ordinary_days=_positive_int(dl["ordinary"], f"{where}: [deadlines] ordinary"),
+        high_days=_positive_int(dl["high"], f"{where}: [deadlines] high"),
+        type_days={
+            k: _positive_int(v, f"{where}: [deadlines.finding_type] {k}")
+            for k, v in dl.get("finding_type", {}).items()
+        },
+        target_rate=_share(data["feedback"]["target_rate"], f"{where}: [feedback] target_rate"),
+        sheets=_one_of(book["sheets"], SHEET_LAYOUTS, f"{where}: [workbook] sheets"),
+        paper=_positive_int(book["paper"], f"{where}: [workbook] paper"),
+        password=str(book["password"]),
+    )
+
+
+def _rules(value: Any, where: str) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(value, list) or not all(isinstance(r, list) for r in value):
+        raise ConfigError(f"{where} must be a list of column lists. Fix: e.g. [['id_number']]")
+    return tuple(tuple(str(c) for c in rule) for rule in value)
+
+
+def load_source(name: str, home: Path | None) -> SourceSettings:
+    """One source's settings through the layers (a home may add a source of its own)."""
+    raw, origin = layered(f"{SOURCES_DIR}/{name}.toml", home, strict=False)
+    dec, tr = raw.get("decision", {}), raw.get("training", {})
+    known_dec = set(Thresholds.__dataclass_fields__)
+    known_tr = set(Training.__dataclass_fields__)
+    for table, values, known in (("decision", dec, known_dec), ("training", tr, known_tr)):
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(
+                f"{origin}: unknown setting(s) [{table}] {', '.join(unknown)}. "
+                f"Fix: one of {', '.join(sorted(known))}"
+            )
+    defaults_dec, defaults_tr = Thresholds(), Training()
+    try:
+        decision = Thresholds(
+            match_probability=_share(
+                dec.get("match_probability", defaults_dec.match_probability),
+                f"{origin}: [decision] match_probability",
+            ),
+            clerical_probability=_share(
+                dec.get("clerical_probability", defaults_dec.clerical_probability),
+                f"{origin}: [decision] clerical_probability",
+            ),
+            min_weight_margin=float(dec.get("min_weight_margin", defaults_dec.min_weight_margin)),
+            one_to_one=bool(dec.get("one_to_one", defaults_dec.one_to_one)),
+        )
+        training = Training(
+            prior_rules=_rules(tr["prior_rules"], f"{origin}: [training] prior_rules")
+            if "prior_rules" in tr
+            else defaults_tr.prior_rules,
+            prior_recall=_share(
+                tr.get("prior_recall", defaults_tr.prior_recall),
+                f"{origin}: [training] prior_recall",
+            ),
+            em_blocks=_rules(tr["em_blocks"], f"{origin}: [training] em_blocks")
+            if "em_blocks" in tr
+            else defaults_tr.em_blocks,
+            m_floor=float(tr.get("m_floor", defaults_tr.m_floor)),
+            u_floor=float(tr.get("u_floor", defaults_tr.u_floor)),
+            min_labels_for_m=_positive_int(
+                tr.get("min_labels_for_m", defaults_tr.min_labels_for_m),
+                f"{origin}: [training] min_labels_for_m",
+            ),
+        )
+    except (TypeError, ValueError) as err:
+        raise ConfigError(
+            f"{origin}: a [decision] or [training] value is not a number "
+            f"({err}). Fix: write numbers as numbers"
+        ) from None
+    return SourceSettings(
+        name=name,
+        origin=origin,
+        raw=raw,
+        cascade=bool(raw.get("cascade", False)),
+        decision=decision,
+        training=training,
+    )
+
+
+def _settings(home: Path | None) -> Settings:
+    data, where = layered("renkou.toml", home)
+    tasks, tasks_where = layered("tasks.toml", home, free=("deadlines.finding_type",))
+    code = str(data["county"]["code"])
+    if len(code) != 6 or not code.isdigit():
+        raise ConfigError(
+            f"{where}: [county] code = {code!r} is not a 6-digit county code. Fix: use the "
+            "county's code of the administrative division table, e.g. '433127'"
+        )
+    link, privacy, schedule = data["linkage"], data["privacy"], data["schedule"]
+    return Settings(
+        county_code=code,
+        county_name=str(data["county"]["name"]),
+        backend=_one_of(link["backend"], BACKENDS, f"{where}: [linkage] backend"),
+        seed=int(link["seed"]),
+        u_max_pairs=_positive_int(link["u_max_pairs"], f"{where}: [linkage] u_max_pairs"),
+        mask_keep_head=int(privacy["mask_keep_head"]),
+        mask_keep_tail=int(privacy["mask_keep_tail"]),
+        cron=str(schedule["cron"]),
+        timezone=str(schedule["timezone"]),
+        tasks=_tasks(tasks, tasks_where),
+        home=home,
+        origin=where,
+    )
+
+
+def _fingerprint(home: Path | None) -> tuple[object, ...]:
+    """What the settings of ``home`` depend on: the layers and their files' change times."""
+    stamps: list[object] = [os.environ.get(CONFIG_ENV, "")]
+    for layer in config_layers(home)[1:]:  # the package's own files do not change
+        folder = Path(str(layer))
+        for path in sorted(folder.rglob("*.toml")):
+            stamps.append((str(path), path.stat().st_mtime_ns))
+    return tuple(stamps)
+
+
+@cache
+def _cached(home: Path | None, _fingerprint: tuple[object, ...]) -> Settings:
+    return _settings(home)
+
+
+def load_settings(home: Path | str | None = None) -> Settings:
+    """The settings of ``home`` (package defaults, then ``HOME/config``, then
+    ``$RENKOU_CONFIG``), read once and again only when one of their files changes."""
+    resolved = Path(home).resolve() if home is not None else None
+    return _cached(resolved, _fingerprint(resolved))
