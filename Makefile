@@ -45,6 +45,12 @@ demo: $(BIN)/renkou
 	@echo "Change list:   $(DEMO)/out/change_list.xlsx"
 	@echo "Run history:   $(BIN)/renkou --home $(DEMO)/home history"
 
+# ruff (lint and format) and mypy on the packages; CI runs this before the tests
+lint: $(BIN)/renkou
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 test: $(BIN)/renkou
 	$(BIN)/python -m pytest
 

@@ -31,6 +31,16 @@ def _meta(header: str, kind: str, zh: str, en: str, vocab: Sequence[str] | None)
     return {"header": header, "kind": kind, "zh": zh, "en": en, "vocab": list(vocab or [])}
 
 
+def column_meta(column: dy.Column) -> dict[str, Any]:
+    """The metadata of a contract column (header, kind, zh, en, vocab; ``mapping`` for codes).
+
+    Every contract column is built by the helpers below, which always set it.
+    """
+    if column.metadata is None:
+        raise TypeError(f"contract column {column!r} has no metadata")
+    return column.metadata
+
+
 def key(header: str, zh: str, en: str) -> dy.String:
     """The record's identifier in its source system; required."""
     return dy.String(nullable=False, metadata=_meta(header, "key", zh, en, None))
@@ -128,7 +138,7 @@ class Contract(dy.Schema):
     @classmethod
     def headers(cls) -> dict[str, str]:
         """Chinese header → canonical column name."""
-        return {c.metadata["header"]: n for n, c in cls.data_columns().items()}
+        return {column_meta(c)["header"]: n for n, c in cls.data_columns().items()}
 
     @classmethod
     def required(cls) -> list[str]:

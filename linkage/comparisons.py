@@ -511,7 +511,7 @@ def comparison_from_config(
     """One comparison from a config table such as ``{"type": "name", "tf": True}``."""
     entry = dict(entry)
     kind = entry.pop("type", None)
-    builder = COMPARISON_BUILDERS.get(kind)  # type: ignore[arg-type]
+    builder = COMPARISON_BUILDERS.get(kind)
     if builder is None:
         raise ConfigError(
             f"{where}: type {kind!r} is unknown. Fix: use one of {', '.join(COMPARISON_BUILDERS)}."

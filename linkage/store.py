@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -111,7 +112,7 @@ class Store:
         if kind is not None:
             self.con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} "{name}"')
 
-    def frame(self, sql: str, params: list[object] | None = None) -> pl.DataFrame:
+    def frame(self, sql: str, params: Sequence[object] | None = None) -> pl.DataFrame:
         """Run a query and return a polars frame (arrow, no pandas).
 
         ``con.sql`` rather than ``con.execute(...).fetch*``: on DuckDB 2 the latter leaves a
@@ -119,8 +120,12 @@ class Store:
         """
         return self.con.sql(sql, params=params or None).pl()
 
-    def scalar(self, sql: str, params: list[object] | None = None) -> object:
-        """The first value of the first row of a query (None when there is no row)."""
+    def scalar(self, sql: str, params: Sequence[object] | None = None) -> Any:
+        """The first value of the first row of a query (None when there is no row).
+
+        ``Any`` as in DuckDB's own ``fetchall``: the Python type follows the SQL type of the
+        query, which the caller knows and the type checker does not.
+        """
         rows = self.con.sql(sql, params=params or None).fetchall()
         return rows[0][0] if rows else None
 
@@ -149,4 +154,4 @@ class Store:
             self.con.unregister("__renkou_frame")
 
     def next_load_id(self) -> int:
-        return int(self.scalar("SELECT nextval('load_id_seq')"))  # type: ignore[arg-type]
+        return int(self.scalar("SELECT nextval('load_id_seq')"))

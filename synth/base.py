@@ -9,6 +9,7 @@ movers-in not registered, marital status and renames not updated, and wrong attr
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -45,7 +46,7 @@ def _log(log: ErrorLog, frame: pl.DataFrame, family: str, column: str = "") -> N
     )
 
 
-def _person_ids(code: str, seq: np.ndarray) -> pl.Series:
+def _person_ids(code: str, seq: np.ndarray) -> pl.Expr:
     return pl.lit(code) + pl.Series(seq).cast(pl.String).str.zfill(10)
 
 
@@ -230,8 +231,10 @@ def _wrong_values(
 
 
 def _wrong(
-    family: str, value: object, rng: np.random.Generator, base: pl.DataFrame, row: int
+    family: str, value: Any, rng: np.random.Generator, base: pl.DataFrame, row: int
 ) -> object:
+    """A wrong version of ``value`` (a cell of the column ``family`` corrupts, so its type
+    follows the family: text, sex code, date), or None when none could be made."""
     if family == "name":
         return homophone(value, rng) or similar_shape(value, rng)
     if family == "sex":

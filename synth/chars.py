@@ -179,7 +179,8 @@ def _homophone_index() -> dict[str, str]:
 
 def _similar_index() -> dict[str, str]:
     index: dict[str, str] = {}
-    for a, b in SIMILAR_SHAPE_PAIRS:
+    for pair in SIMILAR_SHAPE_PAIRS:
+        a, b = list(pair)  # two characters
         index.setdefault(a, b)
         index.setdefault(b, a)
     return index

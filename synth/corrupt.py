@@ -140,14 +140,14 @@ class _Corrupter:
             typo = plain & (u[:, 2] < self.rate("id_typo"))
             swap = plain & ~typo & (u[:, 3] < self.rate("id_transposition"))
             fmt = plain & (u[:, 4] < self.rate("id_format"))
-            for mask, fn, family in (
+            for mask, id_fn, family in (
                 (typo, id_typo, "id_typo"),
                 (swap, id_transposition, "id_transposition"),
                 (fmt, id_format, "id_format"),
                 (fifteen, id_15_digit, "id_15_digit"),
                 (missing, lambda v, r: "", "id_missing"),
             ):
-                frame = self.apply(frame, role.id, np.flatnonzero(mask), fn, family, role)
+                frame = self.apply(frame, role.id, np.flatnonzero(mask), id_fn, family, role)
         if role.birth:
             u = rng.random((n, 2))
             lunar = present & (year < 1970) & (u[:, 0] < self.rate("lunar_birthday"))

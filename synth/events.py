@@ -63,7 +63,8 @@ def _outsiders(
 ) -> np.ndarray:
     """Append humans from other counties; returns their pids."""
     k = len(sex)
-    names, p = zip(*_OUTSIDE_ETHNICITY, strict=True)
+    names = [name for name, _ in _OUTSIDE_ETHNICITY]
+    p = [weight for _, weight in _OUTSIDE_ETHNICITY]
     eth = np.asarray(names, dtype=object)[rng.choice(len(names), size=k, p=p)]
     region = rng.choice(geo.outside_codes, size=k, p=geo.outside_weights)
     table_names, table_p = surnames

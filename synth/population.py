@@ -8,9 +8,11 @@ the period extend; ``People.frame()`` turns it into the polars frame the rest wo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from .config import CountyConfig
 from .geography import Geography, destination
@@ -31,24 +33,24 @@ class People:
     def __len__(self) -> int:
         return len(self.cols["pid"])
 
-    def np(self, name: str) -> np.ndarray:
+    def np(self, name: str) -> NDArray[Any]:
         """A writable numpy copy of a numeric column."""
         return self.cols[name].to_numpy().copy()
 
-    def set(self, name: str, values: np.ndarray | pl.Series) -> None:
+    def set(self, name: str, values: NDArray[Any] | pl.Series) -> None:
         dtype = self.cols[name].dtype
         self.cols[name] = pl.Series(name, values, dtype=dtype)
 
-    def take(self, name: str, idx: np.ndarray) -> list:
+    def take(self, name: str, idx: NDArray[Any]) -> list:
         return self.cols[name].gather(idx).to_list()
 
-    def scatter(self, name: str, idx: np.ndarray, values: list | np.ndarray) -> None:
+    def scatter(self, name: str, idx: NDArray[Any], values: list | NDArray[Any]) -> None:
         if len(idx):
             s = self.cols[name].clone()
             s.scatter(idx, pl.Series(values, dtype=s.dtype))
             self.cols[name] = s
 
-    def append(self, **new: np.ndarray | list | pl.Series) -> np.ndarray:
+    def append(self, **new: NDArray[Any] | list | pl.Series) -> NDArray[Any]:
         """Add persons; columns left out get their "none" value. Returns the new pids."""
         n = len(next(iter(new.values())))
         start = len(self)
@@ -237,7 +239,7 @@ def build_people(
 
     none = np.full(n, NONE_INT, dtype=np.int64)
     empty = pl.Series([""] * n, dtype=pl.String)
-    cols = {
+    cols: dict[str, NDArray[Any] | pl.Series] = {
         "pid": np.arange(n, dtype=np.int64),
         "origin": pl.Series(["native"] * n, dtype=pl.String),
         "surname": surname,

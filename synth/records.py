@@ -24,7 +24,7 @@ def _delivery(cfg: CountyConfig, days: pl.Expr) -> pl.Expr:
     return pl.when(days < mid).then(1).otherwise(2).cast(pl.Int8).alias("delivery")
 
 
-def _seq(frame: pl.DataFrame, by: str, width: int, start: int = 1) -> pl.Expr:
+def _seq(frame: pl.DataFrame, by: str, width: int, start: int = 1) -> pl.Series:
     """Running number in date order (ties by pid), zero padded."""
     order = frame.select(pl.struct(by, "true_pid").rank("ordinal")).to_series()
     return pl.Series(order.cast(pl.Int64) + start - 1).cast(pl.String).str.zfill(width)

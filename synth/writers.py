@@ -127,8 +127,8 @@ def write_inbox(
         _csv(hukou, target("hukou", f"户籍人口_{county}.csv"), "gb18030")
 
     for origin in ("火化", "死亡医学证明"):
-        part = rendered["death"].filter(pl.col("file_kind") == origin)
-        for d, rows in _halves(part):
+        deaths = rendered["death"].filter(pl.col("file_kind") == origin)
+        for d, rows in _halves(deaths):
             _csv(
                 _chinese("death", rows),
                 target("death", f"{origin}_{county}_{labels[d - 1]}.csv"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from data_contracts import Contract
-from data_contracts._base import ROW
+from data_contracts._base import ROW, column_meta
 
 _CHECK_WORDS = {
     "nullability": "is required but empty",
@@ -48,7 +48,7 @@ def describe_rule(contract: type[Contract], rule: str) -> str:
     column, sep, check = rule.partition("|")
     columns = contract.data_columns()
     if sep and column in columns:
-        header = columns[column].metadata["header"]
+        header = column_meta(columns[column])["header"]
         return f"{header} ({column}) {_CHECK_WORDS.get(check, check)}"
     if rule == "primary_key":
         return "the row number repeats (internal error)"

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS {SNAPSHOTS} (
     scope VARCHAR NOT NULL, value DOUBLE
 )
 """
-SCHEMA = {
+SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "run_id": pl.String,
     "created_at": pl.Datetime("us"),
     "figure": pl.String,

@@ -46,7 +46,7 @@ def files_per_source(store: Store) -> pl.DataFrame:
         GROUP BY source ORDER BY source
     """)
     now = [
-        int(store.scalar(f'SELECT count(*) FROM "src_{s}"') or 0)  # type: ignore[arg-type]
+        int(store.scalar(f'SELECT count(*) FROM "src_{s}"') or 0)
         if store.has_table(f"src_{s}")
         else 0
         for s in frame["source"].to_list()

@@ -129,7 +129,7 @@ def lunar_alternative_expr(date: pl.Expr) -> pl.Expr:
 
     Computed once per distinct date (a base has ~40k distinct birth dates) and mapped back.
     """
-    return map_distinct(date, _lunar_batch, pl.Date)
+    return map_distinct(date, _lunar_batch, pl.Date())
 
 
 def add_lunar_alternative(frame: FrameT, col: str, out: str | None = None) -> FrameT:
