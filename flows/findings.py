@@ -7,8 +7,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from flows.options import STAGE
-from linkage.casework import merge
-from linkage.findings import derive_findings
+from linkage import pipeline
 from linkage.run_summary import findings_counts
 from linkage.runs import new_run_id, reported
 from linkage.store import Store
@@ -17,10 +16,7 @@ from linkage.store import Store
 @task(name="findings", **STAGE)
 def merge_findings(home: str, run_id: str) -> dict[str, Any]:
     with reported("findings", home, run_id), Store(home) as store:
-        with store.transaction():
-            candidates = derive_findings(store, "links", "dedupe_pairs")
-            outcome = merge(store, candidates, run_id)
-        counts = findings_counts(store, outcome)
+        counts = findings_counts(store, pipeline.findings(store, run_id).outcome)
     get_run_logger().info(
         "findings: %d not closed (%d new tonight)", counts["open"], counts["merge"].get("new", 0)
     )

@@ -9,8 +9,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from flows.options import STAGE
-from linkage.ingest.load import ingest_inbox
-from linkage.persons import refresh_person_records
+from linkage import pipeline
 from linkage.run_summary import ingest_counts
 from linkage.runs import new_run_id, reported
 from linkage.store import Store
@@ -20,10 +19,8 @@ from linkage.store import Store
 def load_inbox(home: str, inbox: str, run_id: str, *, full: bool = False) -> dict[str, Any]:
     """Load the inbox; file problems are reported in the counts, not raised."""
     with reported("ingest", home, run_id), Store(home) as store:
-        report = ingest_inbox(store, Path(inbox), run_id=run_id)
-        with store.transaction():
-            records = refresh_person_records(store, None if full else report.changed_sources)
-    counts = ingest_counts(report, records)
+        done = pipeline.ingest(store, Path(inbox), run_id=run_id, full=full)
+    counts = ingest_counts(done.report, done.person_records)
     get_run_logger().info(
         "ingest: %d files (%d rejected), %d rows new, %d quarantined",
         counts["files"],

@@ -7,7 +7,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from flows.options import STAGE
-from linkage.link import link_all
+from linkage import pipeline
 from linkage.run_summary import link_counts
 from linkage.runs import new_run_id, reported
 from linkage.store import Store
@@ -17,9 +17,8 @@ from linkage.store import Store
 def link_records(
     home: str, run_id: str, *, full: bool = False, retrain: bool = False
 ) -> dict[str, Any]:
-    """Never inside a transaction: ``link_all`` publishes its tables atomically itself."""
     with reported("link", home, run_id), Store(home) as store:
-        report = link_all(store, retrain=retrain, full=full)
+        report = pipeline.link(store, full=full, retrain=retrain)
     counts = link_counts(report)
     get_run_logger().info(
         "link (%s): %d records scored, %d linked, %d for review",

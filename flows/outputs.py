@@ -15,6 +15,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from flows.options import STAGE
+from linkage import pipeline
 from linkage.runs import new_run_id, reported
 from linkage.store import Store
 
@@ -31,12 +32,10 @@ def _installed(module: str) -> bool:
 @task(name="task-lists", **STAGE)
 def export_task_lists(home: str, run_id: str) -> dict[str, Any]:
     """Open findings not yet sent → one workbook per township in ``HOME/outbox/<run>/``."""
-    from linkage.tasks.export import export_tasks
-
     folder = Path(home) / OUTBOX / run_id
     operator = os.environ.get("RENKOU_OPERATOR", "renkou-nightly")
     with reported("tasks", home, run_id), Store(home) as store:
-        report = export_tasks(store, folder, operator=operator)
+        report = pipeline.task_lists(store, folder, operator=operator)
     get_run_logger().info("task lists: %d tasks in %d workbooks", report.tasks, len(report.files))
     return {
         "tasks": report.tasks,
@@ -48,10 +47,8 @@ def export_task_lists(home: str, run_id: str) -> dict[str, Any]:
 @task(name="report", **STAGE)
 def write_report(home: str, run_id: str) -> dict[str, Any]:
     """The night's report page, ``HOME/reports/report-<run>.html`` (and ``latest.html``)."""
-    from linkage.report.build import nightly_report
-
     with reported("report", home, run_id), Store(home) as store:
-        path = nightly_report(store, run_id)
+        path = pipeline.report(store, run_id)
     get_run_logger().info("report written")
     return {"report": str(path)}
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from data_contracts import CONTRACTS
+from data_contracts._base import column_meta
+from linkage.errors import RenkouError
 
 
 def render(source: str | None = None, *, markdown: bool = False) -> str:
     """The column reference of one or all contracts, Chinese header first."""
+    if source is not None and source not in CONTRACTS:
+        raise RenkouError(f"no source {source!r}. Fix: one of {', '.join(CONTRACTS)}")
     chosen = [CONTRACTS[source]] if source else list(CONTRACTS.values())
     out: list[str] = []
     for contract in chosen:
@@ -22,7 +26,7 @@ def render(source: str | None = None, *, markdown: bool = False) -> str:
                 "|---|---|---|---|---|---|---|",
             ]
         for name, col in contract.data_columns().items():
-            m = col.metadata
+            m = column_meta(col)
             vocab = " / ".join(m["vocab"])
             req = "yes" if not col.nullable else ""
             if markdown:

@@ -8,10 +8,11 @@ Scoring rules:
 - A link is right when its base person is the same human as the truth says (linking to either
   row of a duplicated person counts). A wrong link is one false positive *and* one false
   negative; a record the truth links to nobody counts only when the system links it.
-- Findings are matched on a key per type: the human for suspected_death and moved_out, the
-  evidence record for unregistered_birth and unregistered_person, (human, field) for
-  attribute_conflict. Duplicate pairs are right when both rows are one human; a true pair is
-  found when the predicted pairs connect it (transitively).
+- Findings are matched on the key their finding type names (``evaluation`` in the catalog):
+  the human (``person``: suspected_death, moved_out), the evidence record (``record``:
+  unregistered_birth, unregistered_person) or (human, field) (``person_field``:
+  attribute_conflict). Duplicate pairs (``pair``) are right when both rows are one human; a
+  true pair is found when the predicted pairs connect it (transitively).
 """
 
 from __future__ import annotations
@@ -22,17 +23,10 @@ from pathlib import Path
 
 import polars as pl
 
+from linkage.catalog import FINDING_TYPES
+from linkage.errors import RenkouError
 from linkage.graph import components
 from linkage.store import Store
-
-FINDING_TYPES = (
-    "suspected_death",
-    "unregistered_birth",
-    "attribute_conflict",
-    "duplicate_person",
-    "moved_out",
-    "unregistered_person",
-)
 
 
 @dataclass(frozen=True)
@@ -73,7 +67,10 @@ def read_truth(truth: Path, name: str) -> pl.DataFrame:
         return frame.with_columns(pl.all().cast(pl.String))
     if (truth / f"{name}.csv").exists():
         return pl.read_csv(truth / f"{name}.csv", infer_schema=False)
-    raise FileNotFoundError(f"{truth}/{name}.csv (or .parquet) is missing")
+    raise RenkouError(
+        f"{truth} has no {name}.csv (or .parquet). Fix: point --truth at the truth/ folder "
+        "of a county made by `renkou generate`"
+    )
 
 
 def _human(base_map: pl.DataFrame, col: str, out: str) -> pl.Expr:
@@ -127,22 +124,24 @@ def _finding_keys(findings: pl.DataFrame, base_map: pl.DataFrame, kind: str) -> 
     rows = findings.filter(pl.col("finding_type") == kind)
     if rows.is_empty():
         return set()
-    if kind in ("suspected_death", "moved_out"):
+    how = FINDING_TYPES[kind].evaluation
+    if how == "person":
         rows = rows.select(_human(base_map, "person_id", "k"))
         return {(k,) for k in rows["k"].to_list()}
-    if kind == "attribute_conflict":
+    if how == "person_field":
         rows = rows.select(_human(base_map, "person_id", "k"), pl.col("field"))
         return set(rows.iter_rows())
-    if kind in ("unregistered_birth", "unregistered_person"):
+    if how == "record":
         return set(rows.select("source", "source_record_id").iter_rows())
-    raise ValueError(kind)
+    raise ValueError(f"finding type {kind}: no evaluation {how!r}")
 
 
 def _score_duplicates(pred: pl.DataFrame, truth: pl.DataFrame, base_map: pl.DataFrame) -> Score:
     human = dict(zip(base_map["person_id"], base_map["true_pid"], strict=True))
 
-    def pair_set(frame: pl.DataFrame) -> set[tuple[str, ...]]:
-        return {tuple(sorted(p)) for p in frame.select("person_id", "other_person_id").iter_rows()}
+    def pair_set(frame: pl.DataFrame) -> set[tuple[str, str]]:
+        pairs = frame.select("person_id", "other_person_id").iter_rows()
+        return {(min(a, b), max(a, b)) for a, b in pairs}
 
     pairs, true_pairs = pair_set(pred), pair_set(truth)
     tp_pairs = {
@@ -162,7 +161,7 @@ def score_findings(
 ) -> dict[str, Score]:
     scores = {}
     for kind in FINDING_TYPES:
-        if kind == "duplicate_person":
+        if FINDING_TYPES[kind].evaluation == "pair":
             scores[kind] = _score_duplicates(
                 predicted.filter(pl.col("finding_type") == kind),
                 truth.filter(pl.col("finding_type") == kind),
@@ -222,6 +221,11 @@ def evaluate(store: Store, truth: Path) -> Evaluation:
     """Score the links and findings in ``store`` (and the baseline) against ``truth``."""
     from linkage.baseline import baseline_findings, baseline_links
 
+    if not truth.is_dir():
+        raise RenkouError(
+            f"truth folder {truth} is not a folder. Fix: point --truth at the truth/ folder "
+            "of a county made by `renkou generate`"
+        )
     base_map = read_truth(truth, "base_map")
     truth_links = read_truth(truth, "links")
     truth_findings = read_truth(truth, "findings")

@@ -11,118 +11,19 @@ import logging
 
 import polars as pl
 
+from linkage.catalog import SOURCES
 from linkage.ingest.load import src_table
 from linkage.standardise import person_frame
 from linkage.store import Store
+from linkage.tables import PERSON_TABLE
 
 log = logging.getLogger(__name__)
-
-PERSON_TABLE = "person_records"
-
-#: source → role → {person column: source column or ("literal", value)}
-ROLES: dict[str, dict[str, dict[str, str | tuple[str, str]]]] = {
-    "population": {
-        "person": {
-            "record_id": "person_id",
-            "name": "name",
-            "sex": "sex",
-            "id_number": "id_number",
-            "birth_date": "birth_date",
-            "ethnicity": "ethnicity",
-            "address": "hukou_address",
-            "township": "township",
-            "village": "village",
-            "household_id": "household_id",
-            "status": "status",
-            "marital_status": "marital_status",
-        }
-    },
-    "hukou": {
-        "person": {
-            "record_id": "record_id",
-            "name": "name",
-            "former_name": "former_name",
-            "sex": "sex",
-            "id_number": "id_number",
-            "birth_date": "birth_date",
-            "ethnicity": "ethnicity",
-            "address": "hukou_address",
-            "household_id": "household_id",
-            "status": "hukou_status",
-            "event_date": "change_date",
-        }
-    },
-    "death": {
-        "person": {
-            "record_id": "record_id",
-            "name": "name",
-            "sex": "sex",
-            "id_number": "id_number",
-            "birth_date": "birth_date",
-            "address": "address",
-            "event_date": "death_date",
-        }
-    },
-    "marriage": {
-        "husband": {
-            "record_id": "record_id",
-            "name": "husband_name",
-            "id_number": "husband_id_number",
-            "birth_date": "husband_birth_date",
-            "sex": ("literal", "男"),
-            "event_date": "registration_date",
-        },
-        "wife": {
-            "record_id": "record_id",
-            "name": "wife_name",
-            "id_number": "wife_id_number",
-            "birth_date": "wife_birth_date",
-            "sex": ("literal", "女"),
-            "event_date": "registration_date",
-        },
-    },
-    "birth_certificate": {
-        "child": {
-            "record_id": "record_id",
-            "name": "child_name",
-            "sex": "sex",
-            "birth_date": "birth_date",
-            "address": "address",
-            "event_date": "birth_date",
-        },
-        "mother": {
-            "record_id": "record_id",
-            "name": "mother_name",
-            "id_number": "mother_id_number",
-            "sex": ("literal", "女"),
-            "address": "address",
-            "event_date": "birth_date",
-        },
-        "father": {
-            "record_id": "record_id",
-            "name": "father_name",
-            "id_number": "father_id_number",
-            "sex": ("literal", "男"),
-            "address": "address",
-            "event_date": "birth_date",
-        },
-    },
-    "maternity_insurance": {
-        "person": {
-            "record_id": "record_id",
-            "name": "name",
-            "id_number": "id_number",
-            "sex": ("literal", "女"),
-            "event_date": "delivery_date",
-        }
-    },
-}
 
 
 def role_frame(source: str, rows: pl.DataFrame) -> pl.DataFrame:
     """One frame of unstandardised person columns for every role of ``source``."""
     parts = []
-    for role, mapping in ROLES[source].items():
+    for role, mapping in SOURCES[source].roles.items():
         exprs = [
             pl.lit(source).alias("source"),
             pl.lit(role).alias("role"),
@@ -144,7 +45,7 @@ def refresh_person_records(store: Store, sources: set[str] | None = None) -> int
     """(Re)build the person records of ``sources`` (None: every loaded source; an empty set:
     nothing, as on a night when no delivery changed anything). Returns rows written."""
     if sources is None:
-        sources = {s for s in ROLES if store.has_table(src_table(s))}
+        sources = {s for s in SOURCES if store.has_table(src_table(s))}
     written = 0
     for source in sorted(sources):
         if not store.has_table(src_table(source)):

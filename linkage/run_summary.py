@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from linkage.catalog import FINDING_TYPES
 from linkage.store import Store
 
 NO_TOWNSHIP = "（未知乡镇）"
@@ -76,14 +77,9 @@ def findings_counts(store: Store, outcome: dict[str, int]) -> dict[str, Any]:
     }
 
 
-_SHORT = {
-    "attribute_conflict": "conflict",
-    "duplicate_person": "duplicate",
-    "moved_out": "moved out",
-    "suspected_death": "death",
-    "unregistered_birth": "birth",
-    "unregistered_person": "unregist.",
-}
+def _short(finding_type: str) -> str:
+    kind = FINDING_TYPES.get(finding_type)
+    return kind.short if kind else finding_type
 
 
 def _width(text: str) -> int:
@@ -207,7 +203,10 @@ def describe(s: dict[str, Any]) -> str:
             out.append(
                 "  "
                 + _pad("township", width)
-                + "".join(_pad(_SHORT.get(k, k), 11, right=True) for k in types)
+                + "".join(
+                    _pad(FINDING_TYPES[k].short if k in FINDING_TYPES else k, 11, right=True)
+                    for k in types
+                )
             )
             out += [
                 "  " + _pad(t, width) + "".join(_pad(n, 11, right=True) for n in ns)

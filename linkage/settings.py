@@ -200,8 +200,9 @@ class SourceSettings:
 
 @dataclass(frozen=True)
 class TaskSettings:
-    """Township tasks (``tasks.toml``): deadlines in ``unit`` days, the feedback target and
-    the workbook layout."""
+    """Township tasks (``tasks.toml``): deadlines by priority in ``unit`` days, a finding
+    type's own limit where config overrides the catalog's (``type_days``, in the type's unit),
+    the feedback target and the workbook layout."""
 
     unit: str
     ordinary_days: int
@@ -211,16 +212,6 @@ class TaskSettings:
     sheets: str
     paper: int
     password: str
-
-    def deadline_days(self, finding_type: str | None, priority: str | None) -> int:
-        """Days allowed for a task: the tighter of its type's limit and its priority's.
-
-        Example: with ``moved_out = 7`` and ``high = 15``,
-        ``deadline_days("moved_out", "high")`` is 7.
-        """
-        days = self.high_days if priority == "high" else self.ordinary_days
-        own = self.type_days.get(finding_type or "")
-        return min(days, own) if own is not None else days
 
 
 @dataclass(frozen=True)
@@ -267,7 +258,15 @@ def _one_of(value: Any, allowed: tuple[str, ...], where: str) -> str:
 
 
 def _tasks(data: Mapping[str, Any], where: str) -> TaskSettings:
+    from linkage.catalog import FINDING_TYPES  # the catalog's modules read settings
+
     dl, book = data["deadlines"], data["workbook"]
+    unknown = sorted(set(dl.get("finding_type", {})) - set(FINDING_TYPES))
+    if unknown:
+        raise ConfigError(
+            f"{where}: [deadlines.finding_type] names no finding type {', '.join(unknown)}. "
+            f"Fix: one of {', '.join(FINDING_TYPES)}"
+        )
     return TaskSettings(
         unit=_one_of(dl["unit"], UNITS, f"{where}: [deadlines] unit"),
         ordinary_days=_positive_int(dl["ordinary"], f"{where}: [deadlines] ordinary"),
@@ -395,3 +394,54 @@ def load_settings(home: Path | str | None = None) -> Settings:
     ``$RENKOU_CONFIG``), read once and again only when one of their files changes."""
     resolved = Path(home).resolve() if home is not None else None
     return _cached(resolved, _fingerprint(resolved))
+
+
+# --------------------------------------------------------------------------- a county's home
+def _commented(text: str) -> str:
+    """A shipped settings file with every setting commented out: the home's copy documents
+    every key and its default, and overrides only what the county uncomments."""
+    return "\n".join(
+        line if not line.strip() or line.lstrip().startswith("#") else f"# {line}"
+        for line in text.splitlines()
+    )
+
+
+def init_home(home: Path, *, county_code: str, county_name: str) -> list[Path]:
+    """Write ``HOME/config/``: the county's code and name, and a commented copy of every other
+    shipped settings file (uncomment a key to change it). Returns the files written.
+
+    Raises:
+        ConfigError: the folder exists already, or the county code is not 6 digits.
+    """
+    folder = home / HOME_CONFIG
+    if folder.exists():
+        raise ConfigError(f"{folder} exists already. Fix: edit its files, or move it away first")
+    if len(county_code) != 6 or not county_code.isdigit():
+        raise ConfigError(
+            f"county code {county_code!r} is not 6 digits. Fix: the county's code of the "
+            "administrative division table, e.g. 433127"
+        )
+    if not county_name.strip():
+        raise ConfigError("the county name is empty. Fix: pass --name, e.g. --name 永顺县")
+    defaults = package_defaults()
+    written = []
+    (folder / SOURCES_DIR).mkdir(parents=True)
+    head = (
+        "# The settings of this county. Every key below is the shipped default, commented out:\n"
+        "# uncomment a key to change it (tables merge key by key over the defaults).\n\n"
+    )
+    county = f'[county]\ncode = "{county_code}"\nname = "{county_name.strip()}"\n\n'
+    renkou = _commented(defaults.joinpath("renkou.toml").read_text("utf-8"))
+    renkou = renkou.replace("# [county]", "# [county] (set above)", 1)
+    files = {folder / "renkou.toml": head + county + renkou + "\n"}
+    for name in ("tasks.toml",):
+        files[folder / name] = head + _commented(defaults.joinpath(name).read_text("utf-8")) + "\n"
+    for path in defaults.joinpath(SOURCES_DIR).iterdir():
+        if path.name.endswith(".toml"):
+            text = _commented(path.read_text("utf-8"))
+            files[folder / SOURCES_DIR / path.name] = head + text + "\n"
+    for path, text in files.items():
+        path.write_text(text, "utf-8")
+        written.append(path)
+    load_settings(home)  # what was written must load
+    return written

@@ -1,4 +1,6 @@
-"""Chinese wording of task lists: finding types, fields, sources, actions, link explanations.
+"""Chinese wording of fields and of link explanations, for task lists and reports.
+
+Finding types, sources and actions are named in ``linkage.catalog``.
 
 A link's ``explanation`` reads ``name: pinyin exact; id_number: one edit; birth_date: exact``
 (comparison: level label, the labels being Splink ``label_for_charts`` text or short keys).
@@ -10,16 +12,7 @@ Unknown labels never fail: the Chinese in their parentheses is used, else the pa
 from __future__ import annotations
 
 import re
-
-#: finding_type → 核查类型
-TYPE_ZH = {
-    "suspected_death": "疑似死亡未注销",
-    "unregistered_birth": "出生未登记",
-    "attribute_conflict": "信息不一致",
-    "duplicate_person": "疑似重复登记",
-    "moved_out": "迁出未注销",
-    "unregistered_person": "户籍人口未入库",
-}
+from typing import Any
 
 #: canonical column → Chinese field name
 FIELD_ZH = {
@@ -36,29 +29,6 @@ FIELD_ZH = {
     "village": "村",
     "relation_to_head": "与户主关系",
     "hukou_type": "户口性质",
-}
-
-#: source → 线索来源
-SOURCE_ZH = {
-    "population": "全员人口库",
-    "hukou": "公安户籍",
-    "death": "死亡记录",
-    "marriage": "婚姻登记",
-    "birth_certificate": "出生医学证明",
-    "maternity_insurance": "生育保险",
-}
-
-#: death record origin → how the clue is named
-DEATH_ORIGIN_ZH = {"火化": "殡葬记录", "死亡医学证明": "死亡医学证明"}
-
-#: suggested_action (+ cancellation reason) → 建议处理
-ACTION_ZH = {
-    "人口死亡登记": "入户核实死亡情况，属实的办理死亡注销（人口死亡登记）",
-    "移交": "核实是否已迁出，属实的办理迁出注销（移交外省管理）",
-    "补录人口": "核实是否常住本地，属实的补录入人口库",
-    "补登出生": "核实新生儿情况，属实的补登出生信息",
-    "属性更正": "核对证件，以户口簿/身份证为准更正",
-    "重复人口注销": "核实是否同一人，属实的注销重复记录（重复人口注销）",
 }
 
 # (pattern on the lower-cased level label, phrase; "{f}" is the field's Chinese name); first
@@ -112,8 +82,26 @@ def explain_zh(explanation: str | None) -> str:
     return "、".join(phrases)
 
 
-def action_zh(suggested_action: str | None) -> str:
-    """The suggested action in words a village officer acts on."""
-    if not suggested_action:
+def compare_zh(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
+    """Why two person records look alike, in words, from their standardised values."""
+    if not a or not b:
         return ""
-    return ACTION_ZH.get(suggested_action, suggested_action)
+    out = []
+    if a.get("name") and b.get("name"):
+        if a["name"] == b["name"]:
+            out.append("姓名相同")
+        elif a.get("name_py") and a.get("name_py") == b.get("name_py"):
+            out.append("姓名同音")
+    ia, ib = a.get("id_number"), b.get("id_number")
+    if ia and ib:
+        if ia == ib:
+            out.append("身份证号相同")
+        elif len(ia) == len(ib) and sum(x != y for x, y in zip(ia, ib, strict=True)) == 1:
+            out.append("身份证号错一位")
+    if a.get("birth_date") and a.get("birth_date") == b.get("birth_date"):
+        out.append("出生日期一致")
+    if a.get("sex") and a.get("sex") == b.get("sex"):
+        out.append("性别一致")
+    if a.get("household_id") and a.get("household_id") == b.get("household_id"):
+        out.append("同一户")
+    return "、".join(out)

@@ -34,7 +34,7 @@ from linkage.comparisons import (
 from linkage.errors import ConfigError
 from linkage.standardise.ids import check_char, upgrade_15
 
-EXAMPLE_TOML = Path(__file__).parents[1] / "configs" / "sources" / "example.toml"
+EXAMPLE_TOML = Path(__file__).parents[1] / "docs" / "example_source.toml"
 
 STRING_COLUMNS = (
     "source record_id role rec_key name name_key surname given_name name_py surname_py "

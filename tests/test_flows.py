@@ -185,14 +185,14 @@ def test_failed_stage_rolls_the_night_back_and_a_rerun_matches(
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
     from prefect.logging.handlers import APILogHandler
 
-    import flows.findings
+    import linkage.pipeline
 
     home = _copy(night1.home, tmp_path / "home")
 
     def merge(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError(f"cannot merge {PERSONAL}")
 
-    monkeypatch.setattr(flows.findings, "merge", merge)
+    monkeypatch.setattr(linkage.pipeline, "merge", merge)
     with pytest.raises(StageFailed) as caught:
         _nightly(county.night2, home)
     assert (caught.value.stage, caught.value.error_class) == ("findings", "RuntimeError")
@@ -273,6 +273,7 @@ def test_transient_io_errors_are_retried(tmp_path: Path, monkeypatch: pytest.Mon
     from prefect import flow
 
     import flows.ingest
+    import linkage.pipeline
 
     calls: list[str] = []
 
@@ -289,7 +290,7 @@ def test_transient_io_errors_are_retried(tmp_path: Path, monkeypatch: pytest.Mon
         task = flows.ingest.load_inbox.with_options(retry_delay_seconds=0)
         return task(str(tmp_path / "home"), str(tmp_path), run_id)
 
-    monkeypatch.setattr(flows.ingest, "ingest_inbox", ingest_inbox)
+    monkeypatch.setattr(linkage.pipeline, "ingest_inbox", ingest_inbox)
     assert ingest_once("r1")["files"] == 0
     assert calls == ["r1", "r1"]
     with pytest.raises(StageFailed, match="stage 'ingest' failed: KeyError"):

@@ -353,6 +353,7 @@ def test_no_names_or_ids_in_logs_or_console(
 
 def test_sheets_per_finding_type_carry_the_village_column(store: Store, tmp_path: Path) -> None:
     from linkage.tasks.export import export_tasks
+
     report = export_tasks(
         store,
         tmp_path / "out",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from linkage.tasks.wording import TYPE_ZH, action_zh, explain_zh
+from linkage.catalog import action_zh, type_labels
+from linkage.wording import explain_zh
 
 
 @pytest.mark.parametrize(
@@ -47,7 +48,7 @@ def test_explanations_in_chinese(explanation: str | None, expected: str) -> None
 
 
 def test_every_finding_type_has_its_chinese_label() -> None:
-    assert TYPE_ZH == {
+    assert type_labels() == {
         "suspected_death": "疑似死亡未注销",
         "unregistered_birth": "出生未登记",
         "attribute_conflict": "信息不一致",

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from linkage.errors import ConfigError
-from linkage.settings import load_settings
+from linkage.settings import TaskSettings, load_settings
 from linkage.tasks import workdays
+from linkage.tasks.export import task_deadline
 from linkage.tasks.workdays import add_working_days, deadline, is_workday, working_days_between
 
 D = dt.date
@@ -62,15 +63,25 @@ def test_years_without_a_schedule_fall_back_to_weekdays_with_one_warning(
     assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
 
 
-def test_deadline_days_by_type_and_priority() -> None:
-    cfg = load_settings().tasks  # the shipped tasks.toml
+def test_deadline_by_type_and_priority() -> None:
+    cfg = load_settings().tasks  # the shipped tasks.toml, the catalog's type limits
     assert (cfg.unit, cfg.ordinary_days, cfg.high_days) == ("working", 30, 15)
-    assert cfg.deadline_days("moved_out", "normal") == 7
-    assert cfg.deadline_days("moved_out", "high") == 7  # the tighter limit wins
-    assert cfg.deadline_days("suspected_death", "high") == 15
-    assert cfg.deadline_days("attribute_conflict", None) == 30
+    sent = D(2025, 9, 30)  # before the National Day holiday
+
+    def days(kind: str, priority: str | None, settings: TaskSettings = cfg) -> tuple[int, str]:
+        return task_deadline(settings, kind, priority, sent)[1:]
+
+    # transfers are confirmed within 7 working days (plan 000): the tighter limit wins
+    assert days("moved_out", "normal") == (7, "working")
+    assert days("moved_out", "high") == (7, "working")
+    assert task_deadline(cfg, "moved_out", "normal", sent)[0] == deadline(sent, 7)
+    assert days("suspected_death", "high") == (15, "working")
+    assert days("attribute_conflict", None) == (30, "working")
     looser = dataclasses.replace(cfg, type_days={"moved_out": 20})
-    assert looser.deadline_days("moved_out", "high") == 15
+    assert days("moved_out", "high", looser) == (15, "working")
+    calendar = dataclasses.replace(cfg, unit="calendar", type_days={})
+    assert days("moved_out", "normal", calendar) == (7, "working")  # the type keeps its unit
+    assert days("attribute_conflict", "normal", calendar) == (30, "calendar")
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from linkage.cli._common import home, open_store
+
 tasks_app = typer.Typer(
     no_args_is_help=True,
     help="Township verification task lists "
@@ -30,13 +32,6 @@ Operator = Annotated[
         help="Who runs this (audit log); default $RENKOU_OPERATOR or the OS user.",
     ),
 ]
-
-
-def _home(ctx: typer.Context) -> Path:
-    """``--home`` of the main command (read from the context: ``python -m linkage.cli`` runs
-    the CLI module as ``__main__``, so its module-level state is not this one's)."""
-    home = ctx.find_root().params.get("home")
-    return Path(home) if home is not None else Path("var")
 
 
 def _operator(value: str | None) -> str:
@@ -70,7 +65,6 @@ def _day(value: str | None) -> dt.date:
 
 @tasks_app.command("export")
 def export_cmd(
-    ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="Folder for the workbooks (one per township).")],
     township: Annotated[str | None, typer.Option(help="Only this township.")] = None,
     sent_on: Annotated[
@@ -82,10 +76,9 @@ def export_cmd(
     operator: Operator = None,
 ) -> None:
     """Write the open findings not yet sent as Excel task lists; mark them sent."""
-    from linkage.store import Store
     from linkage.tasks.export import export_tasks
 
-    with Store(_home(ctx)) as store:
+    with open_store() as store:
         report = export_tasks(
             store, out, operator=_operator(operator), sent_on=_day(sent_on), township=township
         )
@@ -99,17 +92,15 @@ def export_cmd(
 
 @tasks_app.command("import")
 def import_cmd(
-    ctx: typer.Context,
     files: Annotated[
         list[Path], typer.Argument(help="Returned workbooks.", exists=True, dir_okay=False)
     ],
     operator: Operator = None,
 ) -> None:
     """Read returned workbooks, report every problem row, apply the valid answers."""
-    from linkage.store import Store
     from linkage.tasks.returns import import_returns
 
-    with Store(_home(ctx)) as store:
+    with open_store() as store:
         report = import_returns(store, list(files), operator=_operator(operator))
     for p in report.problems:
         typer.secho(p.describe(), fg="red" if p.severity == "error" else "yellow", err=True)
@@ -128,17 +119,15 @@ def import_cmd(
 
 @tasks_app.command("status")
 def status_cmd(
-    ctx: typer.Context,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Reference day; default today.")
     ] = None,
 ) -> None:
     """Per township: sent, returned, overdue, feedback and confirmation rates; overdue tasks."""
-    from linkage.store import Store
     from linkage.tasks.progress import overdue_tasks, township_progress
 
     day = _day(as_of)
-    with Store(_home(ctx)) as store:
+    with open_store() as store:
         target = store.settings.tasks.target_rate
         table, late = township_progress(store, day, target), overdue_tasks(store, day)
     if table.is_empty():
@@ -170,7 +159,6 @@ def status_cmd(
 
 @tasks_app.command("changes")
 def changes_cmd(
-    ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="The 变更清单 workbook to write (.xlsx).")],
     include_listed: Annotated[
         bool, typer.Option("--include-listed", help="Also changes already put in an earlier list.")
@@ -178,10 +166,9 @@ def changes_cmd(
     operator: Operator = None,
 ) -> None:
     """Write confirmed findings as the base change list (注销, 补登, 补录, 更正)."""
-    from linkage.store import Store
     from linkage.tasks.changes import write_changes
 
-    with Store(_home(ctx)) as store:
+    with open_store() as store:
         result = write_changes(
             store, out, operator=_operator(operator), include_listed=include_listed
         )
@@ -193,11 +180,11 @@ def changes_cmd(
 
 
 @audit_app.command("verify")
-def verify_cmd(ctx: typer.Context) -> None:
+def verify_cmd() -> None:
     """Check the hash chain of the audit log; exit 1 naming the first bad entry."""
     from linkage.audit import AuditLog
 
-    log = AuditLog.for_home(_home(ctx))
+    log = AuditLog.for_home(home())
     result = log.verify()
     if result.ok:
         typer.echo(f"{result.describe()} ({log.path})")

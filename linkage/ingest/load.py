@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from data_contracts import CONTRACTS, Contract
-from data_contracts._base import ROW
+from data_contracts._base import ROW, column_meta
 from linkage.errors import FileProblem, RenkouError
 from linkage.ingest.readers import SUFFIXES, file_hash, read_any
 from linkage.ingest.validate import clean_cells, validate
@@ -74,13 +74,14 @@ def type_columns(contract: type[Contract], frame: pl.DataFrame) -> pl.DataFrame:
     """
     exprs: list[pl.Expr] = []
     for name, column in contract.data_columns().items():
-        kind = column.metadata["kind"]
+        meta = column_meta(column)
+        kind = meta["kind"]
         col = pl.col(name)
         if kind == "date":
             exprs += [dates.parse_date_expr(col).alias(name), col.alias(f"{name}__raw")]
         elif kind == "code":
             exprs += [
-                codes.map_code_expr(col, column.metadata["mapping"]).alias(name),
+                codes.map_code_expr(col, meta["mapping"]).alias(name),
                 col.alias(f"{name}__raw"),
             ]
         elif kind == "int":
@@ -252,6 +253,11 @@ def inbox_files(inbox: Path) -> tuple[dict[str, list[Path]], list[str]]:
         raise RenkouError(
             f"inbox {inbox} is not a folder. Fix: pass --inbox DIR holding "
             f"one folder per source ({', '.join(CONTRACTS)})"
+        )
+    nested = inbox / "inbox"
+    if nested.is_dir() and not any((inbox / s).is_dir() for s in CONTRACTS):
+        raise RenkouError(
+            f"{inbox} holds a folder inbox/ but no source folder. Fix: point --inbox at {nested}"
         )
     files: dict[str, list[Path]] = {}
     problems: list[str] = []

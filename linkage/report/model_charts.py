@@ -329,7 +329,7 @@ def _pairs(store: Store, source: str, section: ModelSection) -> pl.DataFrame:
         )
         section.totals["near_threshold"] = int(
             store.scalar("SELECT count(*) FROM dedupe_pairs") or 0
-        )  # type: ignore[arg-type]
+        )
         links, clerical = base, None
     else:
         rec = "$1 || '|' || l.source_record_id || '|' || l.role"  # person_records.rec_key
@@ -352,7 +352,7 @@ def _pairs(store: Store, source: str, section: ModelSection) -> pl.DataFrame:
         )
         section.totals["near_threshold"] = int(
             store.scalar(f"SELECT count(*) FROM ({links})", [source]) or 0
-        )  # type: ignore[arg-type]
+        )
         section.exact_links = int(
             store.scalar(
                 "SELECT count(*) FROM links WHERE source = ? AND decided_by = 'exact' "
@@ -360,7 +360,7 @@ def _pairs(store: Store, source: str, section: ModelSection) -> pl.DataFrame:
                 [source],
             )
             or 0
-        )  # type: ignore[arg-type]
+        )
     parts = [
         f"SELECT 'near_threshold' AS kind, rec_key_l, rec_key_r FROM ({links}) "
         f"ORDER BY match_weight, rec_key_r LIMIT {NEAR_THRESHOLD}",
@@ -370,7 +370,7 @@ def _pairs(store: Store, source: str, section: ModelSection) -> pl.DataFrame:
     if clerical:
         section.totals["clerical"] = int(
             store.scalar(f"SELECT count(*) FROM ({clerical})", [source]) or 0
-        )  # type: ignore[arg-type]
+        )
         parts.append(
             f"SELECT 'clerical' AS kind, rec_key_l, rec_key_r FROM ({clerical}) "
             f"ORDER BY match_weight DESC, rec_key_r LIMIT {CLERICAL_CAP}"

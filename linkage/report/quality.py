@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from linkage.findings import ACTIVE
+from linkage.findings.base import ACTIVE
 from linkage.persons import PERSON_TABLE
 from linkage.standardise.codes import MISSING_TOKENS
 from linkage.store import Store

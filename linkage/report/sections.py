@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from linkage.catalog import source_labels, type_labels
 from linkage.report import quality, specs
 from linkage.report.render import Page, card, count, esc, page_html, records
-from linkage.tasks.wording import SOURCE_ZH, TYPE_ZH
 
 if TYPE_CHECKING:
     from linkage.report.build import Figures
@@ -58,12 +58,12 @@ NAV = (
 
 
 def _source_zh(source: str | None) -> str:
-    return f"{SOURCE_ZH.get(source or '', source)}"
+    return f"{source_labels().get(source or '', source)}"
 
 
 def _role_label() -> pl.Expr:
     return (
-        pl.col("source").replace_strict(SOURCE_ZH, default=pl.col("source"))
+        pl.col("source").replace_strict(source_labels(), default=pl.col("source"))
         + pl.lit("·")
         + pl.col("role").replace_strict(ROLE_ZH, default=pl.col("role"))
     )
@@ -157,7 +157,9 @@ def _night(p: Page, fig: Figures) -> str:
     out = ['<section id="night"><h2>今晚 <span class="en">The night</span></h2>']
     out.append(_changes(fig))
     files = fig.files.with_columns(
-        pl.col("source").replace_strict(SOURCE_ZH, default=pl.col("source")).alias("source_zh")
+        pl.col("source")
+        .replace_strict(source_labels(), default=pl.col("source"))
+        .alias("source_zh")
     )
     out.append("<h3>载入文件 <span class='en'>Files loaded tonight</span></h3>")
     out.append(
@@ -179,7 +181,9 @@ def _night(p: Page, fig: Figures) -> str:
         )
     )
     quarantine = fig.quarantine.with_columns(
-        pl.col("source").replace_strict(SOURCE_ZH, default=pl.col("source")).alias("source_zh")
+        pl.col("source")
+        .replace_strict(source_labels(), default=pl.col("source"))
+        .alias("source_zh")
     )
     out.append("<h3>隔离原因 <span class='en'>Quarantined rows by reason</span></h3>")
     out.append(
@@ -219,7 +223,7 @@ def _changes(fig: Figures) -> str:
     )
     changes = changes.with_columns(
         pl.when(pl.col("figure") == "open_findings")
-        .then(pl.col("scope").replace_strict(TYPE_ZH, default=pl.col("scope")))
+        .then(pl.col("scope").replace_strict(type_labels(), default=pl.col("scope")))
         .otherwise(pl.col("scope"))
         .alias("scope")
     )
@@ -306,7 +310,7 @@ def _findings(p: Page, fig: Figures) -> str:
     out = ["<h3>线索 <span class='en'>Findings (not closed) by type and township</span></h3>"]
     tt = fig.findings_by_type_township.with_columns(
         pl.col("finding_type")
-        .replace_strict(TYPE_ZH, default=pl.col("finding_type"))
+        .replace_strict(type_labels(), default=pl.col("finding_type"))
         .alias("type_zh")
     )
     if not tt.is_empty():
@@ -326,7 +330,7 @@ def _findings(p: Page, fig: Figures) -> str:
         )
     status = fig.findings_by_status.with_columns(
         pl.col("finding_type")
-        .replace_strict(TYPE_ZH, default=pl.col("finding_type"))
+        .replace_strict(type_labels(), default=pl.col("finding_type"))
         .alias("type_zh"),
         pl.col("status").replace_strict(STATUS_ZH, default=pl.col("status")).alias("status_zh"),
     )
@@ -371,7 +375,7 @@ def _models(p: Page, fig: Figures) -> str:
         out.append(p.chart(specs.label_bands(fig.labels, title="核查结果 field answers")))
         labels = fig.labels.with_columns(
             pl.col("finding_type")
-            .replace_strict(TYPE_ZH, default=pl.col("finding_type"))
+            .replace_strict(type_labels(), default=pl.col("finding_type"))
             .alias("type_zh")
         )
         out.append(

@@ -7,7 +7,7 @@
 ``labels_frame``, ``link_labels``, ``rejected_pairs``  answers as linkage labels
 
 Names are resolved on first use, so that ``renkou --help`` (which mounts
-``linkage.tasks.commands``) does not import the whole package.
+``linkage.cli.tasks``) does not import the whole package.
 """
 
 from __future__ import annotations

@@ -24,20 +24,13 @@ import polars as pl
 import xlsxwriter
 
 from linkage.audit import AuditLog, file_sha256
+from linkage.catalog import FINDING_TYPES
 from linkage.store import Store
 from linkage.tasks import schema
 from linkage.tasks.tasklist import task_rows
-from linkage.tasks.wording import FIELD_ZH
 
 log = logging.getLogger(__name__)
 
-#: cancellation reason → the base's 人员状态 after it
-CANCELLED_STATUS = {
-    "人口死亡登记": "死亡注销",
-    "重复人口注销": "重复注销",
-    "移交外省管理": "迁出注销",
-    "错误信息注销": "错误注销",
-}
 #: header → column width
 COLUMNS = {
     "序号": 5,
@@ -93,57 +86,14 @@ def confirmed_changes(store: Store, *, include_listed: bool = False) -> pl.DataF
 
 
 def _change(task: dict[str, object]) -> dict[str, object]:
-    kind, reason = task["finding_type"], task.get("cancellation_reason")
-    out: dict[str, object] = {
+    """One change-list row: who, on what evidence, and the change its finding type makes."""
+    return {
         "人员编号": task.get("person_id") or "",
         "姓名": task["姓名"],
         "身份证号": task["身份证号"],
         "依据": task["线索来源及内容"],
+        **FINDING_TYPES[str(task["finding_type"])].change_row(task),
     }
-    if reason:
-        out.update(
-            {
-                "变更类型": "注销",
-                "注销原因": reason,
-                "变更项目": "人员状态",
-                "原值": "正常",
-                "新值": CANCELLED_STATUS.get(str(reason), "注销"),
-            }
-        )
-        if kind == "duplicate_person":
-            out["依据"] = f"与人员编号 {task.get('other_person_id')} 为同一人，保留该记录"
-    elif kind == "attribute_conflict":
-        field = str(task.get("field") or "")
-        out.update(
-            {
-                "变更类型": "更正",
-                "变更项目": FIELD_ZH.get(field, field),
-                "原值": task.get("base_value") or "",
-                "新值": task.get("source_value") or "",
-            }
-        )
-    elif kind == "unregistered_birth":
-        out.update(
-            {
-                "变更类型": "补登",
-                "人员编号": "",
-                "变更项目": "出生登记",
-                "新值": f"母亲人员编号 {task.get('other_person_id')}；"
-                f"{task.get('source')} {task.get('source_record_id')}",
-            }
-        )
-    elif kind == "unregistered_person":
-        out.update(
-            {
-                "变更类型": "补录",
-                "人员编号": "",
-                "变更项目": "人口信息补录",
-                "新值": f"公安户籍记录 {task.get('source_record_id')}",
-            }
-        )
-    else:
-        out.update({"变更类型": "其他", "变更项目": str(task.get("suggested_action") or "")})
-    return out
 
 
 def change_rows(store: Store, *, include_listed: bool = False) -> pl.DataFrame:

@@ -18,11 +18,11 @@ import polars as pl
 
 from linkage.audit import AuditLog, file_sha256
 from linkage.casework import set_status
+from linkage.catalog import FINDING_TYPES, type_labels
 from linkage.settings import TaskSettings
 from linkage.store import Store
 from linkage.tasks import schema
 from linkage.tasks.tasklist import task_rows
-from linkage.tasks.wording import TYPE_ZH
 from linkage.tasks.workbook import SheetSpec, file_name, sheet_name, write_workbook
 from linkage.tasks.workdays import deadline
 
@@ -77,25 +77,47 @@ def pending_findings(store: Store, township: str | None = None) -> pl.DataFrame:
     )
 
 
+def task_deadline(
+    cfg: TaskSettings, finding_type: str, priority: str | None, sent_on: dt.date
+) -> tuple[dt.date, int, str]:
+    """(due date, days, unit) of a task sent on ``sent_on``: the tighter of the limit of its
+    priority (``[deadlines] high``/``ordinary`` in ``[deadlines] unit``) and its type's own
+    (``[deadlines.finding_type]``, else the catalog's default, in the type's unit).
+
+    Example: a ``moved_out`` case (7 working days) of priority ``high`` (15) is due in 7.
+    """
+    limits = [(cfg.high_days if priority == "high" else cfg.ordinary_days, cfg.unit)]
+    kind = FINDING_TYPES.get(finding_type)
+    own = kind.deadline if kind else None
+    if finding_type in cfg.type_days:
+        limits.append((cfg.type_days[finding_type], own.unit if own else cfg.unit))
+    elif own is not None:
+        limits.append((own.days, own.unit))
+    return min((deadline(sent_on, days, unit), days, unit) for days, unit in limits)
+
+
 def _with_deadlines(tasks: pl.DataFrame, sent_on: dt.date, cfg: TaskSettings) -> pl.DataFrame:
-    days = [cfg.deadline_days(t, p) for t, p in tasks.select("finding_type", "priority").rows()]
-    due = {d: deadline(sent_on, d, cfg.unit) for d in set(days)}
+    due = [
+        task_deadline(cfg, t, p, sent_on)
+        for t, p in tasks.select("finding_type", "priority").rows()
+    ]
     return tasks.with_columns(
-        pl.Series("deadline_days", days, dtype=pl.Int32),
-        pl.Series("deadline", [due[d] for d in days], dtype=pl.Date),
-        pl.Series("check_code", [secrets.token_hex(4).upper() for _ in days], dtype=pl.String),
+        pl.Series("deadline", [d[0] for d in due], dtype=pl.Date),
+        pl.Series("deadline_days", [d[1] for d in due], dtype=pl.Int32),
+        pl.Series("deadline_unit", [d[2] for d in due], dtype=pl.String),
+        pl.Series("check_code", [secrets.token_hex(4).upper() for _ in due], dtype=pl.String),
     )
 
 
 def _sheets(tasks: pl.DataFrame, layout: str) -> list[SheetSpec]:
     taken: set[str] = set()
     if layout == "finding_type":
-        keys = [t for t in TYPE_ZH if t in set(tasks["finding_type"])]
+        keys = [t for t in type_labels() if t in set(tasks["finding_type"])]
         keys += sorted(set(tasks["finding_type"]) - set(keys))
         return [
             SheetSpec(
-                sheet_name(TYPE_ZH.get(k, k), taken),
-                TYPE_ZH.get(k, k),
+                sheet_name(type_labels().get(k, k), taken),
+                type_labels().get(k, k),
                 tasks.filter(pl.col("finding_type") == k),
             )
             for k in keys
@@ -207,7 +229,7 @@ def _record(
         pl.lit(report.sent_on).alias("sent_on"),
         "deadline",
         "deadline_days",
-        pl.lit(cfg.unit).alias("deadline_unit"),
+        "deadline_unit",
     )
     with store.transaction():
         store.con.execute(

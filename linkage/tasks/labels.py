@@ -20,10 +20,9 @@ finding when a *new* record arrives).
 
 from __future__ import annotations
 
-import json
-
 import polars as pl
 
+from linkage.catalog import FINDING_TYPES
 from linkage.store import Store
 from linkage.tasks import schema
 from linkage.tasks.tasklist import row_hashes
@@ -43,14 +42,6 @@ LINK_LABEL_COLUMNS = {
     "rec_key_r": pl.String,
 }
 
-#: finding_type → (a confirmed answer is a match, a rejected answer is a non-match)
-POLICY = {
-    "suspected_death": (True, True),
-    "moved_out": (True, True),
-    "duplicate_person": (True, True),
-    "attribute_conflict": (True, False),
-    "unregistered_birth": (True, False),
-}
 _LABEL_SCHEMA = {
     "finding_id": pl.String,
     "finding_type": pl.String,
@@ -77,38 +68,6 @@ def labels_frame(store: Store) -> pl.DataFrame:
     return store.frame(f"SELECT * FROM {schema.LABELS} ORDER BY finding_id")
 
 
-def _pairs(label: dict[str, object]) -> list[dict[str, object]]:
-    """The (source, record, role, base person) pairs an answer speaks about."""
-    kind = label["finding_type"]
-    if kind == "duplicate_person":
-        a, b = label["person_id"], label["other_person_id"]
-        return [
-            {"source": "population", "source_record_id": x, "role": "person", "person_id": y}
-            for x, y in ((a, b), (b, a))
-            if x and y
-        ]
-    if kind == "unregistered_birth":
-        role = "mother" if label["source"] == "birth_certificate" else label["role"]
-        return [
-            {
-                "source": label["source"],
-                "source_record_id": label["source_record_id"],
-                "role": role,
-                "person_id": label["other_person_id"],
-            }
-        ]
-    records = json.loads(str(label["records"] or "[]")) or [label["source_record_id"]]
-    return [
-        {
-            "source": label["source"],
-            "source_record_id": r,
-            "role": label["role"],
-            "person_id": label["person_id"],
-        }
-        for r in records
-    ]
-
-
 def link_labels(store: Store) -> pl.DataFrame:
     """Pairs with ``is_match`` from confirmed and rejected answers (see the module table).
 
@@ -118,13 +77,14 @@ def link_labels(store: Store) -> pl.DataFrame:
     """
     rows = []
     for label in labels_frame(store).iter_rows(named=True):
-        policy = POLICY.get(label["finding_type"])
-        if policy is None or label["status"] not in ("confirmed", "rejected"):
+        kind = FINDING_TYPES.get(label["finding_type"])
+        policy = kind.labels if kind else None
+        if kind is None or policy is None or label["status"] not in ("confirmed", "rejected"):
             continue
         is_match = label["status"] == "confirmed"
         if not policy[0 if is_match else 1]:
             continue
-        for pair in _pairs(label):
+        for pair in kind.label_pairs(label):
             if pair["person_id"] and pair["source_record_id"]:
                 rows.append(
                     {
@@ -155,9 +115,10 @@ def rejected_pairs(store: Store) -> pl.DataFrame:
         store,
         [(s, r) for s, r in labels.select("source", "source_record_id").iter_rows() if s and r],
     )
-    rows = []
+    rows: list[dict[str, object]] = []
     for label in labels.iter_rows(named=True):
-        if not POLICY.get(label["finding_type"], (False, False))[1]:
+        kind = FINDING_TYPES.get(label["finding_type"])
+        if kind is None or not (kind.labels or (False, False))[1]:
             continue
         stored = label["source_row_hash"]
         if (
@@ -165,7 +126,7 @@ def rejected_pairs(store: Store) -> pl.DataFrame:
             and current.get((label["source"], label["source_record_id"]), stored) != stored
         ):
             continue
-        rows.extend(p for p in _pairs(label) if p["person_id"] and p["source_record_id"])
+        rows.extend(p for p in kind.label_pairs(label) if p["person_id"] and p["source_record_id"])
     return pl.DataFrame(rows, schema=PAIR_COLUMNS).unique(maintain_order=True)
 
 

@@ -16,9 +16,9 @@ import datetime as dt
 
 import polars as pl
 
+from linkage.catalog import type_labels
 from linkage.store import Store
 from linkage.tasks import schema
-from linkage.tasks.wording import TYPE_ZH
 from linkage.tasks.workdays import working_days_between
 
 _TASKS = f"""
@@ -102,7 +102,7 @@ def overdue_tasks(store: Store, as_of: dt.date) -> pl.DataFrame:
     return late.select(
         "finding_id",
         pl.col("finding_type")
-        .replace_strict(TYPE_ZH, default=pl.col("finding_type"))
+        .replace_strict(type_labels(), default=pl.col("finding_type"))
         .alias("核查类型"),
         "township",
         "village",

@@ -1,0 +1,86 @@
+"""What leaves the night for people and machines: ``export``, ``evaluate``, ``report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from linkage.cli import app
+from linkage.cli._common import open_store, state
+
+export_app = typer.Typer(
+    no_args_is_help=True, help="Write the machine-readable exports of docs/interfaces.md."
+)
+app.add_typer(export_app, name="export")
+
+Out = Annotated[Path, typer.Option(help="CSV file to write (UTF-8 with a BOM, for Excel).")]
+
+
+@export_app.command("links")
+def export_links(out: Out) -> None:
+    """Accepted person links, one row per source record and role."""
+    from linkage.exports import write_links
+
+    with open_store() as store:
+        n = write_links(store, out)
+    typer.echo(f"{n} rows → {out}")
+
+
+@export_app.command("findings")
+def export_findings(out: Out) -> None:
+    """Every finding that is not closed, with its status."""
+    from linkage.exports import write_findings
+
+    with open_store() as store:
+        n = write_findings(store, out)
+    typer.echo(f"{n} rows → {out}")
+
+
+@app.command()
+def evaluate(
+    truth: Annotated[Path, typer.Option(help="truth/ folder of a generated county.")],
+    out: Annotated[
+        Path | None, typer.Option(help="JSON file (default HOME/evaluation.json).")
+    ] = None,
+) -> None:
+    """Precision, recall and F1 of links and findings, beside the exact-ID baseline."""
+    from linkage.evaluate import evaluate as run_evaluation
+    from linkage.evaluate import write_json
+
+    with open_store() as store:
+        result = run_evaluation(store, truth)
+    typer.echo(result.table())
+    target = out or state.home / "evaluation.json"
+    write_json(result, target)
+    typer.echo(f"written: {target}")
+
+
+@app.command()
+def report(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="HTML file to write. Default: HOME/reports/report-<run>.html and latest.html."
+        ),
+    ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option("--run-id", help="Run the report is about (default: the newest run)."),
+    ] = None,
+    model_charts: Annotated[
+        bool,
+        typer.Option("--model-charts/--no-model-charts", help="Splink charts and viewers."),
+    ] = True,
+) -> None:
+    """Write the HTML report: tonight's run, the model, data quality, field work (offline)."""
+    from linkage.report import build_report, nightly_report
+
+    with open_store() as store:
+        path = (
+            build_report(store, out, run_id=run_id, model_charts=model_charts)
+            if out
+            else nightly_report(store, run_id, model_charts=model_charts)
+        )
+    typer.echo(f"report: {path}")
