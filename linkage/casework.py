@@ -18,25 +18,14 @@ import logging
 
 import polars as pl
 
+from linkage import tables
 from linkage.findings import COLUMNS
 from linkage.store import Store
+from linkage.tables import FINDINGS
 
 log = logging.getLogger(__name__)
 
-TABLE = "findings"
 STATUSES = ("open", "sent", "confirmed", "rejected", "needs_more_info", "closed")
-
-_CREATE = f"""
-CREATE TABLE IF NOT EXISTS {TABLE} (
-    finding_id VARCHAR PRIMARY KEY, finding_type VARCHAR, case_key VARCHAR, source VARCHAR,
-    source_record_id VARCHAR, role VARCHAR, person_id VARCHAR, other_person_id VARCHAR,
-    field VARCHAR, base_value VARCHAR, source_value VARCHAR, match_probability DOUBLE,
-    township VARCHAR, village VARCHAR, suggested_action VARCHAR, cancellation_reason VARCHAR,
-    priority VARCHAR, evidence VARCHAR, evidence_key VARCHAR, status VARCHAR,
-    status_note VARCHAR, first_seen_run VARCHAR, last_seen_run VARCHAR,
-    created_at TIMESTAMP, updated_at TIMESTAMP
-)
-"""
 
 
 def finding_id(finding_type: str, case_key: str) -> str:
@@ -63,7 +52,7 @@ def _with_ids(candidates: pl.DataFrame) -> pl.DataFrame:
 
 def merge(store: Store, candidates: pl.DataFrame, run_id: str) -> dict[str, int]:
     """Merge tonight's candidates into ``findings``. Returns counts per outcome."""
-    store.con.execute(_CREATE)
+    tables.ensure(store.con, "findings")
     cand = _with_ids(candidates.select(COLUMNS)).unique("finding_id", keep="first")
     store.con.register("tmp_renkou_candidates", cand)
     try:
@@ -75,10 +64,10 @@ def merge(store: Store, candidates: pl.DataFrame, run_id: str) -> dict[str, int]
               count(*) FILTER (WHERE f.status = 'rejected' AND f.evidence_key
                                IS NOT DISTINCT FROM c.evidence_key) AS still_rejected,
               count(*) FILTER (WHERE f.status = 'closed') AS reopened_came_back
-            FROM tmp_renkou_candidates c LEFT JOIN {TABLE} f USING (finding_id)
+            FROM tmp_renkou_candidates c LEFT JOIN {FINDINGS} f USING (finding_id)
         """).row(0, named=True)
         closed = store.frame(f"""
-            SELECT count(*) AS n FROM {TABLE} f
+            SELECT count(*) AS n FROM {FINDINGS} f
             WHERE f.status NOT IN ('rejected', 'closed')
               AND f.finding_id NOT IN (SELECT finding_id FROM tmp_renkou_candidates)
         """)["n"][0]
@@ -116,12 +105,12 @@ def merge(store: Store, candidates: pl.DataFrame, run_id: str) -> dict[str, int]
                    coalesce(f.created_at, current_timestamp) AS created_at,
                    CASE WHEN c.finding_id IS NULL AND f.status IN ('rejected', 'closed')
                         THEN f.updated_at ELSE current_timestamp END AS updated_at
-            FROM {TABLE} f FULL OUTER JOIN tmp_renkou_candidates c USING (finding_id)
+            FROM {FINDINGS} f FULL OUTER JOIN tmp_renkou_candidates c USING (finding_id)
         """,
             {"run": run_id},
         )
-        store.con.execute(f"DELETE FROM {TABLE}")
-        store.con.execute(f"INSERT INTO {TABLE} BY NAME SELECT * FROM tmp_renkou_findings")
+        store.con.execute(f"DELETE FROM {FINDINGS}")
+        store.con.execute(f"INSERT INTO {FINDINGS} BY NAME SELECT * FROM tmp_renkou_findings")
         store.con.execute("DROP TABLE tmp_renkou_findings")
     finally:
         store.con.unregister("tmp_renkou_candidates")
@@ -136,17 +125,17 @@ def set_status(store: Store, finding_ids: list[str], status: str, note: str | No
         raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
     if not finding_ids:
         return 0
-    store.con.execute(_CREATE)
+    tables.ensure(store.con, "findings")
     frame = pl.DataFrame({"finding_id": finding_ids})
     store.con.register("tmp_renkou_ids", frame)
     try:
         before = store.frame(
-            f"SELECT count(*) AS n FROM {TABLE} WHERE finding_id IN "
+            f"SELECT count(*) AS n FROM {FINDINGS} WHERE finding_id IN "
             f"(SELECT finding_id FROM tmp_renkou_ids) AND status <> ?",
             [status],
         )["n"][0]
         store.con.execute(
-            f"UPDATE {TABLE} SET status = ?, status_note = coalesce(?, status_note), "
+            f"UPDATE {FINDINGS} SET status = ?, status_note = coalesce(?, status_note), "
             f"updated_at = current_timestamp WHERE finding_id IN "
             f"(SELECT finding_id FROM tmp_renkou_ids) AND status <> ?",
             [status, note, status],
@@ -158,12 +147,12 @@ def set_status(store: Store, finding_ids: list[str], status: str, note: str | No
 
 def open_findings(store: Store) -> pl.DataFrame:
     """Every finding not closed, in the export layout (docs/interfaces.md columns first)."""
-    if not store.has_table(TABLE):
+    if not store.has_table(FINDINGS):
         return pl.DataFrame(schema={"finding_id": pl.String, **{c: pl.String for c in COLUMNS}})
     return store.frame(f"""
         SELECT finding_id, finding_type, source, source_record_id, role, person_id,
                other_person_id, field, base_value, source_value, match_probability, township,
                village, suggested_action, status, cancellation_reason, priority, evidence,
                case_key, first_seen_run, last_seen_run
-        FROM {TABLE} WHERE status <> 'closed' ORDER BY finding_type, township, finding_id
+        FROM {FINDINGS} WHERE status <> 'closed' ORDER BY finding_type, township, finding_id
     """)

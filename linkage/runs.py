@@ -40,35 +40,19 @@ from typing import Any
 
 import duckdb
 
+from linkage import tables
 from linkage.errors import RenkouError, StageError
 from linkage.store import DB_FILE, Store
+from linkage.tables import RUN_STAGES, RUNS
 
 log = logging.getLogger(__name__)
 
-RUNS = "runs"
-STAGES = "run_stages"
 MARKER = "run-in-progress.json"
 LOCK = "run.lock"
 SNAPSHOT = f"{DB_FILE}.before-"
 ERRORS = "runs"
 MODELS = "models"
 
-_DDL = f"""
-CREATE TABLE IF NOT EXISTS {RUNS} (
-    run_id VARCHAR PRIMARY KEY, flow_run_id VARCHAR, started_at TIMESTAMP,
-    finished_at TIMESTAMP,
-    status VARCHAR,                 -- running, succeeded, partial, failed, interrupted
-    mode VARCHAR, "full" BOOLEAN, retrain BOOLEAN, inbox VARCHAR,
-    files BIGINT, files_rejected BIGINT, rows_loaded BIGINT, rows_updated BIGINT,
-    rows_quarantined BIGINT, records_scored BIGINT, links BIGINT, clerical BIGINT,
-    findings_new BIGINT, findings_open BIGINT, model_versions VARCHAR,
-    snapshot_seconds DOUBLE, seconds DOUBLE, failed_stage VARCHAR, error_class VARCHAR,
-    error_message VARCHAR, restored BOOLEAN, summary VARCHAR
-);
-CREATE TABLE IF NOT EXISTS {STAGES} (
-    run_id VARCHAR, stage VARCHAR, status VARCHAR, seconds DOUBLE, counts VARCHAR
-);
-"""
 
 #: exception types whose message carries no record values (so it may reach logs)
 _SAFE = (RenkouError, OSError, duckdb.IOException, MemoryError, TimeoutError)
@@ -241,7 +225,7 @@ def recover(home: Path) -> str | None:
         return None
     restore(home, marker)
     with Store(home) as store:
-        store.con.execute(_DDL)
+        tables.ensure(store.con, "runs")
         store.con.execute(
             f"UPDATE {RUNS} SET status = 'interrupted', restored = true, error_class = ?, "
             f"error_message = ? WHERE run_id = ? AND status = 'running'",
@@ -350,7 +334,7 @@ class Night:
     def _begin(self) -> None:
         self.started_at = dt.datetime.now()
         with Store(self.home) as store:
-            store.con.execute(_DDL)
+            tables.ensure(store.con, "runs")
             store.con.execute(
                 f'INSERT INTO {RUNS} (run_id, flow_run_id, started_at, status, "full", '
                 f"retrain, inbox) VALUES (?, ?, ?, 'running', ?, ?, ?)",
@@ -454,14 +438,14 @@ class Night:
         }
         try:
             with Store(self.home) as store, store.transaction():
-                store.con.execute(_DDL)
+                tables.ensure(store.con, "runs")
                 sets = ", ".join(f'"{k}" = ?' for k in values)
                 store.con.execute(
                     f"UPDATE {RUNS} SET {sets} WHERE run_id = ?", [*values.values(), self.run_id]
                 )
                 for stage, status, seconds in self.timings:
                     store.con.execute(
-                        f"INSERT INTO {STAGES} VALUES (?, ?, ?, ?, ?)",
+                        f"INSERT INTO {RUN_STAGES} VALUES (?, ?, ?, ?, ?)",
                         [
                             self.run_id,
                             stage,
@@ -527,7 +511,7 @@ class Night:
 # ------------------------------------------------------------------ history
 def history(store: Store, limit: int = 10) -> Any:
     """The newest ``limit`` runs, newest first (a polars frame; empty without a table)."""
-    store.con.execute(_DDL)
+    tables.ensure(store.con, "runs")
     return store.frame(f"""
         SELECT run_id, started_at, seconds, status, mode, files, files_rejected, rows_loaded,
                rows_quarantined, records_scored, links, findings_new, findings_open,
@@ -537,7 +521,7 @@ def history(store: Store, limit: int = 10) -> Any:
 
 def run_summary(store: Store, run_id: str | None = None) -> dict[str, Any] | None:
     """The stored summary of ``run_id`` (default: the newest run), or None."""
-    store.con.execute(_DDL)
+    tables.ensure(store.con, "runs")
     row = store.frame(
         f"SELECT run_id, status, started_at, error_class, error_message, failed_stage, summary "
         f"FROM {RUNS} WHERE run_id = coalesce(?, (SELECT run_id FROM {RUNS} "
@@ -569,7 +553,7 @@ def run_summary(store: Store, run_id: str | None = None) -> dict[str, Any] | Non
 
 
 def stage_timings(store: Store, run_id: str) -> Any:
-    store.con.execute(_DDL)
+    tables.ensure(store.con, "runs")
     return store.frame(
-        f"SELECT stage, status, seconds FROM {STAGES} WHERE run_id = ? ORDER BY rowid", [run_id]
+        f"SELECT stage, status, seconds FROM {RUN_STAGES} WHERE run_id = ? ORDER BY rowid", [run_id]
     )

@@ -16,39 +16,12 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from linkage import tables
 from linkage.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
 DB_FILE = "renkou.duckdb"
-
-_SCHEMA = """
-CREATE SEQUENCE IF NOT EXISTS load_id_seq START 1;
-CREATE TABLE IF NOT EXISTS load_ledger (
-    load_id BIGINT PRIMARY KEY,
-    run_id VARCHAR,
-    source VARCHAR NOT NULL,
-    file VARCHAR NOT NULL,
-    file_hash VARCHAR NOT NULL,
-    status VARCHAR NOT NULL,          -- loaded, rejected, skipped_duplicate_file
-    message VARCHAR,
-    rows_in BIGINT DEFAULT 0,
-    rows_quarantined BIGINT DEFAULT 0,
-    rows_loaded BIGINT DEFAULT 0,     -- new records
-    rows_updated BIGINT DEFAULT 0,    -- a record delivered again with changed content
-    rows_unchanged BIGINT DEFAULT 0,  -- a record delivered again, same content
-    rows_with_issues BIGINT DEFAULT 0,
-    loaded_at TIMESTAMP DEFAULT current_timestamp
-);
-CREATE TABLE IF NOT EXISTS quarantine (
-    load_id BIGINT, source VARCHAR, file VARCHAR, "row" BIGINT, record_key VARCHAR,
-    reasons VARCHAR, raw JSON
-);
-CREATE TABLE IF NOT EXISTS row_issues (
-    load_id BIGINT, source VARCHAR, file VARCHAR, "row" BIGINT, record_key VARCHAR,
-    rule VARCHAR
-);
-"""
 
 
 class Store:
@@ -61,7 +34,7 @@ class Store:
         self.con = duckdb.connect(str(self.path), read_only=read_only)
         self.con.execute("SET enable_progress_bar = false")  # nightly logs: no terminal bars
         if not read_only:
-            self.con.execute(_SCHEMA)
+            tables.ensure(self.con, "ingest")
 
     @property
     def settings(self) -> Settings:

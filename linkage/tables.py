@@ -1,20 +1,67 @@
-"""Names of the tables renkou keeps in its DuckDB file.
+"""Every table renkou keeps in its DuckDB file: its name here, and its definition when it is
+not simply the result of a query.
 
-Working tables of one stage start with ``tmp_renkou_`` and live only while the stage runs.
+Working tables of one stage start with :data:`TMP_PREFIX` and live only while the stage runs.
+Definitions come in groups, created when their first writer needs them (``ensure``), so that
+an absent table still means "that stage never ran" (``renkou tasks status`` before any task
+list was sent, the report before any run).
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
+# --------------------------------------------------------------------------- ingest
+#: one row per delivered file: hash, rows in / new / updated / unchanged / quarantined
+LOAD_LEDGER = "load_ledger"
+#: rows that broke a contract rule: file, spreadsheet row, reasons, raw values
+QUARANTINE = "quarantine"
+#: rows loaded with a soft rule broken (a warning, not a quarantine)
+ROW_ISSUES = "row_issues"
 #: every source row as one standardised record per role (``linkage.persons``)
 PERSON_TABLE = "person_records"
-#: accepted links, one row per source record and role (``linkage.link``)
+
+# --------------------------------------------------------------------------- link
+#: accepted links, one row per source record and role
 LINKS = "links"
-#: each record's own decision, kept between nights (``linkage.link``)
+#: each record's own decision, kept between nights
 LINK_DECISIONS = "link_decisions"
-#: pairs of base rows judged to be one person (``linkage.link``)
+#: pairs of base rows judged to be one person
 DEDUPE_PAIRS = "dedupe_pairs"
+#: the components of the dedupe pairs
+BASE_CLUSTERS = "base_clusters"
+
+# --------------------------------------------------------------------------- cases
 #: the persistent case list (``linkage.casework``)
 FINDINGS = "findings"
+
+# --------------------------------------------------------------------------- township tasks
+#: one row per ``renkou tasks export`` run
+TASK_EXPORTS = "task_exports"
+#: which finding went into which file, sheet and row, when, with what deadline and check code
+#: (a finding re-sent later has one row per export)
+TASK_ASSIGNMENTS = "task_assignments"
+#: one row per returned file (by SHA-256): a file imported twice changes nothing the second time
+TASK_IMPORTS = "task_imports"
+#: every applied answer, append-only (file, sheet, row kept)
+TASK_RESULTS = "task_results"
+#: the current answer per finding, with the pair it speaks about: the linkage's labels
+LABELS = "labels"
+#: which confirmed finding went into which 变更清单 file
+CHANGE_LIST_ENTRIES = "change_list_entries"
+
+# --------------------------------------------------------------------------- runs and report
+#: one row per night
+RUNS = "runs"
+#: one row per stage of a night
+RUN_STAGES = "run_stages"
+#: the report's figures per run, for what changed since the last one
+REPORT_SNAPSHOTS = "report_snapshots"
+#: model sections of the report whose inputs are unchanged
+REPORT_MODEL_CACHE = "report_model_cache"
+#: base-only quality figures per base fingerprint and date
+REPORT_BASE_CACHE = "report_base_figures"
+
 #: prefix of every working table
 TMP_PREFIX = "tmp_renkou_"
 
@@ -22,3 +69,115 @@ TMP_PREFIX = "tmp_renkou_"
 def source_table(source: str) -> str:
     """The table of one source's delivered rows (``src_death``)."""
     return f"src_{source}"
+
+
+_DDL: dict[str, str] = {
+    "ingest": f"""
+CREATE SEQUENCE IF NOT EXISTS load_id_seq START 1;
+CREATE TABLE IF NOT EXISTS {LOAD_LEDGER} (
+    load_id BIGINT PRIMARY KEY,
+    run_id VARCHAR,
+    source VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    file_hash VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,          -- loaded, rejected, skipped_duplicate_file
+    message VARCHAR,
+    rows_in BIGINT DEFAULT 0,
+    rows_quarantined BIGINT DEFAULT 0,
+    rows_loaded BIGINT DEFAULT 0,     -- new records
+    rows_updated BIGINT DEFAULT 0,    -- a record delivered again with changed content
+    rows_unchanged BIGINT DEFAULT 0,  -- a record delivered again, same content
+    rows_with_issues BIGINT DEFAULT 0,
+    loaded_at TIMESTAMP DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS {QUARANTINE} (
+    load_id BIGINT, source VARCHAR, file VARCHAR, "row" BIGINT, record_key VARCHAR,
+    reasons VARCHAR, raw JSON
+);
+CREATE TABLE IF NOT EXISTS {ROW_ISSUES} (
+    load_id BIGINT, source VARCHAR, file VARCHAR, "row" BIGINT, record_key VARCHAR,
+    rule VARCHAR
+);
+""",
+    "findings": f"""
+CREATE TABLE IF NOT EXISTS {FINDINGS} (
+    finding_id VARCHAR PRIMARY KEY, finding_type VARCHAR, case_key VARCHAR, source VARCHAR,
+    source_record_id VARCHAR, role VARCHAR, person_id VARCHAR, other_person_id VARCHAR,
+    field VARCHAR, base_value VARCHAR, source_value VARCHAR, match_probability DOUBLE,
+    township VARCHAR, village VARCHAR, suggested_action VARCHAR, cancellation_reason VARCHAR,
+    priority VARCHAR, evidence VARCHAR, evidence_key VARCHAR, status VARCHAR,
+    status_note VARCHAR, first_seen_run VARCHAR, last_seen_run VARCHAR,
+    created_at TIMESTAMP, updated_at TIMESTAMP
+)
+""",
+    "tasks": f"""
+CREATE TABLE IF NOT EXISTS {TASK_EXPORTS} (
+    export_id VARCHAR PRIMARY KEY, exported_at TIMESTAMP, sent_on DATE, operator VARCHAR,
+    out_dir VARCHAR, files INTEGER, tasks INTEGER
+);
+CREATE TABLE IF NOT EXISTS {TASK_ASSIGNMENTS} (
+    finding_id VARCHAR NOT NULL, export_id VARCHAR NOT NULL, finding_type VARCHAR,
+    priority VARCHAR, township VARCHAR, village VARCHAR, file VARCHAR, file_hash VARCHAR,
+    sheet VARCHAR, "row" INTEGER, check_code VARCHAR, sent_on DATE, deadline DATE,
+    deadline_days INTEGER, deadline_unit VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {TASK_IMPORTS} (
+    import_id VARCHAR, file VARCHAR, file_hash VARCHAR, export_id VARCHAR, township VARCHAR,
+    imported_at TIMESTAMP, operator VARCHAR, rows_read INTEGER, applied INTEGER,
+    unchanged INTEGER, pending INTEGER, rejected INTEGER, status VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {TASK_RESULTS} (
+    finding_id VARCHAR, export_id VARCHAR, import_id VARCHAR, file VARCHAR, sheet VARCHAR,
+    "row" INTEGER, result VARCHAR, status VARCHAR, note VARCHAR, verifier VARCHAR,
+    verified_on DATE, imported_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS {LABELS} (
+    finding_id VARCHAR, finding_type VARCHAR, person_id VARCHAR, other_person_id VARCHAR,
+    source VARCHAR, source_record_id VARCHAR, role VARCHAR, records VARCHAR,
+    source_row_hash VARCHAR, match_probability DOUBLE, result VARCHAR, status VARCHAR,
+    verifier VARCHAR, verified_on DATE, import_id VARCHAR, labelled_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS {CHANGE_LIST_ENTRIES} (
+    finding_id VARCHAR, change_type VARCHAR, file VARCHAR, file_hash VARCHAR,
+    listed_at TIMESTAMP, operator VARCHAR
+);
+""",
+    "runs": f"""
+CREATE TABLE IF NOT EXISTS {RUNS} (
+    run_id VARCHAR PRIMARY KEY, flow_run_id VARCHAR, started_at TIMESTAMP,
+    finished_at TIMESTAMP,
+    status VARCHAR,                 -- running, succeeded, partial, failed, interrupted
+    mode VARCHAR, "full" BOOLEAN, retrain BOOLEAN, inbox VARCHAR,
+    files BIGINT, files_rejected BIGINT, rows_loaded BIGINT, rows_updated BIGINT,
+    rows_quarantined BIGINT, records_scored BIGINT, links BIGINT, clerical BIGINT,
+    findings_new BIGINT, findings_open BIGINT, model_versions VARCHAR,
+    snapshot_seconds DOUBLE, seconds DOUBLE, failed_stage VARCHAR, error_class VARCHAR,
+    error_message VARCHAR, restored BOOLEAN, summary VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {RUN_STAGES} (
+    run_id VARCHAR, stage VARCHAR, status VARCHAR, seconds DOUBLE, counts VARCHAR
+);
+""",
+    "report": f"""
+CREATE TABLE IF NOT EXISTS {REPORT_SNAPSHOTS} (
+    run_id VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, figure VARCHAR NOT NULL,
+    scope VARCHAR NOT NULL, value DOUBLE
+);
+CREATE TABLE IF NOT EXISTS {REPORT_MODEL_CACHE} (source VARCHAR, key VARCHAR, section VARCHAR);
+""",
+}
+#: what a group needs besides itself
+_NEEDS = {"tasks": ("findings",)}
+
+
+class _Executes(Protocol):
+    def execute(self, query: str) -> object: ...
+
+
+def ensure(con: _Executes, *groups: str) -> None:
+    """Create the tables of ``groups`` (``ingest``, ``findings``, ``tasks``, ``runs``,
+    ``report``) that do not exist yet."""
+    for group in groups:
+        for needed in _NEEDS.get(group, ()):
+            con.execute(_DDL[needed])
+        con.execute(_DDL[group])

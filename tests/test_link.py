@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from linkage import tables
 from linkage.casework import merge
 from linkage.evaluate import evaluate
 from linkage.findings import derive_findings
@@ -19,7 +20,6 @@ from linkage.link import link_all
 from linkage.link import model as models
 from linkage.persons import refresh_person_records
 from linkage.store import Store
-from linkage.tasks.schema import ensure_schema
 from synth import generate_county
 
 pytestmark = pytest.mark.slow
@@ -132,7 +132,7 @@ def test_incremental_after_field_answers_equals_a_full_run(
     dup = night.frame("SELECT person_id_l, person_id_r FROM dedupe_pairs ORDER BY ALL LIMIT 1").row(
         0
     )
-    ensure_schema(night)
+    tables.ensure(night.con, "tasks")
     night.con.execute(
         """
         INSERT INTO labels (finding_id, finding_type, person_id, other_person_id, source,

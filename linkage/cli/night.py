@@ -21,21 +21,13 @@ from linkage.cli._common import (
     state,
 )
 from linkage.errors import RenkouError
+from linkage.ingest.load import check_inbox
 from linkage.tables import LINKS, PERSON_TABLE
 
 Inbox = Annotated[
     Path,
     typer.Option(help="Inbox folder: one sub-folder per source (population/, death/, …)."),
 ]
-
-
-def _inbox(inbox: Path) -> Path:
-    if not inbox.is_dir():
-        raise RenkouError(
-            f"inbox {inbox} is not a folder. Fix: pass --inbox DIR, the folder that holds "
-            "one folder per source (population/, death/, …)"
-        )
-    return inbox
 
 
 @app.command()
@@ -45,8 +37,9 @@ def ingest(inbox: Inbox) -> None:
     Exits with 3 when a file was refused whole (the good ones are loaded)."""
     from linkage import pipeline
 
+    check_inbox(inbox)  # before the store: a typo must not create an empty home
     with open_store(create=True) as store:
-        done = pipeline.ingest(store, _inbox(inbox))
+        done = pipeline.ingest(store, inbox)
     report = done.report
     for problem in report.problems:
         typer.secho(f"problem: {problem}", fg="yellow", err=True)
@@ -158,7 +151,7 @@ def run(
     Exits with 1 when the night failed (the database is as it was before), with 3 when a
     delivered file was refused whole (the night ran on the good ones)."""
     home = state.home.resolve()
-    _inbox(inbox)
+    check_inbox(inbox)
     _prefect_env(home)
     from flows.temporary_server import prefect_api
     from linkage.run_summary import describe
@@ -218,7 +211,7 @@ def serve(
 
     home = state.home.resolve()
     s = load_settings(home)
-    _inbox(inbox)
+    check_inbox(inbox)
     os.environ["PREFECT_API_URL"] = api_url
     _prefect_env(home)
     from flows.nightly import serve as serve_nightly

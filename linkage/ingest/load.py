@@ -247,8 +247,9 @@ def _ledger(store: Store, load_id: int, run_id: str | None, digest: str, r: File
     )
 
 
-def inbox_files(inbox: Path) -> tuple[dict[str, list[Path]], list[str]]:
-    """Files per known source folder, and problems (unknown folders, stray files)."""
+def check_inbox(inbox: Path) -> Path:
+    """``inbox`` if it can be an inbox; a ``RenkouError`` with the fix otherwise (not a
+    folder, or the folder one level above the inbox)."""
     if not inbox.is_dir():
         raise RenkouError(
             f"inbox {inbox} is not a folder. Fix: pass --inbox DIR holding "
@@ -259,6 +260,12 @@ def inbox_files(inbox: Path) -> tuple[dict[str, list[Path]], list[str]]:
         raise RenkouError(
             f"{inbox} holds a folder inbox/ but no source folder. Fix: point --inbox at {nested}"
         )
+    return inbox
+
+
+def inbox_files(inbox: Path) -> tuple[dict[str, list[Path]], list[str]]:
+    """Files per known source folder, and problems (unknown folders, stray files)."""
+    check_inbox(inbox)
     files: dict[str, list[Path]] = {}
     problems: list[str] = []
     for entry in sorted(inbox.iterdir()):

@@ -20,11 +20,11 @@ from pathlib import Path
 import polars as pl
 
 from linkage.errors import RenkouError
-from linkage.persons import PERSON_TABLE
 from linkage.report import fieldwork, history, night, quality
 from linkage.report.model_charts import ModelSection, model_sections
 from linkage.report.render import assert_no_id_numbers
 from linkage.store import Store
+from linkage.tables import PERSON_TABLE, REPORT_BASE_CACHE
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,6 @@ def collect(store: Store, *, run_id: str, as_of: dt.date, generated_at: dt.datet
 
 #: bump when the base figures change shape (cached ones of older code are computed again)
 _BASE_CACHE_VERSION = "1"
-_BASE_CACHE = "report_base_figures"
 
 
 def _base_figures(store: Store, as_of: dt.date) -> quality.BaseFigures:
@@ -106,10 +105,10 @@ def _base_figures(store: Store, as_of: dt.date) -> quality.BaseFigures:
 
     key = f"{_BASE_CACHE_VERSION}|{base_fingerprint(store)}|{as_of.isoformat()}"
     names = [f.name for f in dataclasses.fields(quality.BaseFigures)]
-    if store.has_table(_BASE_CACHE):
+    if store.has_table(REPORT_BASE_CACHE):
         rows = dict(
             store.con.sql(
-                f"SELECT name, data FROM {_BASE_CACHE} WHERE key = ?", params=[key]
+                f"SELECT name, data FROM {REPORT_BASE_CACHE} WHERE key = ?", params=[key]
             ).fetchall()
         )
         if set(rows) == set(names):
@@ -121,9 +120,9 @@ def _base_figures(store: Store, as_of: dt.date) -> quality.BaseFigures:
         getattr(figures, n).write_ipc(buffer)
         blobs.append((key, n, buffer.getvalue()))
     store.con.execute(
-        f"CREATE OR REPLACE TABLE {_BASE_CACHE} (key VARCHAR, name VARCHAR, data BLOB)"
+        f"CREATE OR REPLACE TABLE {REPORT_BASE_CACHE} (key VARCHAR, name VARCHAR, data BLOB)"
     )
-    store.con.executemany(f"INSERT INTO {_BASE_CACHE} VALUES (?, ?, ?)", blobs)
+    store.con.executemany(f"INSERT INTO {REPORT_BASE_CACHE} VALUES (?, ?, ?)", blobs)
     return figures
 
 

@@ -13,18 +13,16 @@ import datetime as dt
 import polars as pl
 
 from linkage.store import Store
-
-ASSIGNMENTS = "task_assignments"
-LABELS = "labels"
+from linkage.tables import LABELS, TASK_ASSIGNMENTS
 
 
 def task_progress(store: Store, as_of: dt.date) -> tuple[pl.DataFrame | None, float]:
     """Per township (and a 合计 row): sent, withdrawn, returned, on time, pending, overdue,
     feedback and confirmation rates; None when no task list was ever sent. Also the target."""
     target = store.settings.tasks.target_rate
-    if not store.has_table(ASSIGNMENTS):
+    if not store.has_table(TASK_ASSIGNMENTS):
         return None, target
-    if not store.scalar(f"SELECT count(*) FROM {ASSIGNMENTS}"):
+    if not store.scalar(f"SELECT count(*) FROM {TASK_ASSIGNMENTS}"):
         return None, target
     from linkage.tasks.progress import township_progress
 

@@ -17,17 +17,10 @@ import datetime as dt
 
 import polars as pl
 
+from linkage import tables
 from linkage.store import Store
+from linkage.tables import REPORT_SNAPSHOTS, RUNS
 
-SNAPSHOTS = "report_snapshots"
-RUNS = "runs"
-
-_DDL = f"""
-CREATE TABLE IF NOT EXISTS {SNAPSHOTS} (
-    run_id VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, figure VARCHAR NOT NULL,
-    scope VARCHAR NOT NULL, value DOUBLE
-)
-"""
 SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "run_id": pl.String,
     "created_at": pl.Datetime("us"),
@@ -49,24 +42,25 @@ def save_snapshot(
         pl.col("value").cast(pl.Float64),
     )
     with store.transaction():
-        store.con.execute(_DDL)
-        store.con.execute(f"DELETE FROM {SNAPSHOTS} WHERE run_id = ?", [run_id])
-        store.append(SNAPSHOTS, rows)
+        tables.ensure(store.con, "report")
+        store.con.execute(f"DELETE FROM {REPORT_SNAPSHOTS} WHERE run_id = ?", [run_id])
+        store.append(REPORT_SNAPSHOTS, rows)
 
 
 def previous_snapshot(store: Store, run_id: str) -> tuple[str | None, pl.DataFrame]:
     """The newest snapshot of a run other than ``run_id``: (its run id, figure/scope/value)."""
     empty = pl.DataFrame(schema={"figure": pl.String, "scope": pl.String, "value": pl.Float64})
-    if not store.has_table(SNAPSHOTS):
+    if not store.has_table(REPORT_SNAPSHOTS):
         return None, empty
     prev = store.scalar(
-        f"SELECT run_id FROM {SNAPSHOTS} WHERE run_id <> ? ORDER BY created_at DESC LIMIT 1",
+        f"SELECT run_id FROM {REPORT_SNAPSHOTS} WHERE run_id <> ? ORDER BY created_at DESC LIMIT 1",
         [run_id],
     )
     if prev is None:
         return None, empty
     return str(prev), store.frame(
-        f"SELECT figure, scope, value FROM {SNAPSHOTS} WHERE run_id = ? ORDER BY figure, scope",
+        f"SELECT figure, scope, value FROM {REPORT_SNAPSHOTS} WHERE run_id = ? "
+        "ORDER BY figure, scope",
         [prev],
     )
 
@@ -89,16 +83,16 @@ def changes(current: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
 def trend(store: Store, figures: list[str], scope: str = "county", limit: int = 60) -> pl.DataFrame:
     """The last ``limit`` snapshots of ``figures`` at ``scope``: run_id, created_at, figure,
     value, oldest first."""
-    if not store.has_table(SNAPSHOTS) or not figures:
+    if not store.has_table(REPORT_SNAPSHOTS) or not figures:
         return pl.DataFrame(
             schema={k: SCHEMA[k] for k in ("run_id", "created_at", "figure", "value")}
         )
     marks = ", ".join("?" for _ in figures)
     return store.frame(
         f"""
-        WITH last_runs AS (SELECT run_id, max(created_at) AS last_at FROM {SNAPSHOTS}
+        WITH last_runs AS (SELECT run_id, max(created_at) AS last_at FROM {REPORT_SNAPSHOTS}
                            GROUP BY run_id ORDER BY last_at DESC LIMIT {int(limit)})
-        SELECT s.run_id, s.created_at, s.figure, s.value FROM {SNAPSHOTS} s
+        SELECT s.run_id, s.created_at, s.figure, s.value FROM {REPORT_SNAPSHOTS} s
         JOIN last_runs USING (run_id)
         WHERE s.figure IN ({marks}) AND s.scope = ?
         ORDER BY s.created_at, s.figure

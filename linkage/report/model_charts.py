@@ -32,12 +32,14 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from linkage import tables
 from linkage.link import model as models
 from linkage.link.run import LINK_SOURCES
 from linkage.persons import PERSON_TABLE
 from linkage.settings import Settings
 from linkage.standardise.ids import mask_id
 from linkage.store import Store
+from linkage.tables import REPORT_MODEL_CACHE
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +134,6 @@ def model_sections(store: Store, out_dir: Path, stem: str) -> list[ModelSection]
 
 #: bump when a section's content changes shape (cached sections of older code are redrawn)
 _CACHE_VERSION = "1"
-_CACHE = "report_model_cache"
 
 
 def _inputs(store: Store, source: str, path: Path) -> str:
@@ -176,12 +177,10 @@ def _cache(store: Store, key: str, section: ModelSection, out_dir: Path) -> None
     data = {k: v for k, v in section.__dict__.items() if k != "weights"}
     data["weights"] = section.weights.to_dict(as_series=False)
     data["viewer_path"] = str(out_dir / section.viewer_file) if section.viewer_file else None
+    tables.ensure(store.con, "report")
+    store.con.execute(f"DELETE FROM {REPORT_MODEL_CACHE} WHERE source = ?", [section.source])
     store.con.execute(
-        f"CREATE TABLE IF NOT EXISTS {_CACHE} (source VARCHAR, key VARCHAR, section VARCHAR)"
-    )
-    store.con.execute(f"DELETE FROM {_CACHE} WHERE source = ?", [section.source])
-    store.con.execute(
-        f"INSERT INTO {_CACHE} VALUES (?, ?, ?)",
+        f"INSERT INTO {REPORT_MODEL_CACHE} VALUES (?, ?, ?)",
         [section.source, key, json.dumps(data, ensure_ascii=False)],
     )
 
@@ -189,9 +188,9 @@ def _cache(store: Store, key: str, section: ModelSection, out_dir: Path) -> None
 def _cached(store: Store, key: str, out_dir: Path, stem: str) -> ModelSection | None:
     """The cached section for ``key`` with its viewer copied under this report's name, or
     None (nothing cached, or its viewer file is gone)."""
-    if not store.has_table(_CACHE):
+    if not store.has_table(REPORT_MODEL_CACHE):
         return None
-    text = store.scalar(f"SELECT section FROM {_CACHE} WHERE key = ?", [key])
+    text = store.scalar(f"SELECT section FROM {REPORT_MODEL_CACHE} WHERE key = ?", [key])
     if text is None:
         return None
     data = json.loads(str(text))

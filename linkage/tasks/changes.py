@@ -23,10 +23,10 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from linkage import tables
 from linkage.audit import AuditLog, file_sha256
 from linkage.catalog import FINDING_TYPES
 from linkage.store import Store
-from linkage.tasks import schema
 from linkage.tasks.tasklist import task_rows
 
 log = logging.getLogger(__name__)
@@ -62,11 +62,11 @@ class ChangeList:
 
 def confirmed_changes(store: Store, *, include_listed: bool = False) -> pl.DataFrame:
     """Confirmed findings that need a change in the base, with their latest answer."""
-    schema.ensure_schema(store)
+    tables.ensure(store.con, "tasks")
     listed = (
         ""
         if include_listed
-        else (f"AND f.finding_id NOT IN (SELECT finding_id FROM {schema.CHANGES})")
+        else (f"AND f.finding_id NOT IN (SELECT finding_id FROM {tables.CHANGE_LIST_ENTRIES})")
     )
     return store.frame(f"""
         SELECT f.finding_id, f.finding_type, f.source, f.source_record_id, f.role,
@@ -75,8 +75,8 @@ def confirmed_changes(store: Store, *, include_listed: bool = False) -> pl.DataF
                f.cancellation_reason, f.priority, f.evidence,
                l.result, l.verifier, l.verified_on, r.note
         FROM findings f
-        LEFT JOIN {schema.LABELS} l USING (finding_id)
-        LEFT JOIN (SELECT finding_id, note FROM {schema.RESULTS}
+        LEFT JOIN {tables.LABELS} l USING (finding_id)
+        LEFT JOIN (SELECT finding_id, note FROM {tables.TASK_RESULTS}
                    QUALIFY row_number() OVER (PARTITION BY finding_id
                                               ORDER BY imported_at DESC) = 1) r
           USING (finding_id)
@@ -152,7 +152,7 @@ def write_changes(
     )
     try:
         with store.transaction():
-            store.append(schema.CHANGES, entries)
+            store.append(tables.CHANGE_LIST_ENTRIES, entries)
     except BaseException:
         out.unlink(missing_ok=True)
         raise

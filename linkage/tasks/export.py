@@ -16,12 +16,12 @@ from pathlib import Path
 
 import polars as pl
 
+from linkage import tables
 from linkage.audit import AuditLog, file_sha256
 from linkage.casework import set_status
 from linkage.catalog import FINDING_TYPES, type_labels
 from linkage.settings import TaskSettings
 from linkage.store import Store
-from linkage.tasks import schema
 from linkage.tasks.tasklist import task_rows
 from linkage.tasks.workbook import SheetSpec, file_name, sheet_name, write_workbook
 from linkage.tasks.workdays import deadline
@@ -58,7 +58,7 @@ def _export_id(now: dt.datetime) -> str:
 
 def pending_findings(store: Store, township: str | None = None) -> pl.DataFrame:
     """Findings still ``open`` (never sent, or reopened on new evidence), in export order."""
-    schema.ensure_schema(store)
+    tables.ensure(store.con, "tasks")
     where, params = "status = 'open'", []
     if township is not None:
         where += " AND coalesce(township, ?) = ?"
@@ -233,7 +233,7 @@ def _record(
     )
     with store.transaction():
         store.con.execute(
-            f"INSERT INTO {schema.EXPORTS} VALUES (?, current_timestamp, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {tables.TASK_EXPORTS} VALUES (?, current_timestamp, ?, ?, ?, ?, ?)",
             [
                 report.export_id,
                 report.sent_on,
@@ -243,7 +243,7 @@ def _record(
                 report.tasks,
             ],
         )
-        store.append(schema.ASSIGNMENTS, rows)
+        store.append(tables.TASK_ASSIGNMENTS, rows)
         set_status(
             store,
             rows["finding_id"].to_list(),

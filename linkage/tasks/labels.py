@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from linkage import tables
 from linkage.catalog import FINDING_TYPES
 from linkage.store import Store
-from linkage.tasks import schema
 from linkage.tasks.tasklist import row_hashes
 
 PAIR_COLUMNS = {
@@ -63,9 +63,9 @@ _LABEL_SCHEMA = {
 
 def labels_frame(store: Store) -> pl.DataFrame:
     """The current answer of every answered finding (one row per finding)."""
-    if not store.has_table(schema.LABELS):
+    if not store.has_table(tables.LABELS):
         return pl.DataFrame(schema=_LABEL_SCHEMA)
-    return store.frame(f"SELECT * FROM {schema.LABELS} ORDER BY finding_id")
+    return store.frame(f"SELECT * FROM {tables.LABELS} ORDER BY finding_id")
 
 
 def link_labels(store: Store) -> pl.DataFrame:

@@ -16,21 +16,21 @@ import datetime as dt
 
 import polars as pl
 
+from linkage import tables
 from linkage.catalog import type_labels
 from linkage.store import Store
-from linkage.tasks import schema
 from linkage.tasks.workdays import working_days_between
 
 _TASKS = f"""
     WITH latest AS (
-        SELECT * FROM {schema.ASSIGNMENTS}
+        SELECT * FROM {tables.TASK_ASSIGNMENTS}
         QUALIFY row_number() OVER (PARTITION BY finding_id ORDER BY sent_on DESC,
                                    export_id DESC) = 1
     ),
     answer AS (
         SELECT finding_id, export_id, arg_max(status, imported_at) AS status,
                min(imported_at) AS first_answer
-        FROM {schema.RESULTS} GROUP BY finding_id, export_id
+        FROM {tables.TASK_RESULTS} GROUP BY finding_id, export_id
     )
     SELECT l.finding_id, l.finding_type, l.township, l.village, l.sent_on, l.deadline,
            a.status AS answer, a.first_answer,
@@ -46,7 +46,7 @@ def _overdue(as_of: dt.date) -> pl.Expr:
 
 def tasks_frame(store: Store) -> pl.DataFrame:
     """Every sent task with its answer (null when not returned)."""
-    schema.ensure_schema(store)
+    tables.ensure(store.con, "tasks")
     return store.frame(_TASKS)
 
 

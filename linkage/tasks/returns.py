@@ -27,10 +27,10 @@ from typing import Any
 
 import polars as pl
 
+from linkage import tables
 from linkage.audit import AuditLog, file_sha256
 from linkage.casework import set_status
 from linkage.store import Store
-from linkage.tasks import schema
 from linkage.tasks.reader import Problem, Returned, ReturnedRow, parse_day, read_returned
 from linkage.tasks.tasklist import row_hashes
 from linkage.tasks.workbook import RESULTS
@@ -84,7 +84,8 @@ def _known(
     store.con.register("tmp_renkou_import_ids", frame)
     try:
         assigned = store.frame(f"""
-            SELECT finding_id, export_id, township, check_code, sent_on FROM {schema.ASSIGNMENTS}
+            SELECT finding_id, export_id, township, check_code, sent_on
+            FROM {tables.TASK_ASSIGNMENTS}
             WHERE finding_id IN (SELECT id FROM tmp_renkou_import_ids) ORDER BY sent_on, export_id
         """)
         findings = store.frame("""
@@ -267,7 +268,7 @@ def _apply(
     current = {
         r["finding_id"]: r
         for r in store.frame(
-            f"SELECT finding_id, result, note, verifier, verified_on FROM {schema.RESULTS} "
+            f"SELECT finding_id, result, note, verifier, verified_on FROM {tables.TASK_RESULTS} "
             f"QUALIFY row_number() OVER (PARTITION BY finding_id ORDER BY imported_at DESC, "
             f"import_id DESC) = 1"
         ).iter_rows(named=True)
@@ -363,14 +364,14 @@ def _apply(
             "import_id": pl.String,
         },
     ).with_columns(labelled_at=pl.lit(dt.datetime.now()))
-    store.append(schema.RESULTS, results.with_columns(imported_at=pl.lit(dt.datetime.now())))
+    store.append(tables.TASK_RESULTS, results.with_columns(imported_at=pl.lit(dt.datetime.now())))
     store.con.register("tmp_renkou_labels", labels)
     try:
         store.con.execute(
-            f"DELETE FROM {schema.LABELS} WHERE finding_id IN "
+            f"DELETE FROM {tables.LABELS} WHERE finding_id IN "
             f"(SELECT finding_id FROM tmp_renkou_labels)"
         )
-        store.con.execute(f"INSERT INTO {schema.LABELS} BY NAME SELECT * FROM tmp_renkou_labels")
+        store.con.execute(f"INSERT INTO {tables.LABELS} BY NAME SELECT * FROM tmp_renkou_labels")
     finally:
         store.con.unregister("tmp_renkou_labels")
     for status in sorted(set(results["status"])):
@@ -393,10 +394,10 @@ def import_file(
     store: Store, path: Path, *, operator: str, today: dt.date, problems: list[Problem]
 ) -> FileOutcome:
     """Check and apply one returned workbook (its own transaction)."""
-    schema.ensure_schema(store)
+    tables.ensure(store.con, "tasks")
     digest = file_sha256(path)
     done = store.scalar(
-        f"SELECT min(imported_at)::VARCHAR FROM {schema.IMPORTS} "
+        f"SELECT min(imported_at)::VARCHAR FROM {tables.TASK_IMPORTS} "
         f"WHERE file_hash = ? AND status = 'applied'",
         [digest],
     )
@@ -425,7 +426,7 @@ def import_file(
         rows_read=len(returned.rows),
     )
     if not store.scalar(
-        f"SELECT count(*) FROM {schema.EXPORTS} WHERE export_id = ?", [returned.export_id]
+        f"SELECT count(*) FROM {tables.TASK_EXPORTS} WHERE export_id = ?", [returned.export_id]
     ):
         problems.append(
             Problem(
@@ -447,7 +448,7 @@ def import_file(
     with store.transaction():
         outcome.applied, outcome.unchanged = _apply(store, path.name, import_id, good, findings)
         store.con.execute(
-            f"INSERT INTO {schema.IMPORTS} VALUES (?, ?, ?, ?, ?, current_timestamp, ?, "
+            f"INSERT INTO {tables.TASK_IMPORTS} VALUES (?, ?, ?, ?, ?, current_timestamp, ?, "
             f"?, ?, ?, ?, ?, 'applied')",
             [
                 import_id,
