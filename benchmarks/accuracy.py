@@ -20,12 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import peak_mb, timed  # noqa: E402
-from linkage.casework import merge  # noqa: E402
+from linkage import pipeline  # noqa: E402
 from linkage.evaluate import evaluate, write_json  # noqa: E402
-from linkage.findings import derive_findings  # noqa: E402
-from linkage.ingest.load import ingest_inbox  # noqa: E402
-from linkage.link import link_all  # noqa: E402
-from linkage.persons import refresh_person_records  # noqa: E402
 from linkage.store import Store  # noqa: E402
 from synth import generate_county  # noqa: E402
 
@@ -52,17 +48,11 @@ def main() -> None:
         )
     with Store(home) as store:
         with timed("ingest", seconds):
-            report = ingest_inbox(store, county / "inbox")
-        with timed("standardise", seconds), store.transaction():
-            refresh_person_records(store, report.changed_sources)
+            pipeline.ingest(store, county / "inbox")
         with timed("link (incl. training)", seconds):
-            link = link_all(store)
-        with timed("findings", seconds), store.transaction():
-            merge(
-                store,
-                derive_findings(store, "links", "dedupe_pairs"),
-                run_id=f"accuracy-{int(time.time())}",
-            )
+            link = pipeline.link(store)
+        with timed("findings", seconds):
+            pipeline.findings(store, f"accuracy-{int(time.time())}")
         with timed("evaluate", seconds):
             result = evaluate(store, county / "truth")
     print()

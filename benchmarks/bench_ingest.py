@@ -16,8 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import county, peak_mb, timed  # noqa: E402
-from linkage.ingest.load import ingest_inbox  # noqa: E402
-from linkage.persons import refresh_person_records  # noqa: E402
+from linkage import pipeline  # noqa: E402
 from linkage.store import Store  # noqa: E402
 
 
@@ -34,14 +33,13 @@ def main() -> None:
     results: dict[str, float] = {}
     print(f"ingest benchmark: population of {args.persons:,} persons")
     with Store(home) as store:
-        with timed("read+validate+load", results):
-            report = ingest_inbox(store, inbox)
-        with timed("standardise (person records)", results):
-            with store.transaction():
-                rows = refresh_person_records(store, {"population"})
-    loaded = report.totals()["rows_loaded"]
+        with timed("ingest", results):
+            done = pipeline.ingest(store, inbox)
+    for part, seconds in done.seconds.items():
+        print(f"  {part:<28} {seconds:8.1f} s")
+    loaded = done.report.totals()["rows_loaded"]
     total = sum(results.values())
-    print(f"rows loaded {loaded:,}; person records {rows:,}")
+    print(f"rows loaded {loaded:,}; person records {done.person_records:,}")
     print(f"total {total:.1f} s = {loaded / total:,.0f} rows/s; peak memory {peak_mb():,.0f} MB")
     shutil.rmtree(inbox)
     shutil.rmtree(home)

@@ -18,9 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import county, peak_mb, timed  # noqa: E402
-from linkage.ingest.load import ingest_inbox  # noqa: E402
-from linkage.link import link_all  # noqa: E402
-from linkage.persons import refresh_person_records  # noqa: E402
+from linkage import pipeline  # noqa: E402
 from linkage.store import Store  # noqa: E402
 
 
@@ -36,18 +34,17 @@ def main() -> None:
     seconds: dict[str, float] = {}
     with Store(home) as store:
         with timed("ingest", seconds):
-            report = ingest_inbox(store, root / "inbox")
-        with timed("standardise", seconds), store.transaction():
-            refresh_person_records(store, report.changed_sources)
+            ingested = pipeline.ingest(store, root / "inbox")
+        print("   " + ", ".join(f"{k} {v:.1f}s" for k, v in ingested.seconds.items()))
         counts = store.frame(
             "SELECT source, count(*) AS n FROM person_records GROUP BY ALL ORDER BY ALL"
         )
         print("person records: " + ", ".join(f"{s} {n:,}" for s, n in counts.iter_rows()))
         with timed("link, training included", seconds):
-            first = link_all(store)
+            first = pipeline.link(store)
         print("   " + ", ".join(f"{k} {v:.1f}s" for k, v in first.seconds.items()))
         with timed("link, saved models (--full)", seconds):
-            second = link_all(store, full=True)
+            second = pipeline.link(store, full=True)
         print("   " + ", ".join(f"{k} {v:.1f}s" for k, v in second.seconds.items()))
     print(f"peak memory {peak_mb():,.0f} MB")
 

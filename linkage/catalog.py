@@ -216,6 +216,14 @@ FINDING_TYPES: dict[str, FindingType] = {
 }
 
 
+def delivered_table(source: str | None) -> tuple[str, str] | None:
+    """(table, record key column) of a known source; None for anything else, so that a value
+    read from a table never becomes an identifier unchecked."""
+    if source not in SOURCES:
+        return None
+    return SOURCES[source].table, SOURCES[source].record_key
+
+
 def type_labels() -> dict[str, str]:
     """Finding type → 核查类型, in catalog order (read afresh: the catalog is the truth)."""
     return {k: t.zh for k, t in FINDING_TYPES.items()}

@@ -102,6 +102,24 @@ class Store:
         rows = self.con.sql(sql, params=params or None).fetchall()
         return rows[0][0] if rows else None
 
+    def rows_by_ids(
+        self, table: str, key: str, ids: set[str], columns: str = "*", where: str = ""
+    ) -> dict[str, dict[str, Any]]:
+        """Rows of ``table`` whose ``key`` is one of ``ids``, by that key (``where`` adds SQL
+        conditions, starting with AND). ``table``, ``key``, ``columns`` come from code."""
+        if not ids or not self.has_table(table):
+            return {}
+        frame = pl.DataFrame({"id": sorted(ids)}, schema={"id": pl.String})
+        self.con.register("tmp_renkou_ids", frame)
+        try:
+            rows = self.frame(
+                f'SELECT {columns} FROM "{table}" WHERE "{key}" IN '
+                f"(SELECT id FROM tmp_renkou_ids) {where}"
+            )
+        finally:
+            self.con.unregister("tmp_renkou_ids")
+        return {str(r[key]): r for r in rows.iter_rows(named=True)}
+
     def table(self, name: str) -> pl.DataFrame:
         return self.frame(f'SELECT * FROM "{name}"')
 

@@ -12,7 +12,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from linkage import catalog
+from linkage import catalog, pipeline
 from linkage.casework import merge, open_findings, set_status
 from linkage.evaluate import score_findings
 from linkage.findings import derive_findings
@@ -27,16 +27,13 @@ from linkage.findings.base import (
     base_persons,
     candidates,
 )
-from linkage.ingest.load import ingest_inbox
-from linkage.persons import refresh_person_records
 from linkage.store import Store
 from linkage.tasks.changes import change_rows
 from linkage.tasks.export import export_tasks
 from linkage.tasks.workdays import add_working_days
-
-from .conftest import write_csv
-from .test_findings import BASE, person
-from .test_ingest import POP_HEADER
+from tests.conftest import write_csv
+from tests.findings.test_rules import BASE, person
+from tests.ingest.test_load import POP_HEADER
 
 
 class MissingIdNumber(FindingType):
@@ -90,9 +87,7 @@ def test_a_new_finding_type_is_its_module_its_entry_and_config(extended: Path) -
     rows = [*BASE, person("P20", "蒋欣", "女", "19880808", "062", id_number="")]
     write_csv(inbox / "population" / "base.csv", POP_HEADER, rows)
     with Store(extended / "home") as store:
-        ingest_inbox(store, inbox)
-        with store.transaction():
-            refresh_person_records(store)
+        pipeline.ingest(store, inbox)
 
         # the rule runs with the others
         found = derive_findings(store, "links", None)

@@ -34,7 +34,7 @@ REJECTED = "tmp_renkou_rejected_pairs"
 
 def not_rejected(alias: str, person: str | None = None) -> str:
     """SQL condition: the pair (source, source_record_id, role, person) was not rejected in
-    the field (``linkage.tasks.labels.rejected_pairs``, staged by the link stage)."""
+    the field (``linkage.labels.rejected_pairs``, staged by the link stage)."""
     return (
         f"NOT EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = {alias}.source "
         f"AND x.source_record_id = {alias}.source_record_id AND x.role = {alias}.role "

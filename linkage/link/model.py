@@ -202,7 +202,7 @@ def _m_from_field_labels(
     """
     if not store.has_table("labels"):
         return 0
-    from linkage.tasks.labels import link_labels
+    from linkage.labels import link_labels
 
     labels = link_labels(store).filter(pl.col("is_match") & (pl.col("source") == name))
     if labels.height < minimum:

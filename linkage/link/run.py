@@ -376,7 +376,7 @@ def link_all(
 
 def _stage_rejected_pairs(store: Store) -> None:
     """Pairs township staff rejected: never proposed again while the evidence is unchanged."""
-    from linkage.tasks.labels import rejected_pairs
+    from linkage.labels import rejected_pairs
 
     frame = (
         rejected_pairs(store)

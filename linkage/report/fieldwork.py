@@ -3,7 +3,7 @@
 Reads the task tables of ``linkage.tasks`` only when they exist (``renkou tasks export`` creates
 them) and computes nothing of its own: the feedback and confirmation rates are
 ``linkage.tasks.progress.township_progress`` and the label accuracy is
-``linkage.tasks.labels.accuracy_by_type``, so the report and ``renkou tasks status`` agree.
+``linkage.labels.accuracy_by_type``, so the report and ``renkou tasks status`` agree.
 """
 
 from __future__ import annotations
@@ -34,6 +34,6 @@ def label_accuracy(store: Store) -> pl.DataFrame | None:
     unverifiable, confirmation rate); None when no answer came back yet."""
     if not store.has_table(LABELS) or not store.scalar(f"SELECT count(*) FROM {LABELS}"):
         return None
-    from linkage.tasks.labels import accuracy_by_type
+    from linkage.labels import accuracy_by_type
 
     return accuracy_by_type(store)

@@ -4,7 +4,6 @@
 ``import_returns``   returned workbooks → checked rows → statuses, ``labels``
 ``write_changes``    confirmed findings → 变更清单 for the base operator
 ``township_progress`` feedback and overdue tasks per township
-``labels_frame``, ``link_labels``, ``rejected_pairs``  answers as linkage labels
 
 Names are resolved on first use, so that ``renkou --help`` (which mounts
 ``linkage.cli.tasks``) does not import the whole package.
@@ -25,10 +24,6 @@ _EXPORTS = {
     "write_changes": "changes",
     "township_progress": "progress",
     "overdue_tasks": "progress",
-    "labels_frame": "labels",
-    "link_labels": "labels",
-    "rejected_pairs": "labels",
-    "accuracy_by_type": "labels",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -30,9 +30,9 @@ import polars as pl
 from linkage import tables
 from linkage.audit import AuditLog, file_sha256
 from linkage.casework import set_status
+from linkage.labels import row_hashes
 from linkage.store import Store
 from linkage.tasks.reader import Problem, Returned, ReturnedRow, parse_day, read_returned
-from linkage.tasks.tasklist import row_hashes
 from linkage.tasks.workbook import RESULTS
 
 __all__ = ["FileOutcome", "ImportReport", "Problem", "import_file", "import_returns"]

@@ -12,7 +12,14 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from linkage.catalog import FINDING_TYPES, SOURCES, action_zh, source_zh, type_zh
+from linkage.catalog import (
+    FINDING_TYPES,
+    SOURCES,
+    action_zh,
+    delivered_table,
+    source_zh,
+    type_zh,
+)
 from linkage.findings.base import FindingType, Row, TaskContext, records
 from linkage.settings import Settings
 from linkage.standardise.ids import mask_id
@@ -30,30 +37,6 @@ TASK_COLUMNS = [
     "系统判断依据",
     "建议处理",
 ]
-
-
-def source_table(source: str | None) -> tuple[str, str] | None:
-    """``(src_<source>, key column)`` of a known source; None for anything else (a value
-    read from a table never becomes an identifier unchecked)."""
-    if source not in SOURCES:
-        return None
-    return SOURCES[source].table, SOURCES[source].record_key
-
-
-def row_hashes(store: Store, records: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """Current ``_row_hash`` of source records: a changed hash means the record changed."""
-    wanted: dict[str, set[str]] = {}
-    for source, record_id in records:
-        wanted.setdefault(source, set()).add(record_id)
-    out: dict[tuple[str, str], str] = {}
-    for source, ids in wanted.items():
-        known = source_table(source)
-        if known is None:
-            continue
-        table, key = known
-        rows = _by_ids(store, table, key, ids, f'"{key}", _row_hash')
-        out.update({(source, k): r["_row_hash"] for k, r in rows.items()})
-    return out
 
 
 def mask_ids(values: Iterable[str | None], s: Settings) -> list[str | None]:
@@ -84,26 +67,8 @@ class _Masks:
 # ------------------------------------------------------------------------- data access
 
 
-def _by_ids(
-    store: Store, table: str, key: str, ids: set[str], columns: str = "*", where: str = ""
-) -> dict[str, Row]:
-    if not ids or not store.has_table(table):
-        return {}
-    frame = pl.DataFrame({"id": sorted(ids)}, schema={"id": pl.String})
-    store.con.register("tmp_renkou_task_ids", frame)
-    try:
-        rows = store.frame(
-            f'SELECT {columns} FROM "{table}" WHERE "{key}" IN '
-            f"(SELECT id FROM tmp_renkou_task_ids) {where}"
-        )
-    finally:
-        store.con.unregister("tmp_renkou_task_ids")
-    return {str(r[key]): r for r in rows.iter_rows(named=True)}
-
-
 def _base_persons(store: Store, ids: set[str]) -> dict[str, Row]:
-    people = _by_ids(
-        store,
+    people = store.rows_by_ids(
         PERSON_TABLE,
         "record_id",
         ids,
@@ -111,8 +76,9 @@ def _base_persons(store: Store, ids: set[str]) -> dict[str, Row]:
         "address, township, village",
         "AND source = 'population'",
     )
-    for pid, row in _by_ids(
-        store, "src_population", "person_id", ids, "person_id, hukou_address"
+    base = SOURCES["population"]
+    for pid, row in store.rows_by_ids(
+        base.table, base.record_key, ids, "person_id, hukou_address"
     ).items():
         if pid in people and row.get("hukou_address"):
             people[pid]["address"] = row["hukou_address"]
@@ -126,10 +92,10 @@ def _source_rows(store: Store, findings: list[Row]) -> dict[tuple[str, str], Row
             wanted.setdefault(f["source"], set()).update(records(f))
     out: dict[tuple[str, str], Row] = {}
     for source, ids in wanted.items():
-        known = source_table(source)
+        known = delivered_table(source)
         if known is None:
             continue
-        for rid, row in _by_ids(store, *known, ids).items():
+        for rid, row in store.rows_by_ids(*known, ids).items():
             out[(source, rid)] = row
     return out
 
@@ -140,8 +106,7 @@ def _source_persons(store: Store, findings: list[Row]) -> dict[tuple[str, str, s
         for f in findings
         if f.get("source") and f.get("source_record_id") and f.get("role")
     }
-    rows = _by_ids(
-        store,
+    rows = store.rows_by_ids(
         PERSON_TABLE,
         "rec_key",
         keys,

@@ -22,8 +22,8 @@ from linkage.errors import ConfigError
 from linkage.settings import load_settings
 from linkage.store import Store
 from tests.conftest import write_csv
-from tests.test_findings import BASE
-from tests.test_ingest import DEATH_HEADER, POP_HEADER
+from tests.findings.test_rules import BASE
+from tests.ingest.test_load import DEATH_HEADER, POP_HEADER
 
 
 @dataclass(frozen=True)

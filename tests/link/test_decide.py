@@ -13,8 +13,7 @@ from polars.testing import assert_frame_equal
 from linkage.link.decide import decide, exact_links
 from linkage.settings import Thresholds
 from linkage.store import Store
-
-from .tables import KEY, S, decisions, put, reject
+from tests.link.tables import KEY, S, decisions, put, reject
 
 PREDICTIONS = "tmp_test_predictions"
 CLUSTERS = "tmp_test_clusters"

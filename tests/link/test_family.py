@@ -14,8 +14,7 @@ from polars.testing import assert_frame_equal
 from linkage.link.family import family_links
 from linkage.persons import PERSON_TABLE
 from linkage.store import Store
-
-from .tables import KEY, S, decisions, prob, put, reject
+from tests.link.tables import KEY, S, decisions, prob, put, reject
 
 DECIDED = "tmp_test_decided"
 CFG = {"household_bonus": 6.0, "match_weight": 3.0}

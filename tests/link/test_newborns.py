@@ -17,8 +17,7 @@ from polars.testing import assert_frame_equal
 from linkage.link.newborns import link_newborns
 from linkage.persons import PERSON_TABLE
 from linkage.store import Store
-
-from .tables import KEY, S, decisions, prob, put, reject
+from tests.link.tables import KEY, S, decisions, prob, put, reject
 
 PARENTS = "tmp_test_parent_links"
 CFG: dict[str, object] = {"birth_date_window_days": 3, "match_weight": 6.0, "clerical_weight": 2.0}

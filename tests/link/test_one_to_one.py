@@ -20,8 +20,7 @@ from linkage.link import run
 from linkage.link.decide import DECISION_COLUMNS
 from linkage.settings import Thresholds
 from linkage.store import Store
-
-from .tables import DECISION_SCHEMA, KEY, decisions, put
+from tests.link.tables import DECISION_SCHEMA, KEY, decisions, put
 
 ONE_TO_ONE = Thresholds(0.95, 0.5, 3.0, one_to_one=True)
 MANY = Thresholds(0.95, 0.5, 3.0, one_to_one=False)

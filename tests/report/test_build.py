@@ -19,9 +19,8 @@ from linkage.errors import RenkouError
 from linkage.report import build_report
 from linkage.report.render import assert_no_id_numbers, chart_libraries, id_numbers_in
 from linkage.store import Store
-
-from .report_fixture import AS_OF, build_home, ident
-from .tasks_fixture import TODAY, copy_answered
+from tests.report.fixture import AS_OF, build_home, ident
+from tests.tasks.fixture import TODAY, copy_answered
 
 
 @pytest.fixture(scope="module")

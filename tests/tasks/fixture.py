@@ -20,14 +20,12 @@ from typing import Any
 import openpyxl
 import polars as pl
 
+from linkage import pipeline
 from linkage.casework import finding_id, merge
 from linkage.findings import COLUMNS
-from linkage.ingest.load import ingest_inbox
-from linkage.persons import refresh_person_records
 from linkage.standardise.ids import check_char
 from linkage.store import Store
-
-from .conftest import write_csv
+from tests.conftest import write_csv
 
 POP_HEADER = [
     "人员编号",
@@ -423,9 +421,7 @@ def build_home(root: Path) -> Path:
     _inbox(root / "inbox")
     home = root / "home"
     with Store(home) as store:
-        ingest_inbox(store, root / "inbox")
-        with store.transaction():
-            refresh_person_records(store)
+        pipeline.ingest(store, root / "inbox", full=True)
         store.replace_table(
             "links",
             pl.DataFrame(

@@ -20,12 +20,30 @@ finding when a *new* record arrives).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import polars as pl
 
 from linkage import tables
-from linkage.catalog import FINDING_TYPES
+from linkage.catalog import FINDING_TYPES, delivered_table
 from linkage.store import Store
-from linkage.tasks.tasklist import row_hashes
+
+
+def row_hashes(store: Store, records: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Current ``_row_hash`` of source records: a changed hash means the record changed."""
+    wanted: dict[str, set[str]] = {}
+    for source, record_id in records:
+        wanted.setdefault(source, set()).add(record_id)
+    out: dict[tuple[str, str], str] = {}
+    for source, ids in wanted.items():
+        known = delivered_table(source)
+        if known is None:
+            continue
+        table, key = known
+        rows = store.rows_by_ids(table, key, ids, f'"{key}", _row_hash')
+        out.update({(source, k): r["_row_hash"] for k, r in rows.items()})
+    return out
+
 
 PAIR_COLUMNS = {
     "source": pl.String,

@@ -12,8 +12,7 @@ from polars.testing import assert_frame_equal
 
 from linkage.report import quality
 from linkage.store import Store
-
-from .report_fixture import AS_OF, LX, SC, build_home
+from tests.report.fixture import AS_OF, LX, SC, build_home
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,13 @@ import polars as pl
 import pytest
 
 from linkage.casework import merge
+from linkage.labels import accuracy_by_type, link_labels, rejected_pairs
 from linkage.store import Store
 from linkage.tasks.changes import change_rows, write_changes
 from linkage.tasks.export import export_tasks
-from linkage.tasks.labels import accuracy_by_type, link_labels, rejected_pairs
 from linkage.tasks.progress import overdue_tasks, township_progress
 from linkage.tasks.returns import import_returns
-
-from .tasks_fixture import (
+from tests.tasks.fixture import (
     DAY,
     F_BIRTH,
     F_CONFLICT,

@@ -18,8 +18,7 @@ from linkage.cli import app
 from linkage.store import Store
 from linkage.tasks.returns import import_returns
 from linkage.tasks.workbook import CHECK, META_SHEET
-
-from .tasks_fixture import (
+from tests.tasks.fixture import (
     DAY,
     F_BIRTH,
     F_CONFLICT,

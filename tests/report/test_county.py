@@ -22,20 +22,15 @@ from typing import Any
 import polars as pl
 import pytest
 
-from linkage.casework import merge
-from linkage.findings import derive_findings
-from linkage.ingest.load import ingest_inbox
-from linkage.link import link_all
-from linkage.persons import refresh_person_records
+from linkage import pipeline
 from linkage.report import build_report, model_charts
 from linkage.report.render import id_numbers_in
 from linkage.store import Store
 from synth import generate_county
-
-from .test_report import charts, figures
+from tests.report.test_build import charts, figures
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TODAY = dt.date.today()
 
 
@@ -49,12 +44,9 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Pa
         mp.setenv("RENKOU_CONFIG", str(configs))
         generate_county(persons=3000, seed=8, out=root / "county")
         with Store(root / "home") as store:
-            ingest_inbox(store, root / "county" / "inbox", run_id="night-1")
-            with store.transaction():
-                refresh_person_records(store)
-            link_all(store)
-            with store.transaction():
-                merge(store, derive_findings(store, "links", "dedupe_pairs"), "night-1")
+            pipeline.ingest(store, root / "county" / "inbox", run_id="night-1", full=True)
+            pipeline.link(store)
+            pipeline.findings(store, "night-1")
             out = build_report(store, root / "out" / "report.html", as_of=TODAY)
             yield store, out
 

@@ -12,12 +12,10 @@ from pathlib import Path
 
 import polars as pl
 
-from linkage.ingest.load import ingest_inbox
-from linkage.persons import refresh_person_records
+from linkage import pipeline
 from linkage.standardise.ids import check_char
 from linkage.store import Store
-
-from .conftest import write_csv
+from tests.conftest import write_csv
 
 AS_OF = dt.date(2026, 6, 30)
 LX, SC = "灵溪镇", "首车镇"
@@ -233,8 +231,6 @@ def build_home(root: Path) -> Path:
     write_csv(inbox / "hukou" / "hukou.csv", HUKOU_HEADER, HUKOU)
     home = root / "home"
     with Store(home) as store:
-        ingest_inbox(store, inbox, run_id="run-1")
-        with store.transaction():
-            refresh_person_records(store)
+        pipeline.ingest(store, inbox, run_id="run-1", full=True)
         store.replace_table("links", pl.DataFrame(LINKS, schema=LINK_SCHEMA, orient="row"))
     return home

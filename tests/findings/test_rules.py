@@ -16,9 +16,8 @@ from linkage.ingest.load import ingest_inbox
 from linkage.persons import refresh_person_records
 from linkage.standardise.ids import check_char
 from linkage.store import Store
-
-from .conftest import write_csv
-from .test_ingest import DEATH_HEADER, POP_HEADER
+from tests.conftest import write_csv
+from tests.ingest.test_load import DEATH_HEADER, POP_HEADER
 
 HUKOU_HEADER = [
     "户籍记录编号",

@@ -11,7 +11,7 @@ import polars as pl
 from linkage.standardise import PERSON_COLUMNS, person_frame
 from linkage.standardise.ids import check_char
 
-ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
+ARCHITECTURE = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
 BODY = "42280219500926002"  # even order: female
 ID18 = BODY + check_char(BODY)
 

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from linkage.store import Store
+from tests.tasks.fixture import copy_home, export_all
 
-from .tasks_fixture import copy_home, export_all
-
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "render_tasks_pdf.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "render_tasks_pdf.py"
 
 
 @pytest.mark.slow
@@ -56,8 +55,7 @@ def test_a_file_saved_again_by_another_office_suite_reads_back(tmp_path: Path) -
     """Townships use WPS or LibreOffice as often as Excel: the batch sheet, the hidden check
     codes and the answers must survive their save."""
     from linkage.tasks.returns import import_returns
-
-    from .tasks_fixture import F_MOVED, SC, TODAY, fill
+    from tests.tasks.fixture import F_MOVED, SC, TODAY, fill
 
     with Store(copy_home(tmp_path / "home")) as store:
         files = export_all(store, tmp_path / "out")

@@ -11,14 +11,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from linkage import tables
-from linkage.casework import merge
+from linkage import pipeline, tables
 from linkage.evaluate import evaluate
-from linkage.findings import derive_findings
-from linkage.ingest.load import ingest_inbox
 from linkage.link import link_all
 from linkage.link import model as models
-from linkage.persons import refresh_person_records
 from linkage.store import Store
 from synth import generate_county
 
@@ -30,12 +26,9 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Path]:
     root = tmp_path_factory.mktemp("county")
     generate_county(persons=8000, seed=5, out=root / "county")
     store = Store(root / "home")
-    report = ingest_inbox(store, root / "county" / "inbox")
-    with store.transaction():
-        refresh_person_records(store, report.changed_sources)
-    link_all(store)
-    with store.transaction():
-        merge(store, derive_findings(store, "links", "dedupe_pairs"), run_id="test")
+    pipeline.ingest(store, root / "county" / "inbox")
+    pipeline.link(store)
+    pipeline.findings(store, "test")
     return store, root / "county" / "truth"
 
 
@@ -84,7 +77,7 @@ def test_m_is_reestimated_from_confirmed_pairs(
                'population|' || person_id || '|person' AS rec_key_r
         FROM links WHERE source = 'death' AND person_id IS NOT NULL
     """)
-    import linkage.tasks.labels as labels
+    import linkage.labels as labels
 
     monkeypatch.setattr(labels, "link_labels", lambda _store: confirmed)
     store.con.execute("CREATE TABLE IF NOT EXISTS labels (finding_id VARCHAR)")

@@ -11,8 +11,7 @@ from linkage.ingest.load import ingest_inbox
 from linkage.persons import refresh_person_records
 from linkage.standardise.ids import check_char
 from linkage.store import Store
-
-from .conftest import write_csv, write_parquet, write_xlsx
+from tests.conftest import write_csv, write_parquet, write_xlsx
 
 POP_HEADER = [
     "人员编号",
