@@ -60,7 +60,8 @@ LINK_LABEL_COLUMNS = {
     "rec_key_r": pl.String,
 }
 
-_LABEL_SCHEMA = {
+#: the columns of ``labels`` (besides ``labelled_at``)
+LABEL_SCHEMA = {
     "finding_id": pl.String,
     "finding_type": pl.String,
     "person_id": pl.String,
@@ -82,7 +83,7 @@ _LABEL_SCHEMA = {
 def labels_frame(store: Store) -> pl.DataFrame:
     """The current answer of every answered finding (one row per finding)."""
     if not store.has_table(tables.LABELS):
-        return pl.DataFrame(schema=_LABEL_SCHEMA)
+        return pl.DataFrame(schema=LABEL_SCHEMA)
     return store.frame(f"SELECT * FROM {tables.LABELS} ORDER BY finding_id")
 
 

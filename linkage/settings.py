@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,10 @@ CONFIG_ENV = "RENKOU_CONFIG"
 HOME_CONFIG = "config"
 #: per-source linkage settings, one file per source
 SOURCES_DIR = "sources"
+#: the environment variable holding the task workbooks' sheet-protection password
+SHEET_PASSWORD_ENV = "RENKOU_SHEET_PASSWORD"
+#: keys that would be secrets: refused in settings files (secrets come from the environment)
+_SECRET_KEY = re.compile(r"password|secret|passphrase|(^|_)key$|token", re.IGNORECASE)
 
 UNITS = ("working", "calendar")
 SHEET_LAYOUTS = ("village", "finding_type")
@@ -120,6 +125,19 @@ def merge(
     return merged
 
 
+def _refuse_secrets(values: Mapping[str, Any], where: str, prefix: str = "") -> None:
+    """Secrets never live in settings files (they are copied, mailed, committed)."""
+    for key, value in values.items():
+        if _SECRET_KEY.search(key) and not isinstance(value, Mapping):
+            raise ConfigError(
+                f"{where}: {prefix}{key} looks like a secret, and secrets are not kept in "
+                "settings files. Fix: remove it; renkou reads secrets from the environment "
+                f"(e.g. {SHEET_PASSWORD_ENV})"
+            )
+        if isinstance(value, Mapping):
+            _refuse_secrets(value, where, f"{prefix}{key}.")
+
+
 def layered(
     relative: str,
     home: Path | None,
@@ -139,6 +157,7 @@ def layered(
         if not path.is_file():
             continue
         values = read_toml(path)
+        _refuse_secrets(values, str(path))
         origins.append(str(path))
         merged = (
             values if merged is None else merge(merged, values, str(path), strict=strict, free=free)
@@ -202,7 +221,8 @@ class SourceSettings:
 class TaskSettings:
     """Township tasks (``tasks.toml``): deadlines by priority in ``unit`` days, a finding
     type's own limit where config overrides the catalog's (``type_days``, in the type's unit),
-    the feedback target and the workbook layout."""
+    the feedback target and the workbook layout. ``password`` (sheet protection) comes from
+    ``$RENKOU_SHEET_PASSWORD``, never from a file."""
 
     unit: str
     ordinary_days: int
@@ -211,7 +231,11 @@ class TaskSettings:
     target_rate: float
     sheets: str
     paper: int
-    password: str
+
+    @property
+    def password(self) -> str:
+        """The sheet-protection password, read from the environment when asked for."""
+        return os.environ.get(SHEET_PASSWORD_ENV, "")
 
 
 @dataclass(frozen=True)
@@ -278,7 +302,6 @@ def _tasks(data: Mapping[str, Any], where: str) -> TaskSettings:
         target_rate=_share(data["feedback"]["target_rate"], f"{where}: [feedback] target_rate"),
         sheets=_one_of(book["sheets"], SHEET_LAYOUTS, f"{where}: [workbook] sheets"),
         paper=_positive_int(book["paper"], f"{where}: [workbook] paper"),
-        password=str(book["password"]),
     )
 
 

@@ -30,7 +30,7 @@ import polars as pl
 from linkage import tables
 from linkage.audit import AuditLog, file_sha256
 from linkage.casework import set_status
-from linkage.labels import row_hashes
+from linkage.labels import LABEL_SCHEMA, row_hashes
 from linkage.store import Store
 from linkage.tasks.reader import Problem, Returned, ReturnedRow, parse_day, read_returned
 from linkage.tasks.workbook import RESULTS
@@ -346,23 +346,7 @@ def _apply(
             }
             for f, (r, _, day) in zip(facts, fresh, strict=True)
         ],
-        schema={
-            "finding_id": pl.String,
-            "finding_type": pl.String,
-            "person_id": pl.String,
-            "other_person_id": pl.String,
-            "source": pl.String,
-            "source_record_id": pl.String,
-            "role": pl.String,
-            "records": pl.String,
-            "source_row_hash": pl.String,
-            "match_probability": pl.Float64,
-            "result": pl.String,
-            "status": pl.String,
-            "verifier": pl.String,
-            "verified_on": pl.Date,
-            "import_id": pl.String,
-        },
+        schema=LABEL_SCHEMA,
     ).with_columns(labelled_at=pl.lit(dt.datetime.now()))
     store.append(tables.TASK_RESULTS, results.with_columns(imported_at=pl.lit(dt.datetime.now())))
     store.con.register("tmp_renkou_labels", labels)
