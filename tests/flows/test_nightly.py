@@ -158,6 +158,7 @@ def test_malformed_file_is_reported_and_the_rest_loaded(
     night1: Night, night2: Night, county: County, tmp_path: Path
 ) -> None:
     from linkage.cli import app
+    from linkage.cli._common import EXIT_REJECTED
 
     inbox = shutil.copytree(county.night2, tmp_path / "inbox")
     (inbox / "marriage").mkdir()
@@ -169,7 +170,9 @@ def test_malformed_file_is_reported_and_the_rest_loaded(
     result = CliRunner().invoke(
         app, ["--home", str(home), "run", "--inbox", str(inbox), "--no-outputs"]
     )
-    assert result.exit_code == 0, result.output
+    # refused files are said with a distinct exit code, but the night is not a failed one:
+    # it succeeded on the good file and nothing was restored
+    assert result.exit_code == EXIT_REJECTED, result.output
     assert "files       3: 1 loaded, 2 rejected" in result.output
     assert "rejected    marriage/婚姻登记_损坏.csv: missing required column(s)" in result.output
     assert "rejected    hukou/户籍人口_坏.xlsx: " in result.output
