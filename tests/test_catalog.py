@@ -33,7 +33,7 @@ from linkage.tasks.export import export_tasks
 from linkage.tasks.workdays import add_working_days
 from tests.conftest import write_csv
 from tests.findings.test_rules import BASE, person
-from tests.ingest.test_load import POP_HEADER
+from tests.headers import POP_HEADER
 
 
 class MissingIdNumber(FindingType):

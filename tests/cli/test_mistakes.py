@@ -23,7 +23,7 @@ from linkage.settings import load_settings
 from linkage.store import Store
 from tests.conftest import write_csv
 from tests.findings.test_rules import BASE
-from tests.ingest.test_load import DEATH_HEADER, POP_HEADER
+from tests.headers import DEATH_HEADER, POP_HEADER
 
 
 @dataclass(frozen=True)

@@ -17,48 +17,7 @@ from linkage.persons import refresh_person_records
 from linkage.standardise.ids import check_char
 from linkage.store import Store
 from tests.conftest import write_csv
-from tests.ingest.test_load import DEATH_HEADER, POP_HEADER
-
-HUKOU_HEADER = [
-    "户籍记录编号",
-    "姓名",
-    "曾用名",
-    "性别",
-    "公民身份号码",
-    "出生日期",
-    "民族",
-    "户号",
-    "与户主关系",
-    "户籍地址",
-    "户口性质",
-    "户口状态",
-    "变动日期",
-    "迁往地址",
-]
-BC_HEADER = [
-    "出生医学证明编号",
-    "新生儿姓名",
-    "性别",
-    "出生日期",
-    "出生地点",
-    "母亲姓名",
-    "母亲身份证件号码",
-    "父亲姓名",
-    "父亲身份证件号码",
-    "家庭住址",
-]
-MAR_HEADER = [
-    "登记编号",
-    "登记类型",
-    "登记日期",
-    "男方姓名",
-    "男方证件号码",
-    "男方出生日期",
-    "女方姓名",
-    "女方证件号码",
-    "女方出生日期",
-    "登记机关",
-]
+from tests.headers import BC_HEADER, DEATH_HEADER, HUKOU_HEADER, MAR_HEADER, POP_HEADER
 
 
 def _id(birth: str, order: str) -> str:

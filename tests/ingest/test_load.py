@@ -12,35 +12,7 @@ from linkage.persons import refresh_person_records
 from linkage.standardise.ids import check_char
 from linkage.store import Store
 from tests.conftest import write_csv, write_parquet, write_xlsx
-
-POP_HEADER = [
-    "人员编号",
-    "姓名",
-    "性别",
-    "公民身份号码",
-    "出生日期",
-    "民族",
-    "户号",
-    "与户主关系",
-    "婚姻状况",
-    "户口性质",
-    "户籍地址",
-    "现住地址",
-    "乡镇(街道)",
-    "村(社区)",
-    "人员状态",
-    "更新日期",
-]
-DEATH_HEADER = [
-    "记录编号",
-    "姓名",
-    "性别",
-    "公民身份号码",
-    "出生日期",
-    "死亡日期",
-    "生前住址",
-    "数据来源",
-]
+from tests.headers import DEATH_HEADER, POP_HEADER
 
 
 def _id(birth: str, order: str) -> str:

@@ -16,43 +16,10 @@ from linkage import pipeline
 from linkage.standardise.ids import check_char
 from linkage.store import Store
 from tests.conftest import write_csv
+from tests.headers import HUKOU_HEADER, POP_HEADER
 
 AS_OF = dt.date(2026, 6, 30)
 LX, SC = "灵溪镇", "首车镇"
-POP_HEADER = [
-    "人员编号",
-    "姓名",
-    "性别",
-    "公民身份号码",
-    "出生日期",
-    "民族",
-    "户号",
-    "与户主关系",
-    "婚姻状况",
-    "户口性质",
-    "户籍地址",
-    "现住地址",
-    "乡镇(街道)",
-    "村(社区)",
-    "人员状态",
-    "更新日期",
-]
-HUKOU_HEADER = [
-    "户籍记录编号",
-    "姓名",
-    "曾用名",
-    "性别",
-    "公民身份号码",
-    "出生日期",
-    "民族",
-    "户号",
-    "与户主关系",
-    "户籍地址",
-    "户口性质",
-    "户口状态",
-    "变动日期",
-    "迁往地址",
-]
 
 
 def ident(birth: str, order: str) -> str:

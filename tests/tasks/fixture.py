@@ -26,63 +26,7 @@ from linkage.findings import COLUMNS
 from linkage.standardise.ids import check_char
 from linkage.store import Store
 from tests.conftest import write_csv
-
-POP_HEADER = [
-    "人员编号",
-    "姓名",
-    "性别",
-    "公民身份号码",
-    "出生日期",
-    "民族",
-    "户号",
-    "与户主关系",
-    "婚姻状况",
-    "户口性质",
-    "户籍地址",
-    "现住地址",
-    "乡镇(街道)",
-    "村(社区)",
-    "人员状态",
-    "更新日期",
-]
-DEATH_HEADER = [
-    "记录编号",
-    "姓名",
-    "性别",
-    "公民身份号码",
-    "出生日期",
-    "死亡日期",
-    "生前住址",
-    "数据来源",
-]
-HUKOU_HEADER = [
-    "户籍记录编号",
-    "姓名",
-    "曾用名",
-    "性别",
-    "公民身份号码",
-    "出生日期",
-    "民族",
-    "户号",
-    "与户主关系",
-    "户籍地址",
-    "户口性质",
-    "户口状态",
-    "变动日期",
-    "迁往地址",
-]
-BC_HEADER = [
-    "出生医学证明编号",
-    "新生儿姓名",
-    "性别",
-    "出生日期",
-    "出生地点",
-    "母亲姓名",
-    "母亲身份证件号码",
-    "父亲姓名",
-    "父亲身份证件号码",
-    "家庭住址",
-]
+from tests.headers import BC_HEADER, DEATH_HEADER, HUKOU_HEADER, POP_HEADER
 
 LX, SC = "灵溪镇", "首车镇"
 
