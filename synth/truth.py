@@ -172,12 +172,26 @@ def findings_table(
     hukou = rendered["hukou"]
     out = []
 
-    # suspected_death: one per human still 正常, evidence = the first death record
-    deaths = (
+    # suspected_death: one per human still 正常, told by a death record or by 公安's own
+    # 死亡注销; evidence = the first death record, else the 户籍 record
+    death_records = (
         _first_delivery(rendered["death"])
         .sort("record_id")
         .group_by("true_pid", maintain_order=True)
         .first()
+        .select("true_pid", "record_id", "death_date", pl.lit("death").alias("source"))
+    )
+    hukou_deaths = hukou.filter(
+        (pl.col("hukou_status") == "死亡注销")
+        & ~pl.col("true_pid").is_in(death_records["true_pid"].implode())
+    ).select(
+        "true_pid",
+        "record_id",
+        pl.col("change_date").cast(pl.String).alias("death_date"),
+        pl.lit("hukou").alias("source"),
+    )
+    deaths = (
+        pl.concat([death_records, hukou_deaths], how="vertical_relaxed")
         .join(canon, on="true_pid")
         .filter(pl.col("canonical_status") == "正常")
     )
@@ -186,7 +200,7 @@ def findings_table(
             "suspected_death",
             deaths,
             person_id=pl.col("canonical"),
-            source="death",
+            source=pl.col("source"),
             source_record_id=pl.col("record_id"),
             role="person",
             field="status",

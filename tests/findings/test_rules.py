@@ -182,6 +182,11 @@ def county(tmp_path: Path) -> Store:
                 "",
                 "",
             ],
+            # 公安's own death cancellations: P04 also has death records, P08 has none,
+            # P02 is already cancelled in the base
+            _hukou_death("H5", "王芳", "女", ("19420202", "022"), "2026-04-05"),
+            _hukou_death("H6", "吴刚", "男", ("19980606", "031"), "2026-06-30"),
+            _hukou_death("H7", "李强", "男", ("19410101", "013"), "2026-02-03"),
         ],
     )
     write_csv(
@@ -229,6 +234,9 @@ def county(tmp_path: Path) -> Store:
             ("hukou", "H2", "person", "P03", 1.0),
             ("hukou", "H3", "person", "P11", 1.0),
             ("hukou", "H4", "person", None, None),
+            ("hukou", "H5", "person", "P04", 1.0),
+            ("hukou", "H6", "person", "P08", 1.0),
+            ("hukou", "H7", "person", "P02", 1.0),
             ("marriage", "M1", "husband", "P08", 1.0),
             ("marriage", "M1", "wife", None, None),
         ],
@@ -245,18 +253,50 @@ def county(tmp_path: Path) -> Store:
     return store
 
 
+def _hukou_death(
+    record: str, name: str, sex: str, born: tuple[str, str], cancelled: str
+) -> list[str]:
+    birth = f"{born[0][:4]}-{born[0][4:6]}-{born[0][6:]}"
+    return [
+        record,
+        name,
+        "",
+        sex,
+        _id(*born),
+        birth,
+        "汉族",
+        "H9",
+        "户主",
+        "",
+        "农业",
+        "死亡注销",
+        cancelled,
+        "",
+    ]
+
+
 def _keys(found: pl.DataFrame, kind: str, *cols: str) -> list[tuple]:
     return sorted(found.filter(pl.col("finding_type") == kind).select(cols).iter_rows())
 
 
 def test_each_finding_type_and_its_traps(county: Store) -> None:
     found = derive_findings(county, "links", "dedupe_pairs")
-    # P02 is already cancelled; D3 is a non-resident: neither is a finding
-    assert _keys(found, "suspected_death", "person_id") == [("P01",), ("P04",)]
+    # P02 is already cancelled (by a death record and by 公安); D3 is a non-resident: neither
+    # is a finding. P08 is told only by 公安's 死亡注销.
+    assert _keys(found, "suspected_death", "person_id", "source", "source_record_id") == [
+        ("P01", "death", "D1"),
+        ("P04", "death", "D4"),
+        ("P08", "hukou", "H6"),
+    ]
     p04 = found.filter(
         (pl.col("finding_type") == "suspected_death") & (pl.col("person_id") == "P04")
     ).row(0, named=True)
     assert json.loads(p04["evidence"])["records"] == ["D4", "D5"]  # both records cited
+    assert json.loads(p04["evidence"])["hukou_records"] == ["H5"]  # and 公安's cancellation
+    p08 = found.filter(
+        (pl.col("finding_type") == "suspected_death") & (pl.col("person_id") == "P08")
+    ).row(0, named=True)
+    assert json.loads(p08["evidence"])["hukou_dates"] == ["2026-06-30"]
     assert json.loads(p04["evidence"])["reasons"][0] == "name: exact; id_number: exact"
     assert p04["priority"] == "high"
     assert p04["suggested_action"] == "人口死亡登记"
@@ -319,3 +359,24 @@ def test_case_resolved_in_the_base_closes_by_itself(county: Store) -> None:
         .filter(pl.col("finding_type") == "moved_out")["person_id"]
         .to_list()
     )
+
+
+def test_the_clue_of_a_death_says_who_told_it(county: Store) -> None:
+    from linkage.catalog import FINDING_TYPES
+    from linkage.findings.base import TaskContext
+
+    found = derive_findings(county, "links", "dedupe_pairs")
+    deaths = {
+        r["person_id"]: r
+        for r in found.filter(pl.col("finding_type") == "suspected_death").iter_rows(named=True)
+    }
+    src = {
+        ("death", "D4"): {"origin": "火化", "death_date": "2026-04-01"},
+        ("death", "D5"): {"origin": "死亡医学证明", "death_date": "2026-04-01"},
+    }
+    ctx = TaskContext(base={}, src=src, persons={}, explain=lambda _: "", mask=str, source_zh=str)
+    kind = FINDING_TYPES["suspected_death"]
+    assert kind.clue(deaths["P04"], ctx) == (
+        "殡葬记录 2026-04-01 火化；死亡医学证明 2026-04-01 死亡；公安户籍 2026-04-05 死亡注销"
+    )
+    assert kind.clue(deaths["P08"], ctx) == "公安户籍 2026-06-30 死亡注销"
