@@ -250,13 +250,15 @@ def findings_table(
         )
     )
 
-    # attribute_conflict: base errors on the canonical row, evidenced by the hukou record
+    # attribute_conflict: base errors on the canonical row, evidenced by the hukou record;
+    # a missing or 15-digit base ID counts where the hukou record holds the number
     wrong = (
         errors.filter(
             (pl.col("source") == "population")
             & (
                 pl.col("family").str.starts_with("base_wrong_")
                 | (pl.col("family") == "base_name_change_not_updated")
+                | pl.col("family").is_in(["id_missing", "id_15_digit"])
             )
         )
         .select(pl.col("record_id").alias("person_id"), pl.col("column").alias("field"))
@@ -274,7 +276,9 @@ def findings_table(
         )
     )
     base_values = base.select("person_id", pl.struct(list(HEADERS["population"])).alias("b"))
-    wrong = wrong.join(base_values, on="person_id")
+    wrong = wrong.join(base_values, on="person_id").filter(
+        (pl.col("field") != "id_number") | (pl.col("h").struct.field("id_number") != "")
+    )
     fields = [f for f in HEADERS["population"] if f in HEADERS["hukou"]]
     pick_b = pl.lit(None, pl.String)
     pick_h = pl.lit(None, pl.String)

@@ -26,7 +26,11 @@ from linkage.findings.base import (
 from linkage.store import Store
 from linkage.tables import PERSON_TABLE
 
-#: 户籍 ↔ base fields: (field, base value, base value compared, 户籍 value compared, 户籍 value)
+#: the base's ID as it stands: the 15-digit number as delivered, not its 18-digit upgrade
+_BASE_ID = "CASE WHEN b.id_status = 'upgraded_15' THEN b.id_raw ELSE b.id_number END"
+#: 户籍 ↔ base fields: (field, base value, base value compared, 户籍 value compared, 户籍 value).
+#: The ID is verified only against a valid 18-digit 户籍 number, and then a missing or
+#: 15-digit base ID differs from it too (plan 000: 身份证信息 通过公安比对认证).
 HUKOU_FIELDS = (
     ("name", "b.name", "b.name_key", "p.name_key", "p.name"),
     ("sex", "b.sex", "b.sex", "p.sex", "p.sex"),
@@ -38,7 +42,13 @@ HUKOU_FIELDS = (
         "CAST(p.birth_date AS VARCHAR)",
     ),
     ("ethnicity", "b.ethnicity", "b.ethnicity", "p.ethnicity", "p.ethnicity"),
-    ("id_number", "b.id_number", "b.id_number", "p.id_number", "p.id_number"),
+    (
+        "id_number",
+        _BASE_ID,
+        f"coalesce({_BASE_ID}, '')",
+        "CASE WHEN p.id_status = 'valid' THEN p.id_number END",
+        "p.id_number",
+    ),
     ("household_id", "b.household_id", "b.household_id", "p.household_id", "p.household_id"),
 )
 #: marital statuses that agree with a 结婚 registration
@@ -126,7 +136,10 @@ class AttributeConflict(FindingType):
     def clue(self, f: Row, ctx: TaskContext) -> str:
         old, new = f.get("base_value"), f.get("source_value")
         if f.get("field") == "id_number":
-            old, new = ctx.mask(old), ctx.mask(new)
+            said = id_difference(old, new)
+            old, new = ctx.mask(old) or "（无）", ctx.mask(new)
+            if said:
+                new = f"{new}（{said}）"
         if f.get("source") == "marriage":
             ev = evidence(f.get("evidence"))
             return (
@@ -147,6 +160,21 @@ class AttributeConflict(FindingType):
             "原值": task.get("base_value") or "",
             "新值": task.get("source_value") or "",
         }
+
+
+def id_difference(base: str | None, hukou: str | None) -> str:
+    """How a base ID differs from the 户籍 one, in words that show it once both are masked:
+    ``人口库无身份证号``, ``人口库为15位旧号``, ``第15位不同``, ``第8、9位不同``."""
+    if not base:
+        return "人口库无身份证号"
+    if not hukou:
+        return ""
+    if len(base) == 15 and len(hukou) == 18:
+        return "人口库为15位旧号"
+    if len(base) != len(hukou):
+        return f"人口库为{len(base)}位"
+    places = [str(i + 1) for i, (a, b) in enumerate(zip(base, hukou, strict=True)) if a != b]
+    return f"第{'、'.join(places)}位不同" if places else ""
 
 
 FINDING = AttributeConflict()

@@ -127,8 +127,9 @@ def records(finding: Row) -> list[str]:
 
 def base_persons(alias: str = "b") -> str:
     """SQL: the base persons (``person_records`` of the population) as ``alias``."""
-    return f"""(SELECT record_id AS person_id, name, sex, id_number, birth_date, ethnicity,
-               household_id, address, township, village, status, marital_status, name_key
+    return f"""(SELECT record_id AS person_id, name, sex, id_number, id_raw, id_status,
+               birth_date, ethnicity, household_id, address, township, village, status,
+               marital_status, name_key
                FROM {PERSON_TABLE} WHERE source = 'population') {alias}"""
 
 

@@ -25,6 +25,11 @@ def _id(birth: str, order: str) -> str:
     return body + check_char(body)
 
 
+def _typo(number: str) -> str:
+    """The same number with its 10th digit changed: the check character no longer fits."""
+    return number[:9] + str((int(number[9]) + 1) % 10) + number[10:]
+
+
 def person(
     pid: str,
     name: str,
@@ -71,6 +76,9 @@ BASE = [
     person("P10", "郑秀英", "女", "19500707", "042", household="H9", id_number=""),
     person("P11", "冯军", "男", "19800808", "051"),
     person("P03", "陈建国", "男", "19601010", "071", ethnicity="土家族"),
+    # IDs the base holds wrongly: the old 15-digit number, one digit mistyped
+    person("P12", "何平", "男", "19700303", "035", id_number="433127700303035"),
+    person("P13", "罗兰", "女", "19850505", "044", id_number=_typo(_id("19850505", "044"))),
 ]
 
 
@@ -187,6 +195,10 @@ def county(tmp_path: Path) -> Store:
             _hukou_death("H5", "王芳", "女", ("19420202", "022"), "2026-04-05"),
             _hukou_death("H6", "吴刚", "男", ("19980606", "031"), "2026-06-30"),
             _hukou_death("H7", "李强", "男", ("19410101", "013"), "2026-02-03"),
+            # 公安 holds the valid 18-digit number of a base ID missing, 15-digit, mistyped
+            _hukou_alive("H8", "郑秀英", "女", ("19500707", "042"), "H9"),
+            _hukou_alive("H9", "何平", "男", ("19700303", "035")),
+            _hukou_alive("H10", "罗兰", "女", ("19850505", "044")),
         ],
     )
     write_csv(
@@ -237,6 +249,9 @@ def county(tmp_path: Path) -> Store:
             ("hukou", "H5", "person", "P04", 1.0),
             ("hukou", "H6", "person", "P08", 1.0),
             ("hukou", "H7", "person", "P02", 1.0),
+            ("hukou", "H8", "person", "P10", 1.0),
+            ("hukou", "H9", "person", "P12", 1.0),
+            ("hukou", "H10", "person", "P13", 1.0),
             ("marriage", "M1", "husband", "P08", 1.0),
             ("marriage", "M1", "wife", None, None),
         ],
@@ -275,6 +290,13 @@ def _hukou_death(
     ]
 
 
+def _hukou_alive(
+    record: str, name: str, sex: str, born: tuple[str, str], household: str = "H1"
+) -> list[str]:
+    row = _hukou_death(record, name, sex, born, "")
+    return [*row[:7], household, *row[8:11], "正常", "", ""]
+
+
 def _keys(found: pl.DataFrame, kind: str, *cols: str) -> list[tuple]:
     return sorted(found.filter(pl.col("finding_type") == kind).select(cols).iter_rows())
 
@@ -310,7 +332,13 @@ def test_each_finding_type_and_its_traps(county: Store) -> None:
     # width, traditional form, date format and the 15-digit ID are formatting only
     assert _keys(
         found, "attribute_conflict", "person_id", "field", "base_value", "source_value"
-    ) == [("P01", "ethnicity", "汉族", "苗族"), ("P08", "marital_status", "未婚", "已婚")]
+    ) == [
+        ("P01", "ethnicity", "汉族", "苗族"),
+        ("P08", "marital_status", "未婚", "已婚"),
+        ("P10", "id_number", None, _id("19500707", "042")),
+        ("P12", "id_number", "433127700303035", _id("19700303", "035")),
+        ("P13", "id_number", _typo(_id("19850505", "044")), _id("19850505", "044")),
+    ]
     dup = found.filter(pl.col("finding_type") == "duplicate_person").row(0, named=True)
     assert (dup["person_id"], dup["other_person_id"]) == ("P10", "P09")  # keep the valid ID
     assert _keys(found, "moved_out", "person_id") == [("P11",)]
@@ -380,3 +408,38 @@ def test_the_clue_of_a_death_says_who_told_it(county: Store) -> None:
         "殡葬记录 2026-04-01 火化；死亡医学证明 2026-04-01 死亡；公安户籍 2026-04-05 死亡注销"
     )
     assert kind.clue(deaths["P08"], ctx) == "公安户籍 2026-06-30 死亡注销"
+
+
+def test_an_id_conflict_shows_what_differs_once_both_numbers_are_masked(county: Store) -> None:
+    from linkage.catalog import FINDING_TYPES
+    from linkage.findings.attribute_conflict import id_difference
+    from linkage.findings.base import TaskContext
+    from linkage.settings import load_settings
+    from linkage.tasks.tasklist import mask_ids
+
+    right = _id("19850505", "044")
+    assert id_difference(None, right) == "人口库无身份证号"
+    assert id_difference("433127850505044", right) == "人口库为15位旧号"
+    assert id_difference(_typo(right), right) == "第10位不同"
+    assert id_difference(right[:7] + right[8] + right[7] + right[9:], right) == "第8、9位不同"
+
+    settings = load_settings()
+    ctx = TaskContext(
+        base={},
+        src={},
+        persons={},
+        explain=lambda _: "",
+        mask=lambda v: mask_ids([v], settings)[0] or "",
+        source_zh=lambda s: "公安户籍",
+    )
+    found = derive_findings(county, "links", "dedupe_pairs")
+    clues = {
+        r["person_id"]: FINDING_TYPES["attribute_conflict"].clue(r, ctx)
+        for r in found.filter(pl.col("field") == "id_number").iter_rows(named=True)
+    }
+    # masked alike (first 6 and last 4 kept), the words still tell them apart
+    assert mask_ids([_typo(right)], settings) == mask_ids([right], settings)
+    assert clues["P13"].endswith("（第10位不同）；人口库：433127********0447")
+    assert "（人口库无身份证号）" in clues["P10"] and "人口库：（无）" in clues["P10"]
+    assert "（人口库为15位旧号）" in clues["P12"]
+    assert _id("19850505", "044") not in "".join(clues.values())  # no whole number shown
