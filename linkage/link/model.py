@@ -64,6 +64,30 @@ def _next_version(home: Path, name: str) -> tuple[str, Path]:
     return version, _model_dir(home, name) / f"{version}.json"
 
 
+#: significant digits a saved model keeps of each probability
+SIGNIFICANT_DIGITS = 9
+_PROBABILITIES = ("m_probability", "u_probability", "probability_two_random_records_match")
+
+
+def rounded(model: Any) -> Any:
+    """The model with every probability to :data:`SIGNIFICANT_DIGITS` significant digits.
+
+    DuckDB sums in parallel, so two trainings on the same data and seed differ in the last
+    bits (1e-14 relative, measured); beyond nine digits a probability is that noise, and the
+    same data and seed must give the same model file.
+    """
+    if isinstance(model, dict):
+        return {
+            k: float(f"{v:.{SIGNIFICANT_DIGITS}g}")
+            if k in _PROBABILITIES and isinstance(v, float)
+            else rounded(v)
+            for k, v in model.items()
+        }
+    if isinstance(model, list):
+        return [rounded(v) for v in model]
+    return model
+
+
 def _rules(keys_list: Sequence[Sequence[str]]) -> list[Any]:
     return [block_on(*(BLOCKING_KEYS[k] for k in keys)) for keys in keys_list]
 
@@ -120,7 +144,7 @@ def train(
     model = linker.misc.save_model_to_json(str(path), overwrite=True)
     model = correct_u_for_matches(model, training.u_floor)
     model = floor_m_probabilities(model, training.m_floor)
-    path.write_text(json.dumps(model, indent=2, ensure_ascii=False), "utf-8")
+    path.write_text(json.dumps(rounded(model), indent=2, ensure_ascii=False), "utf-8")
     trained_at = dt.datetime.now().isoformat(timespec="seconds")
     counts = {t: int(store.scalar(f'SELECT count(*) FROM "{t}"') or 0) for t in tables}
     path.with_suffix(".meta.json").write_text(
