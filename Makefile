@@ -18,7 +18,7 @@ $(BIN)/renkou: pyproject.toml requirements.lock
 
 lock:
 	$(PYTHON) -m pip install --quiet 'uv>=0.5'
-	$(PYTHON) -m uv pip compile pyproject.toml --extra dev --extra synth --generate-hashes \
+	$(PYTHON) -m uv pip compile pyproject.toml --extra dev --generate-hashes \
 		--python-version 3.11 --upgrade -o requirements.lock
 
 install: $(BIN)/renkou

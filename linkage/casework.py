@@ -153,6 +153,6 @@ def open_findings(store: Store) -> pl.DataFrame:
         SELECT finding_id, finding_type, source, source_record_id, role, person_id,
                other_person_id, field, base_value, source_value, match_probability, township,
                village, suggested_action, status, cancellation_reason, priority, evidence,
-               case_key, first_seen_run, last_seen_run
+               destination, case_key, first_seen_run, last_seen_run
         FROM {FINDINGS} WHERE status <> 'closed' ORDER BY finding_type, township, finding_id
     """)

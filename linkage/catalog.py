@@ -30,6 +30,7 @@ from linkage.findings import (
     duplicate_person,
     moved_out,
     suspected_death,
+    transfer,
     unregistered_birth,
     unregistered_person,
 )
@@ -211,6 +212,7 @@ FINDING_TYPES: dict[str, FindingType] = {
         attribute_conflict,
         duplicate_person,
         moved_out,
+        transfer,
         unregistered_person,
     )
 }

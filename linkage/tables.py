@@ -107,8 +107,11 @@ CREATE TABLE IF NOT EXISTS {FINDINGS} (
     township VARCHAR, village VARCHAR, suggested_action VARCHAR, cancellation_reason VARCHAR,
     priority VARCHAR, evidence VARCHAR, evidence_key VARCHAR, status VARCHAR,
     status_note VARCHAR, first_seen_run VARCHAR, last_seen_run VARCHAR,
-    created_at TIMESTAMP, updated_at TIMESTAMP
-)
+    created_at TIMESTAMP, updated_at TIMESTAMP, destination VARCHAR
+);
+-- homes from before the column
+ALTER TABLE {FINDINGS} ADD COLUMN IF NOT EXISTS destination VARCHAR;
+
 """,
     "tasks": f"""
 CREATE TABLE IF NOT EXISTS {TASK_EXPORTS} (

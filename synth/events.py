@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from .config import CountyConfig
-from .geography import Geography, outside_address
+from .geography import Geography, divisions, outside_address
 from .households import DIVORCED, FIRST, NEVER, REMARRIED, WIDOWED
 from .identity import day, draw_given, draw_uyghur, years
 from .names_table import CHILDHOOD_NAMES, MIDDLE_DOT, UYGHUR
@@ -45,6 +45,32 @@ def weighted_pick(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.n
     keys = np.log(rng.random(len(pos))) / weights[pos]
     top = np.argpartition(-keys, k - 1)[:k]
     return np.sort(pos[top])
+
+
+def written_destination(place: tuple[int, str], pid: int) -> str:
+    """迁往地址 as 户籍 clerks write it: mostly the full address, else without the province,
+    the province and city only (广东深圳), or the division code. Chosen by the person's id,
+    not the random stream, so the rest of the county stays as it was."""
+    code, address = str(place[0]), place[1]
+    kind = (pid * 2654435761) % 100
+    table = divisions()
+    province = table[code[:2] + "0000"][2]
+    if kind < 70:
+        return address
+    if kind < 85:
+        return address.removeprefix(province)
+    if kind < 95:
+        prefecture = table.get(code[:4] + "00", (0, "", ""))[2]
+        return short_name(province) + short_name(prefecture)
+    return code
+
+
+def short_name(name: str) -> str:
+    """广东省 → 广东, 深圳市 → 深圳, 广西壮族自治区 → 广西 (as people write them)."""
+    for suffix in ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "省", "市", "地区"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
 
 
 def _days(rng: np.random.Generator, cfg: CountyConfig, k: int) -> np.ndarray:
@@ -126,9 +152,13 @@ def simulate(
     move = people.np("move_out")
     move[movers] = _days(rng, cfg, len(movers))
     people.set("move_out", move)
+    picked = rng.integers(len(pool), size=len(movers)).tolist()
     people.scatter(
-        "moved_to", movers, [pool[i][1] for i in rng.integers(len(pool), size=len(movers)).tolist()]
+        "moved_to",
+        movers,
+        [written_destination(pool[i], int(p)) for i, p in zip(picked, movers, strict=True)],
     )
+    people.scatter("moved_to_code", movers, [str(pool[i][0]) for i in picked])
     busy[movers] = True
 
     births = _births(rng, cfg, geo, people, surnames, age, sex, busy, n)

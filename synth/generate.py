@@ -167,7 +167,7 @@ def generate_county(
         "persons": persons_table(truth, population, hukou),
         "base_map": base_map(population),
         "links": links_table(rendered, canonical(population)),
-        "findings": findings_table(rendered, population, truth, events.births, errors),
+        "findings": findings_table(rendered, population, truth, events.births, errors, cfg.code),
         "injected_errors": errors_table(errors),
     }
     files += write_truth(out, tables)

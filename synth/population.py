@@ -261,6 +261,7 @@ def build_people(
         "death": none,
         "move_out": none,
         "moved_to": empty,
+        "moved_to_code": empty,
         "move_in": none,
         "rename": none,
         "former_name": empty,

@@ -122,6 +122,7 @@ def hukou_register(
         "hukou_address",
         "hukou_type",
         "moved_to",
+        "moved_to_code",
         "death",
     )
     frame = (
@@ -158,4 +159,5 @@ def hukou_register(
         "change_date",
         "moved_to",
         pl.col("pid").alias("true_pid"),
+        pl.col("moved_to_code").alias("true_destination"),
     )

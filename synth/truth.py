@@ -34,6 +34,7 @@ FINDING_COLUMNS = (
     "field",
     "base_value",
     "source_value",
+    "destination",
     "true_pid",
 )
 
@@ -166,6 +167,7 @@ def findings_table(
     truth: pl.DataFrame,
     births: pl.DataFrame,
     errors: pl.DataFrame,
+    county: str,
 ) -> pl.DataFrame:
     canon = canonical(base)
     in_base = canon["true_pid"].implode()
@@ -343,26 +345,34 @@ def findings_table(
         )
     )
 
-    # moved_out: hukou 迁出注销 while the base row is 正常
+    # hukou 迁出注销 while the base row is 正常: out of the province moved_out (cancelled as
+    # 移交外省管理), within it a transfer to the destination county (plan 000)
     moved = (
         hukou.filter(pl.col("hukou_status") == "迁出注销")
         .join(canon, on="true_pid")
         .filter(pl.col("canonical_status") == "正常")
     )
-    out.append(
-        _finding(
-            "moved_out",
-            moved,
-            person_id=pl.col("canonical"),
-            source="hukou",
-            source_record_id=pl.col("record_id"),
-            role="person",
-            field="status",
-            base_value="正常",
-            source_value="迁出注销",
-            true_pid=hid("true_pid"),
+    province = pl.col("true_destination").str.slice(0, 2)
+    home_province = county[:2]
+    for kind, rows in (
+        ("moved_out", moved.filter(province != home_province)),
+        ("transfer", moved.filter(province == home_province)),
+    ):
+        out.append(
+            _finding(
+                kind,
+                rows,
+                person_id=pl.col("canonical"),
+                source="hukou",
+                source_record_id=pl.col("record_id"),
+                role="person",
+                field="status",
+                base_value="正常",
+                source_value="迁出注销",
+                destination=pl.col("true_destination") if kind == "transfer" else "",
+                true_pid=hid("true_pid"),
+            )
         )
-    )
 
     # unregistered_person: active hukou rows of humans with no base row
     missing = hukou.filter((pl.col("hukou_status") == "正常") & ~pl.col("true_pid").is_in(in_base))

@@ -53,7 +53,8 @@ def test_every_finding_type_has_its_chinese_label() -> None:
         "unregistered_birth": "出生未登记",
         "attribute_conflict": "信息不一致",
         "duplicate_person": "疑似重复登记",
-        "moved_out": "迁出未注销",
+        "moved_out": "迁出外省未注销",
+        "transfer": "省内迁移待移交",
         "unregistered_person": "户籍人口未入库",
     }
     assert "死亡注销" in action_zh("人口死亡登记")

@@ -49,14 +49,9 @@ def generate(
         typer.Option(help="TOML over the error model of the settings (error_model.toml)."),
     ] = None,
 ) -> None:
-    """Generate a synthetic county with known truth (needs the synth extra)."""
-    try:
-        from synth import generate_county
-    except ImportError as err:
-        raise RenkouError(
-            f"the synthetic county needs the synth extra ({err.name} is missing). "
-            "Fix: pip install 'renkou[synth]'"
-        ) from None
+    """Generate a synthetic county with known truth (for trying renkou; package synth)."""
+    from synth import generate_county
+
     if error_model is not None and not error_model.is_file():
         raise RenkouError(f"{error_model} is not a file. Fix: pass --error-model FILE.toml")
     summary = generate_county(

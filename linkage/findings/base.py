@@ -44,6 +44,7 @@ COLUMNS = [
     "cancellation_reason",
     "priority",
     "evidence",
+    "destination",
 ]
 
 #: a base person whom the base still counts as present

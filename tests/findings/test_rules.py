@@ -199,6 +199,11 @@ def county(tmp_path: Path) -> Store:
             _hukou_alive("H8", "郑秀英", "女", ("19500707", "042"), "H9"),
             _hukou_alive("H9", "何平", "男", ("19700303", "035")),
             _hukou_alive("H10", "罗兰", "女", ("19850505", "044")),
+            # moves within 湖南 (the county's province) written three ways, and one that
+            # cannot be placed: transfers, not cancellations
+            _hukou_moved("H11", "赵丽", "女", ("19950303", "024"), "湘西州龙山县民安街道"),
+            _hukou_moved("H12", "钱敏", "女", ("19960404", "026"), "长沙市岳麓区麓山南路1号"),
+            _hukou_moved("H13", "孙红", "女", ("19970505", "028"), "外地"),
         ],
     )
     write_csv(
@@ -252,6 +257,9 @@ def county(tmp_path: Path) -> Store:
             ("hukou", "H8", "person", "P10", 1.0),
             ("hukou", "H9", "person", "P12", 1.0),
             ("hukou", "H10", "person", "P13", 1.0),
+            ("hukou", "H11", "person", "P05", 1.0),
+            ("hukou", "H12", "person", "P06", 1.0),
+            ("hukou", "H13", "person", "P07", 1.0),
             ("marriage", "M1", "husband", "P08", 1.0),
             ("marriage", "M1", "wife", None, None),
         ],
@@ -295,6 +303,13 @@ def _hukou_alive(
 ) -> list[str]:
     row = _hukou_death(record, name, sex, born, "")
     return [*row[:7], household, *row[8:11], "正常", "", ""]
+
+
+def _hukou_moved(
+    record: str, name: str, sex: str, born: tuple[str, str], moved_to: str
+) -> list[str]:
+    row = _hukou_death(record, name, sex, born, "2026-05-01")
+    return [*row[:11], "迁出注销", "2026-05-01", moved_to]
 
 
 def _keys(found: pl.DataFrame, kind: str, *cols: str) -> list[tuple]:
@@ -341,9 +356,17 @@ def test_each_finding_type_and_its_traps(county: Store) -> None:
     ]
     dup = found.filter(pl.col("finding_type") == "duplicate_person").row(0, named=True)
     assert (dup["person_id"], dup["other_person_id"]) == ("P10", "P09")  # keep the valid ID
-    assert _keys(found, "moved_out", "person_id") == [("P11",)]
+    # 浙江 is another province: cancelled as 移交外省管理; moves within 湖南 are handed over
+    assert _keys(found, "moved_out", "person_id", "cancellation_reason", "destination") == [
+        ("P11", "移交外省管理", None)
+    ]
     moved = found.filter(pl.col("finding_type") == "moved_out").row(0, named=True)
     assert json.loads(moved["evidence"])["moved_to"] == "浙江省杭州市西湖区"
+    assert _keys(found, "transfer", "person_id", "cancellation_reason", "destination") == [
+        ("P05", None, "433130"),
+        ("P06", None, "430104"),
+        ("P07", None, None),  # not placed: the task asks where, nothing is guessed
+    ]
     assert _keys(found, "unregistered_person", "source_record_id") == [("H4",)]
     assert found["township"].null_count() == 0
 
@@ -443,3 +466,30 @@ def test_an_id_conflict_shows_what_differs_once_both_numbers_are_masked(county: 
     assert "（人口库无身份证号）" in clues["P10"] and "人口库：（无）" in clues["P10"]
     assert "（人口库为15位旧号）" in clues["P12"]
     assert _id("19850505", "044") not in "".join(clues.values())  # no whole number shown
+
+
+def test_a_transfer_names_where_it_goes_or_asks(county: Store) -> None:
+    from linkage.catalog import FINDING_TYPES
+    from linkage.findings.base import TaskContext
+
+    found = derive_findings(county, "links", "dedupe_pairs")
+    moves = {
+        r["person_id"]: r
+        for r in found.filter(pl.col("finding_type") == "transfer").iter_rows(named=True)
+    }
+    src = {
+        ("hukou", "H11"): {"change_date": "2026-05-01", "moved_to": "湘西州龙山县民安街道"},
+        ("hukou", "H13"): {"change_date": "2026-05-01", "moved_to": "外地"},
+    }
+    ctx = TaskContext(base={}, src=src, persons={}, explain=lambda _: "", mask=str, source_zh=str)
+    kind = FINDING_TYPES["transfer"]
+    assert kind.clue(moves["P05"], ctx) == (
+        "公安户籍 2026-05-01 迁出注销，迁往湘西州龙山县民安街道（湖南省湘西土家族苗族自治州龙山县）"
+    )
+    assert kind.clue(moves["P07"], ctx).endswith("迁往地无法确定，请核实现户籍地")
+    change = kind.change_row(moves["P05"])
+    assert (change["变更类型"], change["新值"]) == (
+        "移交",
+        "湖南省湘西土家族苗族自治州龙山县 433130",
+    )
+    assert "注销原因" not in change  # a transfer cancels nobody

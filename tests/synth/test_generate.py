@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from linkage.catalog import FINDING_TYPES
 from linkage.errors import ConfigError
 from linkage.standardise.ids import check_char, upgrade_15
 from synth import generate_county
@@ -181,8 +182,10 @@ def test_findings_refer_to_existing_rows(county: Path) -> None:
         "attribute_conflict",
         "duplicate_person",
         "moved_out",
+        "transfer",
         "unregistered_person",
     }
+    assert set(findings["finding_type"]) <= set(FINDING_TYPES)  # the truth speaks the catalog
     assert set(findings.filter(pl.col("person_id") != "")["person_id"]) <= base_ids
     dups = findings.filter(pl.col("finding_type") == "duplicate_person")
     assert set(dups["other_person_id"]) <= base_ids
@@ -210,12 +213,16 @@ def test_findings_agree_with_the_inbox(county: Path) -> None:
     findings = _truth(county, "findings")
     population = _source(county, "population")
     status = dict(zip(population["人员编号"], population["人员状态"], strict=True))
-    for kind in ("suspected_death", "moved_out"):
+    for kind in ("suspected_death", "moved_out", "transfer"):
         rows = findings.filter(pl.col("finding_type") == kind)
         assert rows.height and all(status[p] == "正常" for p in rows["person_id"])
     hukou = _source(county, "hukou")
     moved = set(hukou.filter(pl.col("户口状态") == "迁出注销")["户籍记录编号"])
-    assert set(findings.filter(pl.col("finding_type") == "moved_out")["source_record_id"]) <= moved
+    for kind in ("moved_out", "transfer"):
+        assert set(findings.filter(pl.col("finding_type") == kind)["source_record_id"]) <= moved
+    transfers = findings.filter(pl.col("finding_type") == "transfer")
+    assert transfers["destination"].str.starts_with("43").all()  # the county's province
+    assert findings.filter(pl.col("finding_type") == "moved_out")["destination"].eq("").all()
 
 
 def _errors(county: Path, family: str) -> pl.DataFrame:

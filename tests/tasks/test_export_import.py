@@ -109,8 +109,9 @@ def test_workbook_content_in_chinese_with_masked_ids(store: Store, tmp_path: Pat
     assert death["线索来源及内容"] == "殡葬记录 2025-09-05 火化；死亡医学证明 2025-09-04 死亡"
     assert death["系统判断依据"] == "姓名同音、出生日期一致"
     assert death["截止日期"] == "2025-10-28"  # high priority: 15 working days across 国庆
-    assert rows[F_MOVED]["截止日期"] == "2025-10-16"  # moved_out: 7 working days
-    assert rows[F_MOVED]["核查类型"] == "迁出未注销"
+    # out of the province: the priority's 30 working days (the 7 are a transfer's)
+    assert rows[F_MOVED]["截止日期"] == "2025-11-18"
+    assert rows[F_MOVED]["核查类型"] == "迁出外省未注销"
     assert rows[F_MOVED]["线索来源及内容"] == "公安户籍 2025-08-01 迁出注销，迁往广东省深圳市南山区"
     assert rows[F_CONFLICT]["截止日期"] == "2025-11-18"  # ordinary: 30 working days
     assert rows[F_BIRTH]["核查类型"] == "出生未登记"
@@ -365,10 +366,10 @@ def test_sheets_per_finding_type_carry_the_village_column(store: Store, tmp_path
     book = openpyxl.load_workbook(report.files[0].path)
     assert [n for n in book.sheetnames if n not in ("填写说明", META_SHEET)] == [
         "疑似重复登记",
-        "迁出未注销",
+        "迁出外省未注销",
     ]
-    header, cols = header_columns(book["迁出未注销"])
-    assert book["迁出未注销"].cell(header + 1, cols["村(社区)"]).value == "首车社区"
+    header, cols = header_columns(book["迁出外省未注销"])
+    assert book["迁出外省未注销"].cell(header + 1, cols["村(社区)"]).value == "首车社区"
     assert _statuses(store)[F_MOVED] == "sent" and _statuses(store)[F_DEATH] == "open"
 
 

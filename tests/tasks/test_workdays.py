@@ -72,15 +72,16 @@ def test_deadline_by_type_and_priority() -> None:
         return task_deadline(settings, kind, priority, sent)[1:]
 
     # transfers are confirmed within 7 working days (plan 000): the tighter limit wins
-    assert days("moved_out", "normal") == (7, "working")
-    assert days("moved_out", "high") == (7, "working")
-    assert task_deadline(cfg, "moved_out", "normal", sent)[0] == deadline(sent, 7)
+    assert days("transfer", "normal") == (7, "working")
+    assert days("transfer", "high") == (7, "working")
+    assert task_deadline(cfg, "transfer", "normal", sent)[0] == deadline(sent, 7)
+    assert days("moved_out", "normal") == (30, "working")
     assert days("suspected_death", "high") == (15, "working")
     assert days("attribute_conflict", None) == (30, "working")
-    looser = dataclasses.replace(cfg, type_days={"moved_out": 20})
-    assert days("moved_out", "high", looser) == (15, "working")
+    looser = dataclasses.replace(cfg, type_days={"transfer": 20})
+    assert days("transfer", "high", looser) == (15, "working")
     calendar = dataclasses.replace(cfg, unit="calendar", type_days={})
-    assert days("moved_out", "normal", calendar) == (7, "working")  # the type keeps its unit
+    assert days("transfer", "normal", calendar) == (7, "working")  # the type keeps its unit
     assert days("attribute_conflict", "normal", calendar) == (30, "calendar")
 
 

@@ -1,0 +1,61 @@
+"""省内迁移待移交: 户籍 says 迁出注销 to another county of the same province while the base
+person is still 正常: not a cancellation but a hand-over to the unit where they now live.
+
+Plan 000: 省内人员户籍变更后，按照现户籍地和现居住地一致的原则，通过整户移交功能，重新明确管理单位。
+接收方须在7个工作日内进行确认. ``destination`` is the 6-digit code of the county it went to;
+empty when the 迁往地址 cannot be placed, and then the task asks for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import polars as pl
+
+from linkage.findings._moves import moved_clue, moves
+from linkage.findings.base import Deadline, FindingType, Links, Row, TaskContext
+from linkage.standardise.places import divisions
+from linkage.store import Store
+
+
+class Transfer(FindingType):
+    key = "transfer"
+    zh = "省内迁移待移交"
+    short = "transfer"
+    requires = ("hukou",)
+    action = "整户移交"
+    action_zh = "核实现户籍地，属实的整户移交现户籍地管理（接收方7个工作日内确认）"
+    deadline = Deadline(7, "working")
+    change = "移交"
+    change_item = "管理单位"
+
+    def rules(self, store: Store, tables: Links) -> Iterable[pl.DataFrame]:
+        yield moves(store, tables.links, self.key, self.action, None)
+
+    def clue(self, f: Row, ctx: TaskContext) -> str:
+        said = moved_clue(f, ctx)
+        where = destination_name(f.get("destination"))
+        return said + (f"（{where}）" if where else "；迁往地无法确定，请核实现户籍地")
+
+    def change_row(self, task: Row) -> Row:
+        code = task.get("destination") or ""
+        return {
+            **super().change_row(task),
+            "原值": "本县",
+            "新值": f"{destination_name(code)} {code}".strip() or "（待核实）",
+        }
+
+
+def destination_name(code: str | None) -> str:
+    """``433130`` → 湖南省湘西土家族苗族自治州龙山县 (empty for no or an unknown code)."""
+    table = divisions()
+    parts = []
+    while code and code in table:
+        _, parent, name = table[code]
+        if name not in ("市辖区", "县"):
+            parts.append(name)
+        code = parent
+    return "".join(reversed(parts))
+
+
+FINDING = Transfer()
