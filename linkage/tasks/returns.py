@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 _TASK_ID = re.compile(r"^F[0-9A-F]{15}$")
 _ANSWERABLE = ("sent", "confirmed", "rejected", "needs_more_info")
+#: an answer that must say why (plan 004: 查无此人的须注明原因)
+UNVERIFIABLE = "无法核实"
 #: a row that may be applied: the row, its assignment, its 核查日期
 _Good = tuple[ReturnedRow, dict[str, Any], dt.date | None]
 
@@ -227,6 +229,15 @@ def _check(
                 "invalid_result",
                 "核查结果 is not one of 属实/不属实/无法核实/已处理. Fix: "
                 "choose from the drop-down",
+                tid,
+            )
+            continue
+        if result == UNVERIFIABLE and not (r.note or "").strip():
+            bad(
+                r,
+                "unverifiable_without_note",
+                "核查结果 is 无法核实 but 核查说明 is empty: the plan asks why a person cannot be "
+                "found. Fix: write the reason in 核查说明 (e.g. 人户分离，联系不上)",
                 tid,
             )
             continue

@@ -253,6 +253,24 @@ def test_reimport_is_idempotent_and_a_corrected_file_applies_only_the_fix(
     assert _statuses(store)[F_CONFLICT] == "confirmed"
 
 
+def test_unverifiable_needs_a_reason(store: Store, tmp_path: Path) -> None:
+    # plan 004: a person who cannot be found is reported with the reason
+    files = export_all(store, tmp_path / "out")
+    answer = {"核查结果": "无法核实", "核查人": "赵五", "核查日期": "2025-10-10"}
+    fill(files[SC], {F_MOVED: answer})
+    report = import_returns(store, [files[SC]], operator="t", today=TODAY)
+    (problem,) = [p for p in report.errors if p.finding_id == F_MOVED]
+    assert problem.code == "unverifiable_without_note"
+    sheet, row = task_positions(files[SC])[F_MOVED]
+    assert (problem.file, problem.sheet, problem.row) == (files[SC].name, sheet, row)
+    assert "Fix: write the reason in 核查说明" in problem.describe()
+    assert _statuses(store)[F_MOVED] == "sent"  # not applied
+    fill(files[SC], {F_MOVED: {**answer, "核查说明": "人户分离，联系不上"}})
+    again = import_returns(store, [files[SC]], operator="t", today=TODAY)
+    assert [p for p in again.errors if p.finding_id == F_MOVED] == []
+    assert _statuses(store)[F_MOVED] == "needs_more_info"
+
+
 def test_file_level_problems(store: Store, tmp_path: Path) -> None:
     files = export_all(store, tmp_path / "out")
     junk = tmp_path / "junk.xlsx"
