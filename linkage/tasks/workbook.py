@@ -25,6 +25,8 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 
+from linkage.tasks.workdays import uncovered_years
+
 #: 核查结果 → finding status (linkage.casework.STATUSES)
 RESULTS = {
     "属实": "confirmed",
@@ -112,11 +114,18 @@ def _lines(values: list[str], widths: list[float]) -> int:
     )
 
 
-def _deadline_text(deadlines: list[dt.date]) -> str:
+def _deadline_text(deadlines: list[dt.date], sent_on: dt.date, working: bool) -> str:
+    """The title's deadline; it says so when a working-day count could not skip a year's
+    holidays (the calendar package does not know them yet) rather than pretend it did."""
     first, last = min(deadlines), max(deadlines)
     if first == last:
-        return f"反馈截止日期：{first.isoformat()}"
-    return f"反馈截止日期：{first.isoformat()} 至 {last.isoformat()}（逐条见“截止日期”列）"
+        text = f"反馈截止日期：{first.isoformat()}"
+    else:
+        text = f"反馈截止日期：{first.isoformat()} 至 {last.isoformat()}（逐条见“截止日期”列）"
+    missing = uncovered_years(sent_on, last) if working else []
+    if missing:
+        text += f"（{'、'.join(str(y) for y in missing)}年节假日未扣除）"
+    return text
 
 
 def write_workbook(
@@ -182,12 +191,17 @@ def write_workbook(
     for spec in sheets:
         ws = book.add_worksheet(spec.name)
         deadlines = [d for d in spec.tasks["deadline"].to_list() if d is not None]
+        working = (
+            "deadline_unit" not in spec.tasks.columns
+            or (spec.tasks["deadline_unit"] == "working").any()
+        )
         ws.merge_range(
             0,
             0,
             0,
             last_visible,
-            f"{township}（{spec.label}）人口信息入户核查任务清单    {_deadline_text(deadlines)}",
+            f"{township}（{spec.label}）人口信息入户核查任务清单    "
+            f"{_deadline_text(deadlines, sent_on, working)}",
             f_title,
         )
         ws.set_row(0, 30)

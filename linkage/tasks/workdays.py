@@ -36,6 +36,20 @@ def is_workday(day: dt.date) -> bool:
         return day.weekday() < 5
 
 
+def covers(year: int) -> bool:
+    """Whether the installed chinese_calendar knows the holidays of ``year``."""
+    try:
+        chinese_calendar.is_workday(dt.date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def uncovered_years(start: dt.date, end: dt.date) -> list[int]:
+    """The years of ``[start, end]`` whose holidays a working-day count could not skip."""
+    return [y for y in range(start.year, end.year + 1) if not covers(y)]
+
+
 def add_working_days(start: dt.date, days: int) -> dt.date:
     """The ``days``-th working day after ``start`` (``start`` itself is not counted)."""
     if days < 0:

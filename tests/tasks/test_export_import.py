@@ -407,3 +407,31 @@ def test_export_and_import_are_audited(store: Store, tmp_path: Path) -> None:
     assert entries[1]["details"]["files"][0]["sha256"] == file_sha256(files[SC])
     assert entries[1]["details"]["files"][0]["applied"] == 2
     assert log.verify().ok
+
+
+def test_a_deadline_in_a_year_without_a_holiday_schedule_says_so(
+    store: Store, tmp_path: Path
+) -> None:
+    from linkage.tasks.export import export_tasks
+    from linkage.tasks.workdays import covers
+
+    assert covers(2026) and not covers(2027)  # the installed chinese_calendar
+    late = export_tasks(store, tmp_path / "late", operator="t", sent_on=dt.date(2026, 12, 15))
+    titles = {
+        ws.title: ws.cell(1, 1).value
+        for f in late.files
+        for ws in openpyxl.load_workbook(f.path).worksheets
+        if ws.sheet_state == "visible" and ws.title != "填写说明"
+    }
+    assert titles and all("（2027年节假日未扣除）" in t for t in titles.values())
+
+
+def test_no_such_note_when_every_holiday_is_known(store: Store, tmp_path: Path) -> None:
+    files = export_all(store, tmp_path / "out")  # sent in 2025
+    book = openpyxl.load_workbook(files[SC])
+    title = next(
+        ws.cell(1, 1).value
+        for ws in book.worksheets
+        if ws.sheet_state == "visible" and ws.title != "填写说明"
+    )
+    assert "反馈截止日期" in title and "节假日未扣除" not in title
