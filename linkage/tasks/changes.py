@@ -31,6 +31,10 @@ from linkage.tasks.tasklist import task_rows
 
 log = logging.getLogger(__name__)
 
+#: the kinds of change, in the order the list groups them
+GROUPS = {"注销": 0, "移交": 1, "补录": 2, "补登": 3, "更正": 4}
+#: the only reasons a person may be cancelled for (plan 000), in that order
+REASONS = {"人口死亡登记": 0, "重复人口注销": 1, "移交外省管理": 2, "错误信息注销": 3}
 #: header → column width
 COLUMNS = {
     "序号": 5,
@@ -108,12 +112,12 @@ def change_rows(store: Store, *, include_listed: bool = False) -> pl.DataFrame:
             }
         )
     rows = []
-    for i, task in enumerate(task_rows(store, confirmed).iter_rows(named=True), start=1):
+    for task in task_rows(store, confirmed).iter_rows(named=True):
         rows.append(
             {
                 "finding_id": task["finding_id"],
                 "finding_type": task["finding_type"],
-                "序号": str(i),
+                "序号": "",
                 "注销原因": "",
                 "原值": "",
                 "新值": "",
@@ -127,7 +131,19 @@ def change_rows(store: Store, *, include_listed: bool = False) -> pl.DataFrame:
                 "办理情况": "",
             }
         )
-    return pl.DataFrame(rows).select("finding_id", "finding_type", *COLUMNS)
+    frame = pl.DataFrame(rows)
+    cancels = frame.filter(pl.col("变更类型") == "注销")
+    if not cancels["注销原因"].is_in(list(REASONS)).all():  # a finding type declared wrongly
+        raise ValueError("a cancellation without one of the four fixed reasons")
+    # grouped as the operator types them in: by kind of change, cancellations by reason
+    grouped = frame.sort(
+        pl.col("变更类型").replace_strict(GROUPS, default=len(GROUPS), return_dtype=pl.Int32),
+        pl.col("注销原因").replace_strict(REASONS, default=len(REASONS), return_dtype=pl.Int32),
+        "乡镇(街道)",
+        "村(社区)",
+        "finding_id",
+    ).with_columns(pl.int_range(1, pl.len() + 1).cast(pl.String).alias("序号"))
+    return grouped.select("finding_id", "finding_type", *COLUMNS)
 
 
 def write_changes(

@@ -189,6 +189,14 @@ def test_change_list_one_row_per_change(
     assert by_id[F_BIRTH]["变更类型"] == "补登" and "P04" in by_id[F_BIRTH]["新值"]
     assert by_id[F_UNREG]["变更类型"] == "补录" and "H8" in by_id[F_UNREG]["新值"]
     assert by_id[F_UNREG]["核查说明"] == "已回乡常住"
+    # grouped as the operator types them in: cancellations first, by their fixed reason
+    assert rows.select("序号", "变更类型", "注销原因").rows() == [
+        ("1", "注销", "人口死亡登记"),
+        ("2", "注销", "移交外省管理"),
+        ("3", "补录", ""),
+        ("4", "补登", ""),
+        ("5", "更正", ""),
+    ]
 
     first = write_changes(store, tmp_path / "changes.xlsx", operator="t")
     assert first.rows == 5 and first.by_type == {"注销": 2, "补录": 1, "补登": 1, "更正": 1}
