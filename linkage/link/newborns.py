@@ -90,6 +90,7 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
                    'sex: ' || CASE WHEN sex IS NULL OR c_sex IS NULL THEN 'null'
                                    WHEN sex = c_sex THEN 'exact' ELSE 'different' END,
                    'name: ' || CASE WHEN c_key IS NULL THEN 'not yet named'
+                                    WHEN name_key IS NULL THEN 'null'
                                     WHEN c_key = name_key THEN 'exact'
                                     WHEN c_py = name_py THEN 'pinyin exact'
                                     ELSE 'different (renamed?)' END) AS explanation
@@ -128,17 +129,19 @@ def _assign(scored: pl.DataFrame, floor: float) -> pl.DataFrame:
         descending=[True, False, False, False],
     )  # total order: full and incremental agree
     taken_people: set[str] = set()
-    done: set[str] = set()
+    done: dict[str, str] = {}  # certificate → the person it took
     rows: list[dict[str, Any]] = []
     second: dict[str, float] = {}
     for row in scored.iter_rows(named=True):
         rec, person = row["record_id"], row["person_id"]
         if rec in done:
-            second.setdefault(rec, row["match_weight"])
+            # the same person reached again (via the mother, via the father) is no rival
+            if person != done[rec]:
+                second.setdefault(rec, row["match_weight"])
             continue
         if person in taken_people:
             continue
-        done.add(rec)
+        done[rec] = person
         taken_people.add(person)
         rows.append(row)
     schema = {

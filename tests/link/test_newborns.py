@@ -311,12 +311,6 @@ def test_only_a_linked_parent_leads_to_the_household(store: Store) -> None:
     assert_frame_equal(_newborns(store), decisions(expected))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="newborns: a child found through both parents (one household, the usual case) is "
-    "one candidate reached twice (via mother, via father); _assign counts the second row as "
-    "a rival and reports second_weight = match_weight although there is no other person",
-)
 def test_a_child_reached_through_both_parents_has_no_rival(store: Store) -> None:
     people = [
         base("M1", "H1", None, "女", surname="王"),
@@ -340,11 +334,6 @@ def test_a_child_reached_through_both_parents_has_no_rival(store: Store) -> None
     assert_frame_equal(result, expected)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="newborns: a named child against a base person without a name scores 0 for the "
-    "name (not compared) but the explanation says 'name: different (renamed?)'",
-)
 def test_a_name_not_compared_is_not_called_different(store: Store) -> None:
     people = [
         base("M1", "H1", None, "女"),
