@@ -21,10 +21,8 @@ def moves(store: Store, links: str, kind: str, action: str, reason: str | None) 
         SELECT '{kind}' AS finding_type, b.person_id AS case_key, 'hukou' AS source,
                l.source_record_id, 'person' AS role, b.person_id, l.match_probability,
                b.township, b.village, '{action}' AS suggested_action, 'normal' AS priority,
-               h.moved_to, to_json({{moved_to: h.moved_to,
-                                     change_date: CAST(h.change_date AS VARCHAR),
-                                     household_id: h.household_id, reason: l.explanation}})
-                   AS evidence
+               h.moved_to, CAST(h.change_date AS VARCHAR) AS change_date, h.household_id,
+               l.explanation AS reason
         FROM {links} l
         JOIN src_hukou h ON h.record_id = l.source_record_id
         JOIN {base_persons()} ON b.person_id = l.person_id
@@ -45,6 +43,18 @@ def moves(store: Store, links: str, kind: str, action: str, reason: str | None) 
         ),
         pl.lit(reason, pl.String).alias("cancellation_reason"),
     ).filter(pl.Series(keep, dtype=pl.Boolean))
+    # a household that moved together to one place is one 整户移交: each case lists them all
+    together = pl.col("person_id").sort().implode().over("household_id", "destination")
+    placed = placed.with_columns(
+        pl.when(pl.col("household_id").is_not_null())
+        .then(together)
+        .otherwise(pl.concat_list("person_id"))
+        .alias("household_members")
+    ).with_columns(
+        pl.struct("moved_to", "change_date", "household_id", "household_members", "reason")
+        .struct.json_encode()
+        .alias("evidence")
+    )
     missing = [c for c in COLUMNS if c not in placed.columns]
     return placed.with_columns(pl.lit(None, pl.String).alias(c) for c in missing).select(
         [pl.col(c).cast(pl.Float64 if c == "match_probability" else pl.String) for c in COLUMNS]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from linkage.findings._moves import moved_clue, moves
-from linkage.findings.base import Deadline, FindingType, Links, Row, TaskContext
+from linkage.findings.base import Deadline, FindingType, Links, Row, TaskContext, evidence
 from linkage.standardise.places import divisions
 from linkage.store import Store
 
@@ -35,15 +35,26 @@ class Transfer(FindingType):
     def clue(self, f: Row, ctx: TaskContext) -> str:
         said = moved_clue(f, ctx)
         where = destination_name(f.get("destination"))
-        return said + (f"（{where}）" if where else "；迁往地无法确定，请核实现户籍地")
+        said += f"（{where}）" if where else "；迁往地无法确定，请核实现户籍地"
+        return said + household_note(f)
 
     def change_row(self, task: Row) -> Row:
         code = task.get("destination") or ""
         return {
             **super().change_row(task),
             "原值": "本县",
-            "新值": f"{destination_name(code)} {code}".strip() or "（待核实）",
+            "新值": (f"{destination_name(code)} {code}".strip() or "（待核实）")
+            + household_note(task),
         }
+
+
+def household_note(f: Row) -> str:
+    """``；整户移交（户号 H1，同户3人）`` when members of one household moved together."""
+    ev = evidence(f.get("evidence"))
+    members = ev.get("household_members") or []
+    if len(members) < 2:
+        return ""
+    return f"；整户移交（户号 {ev.get('household_id') or ''}，同户{len(members)}人）"
 
 
 def destination_name(code: str | None) -> str:

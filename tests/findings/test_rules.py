@@ -199,11 +199,15 @@ def county(tmp_path: Path) -> Store:
             _hukou_alive("H8", "郑秀英", "女", ("19500707", "042"), "H9"),
             _hukou_alive("H9", "何平", "男", ("19700303", "035")),
             _hukou_alive("H10", "罗兰", "女", ("19850505", "044")),
-            # moves within 湖南 (the county's province) written three ways, and one that
-            # cannot be placed: transfers, not cancellations
+            # moves within 湖南 (the county's province) written three ways, two of one
+            # household to one county (整户移交), and one that cannot be placed: transfers,
+            # not cancellations
             _hukou_moved("H11", "赵丽", "女", ("19950303", "024"), "湘西州龙山县民安街道"),
             _hukou_moved("H12", "钱敏", "女", ("19960404", "026"), "长沙市岳麓区麓山南路1号"),
-            _hukou_moved("H13", "孙红", "女", ("19970505", "028"), "外地"),
+            _hukou_moved(
+                "H13", "孙红", "女", ("19970505", "028"), "湖南省湘西土家族苗族自治州龙山县"
+            ),
+            _hukou_moved("H14", "郑秀英", "女", ("19500707", "042"), "外地"),
         ],
     )
     write_csv(
@@ -260,6 +264,7 @@ def county(tmp_path: Path) -> Store:
             ("hukou", "H11", "person", "P05", 1.0),
             ("hukou", "H12", "person", "P06", 1.0),
             ("hukou", "H13", "person", "P07", 1.0),
+            ("hukou", "H14", "person", "P09", 1.0),
             ("marriage", "M1", "husband", "P08", 1.0),
             ("marriage", "M1", "wife", None, None),
         ],
@@ -365,8 +370,14 @@ def test_each_finding_type_and_its_traps(county: Store) -> None:
     assert _keys(found, "transfer", "person_id", "cancellation_reason", "destination") == [
         ("P05", None, "433130"),
         ("P06", None, "430104"),
-        ("P07", None, None),  # not placed: the task asks where, nothing is guessed
+        ("P07", None, "433130"),
+        ("P09", None, None),  # not placed: the task asks where, nothing is guessed
     ]
+    members = {
+        r["person_id"]: json.loads(r["evidence"])["household_members"]
+        for r in found.filter(pl.col("finding_type") == "transfer").iter_rows(named=True)
+    }
+    assert members == {"P05": ["P05", "P07"], "P07": ["P05", "P07"], "P06": ["P06"], "P09": ["P09"]}
     assert _keys(found, "unregistered_person", "source_record_id") == [("H4",)]
     assert found["township"].null_count() == 0
 
@@ -479,17 +490,18 @@ def test_a_transfer_names_where_it_goes_or_asks(county: Store) -> None:
     }
     src = {
         ("hukou", "H11"): {"change_date": "2026-05-01", "moved_to": "湘西州龙山县民安街道"},
-        ("hukou", "H13"): {"change_date": "2026-05-01", "moved_to": "外地"},
+        ("hukou", "H14"): {"change_date": "2026-05-01", "moved_to": "外地"},
     }
     ctx = TaskContext(base={}, src=src, persons={}, explain=lambda _: "", mask=str, source_zh=str)
     kind = FINDING_TYPES["transfer"]
     assert kind.clue(moves["P05"], ctx) == (
         "公安户籍 2026-05-01 迁出注销，迁往湘西州龙山县民安街道（湖南省湘西土家族苗族自治州龙山县）"
+        "；整户移交（户号 H9，同户2人）"
     )
-    assert kind.clue(moves["P07"], ctx).endswith("迁往地无法确定，请核实现户籍地")
+    assert kind.clue(moves["P09"], ctx).endswith("迁往地无法确定，请核实现户籍地")
     change = kind.change_row(moves["P05"])
     assert (change["变更类型"], change["新值"]) == (
         "移交",
-        "湖南省湘西土家族苗族自治州龙山县 433130",
+        "湖南省湘西土家族苗族自治州龙山县 433130；整户移交（户号 H9，同户2人）",
     )
     assert "注销原因" not in change  # a transfer cancels nobody
