@@ -35,6 +35,7 @@ from linkage.findings import (
     unregistered_person,
 )
 from linkage.findings.base import FindingType
+from linkage.tables import source_table
 
 #: a person column ← a source column, or ("literal", value)
 RoleColumns = Mapping[str, "str | tuple[str, str]"]
@@ -53,7 +54,7 @@ class Source:
     @property
     def table(self) -> str:
         """The table of its delivered rows."""
-        return f"src_{self.key}"
+        return source_table(self.key)
 
     @property
     def record_key(self) -> str:

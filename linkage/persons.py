@@ -12,10 +12,9 @@ import logging
 import polars as pl
 
 from linkage.catalog import SOURCES
-from linkage.ingest.load import src_table
 from linkage.standardise import person_frame
 from linkage.store import Store
-from linkage.tables import PERSON_TABLE
+from linkage.tables import PERSON_TABLE, source_table
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +44,12 @@ def refresh_person_records(store: Store, sources: set[str] | None = None) -> int
     """(Re)build the person records of ``sources`` (None: every loaded source; an empty set:
     nothing, as on a night when no delivery changed anything). Returns rows written."""
     if sources is None:
-        sources = {s for s in SOURCES if store.has_table(src_table(s))}
+        sources = {s for s in SOURCES if store.has_table(source_table(s))}
     written = 0
     for source in sorted(sources):
-        if not store.has_table(src_table(source)):
+        if not store.has_table(source_table(source)):
             continue
-        rows = store.table(src_table(source))
+        rows = store.table(source_table(source))
         roles = role_frame(source, rows)
         # which delivery each record version came from: incremental linking keys on it
         versions = roles.select(

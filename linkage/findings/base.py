@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from linkage.store import Store
-from linkage.tables import PERSON_TABLE
+from linkage.tables import PERSON_TABLE, source_table
 from linkage.wording import FIELD_ZH, compare_zh
 
 #: the columns of a candidate finding (``linkage.casework`` adds ids and statuses)
@@ -181,7 +181,7 @@ class FindingType:
 
     def applies(self, store: Store, tables: Links) -> bool:
         """Whether the rule can run: every source it reads has been delivered."""
-        return all(store.has_table(f"src_{s}") for s in self.requires)
+        return all(store.has_table(source_table(s)) for s in self.requires)
 
     # ------------------------------------------------------------------ the task list
     def clue(self, f: Row, ctx: TaskContext) -> str:

@@ -24,7 +24,7 @@ from linkage.findings.base import (
     text,
 )
 from linkage.store import Store
-from linkage.tables import PERSON_TABLE
+from linkage.tables import PERSON_TABLE, source_table
 
 #: how far (days) a claim's delivery date may lie from a certificate of the same mother
 DELIVERY_WINDOW_DAYS = 45
@@ -44,12 +44,14 @@ class UnregisteredBirth(FindingType):
     labels = (True, False)  # a rejected birth may be a registered child, not a wrong mother
 
     def applies(self, store: Store, tables: Links) -> bool:
-        return any(store.has_table(f"src_{s}") for s in self._sources(store))
+        return any(store.has_table(source_table(s)) for s in self._sources(store))
 
     @staticmethod
     def _sources(store: Store) -> list[str]:
         return [
-            s for s in ("birth_certificate", "maternity_insurance") if store.has_table(f"src_{s}")
+            s
+            for s in ("birth_certificate", "maternity_insurance")
+            if store.has_table(source_table(s))
         ]
 
     def rules(self, store: Store, tables: Links) -> Iterable[pl.DataFrame]:

@@ -22,6 +22,7 @@ from linkage.ingest.readers import SUFFIXES, file_hash, read_any
 from linkage.ingest.validate import clean_cells, validate
 from linkage.standardise import codes, dates
 from linkage.store import Store
+from linkage.tables import source_table
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +62,6 @@ class IngestReport:
             "rows_with_issues",
         )
         return {k: sum(getattr(f, k) for f in self.files) for k in keys}
-
-
-def src_table(source: str) -> str:
-    return f"src_{source}"
 
 
 def type_columns(contract: type[Contract], frame: pl.DataFrame) -> pl.DataFrame:
@@ -116,7 +113,7 @@ def _upsert(
     store: Store, contract: type[Contract], typed: pl.DataFrame, *, file: str, load_id: int
 ) -> tuple[int, int, int]:
     """Insert new records, replace changed ones, skip unchanged. Returns (new, updated, same)."""
-    table, key = src_table(contract.source), contract.record_key
+    table, key = source_table(contract.source), contract.record_key
     # within one file a repeated record: the last row wins
     typed = typed.unique(subset=[key], keep="last", maintain_order=True)
     data_cols = [c for c in typed.columns if c != ROW]
@@ -300,7 +297,7 @@ def ingest_inbox(store: Store, inbox: Path, *, run_id: str | None = None) -> Ing
     """Load every file of every source folder of ``inbox`` in one transaction."""
     files, problems = inbox_files(inbox)
     report = IngestReport(problems=problems)
-    if not files.get("population") and not store.has_table(src_table("population")):
+    if not files.get("population") and not store.has_table(source_table("population")):
         report.problems.append(
             "population/: no population base delivered and none loaded "
             "before. Fix: put the 全员人口库 export in inbox/population/"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from linkage.store import Store
+from linkage.tables import source_table
 
 CLOSED = "closed"
 _LEDGER_COUNTS = (
@@ -46,8 +47,8 @@ def files_per_source(store: Store) -> pl.DataFrame:
         GROUP BY source ORDER BY source
     """)
     now = [
-        int(store.scalar(f'SELECT count(*) FROM "src_{s}"') or 0)
-        if store.has_table(f"src_{s}")
+        int(store.scalar(f'SELECT count(*) FROM "{source_table(s)}"') or 0)
+        if store.has_table(source_table(s))
         else 0
         for s in frame["source"].to_list()
     ]
