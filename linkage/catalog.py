@@ -33,6 +33,7 @@ from linkage.findings import (
     transfer,
     unregistered_birth,
     unregistered_person,
+    unverified_person,
 )
 from linkage.findings.base import FindingType
 from linkage.tables import source_table
@@ -215,6 +216,7 @@ FINDING_TYPES: dict[str, FindingType] = {
         moved_out,
         transfer,
         unregistered_person,
+        unverified_person,
     )
 }
 

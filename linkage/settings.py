@@ -208,6 +208,9 @@ class SourceSettings:
     cascade: bool
     decision: Thresholds
     training: Training
+    #: ``[delivery] snapshot``: each delivery is the source's whole register of the county,
+    #: so a person missing from it is missing (unverified_person needs that of 户籍)
+    snapshot: bool = False
 
     def section(self, name: str) -> dict[str, Any]:
         """A table of the file (``{}`` when absent)."""
@@ -368,6 +371,7 @@ def load_source(name: str, home: Path | None) -> SourceSettings:
         cascade=bool(raw.get("cascade", False)),
         decision=decision,
         training=training,
+        snapshot=bool(raw.get("delivery", {}).get("snapshot", False)),
     )
 
 

@@ -16,7 +16,7 @@ import polars as pl
 
 from .config import CountyConfig, ErrorModel
 from .households import MARITAL
-from .identity import as_date, day
+from .identity import as_date, day, id_bodies, id_strings
 from .noise import (
     ErrorLog,
     date_digit,
@@ -172,6 +172,8 @@ def build_base(
     _log(log, base.filter(pl.Series(stale_name)), "name_change_not_updated", "name")
     base = _wrong_values(rng, model, base, log)
     base = _duplicates(rng, cfg, model, base, dup_rows, dup_seq, log)
+    first_nobody = int(truth["pid"].to_numpy().max(initial=0)) + 1
+    base = _false_entries(rng, cfg, model, base, first_nobody, log)
     return base.sort(pl.col("person_id").str.slice(len(cfg.code)).cast(pl.Int64)).select(
         "person_id",
         "name",
@@ -192,6 +194,45 @@ def build_base(
         "true_pid",
         "is_duplicate",
     )
+
+
+def _false_entries(
+    rng: np.random.Generator,
+    cfg: CountyConfig,
+    model: ErrorModel,
+    base: pl.DataFrame,
+    first_pid: int,
+    log: ErrorLog,
+) -> pl.DataFrame:
+    """Persons the base holds who never lived (虚假人口): a row in a real household, a name of
+    the county's surnames and given names, a valid ID of the county, and nobody behind it
+    (``true_pid`` beyond every real person's)."""
+    m = round(_rate(model, "false_entry") * base.height)
+    if m == 0:
+        return base
+    live = base.filter(pl.col("status") == "正常")
+    rows = live[rng.integers(live.height, size=m)]
+    given = live["name"][rng.integers(live.height, size=m)].str.slice(1)
+    names = rows["name"].str.slice(0, 1) + given
+    born = day(dt.date(1950, 1, 1)) + rng.integers(0, 365 * 50, size=m)
+    sex = rng.integers(1, 3, size=m)
+    region = np.full(m, int(cfg.code))
+    ids = id_strings(id_bodies(rng, region, born, sex))
+    last = int(base["person_id"].str.slice(len(cfg.code)).cast(pl.Int64).to_numpy().max())
+    seq = last + 1 + np.arange(m)
+    fake = rows.with_columns(
+        _person_ids(cfg.code, seq).alias("person_id"),
+        names.alias("name"),
+        pl.Series("sex", sex).cast(rows["sex"].dtype),  # coded as the people's: 1 = male
+        ids.alias("id_number"),
+        as_date(born, event=False).alias("birth_date"),
+        pl.lit("其他").alias("relation_to_head"),
+        pl.lit("正常").alias("status"),
+        pl.Series("true_pid", first_pid + np.arange(m)),
+        pl.lit(False).alias("is_duplicate"),
+    )
+    _log(log, fake, "false_entry")
+    return pl.concat([base, fake.select(base.columns)], how="vertical_relaxed")
 
 
 def _scatter(base: pl.DataFrame, column: str, idx: np.ndarray, values: list) -> pl.DataFrame:

@@ -114,8 +114,9 @@ class _Corrupter:
     def role(self, frame: pl.DataFrame, role: Role) -> pl.DataFrame:
         n, rng = frame.height, self.rng
         pid = frame[role.pid].to_numpy()
-        present = pid >= 0
-        year = np.where(present, self.birth_year[np.maximum(pid, 0)], 9999)
+        # a base row of nobody (a false entry) has a pid beyond the people: left as it is
+        present = (pid >= 0) & (pid < len(self.birth_year))
+        year = np.where(present, self.birth_year[np.clip(pid, 0, len(self.birth_year) - 1)], 9999)
         if role.name:
             filled = present & (frame[role.name] != "").to_numpy()
             u, lo = rng.random(n), 0.0

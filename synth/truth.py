@@ -374,6 +374,29 @@ def findings_table(
             )
         )
 
+    # unverified_person: an active base person whom no 户籍 record confirms, not told dead by
+    # a death record and not one of several rows of a person (false entries, residents the
+    # register lacks, newborns whose 户口 was never registered)
+    active = base.filter(pl.col("status") == "正常")
+    several = active.group_by("true_pid").len().filter(pl.col("len") > 1)["true_pid"]
+    unverified = canon.filter(
+        (pl.col("canonical_status") == "正常")
+        & ~pl.col("true_pid").is_in(hukou["true_pid"].implode())
+        & ~pl.col("true_pid").is_in(death_records["true_pid"].implode())
+        & ~pl.col("true_pid").is_in(several.implode())
+    )
+    out.append(
+        _finding(
+            "unverified_person",
+            unverified,
+            person_id=pl.col("canonical"),
+            source="population",
+            source_record_id=pl.col("canonical"),
+            role="person",
+            true_pid=hid("true_pid"),
+        )
+    )
+
     # unregistered_person: active hukou rows of humans with no base row
     missing = hukou.filter((pl.col("hukou_status") == "正常") & ~pl.col("true_pid").is_in(in_base))
     out.append(

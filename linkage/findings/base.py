@@ -226,8 +226,9 @@ class FindingType:
             for r in listed
         ]
 
-    def change_row(self, task: Row) -> Row:
-        """The change-list columns of a confirmed case (besides 人员编号, 姓名, 身份证号, 依据)."""
+    def change_row(self, task: Row) -> Row | None:
+        """The change-list columns of a confirmed case (besides 人员编号, 姓名, 身份证号, 依据);
+        None when the case changes nothing in the base."""
         if self.cancellation_reason:
             return {
                 "变更类型": self.change,

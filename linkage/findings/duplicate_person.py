@@ -100,7 +100,7 @@ class DuplicatePerson(FindingType):
 
     def change_row(self, task: Row) -> Row:
         return {
-            **super().change_row(task),
+            **(super().change_row(task) or {}),
             "依据": f"与人员编号 {task.get('other_person_id')} 为同一人，保留该记录",
         }
 

@@ -41,7 +41,7 @@ class Transfer(FindingType):
     def change_row(self, task: Row) -> Row:
         code = task.get("destination") or ""
         return {
-            **super().change_row(task),
+            **(super().change_row(task) or {}),
             "原值": "本县",
             "新值": (f"{destination_name(code)} {code}".strip() or "（待核实）")
             + household_note(task),

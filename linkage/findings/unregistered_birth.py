@@ -170,7 +170,7 @@ class UnregisteredBirth(FindingType):
 
     def change_row(self, task: Row) -> Row:
         return {
-            **super().change_row(task),
+            **(super().change_row(task) or {}),
             "人员编号": "",
             "新值": f"母亲人员编号 {task.get('other_person_id')}；"
             f"{task.get('source')} {task.get('source_record_id')}",

@@ -83,7 +83,7 @@ class UnregisteredPerson(FindingType):
 
     def change_row(self, task: Row) -> Row:
         return {
-            **super().change_row(task),
+            **(super().change_row(task) or {}),
             "人员编号": "",
             "新值": f"公安户籍记录 {task.get('source_record_id')}",
         }

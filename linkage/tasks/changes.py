@@ -89,14 +89,18 @@ def confirmed_changes(store: Store, *, include_listed: bool = False) -> pl.DataF
     """)
 
 
-def _change(task: dict[str, object]) -> dict[str, object]:
-    """One change-list row: who, on what evidence, and the change its finding type makes."""
+def _change(task: dict[str, object]) -> dict[str, object] | None:
+    """One change-list row: who, on what evidence, and the change its finding type makes
+    (None when a confirmed case changes nothing in the base)."""
+    change = FINDING_TYPES[str(task["finding_type"])].change_row(task)
+    if change is None:
+        return None
     return {
         "人员编号": task.get("person_id") or "",
         "姓名": task["姓名"],
         "身份证号": task["身份证号"],
         "依据": task["线索来源及内容"],
-        **FINDING_TYPES[str(task["finding_type"])].change_row(task),
+        **change,
     }
 
 
@@ -113,6 +117,9 @@ def change_rows(store: Store, *, include_listed: bool = False) -> pl.DataFrame:
         )
     rows = []
     for task in task_rows(store, confirmed).iter_rows(named=True):
+        change = _change(task)
+        if change is None:
+            continue
         rows.append(
             {
                 "finding_id": task["finding_id"],
@@ -121,7 +128,7 @@ def change_rows(store: Store, *, include_listed: bool = False) -> pl.DataFrame:
                 "注销原因": "",
                 "原值": "",
                 "新值": "",
-                **_change(task),
+                **change,
                 "乡镇(街道)": task.get("township") or "",
                 "村(社区)": task.get("village") or "",
                 "任务编号": task["finding_id"],
@@ -129,6 +136,14 @@ def change_rows(store: Store, *, include_listed: bool = False) -> pl.DataFrame:
                 "核查日期": task["verified_on"].isoformat() if task.get("verified_on") else "",
                 "核查说明": task.get("note") or "",
                 "办理情况": "",
+            }
+        )
+    if not rows:
+        return pl.DataFrame(
+            schema={
+                "finding_id": pl.String,
+                "finding_type": pl.String,
+                **{c: pl.String for c in COLUMNS},
             }
         )
     frame = pl.DataFrame(rows)

@@ -79,6 +79,11 @@ BASE = [
     # IDs the base holds wrongly: the old 15-digit number, one digit mistyped
     person("P12", "何平", "男", "19700303", "035", id_number="433127700303035"),
     person("P13", "罗兰", "女", "19850505", "044", id_number=_typo(_id("19850505", "044"))),
+    # no 户籍 record: nobody behind it; registered in another county of 湖南; a bride from
+    # 广东 whose 户口 has not moved in (exempt)
+    person("P14", "吕无名", "男", "19770707", "057"),
+    person("P15", "施外县", "男", "19880808", "073", id_number="430104198808080734"),
+    person("P16", "韩粤", "女", "19900909", "082", id_number="440305199009090825"),
 ]
 
 
@@ -379,6 +384,12 @@ def test_each_finding_type_and_its_traps(county: Store) -> None:
     }
     assert members == {"P05": ["P05", "P07"], "P07": ["P05", "P07"], "P06": ["P06"], "P09": ["P09"]}
     assert _keys(found, "unregistered_person", "source_record_id") == [("H4",)]
+    # no 户籍 record confirms them (P09/P10 are duplicates, P02 is cancelled, P16 exempt)
+    unverified = {
+        r["person_id"]: json.loads(r["evidence"])["looks_like"]
+        for r in found.filter(pl.col("finding_type") == "unverified_person").iter_rows(named=True)
+    }
+    assert unverified == {"P07a": "newborn", "P14": "no_trace", "P15": "elsewhere"}
     assert found["township"].null_count() == 0
 
 
@@ -505,3 +516,31 @@ def test_a_transfer_names_where_it_goes_or_asks(county: Store) -> None:
         "湖南省湘西土家族苗族自治州龙山县 433130；整户移交（户号 H9，同户2人）",
     )
     assert "注销原因" not in change  # a transfer cancels nobody
+
+
+def test_no_unverified_person_unless_the_register_is_whole(
+    county: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "hukou.toml").write_text("[delivery]\nsnapshot = false\n", "utf-8")
+    monkeypatch.setenv("RENKOU_CONFIG", str(tmp_path))
+    found = derive_findings(county, "links", "dedupe_pairs")
+    assert found.filter(pl.col("finding_type") == "unverified_person").is_empty()
+
+
+def test_a_confirmed_false_entry_is_cancelled_with_its_births(county: Store) -> None:
+    from linkage.catalog import FINDING_TYPES
+
+    kind = FINDING_TYPES["unverified_person"]
+    found = derive_findings(county, "links", "dedupe_pairs").filter(
+        pl.col("finding_type") == "unverified_person"
+    )
+    rows = {r["person_id"]: r for r in found.iter_rows(named=True)}
+    false_entry = {**rows["P14"], "线索来源及内容": "公安户籍库中无此人"}
+    false_entry["evidence"] = json.dumps({"looks_like": "no_trace", "births": ["P99"]})
+    change = kind.change_row(false_entry)
+    assert change is not None
+    assert (change["变更类型"], change["注销原因"]) == ("注销", "错误信息注销")
+    assert change["依据"].endswith("相关联的出生信息一并删除：P99")
+    assert kind.change_row(rows["P07a"]) is None  # a newborn without 户口: nothing to cancel
+    assert kind.change_row(rows["P15"]) is None  # registered elsewhere: told, not cancelled
