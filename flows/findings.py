@@ -16,7 +16,8 @@ from linkage.store import Store
 @task(name="findings", **STAGE)
 def merge_findings(home: str, run_id: str) -> dict[str, Any]:
     with reported("findings", home, run_id), Store(home) as store:
-        counts = findings_counts(store, pipeline.findings(store, run_id).outcome)
+        merged = pipeline.findings(store, run_id)
+        counts = findings_counts(store, merged.outcome, merged.notes)
     get_run_logger().info(
         "findings: %d not closed (%d new tonight)", counts["open"], counts["merge"].get("new", 0)
     )

@@ -50,9 +50,11 @@ class Ingested:
 
 @dataclass(frozen=True)
 class Merged:
-    """What the findings stage did: the merge outcome (new, reopened, closed, …) by count."""
+    """What the findings stage did: the merge outcome (new, reopened, closed, …) by count,
+    and why a rule could not judge tonight (``notes``, for the night's summary)."""
 
     outcome: dict[str, int]
+    notes: list[str]
 
 
 def ingest(store: Store, inbox: Path, *, run_id: str | None = None, full: bool = False) -> Ingested:
@@ -76,10 +78,13 @@ def link(store: Store, *, full: bool = False, retrain: bool = False) -> LinkRepo
 def findings(store: Store, run_id: str) -> Merged:
     """Derive tonight's candidate findings from the links and merge them into the case list,
     in one transaction."""
+    from linkage.catalog import FINDING_TYPES
+
     with store.transaction():
         candidates = derive_findings(store, LINKS, DEDUPE_PAIRS)
         outcome = merge(store, candidates, run_id)
-    return Merged(outcome)
+    notes = [n for kind in FINDING_TYPES.values() if (n := kind.not_raised(store))]
+    return Merged(outcome, notes)
 
 
 def task_lists(store: Store, folder: Path, *, operator: str) -> ExportReport:

@@ -55,8 +55,11 @@ def link_counts(report: Any) -> dict[str, Any]:
     }
 
 
-def findings_counts(store: Store, outcome: dict[str, int]) -> dict[str, Any]:
-    """The merge outcome and the findings not closed, per type and township."""
+def findings_counts(
+    store: Store, outcome: dict[str, int], notes: list[str] | None = None
+) -> dict[str, Any]:
+    """The merge outcome and the findings not closed, per type and township; ``notes`` say
+    why a rule could not judge tonight."""
     rows = (
         store.frame(f"""
         SELECT finding_type, coalesce(township, '{NO_TOWNSHIP}') AS township, count(*) AS n
@@ -74,6 +77,7 @@ def findings_counts(store: Store, outcome: dict[str, int]) -> dict[str, Any]:
         "open": sum(by_type.values()),
         "by_type": by_type,
         "by_type_township": table,
+        "notes": list(notes or []),
     }
 
 
@@ -165,6 +169,7 @@ def _facts(s: dict[str, Any]) -> list[tuple[str, str]]:
                 f"{m.get('reopened_new_evidence', 0)} reopened",
             )
         )
+        lines += [("note", note) for note in fd.get("notes", [])]
     if tk := st.get("tasks"):
         lines.append(("task lists", f"{tk['tasks']:,} tasks in {tk['files']} workbooks"))
     if f := s.get("failure"):

@@ -120,6 +120,8 @@ def findings() -> None:
             "SELECT finding_type, status, count(*) AS n FROM findings GROUP BY ALL ORDER BY ALL"
         )
     echo_table([("finding_type", 22), ("status", 16), ("n", -8)], [list(r) for r in counts.rows()])
+    for note in merged.notes:
+        typer.secho(f"note: {note}", fg="yellow", err=True)
     typer.echo("merge: " + ", ".join(f"{k} {v}" for k, v in merged.outcome.items()))
 
 

@@ -179,6 +179,11 @@ class FindingType:
         """Candidate findings (frames with :data:`COLUMNS`, via :func:`candidates`)."""
         raise NotImplementedError
 
+    def not_raised(self, store: Store) -> str | None:
+        """Why the rule could not judge tonight although its sources were delivered (said in
+        the night's summary), or None."""
+        return None
+
     def applies(self, store: Store, tables: Links) -> bool:
         """Whether the rule can run: every source it reads has been delivered."""
         return all(store.has_table(source_table(s)) for s in self.requires)

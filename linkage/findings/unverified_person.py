@@ -60,6 +60,14 @@ class UnverifiedPerson(FindingType):
     def applies(self, store: Store, tables: Links) -> bool:
         return super().applies(store, tables) and store.settings.source("hukou").snapshot
 
+    def not_raised(self, store: Store) -> str | None:
+        if store.has_table(source_table("hukou")) and not store.settings.source("hukou").snapshot:
+            return (
+                "no unverified_person: the 户籍 delivery is not declared the county's whole "
+                "register ([delivery] snapshot in sources/hukou.toml), so it proves no absence"
+            )
+        return None
+
     def rules(self, store: Store, tables: Links) -> Iterable[pl.DataFrame]:
         county = store.settings.county_code
         dead = (

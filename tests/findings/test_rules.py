@@ -526,6 +526,14 @@ def test_no_unverified_person_unless_the_register_is_whole(
     monkeypatch.setenv("RENKOU_CONFIG", str(tmp_path))
     found = derive_findings(county, "links", "dedupe_pairs")
     assert found.filter(pl.col("finding_type") == "unverified_person").is_empty()
+    # and the night's summary says why
+    from linkage import pipeline
+    from linkage.run_summary import findings_counts
+
+    merged = pipeline.findings(county, "night-1")
+    (note,) = merged.notes
+    assert "no unverified_person" in note and "snapshot" in note
+    assert findings_counts(county, merged.outcome, merged.notes)["notes"] == [note]
 
 
 def test_a_confirmed_false_entry_is_cancelled_with_its_births(county: Store) -> None:
