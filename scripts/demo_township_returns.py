@@ -18,39 +18,34 @@ import openpyxl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from linkage.catalog import FINDING_TYPES  # noqa: E402
 from linkage.evaluate import read_truth  # noqa: E402
 from linkage.store import Store  # noqa: E402
 
 
 def true_cases(store: Store, truth: Path) -> set[str]:
-    """finding_ids of the current findings that are real cases in the truth."""
+    """finding_ids of the current findings that are real cases in the truth, matched on the
+    key each finding type declares for evaluation (``linkage.catalog``)."""
     human = dict(read_truth(truth, "base_map").select("person_id", "true_pid").iter_rows())
-    want = read_truth(truth, "findings")
-    keys = set()
-    for row in want.iter_rows(named=True):
+
+    def key(row: dict[str, str]) -> tuple[object, ...]:
         kind = row["finding_type"]
-        if kind in ("suspected_death", "moved_out"):
-            keys.add((kind, human.get(row["person_id"])))
-        elif kind == "attribute_conflict":
-            keys.add((kind, human.get(row["person_id"]), row["field"]))
-        elif kind in ("unregistered_birth", "unregistered_person"):
-            keys.add((kind, row["source"], row["source_record_id"]))
-    real = set()
-    for row in store.frame("SELECT * FROM findings").iter_rows(named=True):
-        kind = row["finding_type"]
-        if kind in ("suspected_death", "moved_out"):
-            key = (kind, human.get(row["person_id"]))
-        elif kind == "attribute_conflict":
-            key = (kind, human.get(row["person_id"]), row["field"])
-        elif kind == "duplicate_person":
+        how = FINDING_TYPES[kind].evaluation
+        if how == "person":
+            return (kind, human.get(row["person_id"]))
+        if how == "person_field":
+            return (kind, human.get(row["person_id"]), row["field"])
+        if how == "pair":
             same = human.get(row["person_id"]) == human.get(row["other_person_id"])
-            key = (kind,) if same else ("no",)
-            keys.add((kind,))
-        else:
-            key = (kind, row["source"], row["source_record_id"])
-        if key in keys:
-            real.add(row["finding_id"])
-    return real
+            return (kind,) if same else ("no",)
+        return (kind, row["source"], row["source_record_id"])
+
+    keys = {key(r) for r in read_truth(truth, "findings").iter_rows(named=True)}
+    return {
+        r["finding_id"]
+        for r in store.frame("SELECT * FROM findings").iter_rows(named=True)
+        if key(r) in keys
+    }
 
 
 def main() -> None:
