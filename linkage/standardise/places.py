@@ -59,6 +59,22 @@ def divisions() -> dict[str, tuple[int, str, str]]:
     return {str(code): (int(level), str(parent), str(name)) for level, code, parent, name in table}
 
 
+#: names of the table that are no place (containers of counties), left out of a full name
+_NO_PLACE = ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划")
+
+
+def full_name(code: str | None) -> str:
+    """``433130`` → 湖南省湘西土家族苗族自治州龙山县 (empty for no or an unknown code)."""
+    table = divisions()
+    parts = []
+    while code and code in table:
+        _, parent, name = table[code]
+        if name not in _NO_PLACE:
+            parts.append(name)
+        code = parent
+    return "".join(reversed(parts))
+
+
 def short_forms(name: str) -> set[str]:
     """``湘西土家族苗族自治州`` → {湘西土家族苗族自治州, 湘西}; ``永顺县`` → {永顺县, 永顺}."""
     forms = {name}

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
 from linkage.casework import merge, open_findings, set_status
+from linkage.catalog import FINDING_TYPES
 from linkage.findings import derive_findings
+from linkage.findings.base import TaskContext
 from linkage.ingest.load import ingest_inbox
 from linkage.persons import refresh_person_records
 from linkage.standardise.ids import check_char
@@ -434,20 +437,28 @@ def test_case_resolved_in_the_base_closes_by_itself(county: Store) -> None:
     )
 
 
-def test_the_clue_of_a_death_says_who_told_it(county: Store) -> None:
-    from linkage.catalog import FINDING_TYPES
-    from linkage.findings.base import TaskContext
-
+def _cases(county: Store, kind: str) -> dict[str, dict[str, Any]]:
+    """Tonight's candidate findings of ``kind``, by person."""
     found = derive_findings(county, "links", "dedupe_pairs")
-    deaths = {
+    return {
         r["person_id"]: r
-        for r in found.filter(pl.col("finding_type") == "suspected_death").iter_rows(named=True)
+        for r in found.filter(pl.col("finding_type") == kind).iter_rows(named=True)
     }
-    src = {
-        ("death", "D4"): {"origin": "火化", "death_date": "2026-04-01"},
-        ("death", "D5"): {"origin": "死亡医学证明", "death_date": "2026-04-01"},
-    }
-    ctx = TaskContext(base={}, src=src, persons={}, explain=lambda _: "", mask=str, source_zh=str)
+
+
+def _context(src: dict[tuple[str, str], dict[str, Any]]) -> TaskContext:
+    """What a task list would know: only the given source rows, IDs and labels as they are."""
+    return TaskContext(base={}, src=src, persons={}, explain=lambda _: "", mask=str, source_zh=str)
+
+
+def test_the_clue_of_a_death_says_who_told_it(county: Store) -> None:
+    deaths = _cases(county, "suspected_death")
+    ctx = _context(
+        {
+            ("death", "D4"): {"origin": "火化", "death_date": "2026-04-01"},
+            ("death", "D5"): {"origin": "死亡医学证明", "death_date": "2026-04-01"},
+        }
+    )
     kind = FINDING_TYPES["suspected_death"]
     assert kind.clue(deaths["P04"], ctx) == (
         "殡葬记录 2026-04-01 火化；死亡医学证明 2026-04-01 死亡；公安户籍 2026-04-05 死亡注销"
@@ -456,9 +467,7 @@ def test_the_clue_of_a_death_says_who_told_it(county: Store) -> None:
 
 
 def test_an_id_conflict_shows_what_differs_once_both_numbers_are_masked(county: Store) -> None:
-    from linkage.catalog import FINDING_TYPES
     from linkage.findings.attribute_conflict import id_difference
-    from linkage.findings.base import TaskContext
     from linkage.settings import load_settings
     from linkage.tasks.tasklist import mask_ids
 
@@ -491,19 +500,13 @@ def test_an_id_conflict_shows_what_differs_once_both_numbers_are_masked(county: 
 
 
 def test_a_transfer_names_where_it_goes_or_asks(county: Store) -> None:
-    from linkage.catalog import FINDING_TYPES
-    from linkage.findings.base import TaskContext
-
-    found = derive_findings(county, "links", "dedupe_pairs")
-    moves = {
-        r["person_id"]: r
-        for r in found.filter(pl.col("finding_type") == "transfer").iter_rows(named=True)
-    }
-    src = {
-        ("hukou", "H11"): {"change_date": "2026-05-01", "moved_to": "湘西州龙山县民安街道"},
-        ("hukou", "H14"): {"change_date": "2026-05-01", "moved_to": "外地"},
-    }
-    ctx = TaskContext(base={}, src=src, persons={}, explain=lambda _: "", mask=str, source_zh=str)
+    moves = _cases(county, "transfer")
+    ctx = _context(
+        {
+            ("hukou", "H11"): {"change_date": "2026-05-01", "moved_to": "湘西州龙山县民安街道"},
+            ("hukou", "H14"): {"change_date": "2026-05-01", "moved_to": "外地"},
+        }
+    )
     kind = FINDING_TYPES["transfer"]
     assert kind.clue(moves["P05"], ctx) == (
         "公安户籍 2026-05-01 迁出注销，迁往湘西州龙山县民安街道（湖南省湘西土家族苗族自治州龙山县）"
@@ -537,13 +540,8 @@ def test_no_unverified_person_unless_the_register_is_whole(
 
 
 def test_a_confirmed_false_entry_is_cancelled_with_its_births(county: Store) -> None:
-    from linkage.catalog import FINDING_TYPES
-
     kind = FINDING_TYPES["unverified_person"]
-    found = derive_findings(county, "links", "dedupe_pairs").filter(
-        pl.col("finding_type") == "unverified_person"
-    )
-    rows = {r["person_id"]: r for r in found.iter_rows(named=True)}
+    rows = _cases(county, "unverified_person")
     false_entry = {**rows["P14"], "线索来源及内容": "公安户籍库中无此人"}
     false_entry["evidence"] = json.dumps({"looks_like": "no_trace", "births": ["P99"]})
     change = kind.change_row(false_entry)
