@@ -28,6 +28,7 @@ from data_contracts import (
 from linkage.findings import (
     attribute_conflict,
     duplicate_person,
+    married_out,
     moved_out,
     suspected_death,
     transfer,
@@ -86,6 +87,7 @@ SOURCES: dict[str, Source] = {
                     "household_id": "household_id",
                     "status": "status",
                     "marital_status": "marital_status",
+                    "hukou_type": "hukou_type",
                 },
             },
         ),
@@ -105,6 +107,7 @@ SOURCES: dict[str, Source] = {
                     "ethnicity": "ethnicity",
                     "address": "hukou_address",
                     "household_id": "household_id",
+                    "hukou_type": "hukou_type",
                     "status": "hukou_status",
                     "event_date": "change_date",
                 },
@@ -215,6 +218,7 @@ FINDING_TYPES: dict[str, FindingType] = {
         duplicate_person,
         moved_out,
         transfer,
+        married_out,
         unregistered_person,
         unverified_person,
     )

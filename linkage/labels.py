@@ -7,6 +7,7 @@ types, and only in some directions:
 |---|---|---|
 | suspected_death | every death record ↔ person: match | non-match (the person is alive) |
 | moved_out | hukou record ↔ person: match | non-match |
+| married_out | the marriage record ↔ person: match | — (the couple lives here) |
 | duplicate_person | the two base rows: match | non-match |
 | attribute_conflict | the linked record ↔ person: match (same person, one field differs) | — |
 | unregistered_birth | the mother's record ↔ mother: match | — (child may be registered) |

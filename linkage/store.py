@@ -132,12 +132,17 @@ class Store:
             self.con.unregister("__renkou_frame")
 
     def append(self, name: str, frame: pl.DataFrame) -> None:
-        """Append ``frame`` to ``name`` (created on first append), matching columns by name."""
+        """Append ``frame`` to ``name`` (created on first append), matching columns by name; a
+        column the table lacks (one a newer release added) is added to it first."""
         if frame.is_empty() and self.has_table(name):
             return
         self.con.register("__renkou_frame", frame)
         try:
             if self.has_table(name):
+                have = {row[0] for row in self.con.execute(f'DESCRIBE "{name}"').fetchall()}
+                for column, kind, *_ in self.con.execute("DESCRIBE __renkou_frame").fetchall():
+                    if column not in have:
+                        self.con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {kind}')
                 self.con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM __renkou_frame')
             else:
                 self.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __renkou_frame')

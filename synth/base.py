@@ -29,6 +29,9 @@ from .noise import (
 
 SOURCE = "population"
 _WRONG_ETHNICITY = {"土家族": "汉族", "汉族": "土家族", "苗族": "土家族"}
+#: 户口性质 the base holds wrongly: the pre-reform type kept where 公安 now says 居民, or the
+#: other of 农业/非农业
+_STALE_HUKOU_TYPE = {"居民": "农业", "农业": "非农业", "非农业": "农业"}
 
 
 def _rate(model: ErrorModel, family: str) -> float:
@@ -259,6 +262,7 @@ def _wrong_values(
         ("ethnicity", "ethnicity", base["ethnicity"].is_in(list(_WRONG_ETHNICITY)).to_numpy()),
         ("id", "id_number", has_id),
         ("household", "household_id", np.ones(k, dtype=bool)),
+        ("hukou_type", "hukou_type", base["hukou_type"].is_in(list(_STALE_HUKOU_TYPE)).to_numpy()),
     )
     for family, column, eligible in tasks:
         idx = pick(family, eligible)
@@ -287,6 +291,8 @@ def _wrong(
         return _WRONG_ETHNICITY[value]
     if family == "id":
         return id_typo(value, rng)
+    if family == "hukou_type":
+        return _STALE_HUKOU_TYPE[value]
     # household: a neighbour's 户号 in the same village (the family split, the base kept
     # the old number)
     other = base["household_id"][int(rng.integers(base.height))]

@@ -283,6 +283,14 @@ def _marriages(
         rng, cfg, people, homes, brides, bride_m, days[len(local_m) : len(local_m) + len(bride_m)]
     )
     _move_in(rng, cfg, people, homes, grooms, groom_w, days[len(local_m) + len(bride_m) :])
+    _marry_out(
+        rng,
+        cfg,
+        people,
+        np.concatenate([brides, grooms]),
+        np.concatenate([bride_m, groom_w]),
+        days[len(local_m) :],
+    )
     return pl.DataFrame(
         {
             "kind": ["结婚"] * len(husbands) + ["离婚"] * len(picked),
@@ -291,6 +299,24 @@ def _marriages(
             "wife": np.concatenate([wives, div_wives]),
         }
     ).sort("day", "husband")
+
+
+def _marry_out(
+    rng: np.random.Generator,
+    cfg: CountyConfig,
+    people: People,
+    newcomers: np.ndarray,
+    partners: np.ndarray,
+    wed: np.ndarray,
+) -> None:
+    """Some county partners of a spouse whose 户口 stayed away leave with that spouse: they
+    live at the spouse's home (婚嫁外省 when it is another province) while their own 户口 and
+    base row stay in the county."""
+    stayed_away = people.np("move_in")[newcomers] < 0
+    leaving = stayed_away & (rng.random(len(newcomers)) < cfg.events["married_out_share"])
+    married_out = people.np("married_out")
+    married_out[partners[leaving]] = wed[leaving]
+    people.set("married_out", married_out)
 
 
 def _move_in(

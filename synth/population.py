@@ -263,6 +263,7 @@ def build_people(
         "moved_to": empty,
         "moved_to_code": empty,
         "move_in": none,
+        "married_out": none,
         "rename": none,
         "former_name": empty,
     }

@@ -374,6 +374,44 @@ def findings_table(
             )
         )
 
+    # married_out (婚嫁外省): a county person who left with a spouse from another province,
+    # told by their 结婚 registration, while the base row is 正常 (the 户口 stayed here)
+    weddings = _first_delivery(rendered["marriage"]).filter(pl.col("registration_type") == "结婚")
+    spouses = pl.concat(
+        weddings.select(
+            "record_id",
+            pl.lit(role).alias("role"),
+            pl.col(f"{role}_pid").alias("true_pid"),
+            pl.col(f"{other}_pid").alias("spouse"),
+        )
+        for role, other in (("husband", "wife"), ("wife", "husband"))
+    )
+    regions = truth.select(
+        pl.col("pid").alias("spouse"), pl.col("region").cast(pl.String).alias("spouse_region")
+    )
+    married_out = (
+        spouses.join(
+            truth.filter(pl.col("married_out") >= 0).select(pl.col("pid").alias("true_pid")),
+            on="true_pid",
+        )
+        .join(regions, on="spouse")
+        .filter(pl.col("spouse_region").str.slice(0, 2) != county[:2])
+        .join(canon, on="true_pid")
+        .filter(pl.col("canonical_status") == "正常")
+        .unique("true_pid", keep="last", maintain_order=True)
+    )
+    out.append(
+        _finding(
+            "married_out",
+            married_out,
+            person_id=pl.col("canonical"),
+            source="marriage",
+            source_record_id=pl.col("record_id"),
+            role=pl.col("role"),
+            true_pid=hid("true_pid"),
+        )
+    )
+
     # unverified_person: an active base person whom no 户籍 record confirms, not told dead by
     # a death record and not one of several rows of a person (false entries, residents the
     # register lacks, newborns whose 户口 was never registered)

@@ -34,3 +34,13 @@ def test_a_failed_transaction_leaves_nothing(store: Store) -> None:
         raise RuntimeError("stage failed")
     assert store.table("t")["a"].to_list() == [1]
     assert not store.has_table("u")
+
+
+def test_an_append_adds_the_columns_a_newer_release_introduced(store: Store) -> None:
+    # a home written before person records carried 户口性质
+    store.append("person_records", pl.DataFrame({"record_id": ["P1"], "sex": ["男"]}))
+    store.append(
+        "person_records", pl.DataFrame({"record_id": ["P2"], "sex": ["女"], "hukou_type": ["居民"]})
+    )
+    rows = store.frame("SELECT record_id, hukou_type FROM person_records ORDER BY record_id")
+    assert rows.rows() == [("P1", None), ("P2", "居民")]

@@ -55,6 +55,7 @@ def test_every_finding_type_has_its_chinese_label() -> None:
         "duplicate_person": "疑似重复登记",
         "moved_out": "迁出外省未注销",
         "transfer": "省内迁移待移交",
+        "married_out": "婚嫁外省待核实",
         "unverified_person": "公安比对未通过",
         "unregistered_person": "户籍人口未入库",
     }

@@ -3,8 +3,9 @@
 Plan 002: accuracy and logical consistency of the basic items. Compared on standardised
 values, so width, spacing, traditional forms, date formats and a 15- vs 18-digit ID of the
 same person are no conflict; a side with no value is none either (that is completeness, a
-figure of the report). 户籍 is compared field by field; a marriage registration against the
-base's marital status.
+figure of the report). 户籍 is compared field by field (户口性质 included: where 公安 has
+unified it as 居民 and the base still says 农业, the base is stale); a marriage registration
+against the base's marital status.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ HUKOU_FIELDS = (
         "p.id_number",
     ),
     ("household_id", "b.household_id", "b.household_id", "p.household_id", "p.household_id"),
+    ("hukou_type", "b.hukou_type", "b.hukou_type", "p.hukou_type", "p.hukou_type"),
 )
 #: marital statuses that agree with a 结婚 registration
 MARRIED = ("初婚", "再婚", "复婚", "已婚")

@@ -130,7 +130,7 @@ def base_persons(alias: str = "b") -> str:
     """SQL: the base persons (``person_records`` of the population) as ``alias``."""
     return f"""(SELECT record_id AS person_id, name, sex, id_number, id_raw, id_status,
                birth_date, ethnicity, household_id, address, township, village, status,
-               marital_status, name_key
+               marital_status, hukou_type, name_key
                FROM {PERSON_TABLE} WHERE source = 'population') {alias}"""
 
 

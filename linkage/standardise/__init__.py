@@ -113,6 +113,7 @@ PERSON_INPUT_COLUMNS = (
     "household_id",
     "status",
     "marital_status",
+    "hukou_type",
 )
 
 #: The columns of a standardised person record, in order.
@@ -150,6 +151,7 @@ PERSON_COLUMNS = (
     "household_id",
     "status",
     "marital_status",
+    "hukou_type",
 )
 
 
@@ -192,6 +194,7 @@ def person_frame(frame: FrameT) -> FrameT:
         birth_day=birth.dt.day().cast(pl.Int32),
         sex=sex_expr(pl.col("sex")),
         ethnicity=ethnicity_expr(pl.col("ethnicity")),
+        hukou_type=hukou_type_expr(pl.col("hukou_type")),
         township=pl.coalesce(clean_text_expr(pl.col("township")), pl.col("__addr_township")),
         village=pl.coalesce(clean_text_expr(pl.col("village")), pl.col("__addr_village")),
         address=pl.col("__addr"),

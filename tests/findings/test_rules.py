@@ -23,9 +23,14 @@ from tests.conftest import write_csv
 from tests.headers import BC_HEADER, DEATH_HEADER, HUKOU_HEADER, MAR_HEADER, POP_HEADER
 
 
-def _id(birth: str, order: str) -> str:
-    body = "433127" + birth + order
+def _id(birth: str, order: str, region: str = "433127") -> str:
+    body = region + birth + order
     return body + check_char(body)
+
+
+#: 广东省广州市天河区 and 湖南省长沙市芙蓉区: IDs of spouses from another province and from
+#: another county of the county's own province
+GD, HN = "440106", "430102"
 
 
 def _typo(number: str) -> str:
@@ -87,6 +92,15 @@ BASE = [
     person("P14", "吕无名", "男", "19770707", "057"),
     person("P15", "施外县", "男", "19880808", "073", id_number="430104198808080734"),
     person("P16", "韩粤", "女", "19900909", "082", id_number="440305199009090825"),
+    # brides of the county: of a 广东 groom neither in the base nor in 户籍 (婚嫁外省?), of one
+    # the base holds (婚入), of one whose 户口 moved in, of a groom from 湖南, and of a 广东
+    # groom divorced since
+    person("P17", "黄婷", "女", "19930303", "062"),
+    person("P18", "曾雪", "女", "19940404", "064"),
+    person("P19", "梁生", "男", "19920101", "015", id_number=_id("19920101", "015", GD)),
+    person("P20", "谢娟", "女", "19920202", "066"),
+    person("P21", "邓琳", "女", "19910101", "068"),
+    person("P22", "唐敏", "女", "19890909", "084"),
 ]
 
 
@@ -216,6 +230,13 @@ def county(tmp_path: Path) -> Store:
                 "H13", "孙红", "女", ("19970505", "028"), "湖南省湘西土家族苗族自治州龙山县"
             ),
             _hukou_moved("H14", "郑秀英", "女", ("19500707", "042"), "外地"),
+            # 户口性质: 公安 has unified it as 居民, the base still says 农业
+            [*_hukou_alive("H15", "黄婷", "女", ("19930303", "062"))[:10], "居民", "正常", "", ""],
+            _hukou_alive("H16", "曾雪", "女", ("19940404", "064")),
+            _hukou_alive("H17", "谢娟", "女", ("19920202", "066")),
+            _hukou_alive("H18", "陈广", "男", ("19900303", "017", GD)),
+            _hukou_alive("H19", "邓琳", "女", ("19910101", "068")),
+            _hukou_alive("H20", "唐敏", "女", ("19890909", "084")),
         ],
     )
     write_csv(
@@ -234,6 +255,22 @@ def county(tmp_path: Path) -> Store:
                 "1999-01-01",
                 "永顺县民政局",
             ],
+            _wedding("M2", "林粤", ("19910101", "013", GD), "黄婷", ("19930303", "062")),
+            _wedding("M3", "梁生", ("19920101", "015", GD), "曾雪", ("19940404", "064")),
+            _wedding("M4", "陈广", ("19900303", "017", GD), "谢娟", ("19920202", "066")),
+            _wedding("M5", "刘湘", ("19900505", "019", HN), "邓琳", ("19910101", "068")),
+            _wedding(
+                "M6", "周粤", ("19880808", "011", GD), "唐敏", ("19890909", "084"), "2025-01-01"
+            ),
+            _wedding(
+                "M7",
+                "周粤",
+                ("19880808", "011", GD),
+                "唐敏",
+                ("19890909", "084"),
+                "2026-02-01",
+                "离婚",
+            ),
         ],
     )
     store = Store(tmp_path / "home")
@@ -275,6 +312,19 @@ def county(tmp_path: Path) -> Store:
             ("hukou", "H14", "person", "P09", 1.0),
             ("marriage", "M1", "husband", "P08", 1.0),
             ("marriage", "M1", "wife", None, None),
+            *[("hukou", f"H{15 + i}", "person", pid, 1.0) for i, pid in enumerate(_HUKOU_PIDS)],
+            ("marriage", "M2", "husband", None, None),
+            ("marriage", "M2", "wife", "P17", 1.0),
+            ("marriage", "M3", "husband", "P19", 1.0),
+            ("marriage", "M3", "wife", "P18", 1.0),
+            ("marriage", "M4", "husband", None, None),
+            ("marriage", "M4", "wife", "P20", 1.0),
+            ("marriage", "M5", "husband", None, None),
+            ("marriage", "M5", "wife", "P21", 1.0),
+            ("marriage", "M6", "husband", None, None),
+            ("marriage", "M6", "wife", "P22", 1.0),
+            ("marriage", "M7", "husband", None, None),
+            ("marriage", "M7", "wife", "P22", 1.0),
         ],
         schema=["source", "source_record_id", "role", "person_id", "match_probability"],
         orient="row",
@@ -289,8 +339,37 @@ def county(tmp_path: Path) -> Store:
     return store
 
 
+#: the base persons of 户籍 records H15… (H18, the groom whose 户口 moved in, has none)
+_HUKOU_PIDS = ("P17", "P18", "P20", None, "P21", "P22")
+
+
+def _wedding(
+    record: str,
+    husband: str,
+    his: tuple[str, ...],
+    wife: str,
+    hers: tuple[str, ...],
+    on: str = "2026-04-10",
+    kind: str = "结婚",
+) -> list[str]:
+    """A registration (结婚 or 离婚) of the county's 民政局."""
+    born = [f"{b[0][:4]}-{b[0][4:6]}-{b[0][6:]}" for b in (his, hers)]
+    return [
+        record,
+        kind,
+        on,
+        husband,
+        _id(*his),
+        born[0],
+        wife,
+        _id(*hers),
+        born[1],
+        "永顺县民政局",
+    ]
+
+
 def _hukou_death(
-    record: str, name: str, sex: str, born: tuple[str, str], cancelled: str
+    record: str, name: str, sex: str, born: tuple[str, ...], cancelled: str
 ) -> list[str]:
     birth = f"{born[0][:4]}-{born[0][4:6]}-{born[0][6:]}"
     return [
@@ -312,7 +391,7 @@ def _hukou_death(
 
 
 def _hukou_alive(
-    record: str, name: str, sex: str, born: tuple[str, str], household: str = "H1"
+    record: str, name: str, sex: str, born: tuple[str, ...], household: str = "H1"
 ) -> list[str]:
     row = _hukou_death(record, name, sex, born, "")
     return [*row[:7], household, *row[8:11], "正常", "", ""]
@@ -366,6 +445,8 @@ def test_each_finding_type_and_its_traps(county: Store) -> None:
         ("P10", "id_number", None, _id("19500707", "042")),
         ("P12", "id_number", "433127700303035", _id("19700303", "035")),
         ("P13", "id_number", _typo(_id("19850505", "044")), _id("19850505", "044")),
+        ("P17", "hukou_type", "农业", "居民"),
+        ("P22", "marital_status", "初婚", "离婚"),
     ]
     dup = found.filter(pl.col("finding_type") == "duplicate_person").row(0, named=True)
     assert (dup["person_id"], dup["other_person_id"]) == ("P10", "P09")  # keep the valid ID
@@ -386,7 +467,12 @@ def test_each_finding_type_and_its_traps(county: Store) -> None:
         for r in found.filter(pl.col("finding_type") == "transfer").iter_rows(named=True)
     }
     assert members == {"P05": ["P05", "P07"], "P07": ["P05", "P07"], "P06": ["P06"], "P09": ["P09"]}
-    assert _keys(found, "unregistered_person", "source_record_id") == [("H4",)]
+    # 婚嫁外省 is a clue: only P17's groom is from another province and neither here nor in
+    # 户籍 (P18's is in the base, P20's 户口 moved in, P21's is from 湖南, P22 divorced)
+    assert _keys(found, "married_out", "person_id", "source_record_id", "suggested_action") == [
+        ("P17", "M2", "核实婚后居住地")
+    ]
+    assert _keys(found, "unregistered_person", "source_record_id") == [("H18",), ("H4",)]
     # no 户籍 record confirms them (P09/P10 are duplicates, P02 is cancelled, P16 exempt)
     unverified = {
         r["person_id"]: json.loads(r["evidence"])["looks_like"]
@@ -550,3 +636,20 @@ def test_a_confirmed_false_entry_is_cancelled_with_its_births(county: Store) -> 
     assert change["依据"].endswith("相关联的出生信息一并删除：P99")
     assert kind.change_row(rows["P07a"]) is None  # a newborn without 户口: nothing to cancel
     assert kind.change_row(rows["P15"]) is None  # registered elsewhere: told, not cancelled
+
+
+def test_a_marriage_to_another_province_asks_where_the_couple_lives(county: Store) -> None:
+    kind = FINDING_TYPES["married_out"]
+    (case,) = _cases(county, "married_out").values()
+    assert kind.clue(case, _context({})) == (
+        "婚姻登记 2026-04-10 结婚，配偶身份证号属广东省广州市天河区，配偶不在本县人口库，户口未迁入"
+    )
+    assert case["cancellation_reason"] == "移交外省管理"
+    assert "仍在本县居住的不注销" in kind.action_zh  # a clue: only a confirmed answer cancels
+    change = kind.change_row(case)
+    assert change is not None
+    assert (change["变更类型"], change["注销原因"], change["新值"]) == (
+        "注销",
+        "移交外省管理",
+        "迁出注销",
+    )

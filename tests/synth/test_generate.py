@@ -207,6 +207,7 @@ def test_findings_refer_to_existing_rows(county: Path) -> None:
         "ethnicity",
         "id_number",
         "household_id",
+        "hukou_type",
         "marital_status",
     }
 
