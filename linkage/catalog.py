@@ -27,6 +27,7 @@ from data_contracts import (
 )
 from linkage.findings import (
     attribute_conflict,
+    cross_county_query,
     duplicate_person,
     married_out,
     moved_out,
@@ -221,6 +222,7 @@ FINDING_TYPES: dict[str, FindingType] = {
         married_out,
         unregistered_person,
         unverified_person,
+        cross_county_query,
     )
 }
 

@@ -10,15 +10,17 @@ Scoring rules:
   negative; a record the truth links to nobody counts only when the system links it.
 - Findings are matched on the key their finding type names (``evaluation`` in the catalog):
   the human (``person``: suspected_death, moved_out), the evidence record (``record``:
-  unregistered_birth, unregistered_person) or (human, field) (``person_field``:
-  attribute_conflict). Duplicate pairs (``pair``) are right when both rows are one human; a
-  true pair is found when the predicted pairs connect it (transitively).
+  unregistered_birth, unregistered_person), the record and its role (``record_role``:
+  cross_county_query) or (human, field) (``person_field``: attribute_conflict). Where the
+  truth names a destination county (transfer, cross_county_query), the true cases found are
+  also scored on being sent there. Duplicate pairs (``pair``) are right when both rows are
+  one human; a true pair is found when the predicted pairs connect it (transitively).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -120,20 +122,57 @@ def score_links(
 # ---------------------------------------------------------------- findings
 
 
-def _finding_keys(findings: pl.DataFrame, base_map: pl.DataFrame, kind: str) -> set[tuple]:
+#: what makes two cases one case (``FindingType.evaluation``)
+EVALUATIONS = ("person", "person_field", "record", "record_role", "pair")
+
+
+def _keyed(findings: pl.DataFrame, base_map: pl.DataFrame, kind: str) -> dict[tuple, str]:
+    """The findings of ``kind`` by their evaluation key → their destination ('' for none)."""
     rows = findings.filter(pl.col("finding_type") == kind)
     if rows.is_empty():
-        return set()
+        return {}
     how = FINDING_TYPES[kind].evaluation
+    keys: list[pl.Expr]
     if how == "person":
-        rows = rows.select(_human(base_map, "person_id", "k"))
-        return {(k,) for k in rows["k"].to_list()}
-    if how == "person_field":
-        rows = rows.select(_human(base_map, "person_id", "k"), pl.col("field"))
-        return set(rows.iter_rows())
-    if how == "record":
-        return set(rows.select("source", "source_record_id").iter_rows())
-    raise ValueError(f"finding type {kind}: no evaluation {how!r}")
+        keys = [_human(base_map, "person_id", "k")]
+    elif how == "person_field":
+        keys = [_human(base_map, "person_id", "k"), pl.col("field")]
+    elif how == "record":
+        keys = [pl.col("source"), pl.col("source_record_id")]
+    elif how == "record_role":
+        keys = [pl.col("source"), pl.col("source_record_id"), pl.col("role")]
+    else:
+        raise ValueError(f"finding type {kind}: no evaluation {how!r}")
+    if "destination" not in rows.columns:
+        rows = rows.with_columns(pl.lit(None, pl.String).alias("destination"))
+    destination = pl.col("destination").cast(pl.String).fill_null("")
+    return {
+        tuple(row[:-1]): row[-1] for row in rows.select(*keys, destination.alias("d")).iter_rows()
+    }
+
+
+def _finding_keys(findings: pl.DataFrame, base_map: pl.DataFrame, kind: str) -> set[tuple]:
+    return set(_keyed(findings, base_map, kind))
+
+
+def score_destinations(
+    predicted: pl.DataFrame, truth: pl.DataFrame, base_map: pl.DataFrame
+) -> dict[str, Score]:
+    """Of the true cases found whose truth names a destination county: ``tp`` the ones sent
+    to it, ``fp`` the ones sent elsewhere, ``fn`` the ones sent nowhere (destination empty)."""
+    scores = {}
+    for kind, finding_type in FINDING_TYPES.items():
+        if finding_type.evaluation == "pair":
+            continue
+        want = {k: d for k, d in _keyed(truth, base_map, kind).items() if d}
+        if not want:
+            continue
+        got = _keyed(predicted, base_map, kind)
+        found = [(got[k], d) for k, d in want.items() if k in got]
+        right = sum(1 for g, d in found if g == d)
+        nowhere = sum(1 for g, _ in found if not g)
+        scores[kind] = Score(tp=right, fp=len(found) - right - nowhere, fn=nowhere)
+    return scores
 
 
 def _score_duplicates(pred: pl.DataFrame, truth: pl.DataFrame, base_map: pl.DataFrame) -> Score:
@@ -183,11 +222,20 @@ class Evaluation:
     baseline_links: dict[str, Score]
     findings: dict[str, Score]
     baseline_findings: dict[str, Score]
+    #: of the true cases found that go somewhere: sent to the right county (tp), to a wrong
+    #: one (fp), nowhere (fn)
+    destinations: dict[str, Score] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, dict[str, dict[str, float | int]]]:
         return {
             name: {k: s.as_dict() for k, s in getattr(self, name).items()}
-            for name in ("links", "baseline_links", "findings", "baseline_findings")
+            for name in (
+                "links",
+                "baseline_links",
+                "findings",
+                "baseline_findings",
+                "destinations",
+            )
         }
 
     def table(self) -> str:
@@ -214,6 +262,12 @@ class Evaluation:
                     f"{bp} │ {s.tp:>7} {s.fp:>6} {s.fn:>6}"
                 )
             lines.append("")
+        for kind, s in self.destinations.items():
+            share = s.tp / (s.tp + s.fp + s.fn) if s.tp + s.fp + s.fn else 1.0
+            lines.append(
+                f"destination {kind:<22} right {s.tp} of {s.tp + s.fp + s.fn} ({share:.4f}); "
+                f"wrong {s.fp}, none {s.fn}"
+            )
         return "\n".join(lines)
 
 
@@ -260,6 +314,7 @@ def evaluate(store: Store, truth: Path) -> Evaluation:
         links=score_links(links, truth_links, base_map),
         baseline_links=score_links(base, truth_links, base_map),
         findings=score_findings(findings, truth_findings, base_map),
+        destinations=score_destinations(findings, truth_findings, base_map),
         baseline_findings=score_findings(baseline_findings(store, base), truth_findings, base_map),
     )
 

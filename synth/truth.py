@@ -24,6 +24,15 @@ _ROLE_PIDS = {
     ),
     "maternity_insurance": (("person", "true_pid"),),
 }
+#: records whose person, when neither the base nor 户籍 holds them, is queried where they are
+#: registered (跨县协查): the deceased, a mother who delivered here, a claimant, a spouse
+QUERIED = (
+    ("death", "person"),
+    ("birth_certificate", "mother"),
+    ("maternity_insurance", "person"),
+    ("marriage", "husband"),
+    ("marriage", "wife"),
+)
 FINDING_COLUMNS = (
     "finding_type",
     "person_id",
@@ -411,6 +420,33 @@ def findings_table(
             true_pid=hid("true_pid"),
         )
     )
+
+    # cross_county_query: a record of someone in neither the base nor 户籍, to the county
+    # where their ID was issued (the county itself names no one to ask)
+    known = pl.concat([canon.select("true_pid"), hukou.select("true_pid")]).unique()
+    registered = truth.select(
+        pl.col("pid").alias("true_pid"), pl.col("region").cast(pl.String).alias("region")
+    )
+    for source, role in QUERIED:
+        pid = dict(_ROLE_PIDS[source])[role]
+        rows = (
+            _first_delivery(rendered[source])
+            .filter(pl.col(pid) >= 0)
+            .select("record_id", pl.col(pid).alias("true_pid"))
+            .join(known, on="true_pid", how="anti")
+            .join(registered, on="true_pid")
+        )
+        out.append(
+            _finding(
+                "cross_county_query",
+                rows,
+                source=source,
+                source_record_id=pl.col("record_id"),
+                role=role,
+                destination=pl.when(pl.col("region") != county).then(pl.col("region")),
+                true_pid=hid("true_pid"),
+            )
+        )
 
     # unverified_person: an active base person whom no 户籍 record confirms, not told dead by
     # a death record and not one of several rows of a person (false entries, residents the

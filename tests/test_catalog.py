@@ -14,7 +14,7 @@ import pytest
 
 from linkage import catalog, pipeline
 from linkage.casework import merge, open_findings, set_status
-from linkage.evaluate import score_findings
+from linkage.evaluate import EVALUATIONS, score_findings
 from linkage.findings import derive_findings
 from linkage.findings.base import (
     ACTIVE,
@@ -152,7 +152,7 @@ def test_every_type_and_source_is_complete() -> None:
     for key, kind in catalog.FINDING_TYPES.items():
         assert kind.key == key
         assert kind.zh and kind.short and kind.action and kind.action_zh and kind.change
-        assert kind.evaluation in ("person", "person_field", "record", "pair")
+        assert kind.evaluation in EVALUATIONS
     reasons = {k.cancellation_reason for k in catalog.FINDING_TYPES.values()} - {None}
     # the reasons the plans fix (plan 000); 错误信息注销 has no finding type yet
     assert reasons <= {"人口死亡登记", "重复人口注销", "移交外省管理", "错误信息注销"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from linkage.evaluate import Score, score_findings, score_links
+from linkage.evaluate import Score, score_destinations, score_findings, score_links
 
 BASE_MAP = pl.DataFrame(
     {
@@ -115,3 +115,34 @@ def test_duplicate_pairs_found_transitively() -> None:
         ]
     )
     assert score_findings(predicted, truth, base_map)["duplicate_person"] == Score(3, 0, 0)
+
+
+def _queries(rows: list[tuple[str, str, str, str | None]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows, schema=["source_record_id", "role", "destination", "person_id"], orient="row"
+    ).with_columns(
+        finding_type=pl.lit("cross_county_query"),
+        source=pl.lit("marriage"),
+        other_person_id=pl.lit(None, pl.String),
+    )
+
+
+def test_queries_scored_per_role_and_on_where_they_go() -> None:
+    truth = _queries(
+        [
+            ("m1", "husband", "440106", None),
+            ("m1", "wife", "520303", None),  # a couple from elsewhere: two queries
+            ("m2", "wife", "430102", None),
+            ("m3", "wife", "", None),  # the truth knows no county to ask
+        ]
+    )
+    predicted = _queries(
+        [
+            ("m1", "husband", "440106", None),  # right, sent right
+            ("m1", "wife", "520302", None),  # right, sent to a wrong county
+            ("m2", "wife", None, None),  # right, sent nowhere yet
+            ("m4", "husband", "440106", None),  # no such query
+        ]
+    )
+    assert score_findings(predicted, truth, BASE_MAP)["cross_county_query"] == Score(3, 1, 1)
+    assert score_destinations(predicted, truth, BASE_MAP)["cross_county_query"] == Score(1, 1, 1)

@@ -58,6 +58,7 @@ def test_every_finding_type_has_its_chinese_label() -> None:
         "married_out": "婚嫁外省待核实",
         "unverified_person": "公安比对未通过",
         "unregistered_person": "户籍人口未入库",
+        "cross_county_query": "跨县协查",
     }
     assert "死亡注销" in action_zh("人口死亡登记")
     assert action_zh("新动作") == "新动作" and action_zh(None) == ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from linkage.findings.base import ACTIVE, COLUMNS, Row, TaskContext, base_persons, text
+from linkage.findings.base import ACTIVE, Row, TaskContext, as_candidates, base_persons, text
 from linkage.standardise.places import place
 from linkage.store import Store
 
@@ -55,10 +55,7 @@ def moves(store: Store, links: str, kind: str, action: str, reason: str | None) 
         .struct.json_encode()
         .alias("evidence")
     )
-    missing = [c for c in COLUMNS if c not in placed.columns]
-    return placed.with_columns(pl.lit(None, pl.String).alias(c) for c in missing).select(
-        [pl.col(c).cast(pl.Float64 if c == "match_probability" else pl.String) for c in COLUMNS]
-    )
+    return as_candidates(placed)
 
 
 def moved_clue(f: Row, ctx: TaskContext) -> str:

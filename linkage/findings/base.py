@@ -134,9 +134,23 @@ def base_persons(alias: str = "b") -> str:
                FROM {PERSON_TABLE} WHERE source = 'population') {alias}"""
 
 
+def in_hukou(store: Store, alias: str) -> str:
+    """SQL: whether the 户籍 register holds the person record ``alias`` (by ID number, or by
+    name and birth date); ``false`` while no 户籍 has been delivered."""
+    if not store.has_table(source_table("hukou")):
+        return "false"
+    return f"""EXISTS (SELECT 1 FROM {PERSON_TABLE} h WHERE h.source = 'hukou'
+        AND (h.id_number = {alias}.id_number
+             OR (h.name_key = {alias}.name_key AND h.birth_date = {alias}.birth_date)))"""
+
+
 def candidates(store: Store, sql: str) -> pl.DataFrame:
     """Run a rule's SQL; the frame has exactly :data:`COLUMNS` (missing ones null)."""
-    frame = store.frame(sql)
+    return as_candidates(store.frame(sql))
+
+
+def as_candidates(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with exactly :data:`COLUMNS`, in order (missing ones null)."""
     missing = [c for c in COLUMNS if c not in frame.columns]
     return frame.with_columns(pl.lit(None, pl.String).alias(c) for c in missing).select(
         [pl.col(c).cast(pl.Float64 if c == "match_probability" else pl.String) for c in COLUMNS]
@@ -168,11 +182,15 @@ class FindingType:
     #: 变更项目 of that row
     change_item: ClassVar[str] = "人员状态"
     #: what makes two cases the same case for ``renkou evaluate``: "person" (the true human
-    #: of ``person_id``), "person_field", "record" (source and record) or "pair"
+    #: of ``person_id``), "person_field", "record" (source and record), "record_role" (source,
+    #: record and role) or "pair"
     evaluation: ClassVar[str] = "person"
     #: (a confirmed answer says the link is a match, a rejected answer says it is not);
     #: None when the case rests on no link
     labels: ClassVar[tuple[bool, bool] | None] = (True, True)
+    #: whether township staff verify the case at the household (task lists); False for a
+    #: case the office sends elsewhere (cross_county_query: ``renkou exchange export``)
+    fieldwork: ClassVar[bool] = True
 
     # ------------------------------------------------------------------ the rule
     def rules(self, store: Store, tables: Links) -> Iterable[pl.DataFrame]:

@@ -26,6 +26,7 @@ from linkage.findings.base import (
     base_persons,
     candidates,
     evidence,
+    in_hukou,
     text,
 )
 from linkage.standardise.places import full_name
@@ -57,16 +58,11 @@ class MarriedOut(FindingType):
             if store.has_table(source_table("death"))
             else "SELECT NULL AS person_id WHERE false"
         ]
-        in_hukou = "SELECT NULL AS id_number WHERE false"
         if store.has_table(source_table("hukou")):
             spoken.append(
                 f"""SELECT l.person_id FROM {tables.links} l
                     JOIN {source_table("hukou")} h ON h.record_id = l.source_record_id
                     WHERE l.source = 'hukou' AND h.hukou_status <> '{ACTIVE}'"""
-            )
-            in_hukou = (
-                f"SELECT id_number FROM {PERSON_TABLE} "
-                "WHERE source = 'hukou' AND id_number IS NOT NULL"
             )
         yield candidates(
             store,
@@ -100,7 +96,7 @@ class MarriedOut(FindingType):
                               WHERE o.source = 'marriage'
                                 AND o.source_record_id = x.source_record_id
                                 AND o.role = s.role AND o.person_id IS NOT NULL)
-              AND s.id_number NOT IN ({in_hukou})
+              AND NOT {in_hukou(store, "s")}
               AND b.person_id NOT IN (SELECT person_id FROM ({" UNION ".join(spoken)})
                                       WHERE person_id IS NOT NULL)
             """,

@@ -59,7 +59,8 @@ def _export_id(now: dt.datetime) -> str:
 def pending_findings(store: Store, township: str | None = None) -> pl.DataFrame:
     """Findings still ``open`` (never sent, or reopened on new evidence), in export order."""
     tables.ensure(store.con, "tasks")
-    where, params = "status = 'open'", []
+    fieldwork = ", ".join(f"'{k}'" for k, t in FINDING_TYPES.items() if t.fieldwork)
+    where, params = f"status = 'open' AND finding_type IN ({fieldwork})", []
     if township is not None:
         where += " AND coalesce(township, ?) = ?"
         params = [NO_TOWNSHIP, township]

@@ -117,6 +117,18 @@ def county(tmp_path: Path) -> Store:
             ["D3", "外地人", "男", "", "1930-01-01", "2026-02-02", "", "火化"],
             ["D4", "王芳", "女", "", "1942-02-02", "2026-04-01", "", "火化"],
             ["D5", "王芳", "女", _id("19420202", "022"), "", "2026-04-01", "", "死亡医学证明"],
+            # non-residents placed by their address alone: another county, and this one
+            [
+                "D6",
+                "过路人",
+                "男",
+                "",
+                "1950-01-01",
+                "2026-03-03",
+                "贵州省遵义市汇川区人民路5号",
+                "火化",
+            ],
+            ["D7", "无名氏", "男", "", "1960-01-01", "2026-03-04", "湖南省永顺县灵溪镇", "火化"],
         ],
     )
     write_csv(
@@ -284,6 +296,8 @@ def county(tmp_path: Path) -> Store:
             ("death", "D3", "person", None, None),
             ("death", "D4", "person", "P04", 0.97),
             ("death", "D5", "person", "P04", 1.0),
+            ("death", "D6", "person", None, None),
+            ("death", "D7", "person", None, None),
             ("birth_certificate", "B1", "mother", "P05", 1.0),
             ("birth_certificate", "B1", "child", None, None),
             ("birth_certificate", "B2", "mother", None, None),
@@ -479,7 +493,24 @@ def test_each_finding_type_and_its_traps(county: Store) -> None:
         for r in found.filter(pl.col("finding_type") == "unverified_person").iter_rows(named=True)
     }
     assert unverified == {"P07a": "newborn", "P14": "no_trace", "P15": "elsewhere"}
-    assert found["township"].null_count() == 0
+    # records of people in neither the base nor 户籍 are queried where they are registered:
+    # by the ID's address code, else nowhere yet (M4's groom is in 户籍: not queried)
+    assert _keys(
+        found, "cross_county_query", "source", "source_record_id", "role", "destination"
+    ) == [
+        ("birth_certificate", "B2", "mother", None),
+        ("death", "D3", "person", None),
+        ("death", "D6", "person", "520303"),
+        ("death", "D7", "person", None),  # the county itself is no county to query
+        ("marriage", "M1", "wife", None),
+        ("marriage", "M2", "husband", GD),
+        ("marriage", "M5", "husband", HN),
+        ("marriage", "M6", "husband", GD),
+        ("marriage", "M7", "husband", GD),
+    ]
+    # every case for the townships says whose it is
+    fieldwork = [k for k, t in FINDING_TYPES.items() if t.fieldwork]
+    assert found.filter(pl.col("finding_type").is_in(fieldwork))["township"].null_count() == 0
 
 
 def test_ids_stable_and_rejections_respected(county: Store) -> None:

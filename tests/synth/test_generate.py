@@ -186,6 +186,7 @@ def test_findings_refer_to_existing_rows(county: Path) -> None:
         "transfer",
         "unregistered_person",
         "unverified_person",
+        "cross_county_query",
     }
     assert set(findings["finding_type"]) <= set(FINDING_TYPES)  # the truth speaks the catalog
     assert set(findings.filter(pl.col("person_id") != "")["person_id"]) <= base_ids
