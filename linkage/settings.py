@@ -242,6 +242,27 @@ class TaskSettings:
 
 
 @dataclass(frozen=True)
+class Limit:
+    """A time limit: ``days`` counted in ``unit`` ("working" = 工作日, "calendar" = 日)."""
+
+    days: int
+    unit: str
+
+
+@dataclass(frozen=True)
+class ExchangeSettings:
+    """Cross-county 协查 (``exchange.toml``): the monthly cycle's submission and answer days,
+    the answer limits by 紧急程度 and by 协查类型, and the feedback target."""
+
+    submit_day: int
+    answer_day: int
+    urgent: Limit
+    ordinary: Limit
+    query_type: Mapping[str, Limit]
+    target_rate: float
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a home runs with, read once (:func:`load_settings`)."""
 
@@ -255,6 +276,7 @@ class Settings:
     cron: str
     timezone: str
     tasks: TaskSettings
+    exchange: ExchangeSettings
     home: Path | None = None
     origin: str = ""
     _sources: dict[str, SourceSettings] = field(default_factory=dict, repr=False, compare=False)
@@ -305,6 +327,36 @@ def _tasks(data: Mapping[str, Any], where: str) -> TaskSettings:
         target_rate=_share(data["feedback"]["target_rate"], f"{where}: [feedback] target_rate"),
         sheets=_one_of(book["sheets"], SHEET_LAYOUTS, f"{where}: [workbook] sheets"),
         paper=_positive_int(book["paper"], f"{where}: [workbook] paper"),
+    )
+
+
+def _limit(value: Any, where: str) -> Limit:
+    if not isinstance(value, Mapping) or set(value) != {"days", "unit"}:
+        raise ConfigError(f'{where} = {value!r}. Fix: write {{ days = 30, unit = "calendar" }}')
+    return Limit(
+        _positive_int(value["days"], f"{where}.days"), _one_of(value["unit"], UNITS, where)
+    )
+
+
+def _day_of_month(value: Any, where: str) -> int:
+    day = _positive_int(value, where)
+    if day > 28:
+        raise ConfigError(f"{where} = {day}: every month must have it. Fix: a day from 1 to 28")
+    return day
+
+
+def _exchange(data: Mapping[str, Any], where: str) -> ExchangeSettings:
+    cycle, dl = data["cycle"], data["deadlines"]
+    return ExchangeSettings(
+        submit_day=_day_of_month(cycle["submit_day"], f"{where}: [cycle] submit_day"),
+        answer_day=_day_of_month(cycle["answer_day"], f"{where}: [cycle] answer_day"),
+        urgent=_limit(dl["urgent"], f"{where}: [deadlines] urgent"),
+        ordinary=_limit(dl["ordinary"], f"{where}: [deadlines] ordinary"),
+        query_type={
+            str(k): _limit(v, f"{where}: [deadlines.query_type] {k}")
+            for k, v in dl.get("query_type", {}).items()
+        },
+        target_rate=_share(data["feedback"]["target_rate"], f"{where}: [feedback] target_rate"),
     )
 
 
@@ -378,6 +430,7 @@ def load_source(name: str, home: Path | None) -> SourceSettings:
 def _settings(home: Path | None) -> Settings:
     data, where = layered("renkou.toml", home)
     tasks, tasks_where = layered("tasks.toml", home, free=("deadlines.finding_type",))
+    exchange, exchange_where = layered("exchange.toml", home, free=("deadlines.query_type",))
     code = str(data["county"]["code"])
     if len(code) != 6 or not code.isdigit():
         raise ConfigError(
@@ -396,6 +449,7 @@ def _settings(home: Path | None) -> Settings:
         cron=str(schedule["cron"]),
         timezone=str(schedule["timezone"]),
         tasks=_tasks(tasks, tasks_where),
+        exchange=_exchange(exchange, exchange_where),
         home=home,
         origin=where,
     )
@@ -461,7 +515,7 @@ def init_home(home: Path, *, county_code: str, county_name: str) -> list[Path]:
     renkou = _commented(defaults.joinpath("renkou.toml").read_text("utf-8"))
     renkou = renkou.replace("# [county]", "# [county] (set above)", 1)
     files = {folder / "renkou.toml": head + county + renkou + "\n"}
-    for name in ("tasks.toml",):
+    for name in ("tasks.toml", "exchange.toml"):
         files[folder / name] = head + _commented(defaults.joinpath(name).read_text("utf-8")) + "\n"
     for path in defaults.joinpath(SOURCES_DIR).iterdir():
         if path.name.endswith(".toml"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,9 @@ class Store:
         if kind is not None:
             self.con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} "{name}"')
 
-    def frame(self, sql: str, params: Sequence[object] | None = None) -> pl.DataFrame:
+    def frame(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] | None = None
+    ) -> pl.DataFrame:
         """Run a query and return a polars frame (arrow, no pandas).
 
         ``con.sql`` rather than ``con.execute(...).fetch*``: on DuckDB 2 the latter leaves a

@@ -50,6 +50,10 @@ LABELS = "labels"
 #: which confirmed finding went into which 变更清单 file
 CHANGE_LIST_ENTRIES = "change_list_entries"
 
+# --------------------------------------------------------------------------- 协查 exchange
+#: every outgoing query: where it went, in which cycle and file, when it is due, its answer
+EXCHANGE_QUERIES = "exchange_queries"
+
 # --------------------------------------------------------------------------- runs and report
 #: one row per night
 RUNS = "runs"
@@ -145,6 +149,15 @@ CREATE TABLE IF NOT EXISTS {CHANGE_LIST_ENTRIES} (
     listed_at TIMESTAMP, operator VARCHAR
 );
 """,
+    "exchange": f"""
+CREATE TABLE IF NOT EXISTS {EXCHANGE_QUERIES} (
+    query_id VARCHAR PRIMARY KEY, finding_id VARCHAR NOT NULL, from_county VARCHAR,
+    to_county VARCHAR, query_type VARCHAR, urgency VARCHAR, cycle VARCHAR, sent_on DATE,
+    due_on DATE, due_days INTEGER, due_unit VARCHAR, file VARCHAR, operator VARCHAR,
+    exported_at TIMESTAMP, status VARCHAR, conclusion VARCHAR, answered_on DATE,
+    answered_by VARCHAR, answer_file VARCHAR
+);
+""",
     "runs": f"""
 CREATE TABLE IF NOT EXISTS {RUNS} (
     run_id VARCHAR PRIMARY KEY, flow_run_id VARCHAR, started_at TIMESTAMP,
@@ -170,7 +183,7 @@ CREATE TABLE IF NOT EXISTS {REPORT_MODEL_CACHE} (source VARCHAR, key VARCHAR, se
 """,
 }
 #: what a group needs besides itself
-_NEEDS = {"tasks": ("findings",)}
+_NEEDS = {"tasks": ("findings",), "exchange": ("findings",)}
 
 
 class _Executes(Protocol):
@@ -178,8 +191,8 @@ class _Executes(Protocol):
 
 
 def ensure(con: _Executes, *groups: str) -> None:
-    """Create the tables of ``groups`` (``ingest``, ``findings``, ``tasks``, ``runs``,
-    ``report``) that do not exist yet."""
+    """Create the tables of ``groups`` (``ingest``, ``findings``, ``tasks``, ``exchange``,
+    ``runs``, ``report``) that do not exist yet."""
     for group in groups:
         for needed in _NEEDS.get(group, ()):
             con.execute(_DDL[needed])

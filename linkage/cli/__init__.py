@@ -55,10 +55,12 @@ def _main(
 from linkage.cli import home as _home  # noqa: E402, F401
 from linkage.cli import night as _night  # noqa: E402, F401
 from linkage.cli import outputs as _outputs  # noqa: E402, F401
+from linkage.cli.exchange import exchange_app  # noqa: E402
 from linkage.cli.tasks import audit_app, tasks_app  # noqa: E402
 
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(audit_app, name="audit")
+app.add_typer(exchange_app, name="exchange")
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
+from linkage.settings import Limit
 from linkage.store import Store
 from linkage.tables import PERSON_TABLE, source_table
 from linkage.wording import FIELD_ZH, compare_zh
@@ -53,12 +54,8 @@ ACTIVE = "正常"
 Row = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Deadline:
-    """A task's time limit: ``days`` counted in ``unit`` ("working" = 工作日, "calendar" = 日)."""
-
-    days: int
-    unit: str = "working"
+#: a type's time limit: ``days`` counted in ``unit`` ("working" = 工作日, "calendar" = 日)
+Deadline = Limit
 
 
 @dataclass(frozen=True)

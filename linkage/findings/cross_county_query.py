@@ -70,15 +70,8 @@ class CrossCountyQuery(FindingType):
             f"WHEN l.source = '{s}' AND l.role = '{r}' THEN '{t}'"
             for (s, r), t in QUERY_TYPES.items()
         )
-        # the address as delivered: person records keep it without its province and county
-        addressed = [
-            f"SELECT '{s}' AS source, record_id, address FROM {source_table(s)}"
-            for s in sorted({s for s, _ in QUERY_TYPES})
-            if store.has_table(source_table(s))
-            and "address" in store.frame(f"DESCRIBE {source_table(s)}")["column_name"].to_list()
-        ] or ["SELECT NULL AS source, NULL AS record_id, NULL AS address WHERE false"]
         frame = store.frame(f"""
-            WITH raw AS ({" UNION ALL ".join(addressed)})
+            WITH raw AS ({delivered_addresses(store)})
             SELECT '{self.key}' AS finding_type,
                    l.source || '|' || l.source_record_id || '|' || l.role AS case_key,
                    l.source, l.source_record_id, l.role, NULL AS person_id,
@@ -124,6 +117,20 @@ class CrossCountyQuery(FindingType):
 
     def change_row(self, task: Row) -> Row | None:
         return None  # a query changes nothing in the base; its answer may raise a finding
+
+
+def delivered_addresses(store: Store) -> str:
+    """SQL: (source, record_id, address) of the queried sources' records, the address as
+    delivered (person records keep it without its province and county)."""
+    parts = [
+        f"SELECT '{s}' AS source, record_id, address FROM {source_table(s)}"
+        for s in sorted({s for s, _ in QUERY_TYPES})
+        if store.has_table(source_table(s))
+        and "address" in store.frame(f"DESCRIBE {source_table(s)}")["column_name"].to_list()
+    ]
+    return " UNION ALL ".join(parts) or (
+        "SELECT NULL AS source, NULL AS record_id, NULL AS address WHERE false"
+    )
 
 
 def _destination(

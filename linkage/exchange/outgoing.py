@@ -1,0 +1,257 @@
+"""Outgoing 协查: open ``cross_county_query`` findings → one query file per county and cycle.
+
+``renkou exchange export --out DIR`` writes ``协查_<本县代码>_<目标县代码>_<YYYYMM>.csv`` (UTF-8
+with a BOM; headers of docs/interfaces.md section 4) for every destination county with queries
+in the cycle, and records each new query (``exchange_queries``): its stable id, cycle, file,
+send day and 反馈期限. A query is sent once: a later export of the same cycle rewrites that
+county's file with every query of the cycle (the other side ignores ids it has), and a query
+of an earlier cycle is not sent again. IDs are written in full (authority to authority); the
+export is audited with the files' hashes. A query with no destination county waits until one
+is known and is counted in the report.
+
+Files are written under a temporary name and renamed only after the queries are recorded, so
+a failed export leaves the folder and the store as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from linkage import tables
+from linkage.audit import AuditLog, file_sha256
+from linkage.casework import set_status
+from linkage.exchange.cycle import ORDINARY, cycle_of, due
+from linkage.exports import write_csv
+from linkage.findings.cross_county_query import delivered_addresses
+from linkage.store import Store
+
+log = logging.getLogger(__name__)
+
+KIND = "cross_county_query"
+#: the query file's columns: canonical name → header (docs/interfaces.md section 4)
+QUERY_HEADERS = {
+    "query_id": "协查编号",
+    "from_county": "发起地代码",
+    "to_county": "目标地代码",
+    "query_type": "协查类型",
+    "urgency": "紧急程度",
+    "sent_on": "发起日期",
+    "due_on": "反馈期限",
+    "name": "姓名",
+    "sex": "性别",
+    "id_number": "公民身份号码",
+    "birth_date": "出生日期",
+    "hukou_address": "户籍地址",
+    "current_address": "现住地址",
+    "event_date": "事件日期",
+    "reason": "事由",
+}
+#: what raised a query, as the other county reads it (事由)
+REASONS = {
+    "death": "在本县死亡（殡葬/死亡医学证明）",
+    "birth_certificate": "在本县分娩（出生医学证明）",
+    "maternity_insurance": "在本县享受生育保险待遇",
+    "marriage": "在本县办理婚姻登记",
+}
+
+
+def query_id(county: str, finding_id: str) -> str:
+    """协查编号: stable for a case, unique for the sending county."""
+    return f"XC{county}-{finding_id.removeprefix('F')}"
+
+
+def file_name(from_county: str, to_county: str, cycle: str) -> str:
+    return f"协查_{from_county}_{to_county}_{cycle}.csv"
+
+
+@dataclass(frozen=True)
+class QueryFile:
+    to_county: str
+    path: Path
+    queries: int  # every query of the cycle to that county
+    new: int  # of them, sent by this export
+    sha256: str
+
+
+@dataclass
+class QueryExport:
+    sent_on: dt.date
+    cycle: str
+    files: list[QueryFile] = field(default_factory=list)
+    #: open queries that cannot go yet: no county is known to send them to
+    no_destination: int = 0
+
+    @property
+    def new(self) -> int:
+        return sum(f.new for f in self.files)
+
+
+def _new_queries(store: Store, sent_on: dt.date) -> pl.DataFrame:
+    """Open queries with a destination never sent, with the person's columns."""
+    cfg, county = store.settings.exchange, store.settings.county_code
+    frame = store.frame(f"""
+        WITH raw AS ({delivered_addresses(store)})
+        SELECT f.finding_id, f.source, f.destination AS to_county,
+               json_extract_string(f.evidence, '$.query_type') AS query_type,
+               p.name, p.sex, coalesce(p.id_number, p.id_raw) AS id_number,
+               CAST(p.birth_date AS VARCHAR) AS birth_date, a.address AS current_address,
+               CAST(p.event_date AS VARCHAR) AS event_date
+        FROM {tables.FINDINGS} f
+        JOIN {tables.PERSON_TABLE} p ON p.source = f.source AND p.record_id = f.source_record_id
+                                    AND p.role = f.role
+        LEFT JOIN raw a ON a.source = f.source AND a.record_id = f.source_record_id
+        WHERE f.finding_type = '{KIND}' AND f.status = 'open' AND f.destination IS NOT NULL
+          AND f.finding_id NOT IN (SELECT finding_id FROM {tables.EXCHANGE_QUERIES})
+        ORDER BY f.destination, f.finding_id
+    """)
+    if frame.is_empty():
+        return frame
+    dues = [due(sent_on, t or "", ORDINARY, cfg) for t in frame["query_type"]]
+    return frame.with_columns(
+        pl.Series("query_id", [query_id(county, f) for f in frame["finding_id"]]),
+        pl.lit(county).alias("from_county"),
+        pl.lit(ORDINARY).alias("urgency"),
+        pl.lit(sent_on).alias("sent_on"),
+        pl.Series("due_on", [d for d, _ in dues], dtype=pl.Date),
+        pl.Series("due_days", [lim.days for _, lim in dues], dtype=pl.Int32),
+        pl.Series("due_unit", [lim.unit for _, lim in dues]),
+        pl.lit(cycle_of(sent_on, cfg.submit_day)).alias("cycle"),
+        pl.lit(None, pl.String).alias("hukou_address"),
+    )
+
+
+def _cycle_rows(store: Store, cycle: str, to_county: str) -> pl.DataFrame:
+    """Queries of ``cycle`` to ``to_county`` sent by earlier exports, as their file rows."""
+    return store.frame(
+        f"""
+        WITH raw AS ({delivered_addresses(store)})
+        SELECT q.query_id, q.from_county, q.to_county, q.query_type, q.urgency, q.sent_on,
+               q.due_on, p.name, p.sex, coalesce(p.id_number, p.id_raw) AS id_number,
+               CAST(p.birth_date AS VARCHAR) AS birth_date, NULL AS hukou_address,
+               a.address AS current_address, CAST(p.event_date AS VARCHAR) AS event_date,
+               f.source
+        FROM {tables.EXCHANGE_QUERIES} q
+        JOIN {tables.FINDINGS} f USING (finding_id)
+        JOIN {tables.PERSON_TABLE} p ON p.source = f.source AND p.record_id = f.source_record_id
+                                    AND p.role = f.role
+        LEFT JOIN raw a ON a.source = f.source AND a.record_id = f.source_record_id
+        WHERE q.cycle = ? AND q.to_county = ?
+        """,
+        [cycle, to_county],
+    )
+
+
+def export_queries(
+    store: Store, out_dir: Path, *, operator: str, sent_on: dt.date | None = None
+) -> QueryExport:
+    """Write the query files of every open query not yet sent; record and audit them."""
+    tables.ensure(store.con, "exchange")
+    sent_on = sent_on or dt.date.today()
+    cfg = store.settings.exchange
+    report = QueryExport(sent_on, cycle_of(sent_on, cfg.submit_day))
+    report.no_destination = int(
+        store.scalar(
+            f"SELECT count(*) FROM {tables.FINDINGS} WHERE finding_type = '{KIND}' "
+            "AND status = 'open' AND destination IS NULL"
+        )
+    )
+    new = _new_queries(store, sent_on)
+    if new.is_empty():
+        return report
+    out_dir.mkdir(parents=True, exist_ok=True)
+    county = store.settings.county_code
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for (to_county,), part in new.group_by("to_county", maintain_order=True):
+            earlier = _cycle_rows(store, report.cycle, str(to_county))
+            rows = pl.concat([earlier, part.select(earlier.columns)], how="vertical_relaxed")
+            rows = rows.with_columns(
+                (
+                    pl.col("source").replace_strict(REASONS, default="本县部门记录")
+                    + "，本县人口库及公安户籍均无此人，请核实户籍及现状"
+                ).alias("reason")
+            ).select(list(QUERY_HEADERS))
+            path = out_dir / file_name(county, str(to_county), report.cycle)
+            temporary = path.with_name(path.name + ".part")
+            write_csv(rows.rename(QUERY_HEADERS), temporary)
+            staged.append((temporary, path))
+            report.files.append(
+                QueryFile(str(to_county), path, rows.height, part.height, file_sha256(temporary))
+            )
+        by_file = {f.to_county: f.path.name for f in report.files}
+        _record(store, new, by_file, operator)
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    for temporary, path in staged:
+        os.replace(temporary, path)
+    AuditLog.for_home(store.home).append(
+        "exchange.export",
+        operator=operator,
+        details={
+            "sent_on": sent_on.isoformat(),
+            "cycle": report.cycle,
+            "queries": report.new,
+            "files": [
+                {"file": f.path.name, "sha256": f.sha256, "to_county": f.to_county, "new": f.new}
+                for f in report.files
+            ],
+        },
+    )
+    log.info("exchange export: %d queries in %d files", report.new, len(report.files))
+    return report
+
+
+def _record(store: Store, new: pl.DataFrame, by_file: dict[str, str], operator: str) -> None:
+    rows = new.select(
+        "query_id",
+        "finding_id",
+        "from_county",
+        "to_county",
+        "query_type",
+        "urgency",
+        "cycle",
+        "sent_on",
+        "due_on",
+        "due_days",
+        "due_unit",
+        pl.col("to_county").replace_strict(by_file).alias("file"),
+        pl.lit(operator).alias("operator"),
+        pl.lit(dt.datetime.now()).alias("exported_at"),
+        pl.lit("sent").alias("status"),
+    )
+    with store.transaction():
+        store.append(tables.EXCHANGE_QUERIES, rows)
+        set_status(store, rows["finding_id"].to_list(), "sent", note="sent as a 协查 query")
+
+
+def query_status(store: Store, as_of: dt.date) -> pl.DataFrame:
+    """Per cycle and county asked: sent, answered (in time: by the 反馈期限), overdue (no
+    answer past it), waiting, and the feedback rate: answers received by the cycle's answer
+    day (the 27th; ``as_of`` while that is still ahead) over queries sent."""
+    tables.ensure(store.con, "exchange")
+    cfg = store.settings.exchange
+    frame = store.frame(
+        f"""
+        SELECT cycle, to_county, count(*) AS sent,
+               count(*) FILTER (WHERE answered_on IS NOT NULL) AS answered,
+               count(*) FILTER (WHERE answered_on <= due_on) AS in_time,
+               count(*) FILTER (WHERE answered_on IS NULL AND due_on < $as_of) AS overdue,
+               count(*) FILTER (WHERE answered_on IS NULL AND due_on >= $as_of) AS waiting,
+               count(*) FILTER (WHERE answered_on <= least($as_of, make_date(
+                   CAST(substr(cycle, 1, 4) AS INTEGER), CAST(substr(cycle, 5, 2) AS INTEGER),
+                   $answer_day))) AS by_answer_day
+        FROM {tables.EXCHANGE_QUERIES} GROUP BY ALL ORDER BY cycle, to_county
+        """,
+        {"as_of": as_of, "answer_day": cfg.answer_day},
+    )
+    return frame.with_columns(
+        (pl.col("by_answer_day") / pl.col("sent")).alias("feedback_rate"),
+    ).with_columns((pl.col("feedback_rate") >= cfg.target_rate).alias("meets_target"))
