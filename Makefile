@@ -35,6 +35,7 @@ demo: $(BIN)/renkou
 	$(BIN)/renkou --home $(DEMO)/home tasks import $(DEMO)/returns/*.xlsx > $(DEMO)/out/import_report.txt
 	$(BIN)/renkou --home $(DEMO)/home tasks changes --out $(DEMO)/out/change_list.xlsx
 	$(BIN)/renkou --home $(DEMO)/home tasks status | head -5
+	$(BIN)/renkou --home $(DEMO)/home exchange export --out $(DEMO)/out/exchange
 	@echo
 	@echo "Demo county:   $(DEMO)/county  (inbox/ = departmental exports, truth/ = what really happened)"
 	@echo "Database:      $(DEMO)/home/renkou.duckdb"
@@ -43,6 +44,7 @@ demo: $(BIN)/renkou
 	@echo "Task lists:    $(DEMO)/home/outbox/<run>/   Report: $(DEMO)/home/reports/latest.html"
 	@echo "Returns:       $(DEMO)/returns/ (import report $(DEMO)/out/import_report.txt)"
 	@echo "Change list:   $(DEMO)/out/change_list.xlsx"
+	@echo "协查 queries:  $(DEMO)/out/exchange/ (one file per county registered in)"
 	@echo "Run history:   $(BIN)/renkou --home $(DEMO)/home history"
 
 # ruff (lint and format) and mypy on the packages; CI runs this before the tests

@@ -29,6 +29,7 @@ from linkage.findings import (
     attribute_conflict,
     cross_county_query,
     duplicate_person,
+    incoming_query,
     married_out,
     moved_out,
     suspected_death,
@@ -223,6 +224,7 @@ FINDING_TYPES: dict[str, FindingType] = {
         unregistered_person,
         unverified_person,
         cross_county_query,
+        incoming_query,
     )
 }
 

@@ -53,6 +53,10 @@ CHANGE_LIST_ENTRIES = "change_list_entries"
 # --------------------------------------------------------------------------- 协查 exchange
 #: every outgoing query: where it went, in which cycle and file, when it is due, its answer
 EXCHANGE_QUERIES = "exchange_queries"
+#: every query another county sent us, with our conclusion and when it was answered
+EXCHANGE_RECEIVED = "exchange_received"
+#: one row per imported exchange file (by SHA-256): a file imported twice changes nothing
+EXCHANGE_FILES = "exchange_files"
 
 # --------------------------------------------------------------------------- runs and report
 #: one row per night
@@ -155,7 +159,23 @@ CREATE TABLE IF NOT EXISTS {EXCHANGE_QUERIES} (
     to_county VARCHAR, query_type VARCHAR, urgency VARCHAR, cycle VARCHAR, sent_on DATE,
     due_on DATE, due_days INTEGER, due_unit VARCHAR, file VARCHAR, operator VARCHAR,
     exported_at TIMESTAMP, status VARCHAR, conclusion VARCHAR, answered_on DATE,
-    answered_by VARCHAR, answer_file VARCHAR
+    answered_by VARCHAR, answer_file VARCHAR, note VARCHAR, person_status VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {EXCHANGE_RECEIVED} (
+    from_county VARCHAR NOT NULL, query_id VARCHAR NOT NULL, cycle VARCHAR, file VARCHAR,
+    received_at TIMESTAMP, query_type VARCHAR, urgency VARCHAR, sent_on DATE, due_on DATE,
+    name VARCHAR, sex VARCHAR, id_number VARCHAR, birth_date DATE, hukou_address VARCHAR,
+    current_address VARCHAR, event_date DATE, reason VARCHAR,
+    conclusion VARCHAR,             -- 本县有此人, 本县无此人, 已注销, 需入户核实
+    person_status VARCHAR, found_hukou_address VARCHAR, person_id VARCHAR, note VARCHAR,
+    decided_by VARCHAR, match_probability DOUBLE, concluded_at TIMESTAMP,
+    answered_on DATE, answer_file VARCHAR, answer_sent VARCHAR,
+    PRIMARY KEY (from_county, query_id)
+);
+CREATE TABLE IF NOT EXISTS {EXCHANGE_FILES} (
+    file_hash VARCHAR PRIMARY KEY, file VARCHAR, kind VARCHAR, counterpart VARCHAR,
+    cycle VARCHAR, imported_at TIMESTAMP, operator VARCHAR, rows_read INTEGER,
+    accepted INTEGER, unchanged INTEGER, refused INTEGER, status VARCHAR
 );
 """,
     "runs": f"""

@@ -59,6 +59,7 @@ def test_every_finding_type_has_its_chinese_label() -> None:
         "unverified_person": "公安比对未通过",
         "unregistered_person": "户籍人口未入库",
         "cross_county_query": "跨县协查",
+        "incoming_query": "外县协查待核实",
     }
     assert "死亡注销" in action_zh("人口死亡登记")
     assert action_zh("新动作") == "新动作" and action_zh(None) == ""

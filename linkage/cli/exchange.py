@@ -1,4 +1,4 @@
-"""``renkou exchange …``: cross-county 协查 query files and their status.
+"""``renkou exchange …``: cross-county 协查 files out and in, answers, and their status.
 
 Mounted on the main app by ``linkage.cli``. Output is counts, county codes, cycles and file
 names, never a name or an ID number (the query files themselves carry full IDs: they go from
@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 
 from linkage.cli._common import open_store
-from linkage.cli.tasks import Operator, _day, _operator, _rate
+from linkage.cli.tasks import Operator, _day, _operator, _pad, _rate
 
 exchange_app = typer.Typer(
     no_args_is_help=True,
@@ -51,23 +52,90 @@ def export_cmd(
         typer.echo(f"  {f.to_county}  {f.new:>5} new  {f.queries:>5} in file  {f.path}")
 
 
+@exchange_app.command("import")
+def import_cmd(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Query or answer files (协查_… / 协查反馈_…).", exists=True, dir_okay=False
+        ),
+    ],
+    operator: Operator = None,
+) -> None:
+    """Read other counties' queries (answered from the base) and answers to ours."""
+    from linkage.exchange.incoming import import_exchange
+
+    with open_store() as store:
+        report = import_exchange(store, list(files), operator=_operator(operator))
+    for p in report.problems:
+        typer.secho(p.describe(), fg="red" if p.severity == "error" else "yellow", err=True)
+    typer.echo(
+        f"{'file':<44} {'kind':<7} {'status':<17} {'read':>6} {'accepted':>9} {'same':>6} "
+        f"{'refused':>8}"
+    )
+    for f in report.files:
+        typer.echo(
+            f"{_pad(f.file, 44)} {f.kind:<7} {f.status:<17} {f.rows_read:>6} {f.accepted:>9} "
+            f"{f.unchanged:>6} {f.refused:>8}"
+        )
+    if report.concluded:
+        said = ", ".join(f"{k} {v}" for k, v in sorted(report.concluded.items()))
+        typer.echo(f"queries received, concluded: {said}")
+        if report.concluded.get("需入户核实"):
+            typer.echo(
+                "  需入户核实: tonight's findings stage makes them township tasks "
+                "(incoming_query); their answers complete the reply"
+            )
+    if report.closed:
+        said = ", ".join(f"{k} {v}" for k, v in sorted(report.closed.items()))
+        typer.echo(f"answers to our queries: {said}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@exchange_app.command("answers")
+def answers_cmd(
+    out: Annotated[Path, typer.Option(help="Folder for the answer files (one per county).")],
+    answered_on: Annotated[
+        str | None, typer.Option("--date", help="Day the answers are sent; default today.")
+    ] = None,
+    operator: Operator = None,
+) -> None:
+    """Write the answers to other counties' queries, one file per county and cycle."""
+    from linkage.exchange.incoming import export_answers
+
+    with open_store() as store:
+        written = export_answers(
+            store, out, operator=_operator(operator), answered_on=_day(answered_on)
+        )
+    if not written:
+        typer.echo("no new answers to send")
+        return
+    typer.echo(f"{sum(f.new for f in written)} new answers, {len(written)} files")
+    for f in written:
+        typer.echo(f"  {f.to_county}  {f.new:>5} new  {f.answers:>5} in file  {f.path}")
+
+
 @exchange_app.command("status")
 def status_cmd(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Reference day; default today.")
     ] = None,
 ) -> None:
-    """Per cycle and county: queries sent, answered, in time, overdue; the feedback rate."""
+    """Per cycle and county: queries sent and received, answered, overdue; feedback rates."""
+    from linkage.exchange.incoming import received_status
     from linkage.exchange.outgoing import query_status
 
     day = _day(as_of)
     with open_store() as store:
         target = store.settings.exchange.target_rate
-        table = query_status(store, day)
-    if table.is_empty():
-        typer.echo("no queries sent yet")
-        return
+        table, received = query_status(store, day), received_status(store, day)
     typer.echo(f"as of {day.isoformat()}; feedback target {target:.0%} by the cycle's answer day")
+    _received(received)
+    if table.is_empty():
+        typer.echo("\nno queries sent yet")
+        return
+    typer.echo("\nqueries sent")
     typer.echo(
         f"{'cycle':<7} {'county':<7} {'sent':>6} {'answered':>9} {'in time':>8} "
         f"{'overdue':>8} {'waiting':>8} {'feedback':>9} {'target':>7}"
@@ -77,4 +145,21 @@ def status_cmd(
             f"{r['cycle']:<7} {r['to_county']:<7} {r['sent']:>6} {r['answered']:>9} "
             f"{r['in_time']:>8} {r['overdue']:>8} {r['waiting']:>8} "
             f"{_rate(r['feedback_rate']):>9} {'met' if r['meets_target'] else 'NOT met':>7}"
+        )
+
+
+def _received(table: pl.DataFrame) -> None:
+    if table.is_empty():
+        typer.echo("no queries received yet")
+        return
+    typer.echo("queries received")
+    typer.echo(
+        f"{'cycle':<7} {'county':<7} {'received':>9} {'answered':>9} {'visiting':>9} "
+        f"{'waiting':>8} {'feedback':>9} {'target':>7}"
+    )
+    for r in table.iter_rows(named=True):
+        typer.echo(
+            f"{r['cycle']:<7} {r['from_county']:<7} {r['received']:>9} {r['answered']:>9} "
+            f"{r['visiting']:>9} {r['waiting']:>8} {_rate(r['feedback_rate']):>9} "
+            f"{'met' if r['meets_target'] else 'NOT met':>7}"
         )

@@ -9,25 +9,25 @@ of an earlier cycle is not sent again. IDs are written in full (authority to aut
 export is audited with the files' hashes. A query with no destination county waits until one
 is known and is counted in the report.
 
-Files are written under a temporary name and renamed only after the queries are recorded, so
-a failed export leaves the folder and the store as they were.
+Files are written under a temporary name and renamed only after the queries are recorded
+(:func:`linkage.exchange.files.write_all_or_nothing`), so a failed export leaves the folder
+and the store as they were.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from linkage import tables
-from linkage.audit import AuditLog, file_sha256
+from linkage.audit import AuditLog
 from linkage.casework import set_status
 from linkage.exchange.cycle import ORDINARY, cycle_of, due
-from linkage.exports import write_csv
+from linkage.exchange.files import write_all_or_nothing
 from linkage.findings.cross_county_query import delivered_addresses
 from linkage.store import Store
 
@@ -166,32 +166,25 @@ def export_queries(
         return report
     out_dir.mkdir(parents=True, exist_ok=True)
     county = store.settings.county_code
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for (to_county,), part in new.group_by("to_county", maintain_order=True):
-            earlier = _cycle_rows(store, report.cycle, str(to_county))
-            rows = pl.concat([earlier, part.select(earlier.columns)], how="vertical_relaxed")
-            rows = rows.with_columns(
-                (
-                    pl.col("source").replace_strict(REASONS, default="本县部门记录")
-                    + "，本县人口库及公安户籍均无此人，请核实户籍及现状"
-                ).alias("reason")
-            ).select(list(QUERY_HEADERS))
-            path = out_dir / file_name(county, str(to_county), report.cycle)
-            temporary = path.with_name(path.name + ".part")
-            write_csv(rows.rename(QUERY_HEADERS), temporary)
-            staged.append((temporary, path))
-            report.files.append(
-                QueryFile(str(to_county), path, rows.height, part.height, file_sha256(temporary))
-            )
-        by_file = {f.to_county: f.path.name for f in report.files}
-        _record(store, new, by_file, operator)
-    except BaseException:
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
-        raise
-    for temporary, path in staged:
-        os.replace(temporary, path)
+    files: dict[Path, pl.DataFrame] = {}
+    counts: dict[Path, tuple[str, int]] = {}
+    for (to_county,), part in new.group_by("to_county", maintain_order=True):
+        earlier = _cycle_rows(store, report.cycle, str(to_county))
+        rows = pl.concat([earlier, part.select(earlier.columns)], how="vertical_relaxed")
+        rows = rows.with_columns(
+            (
+                pl.col("source").replace_strict(REASONS, default="本县部门记录")
+                + "，本县人口库及公安户籍均无此人，请核实户籍及现状"
+            ).alias("reason")
+        ).select(list(QUERY_HEADERS))
+        path = out_dir / file_name(county, str(to_county), report.cycle)
+        files[path] = rows.rename(QUERY_HEADERS)
+        counts[path] = (str(to_county), part.height)
+    by_county = {to: path.name for path, (to, _) in counts.items()}
+    hashes = write_all_or_nothing(files, lambda _: _record(store, new, by_county, operator))
+    report.files = [
+        QueryFile(to, path, files[path].height, n, hashes[path]) for path, (to, n) in counts.items()
+    ]
     AuditLog.for_home(store.home).append(
         "exchange.export",
         operator=operator,

@@ -53,6 +53,7 @@ def describe_rule(contract: type[Contract], rule: str) -> str:
     if rule == "primary_key":
         return "the row number repeats (internal error)"
     method = getattr(contract, rule, None)
+    method = getattr(method, "validation_fn", method)  # dataframely wraps the rule
     doc = (getattr(method, "__doc__", None) or "").strip().splitlines()
     return f"{rule}: {doc[0]}" if doc else rule
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
@@ -49,6 +50,7 @@ from linkage.link.decide import (
 from linkage.link.family import family_links
 from linkage.link.newborns import link_newborns
 from linkage.persons import PERSON_TABLE
+from linkage.settings import SourceSettings
 from linkage.store import Store
 
 log = logging.getLogger(__name__)
@@ -221,9 +223,25 @@ def link_source(
     report.models[source] = info.version
     if info.trained_now:
         report.trained.append(source)
+    decided = score_records(store, table, BASE, CLUSTERS, cfg, info.path)
+    store.con.execute(f"DROP TABLE IF EXISTS {table}")
+    decided = records.join(decided, on=["source", "source_record_id", "role"], how="left")
+    return decided.with_columns(
+        pl.col("decision").fill_null("none"), pl.lit(info.version).alias("model_version")
+    )
+
+
+def score_records(
+    store: Store, table: str, base: str, clusters: str, cfg: SourceSettings, model: Path
+) -> pl.DataFrame:
+    """Decisions (:data:`DECISION_COLUMNS`) for the person records in ``table`` against the
+    base rows in ``base``: the exact cascade when ``cfg`` enables it (those records leave
+    ``table``), then the saved Splink model at ``model`` with the base's term frequencies and
+    ``cfg``'s thresholds. A record with no candidate has no row. ``REJECTED`` must be staged.
+    """
     parts = []
     if cfg.cascade:
-        exact = exact_links(store, table, BASE)
+        exact = exact_links(store, table, base)
         parts.append(exact)
         store.con.register("tmp_renkou_exact", exact.select("source_record_id", "role"))
         store.con.execute(f"""DELETE FROM {table} t USING tmp_renkou_exact e
@@ -231,23 +249,14 @@ def link_source(
         store.con.unregister("tmp_renkou_exact")
     th = cfg.decision
     if store.scalar(f"SELECT count(*) FROM {table}"):
-        linker = models.saved_linker(store, [BASE, table], info.path)
-        models.use_base_term_frequencies(store, linker, BASE, info.path)
+        linker = models.saved_linker(store, [base, table], model)
+        models.use_base_term_frequencies(store, linker, base, model)
         pred = models.predict(linker, min(th.clerical_probability, th.match_probability))
-        parts.append(
-            decide(store, pred.physical_name, CLUSTERS, th, models.level_labels(info.path))
-        )
+        parts.append(decide(store, pred.physical_name, clusters, th, models.level_labels(model)))
         linker.table_management.delete_tables_created_by_splink_from_db()
-    store.con.execute(f"DROP TABLE IF EXISTS {table}")
-    decided = (
-        pl.concat([p.select(DECISION_COLUMNS) for p in parts], how="vertical_relaxed")
-        if parts
-        else pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS})
-    )
-    decided = records.join(decided, on=["source", "source_record_id", "role"], how="left")
-    return decided.with_columns(
-        pl.col("decision").fill_null("none"), pl.lit(info.version).alias("model_version")
-    )
+    if not parts:
+        return pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS})
+    return pl.concat([p.select(DECISION_COLUMNS) for p in parts], how="vertical_relaxed")
 
 
 def base_fingerprint(store: Store) -> str:

@@ -198,3 +198,12 @@ def test_hukou_and_birth_certificate_rules() -> None:
     )
     assert result.kept["record_id"].to_list() == ["B1"]  # an unnamed child is normal
     assert result.quarantined.height == 2
+
+
+def test_a_broken_row_rule_is_told_in_its_own_words() -> None:
+    from linkage.ingest.validate import describe_rule
+
+    assert describe_rule(Death, "death_not_before_birth") == (
+        "death_not_before_birth: 死亡日期 must not precede 出生日期 (or the birth date inside "
+        "the ID)."
+    )
