@@ -8,13 +8,15 @@ authority to authority).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 
 from linkage.cli._common import open_store
 from linkage.cli.tasks import Operator, _day, _operator, _pad, _rate
+
+if TYPE_CHECKING:
+    import polars as pl
 
 exchange_app = typer.Typer(
     no_args_is_help=True,
@@ -32,6 +34,7 @@ def export_cmd(
     operator: Operator = None,
 ) -> None:
     """Write the open cross-county queries not yet sent, one file per county; mark them sent."""
+    from linkage.exchange.files import NO_KEY_WARNING
     from linkage.exchange.outgoing import export_queries
 
     with open_store() as store:
@@ -47,6 +50,8 @@ def export_cmd(
     if not report.files:
         typer.echo("no new queries to send")
         return
+    if not report.encrypted:
+        typer.secho(f"warning: {NO_KEY_WARNING}", fg="yellow", err=True)
     typer.echo(f"cycle {report.cycle}: {report.new} new queries, {len(report.files)} files")
     for f in report.files:
         typer.echo(f"  {f.to_county}  {f.new:>5} new  {f.queries:>5} in file  {f.path}")
@@ -102,6 +107,7 @@ def answers_cmd(
     operator: Operator = None,
 ) -> None:
     """Write the answers to other counties' queries, one file per county and cycle."""
+    from linkage.exchange.files import NO_KEY_WARNING
     from linkage.exchange.incoming import export_answers
 
     with open_store() as store:
@@ -111,6 +117,8 @@ def answers_cmd(
     if not written:
         typer.echo("no new answers to send")
         return
+    if any(f.path.suffix != ".zip" for f in written):
+        typer.secho(f"warning: {NO_KEY_WARNING}", fg="yellow", err=True)
     typer.echo(f"{sum(f.new for f in written)} new answers, {len(written)} files")
     for f in written:
         typer.echo(f"  {f.to_county}  {f.new:>5} new  {f.answers:>5} in file  {f.path}")

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from linkage import tables
 from linkage.audit import AuditLog
 from linkage.casework import set_status
 from linkage.errors import FileProblem, RenkouError
-from linkage.exchange.files import write_all_or_nothing
+from linkage.exchange.files import exchange_key, unpack, write_all_or_nothing
 from linkage.ingest.load import map_headers, type_columns
 from linkage.ingest.readers import file_hash, read_any
 from linkage.ingest.validate import clean_cells, validate
@@ -94,8 +95,10 @@ def import_exchange(
     tables.ensure(store.con, "exchange")
     today = today or dt.date.today()
     report = ExchangeImport()
-    for path in files:
-        report.files.append(_import_file(store, path, operator, report.problems, report))
+    with tempfile.TemporaryDirectory(prefix="renkou-exchange-") as unpacked:
+        for path in files:
+            for inner in _opened(store, path, Path(unpacked), report):
+                report.files.append(_import_file(store, inner, operator, report.problems, report))
     if store.scalar(f"SELECT count(*) FROM {tables.EXCHANGE_RECEIVED} WHERE conclusion IS NULL"):
         try:
             report.concluded = conclude_received(store)
@@ -116,6 +119,22 @@ def import_exchange(
         },
     )
     return report
+
+
+def _opened(store: Store, path: Path, into: Path, report: ExchangeImport) -> list[Path]:
+    """The files to read: ``path`` itself, or what its encrypted package holds."""
+    if path.suffix.lower() != ".zip":
+        return [path]
+    try:
+        folder = into / path.stem
+        folder.mkdir(exist_ok=True)
+        return unpack(path, exchange_key(store.home), folder)
+    except FileProblem as problem:
+        report.problems.append(
+            Problem(path.name, None, None, "file_refused", f"{problem.problem}. Fix: {problem.fix}")
+        )
+        report.files.append(FileOutcome(path.name, "package", "refused"))
+        return []
 
 
 def _import_file(
@@ -578,6 +597,9 @@ def export_answers(
         files[path] = rows.select(list(ANSWER_HEADERS)).rename(ANSWER_HEADERS)
         counts[path] = (asking, cycle, int(rows["changed"].sum()))
 
+    key = exchange_key(store.home)
+    final = {path: path.with_suffix(".zip") if key else path for path in files}
+
     def record(hashes: dict[Path, str]) -> None:
         with store.transaction():
             for path, (asking, cycle, _) in counts.items():
@@ -588,12 +610,12 @@ def export_answers(
                                                THEN ? ELSE answered_on END,
                             answer_sent = conclusion, answer_file = ?
                         WHERE from_county = ? AND cycle = ? AND conclusion IS NOT NULL""",
-                    [answered_on, path.name, asking, cycle],
+                    [answered_on, final[path].name, asking, cycle],
                 )
 
-    hashes = write_all_or_nothing(files, record)
+    hashes = write_all_or_nothing(files, record, key)
     written = [
-        AnswerFile(asking, path, files[path].height, new, hashes[path])
+        AnswerFile(asking, final[path], files[path].height, new, hashes[final[path]])
         for path, (asking, _, new) in counts.items()
     ]
     AuditLog.for_home(store.home).append(

@@ -27,7 +27,7 @@ from linkage import tables
 from linkage.audit import AuditLog
 from linkage.casework import set_status
 from linkage.exchange.cycle import ORDINARY, cycle_of, due
-from linkage.exchange.files import write_all_or_nothing
+from linkage.exchange.files import exchange_key, write_all_or_nothing
 from linkage.findings.cross_county_query import delivered_addresses
 from linkage.store import Store
 
@@ -86,6 +86,8 @@ class QueryExport:
     files: list[QueryFile] = field(default_factory=list)
     #: open queries that cannot go yet: no county is known to send them to
     no_destination: int = 0
+    #: whether the files went into AES zip packages (a key was set)
+    encrypted: bool = False
 
     @property
     def new(self) -> int:
@@ -180,10 +182,14 @@ def export_queries(
         path = out_dir / file_name(county, str(to_county), report.cycle)
         files[path] = rows.rename(QUERY_HEADERS)
         counts[path] = (str(to_county), part.height)
-    by_county = {to: path.name for path, (to, _) in counts.items()}
-    hashes = write_all_or_nothing(files, lambda _: _record(store, new, by_county, operator))
+    key = exchange_key(store.home)
+    report.encrypted = key is not None
+    final = {path: path.with_suffix(".zip") if key else path for path in files}
+    by_county = {to: final[path].name for path, (to, _) in counts.items()}
+    hashes = write_all_or_nothing(files, lambda _: _record(store, new, by_county, operator), key)
     report.files = [
-        QueryFile(to, path, files[path].height, n, hashes[path]) for path, (to, n) in counts.items()
+        QueryFile(to, final[path], files[path].height, n, hashes[final[path]])
+        for path, (to, n) in counts.items()
     ]
     AuditLog.for_home(store.home).append(
         "exchange.export",

@@ -120,9 +120,49 @@ def test_the_command_names_no_one(
     sent = runner.invoke(app, [*args, "export", "--out", str(out), "--date", "2026-06-25"])
     assert sent.exit_code == 0, sent.output
     assert "cycle 202607: 5 new queries, 3 files" in sent.output
+    assert "written unencrypted" in sent.output  # and how to set a key
     assert "4 queries wait for a county" in sent.output
     status = runner.invoke(app, [*args, "status", "--as-of", "2026-08-01"])
     assert status.exit_code == 0 and "NOT met" in status.output
     said = sent.output + status.output + caplog.text
     for name in ("林粤", "周粤", "刘湘", "过路人", _id("19880808", "011", GD)[:10]):
         assert name not in said
+
+
+def test_with_a_key_the_files_leave_as_aes_packages(
+    cases: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyzipper
+
+    monkeypatch.setenv("RENKOU_EXCHANGE_KEY", "县际协查-2026")
+    out = tmp_path / "out"
+    report = export_queries(cases, out, operator="t", sent_on=AFTER_CUTOFF)
+    assert report.encrypted and sorted(p.suffix for p in out.iterdir()) == [".zip"] * 3
+    package = out / f"协查_433127_{GD}_202607.zip"
+    with pyzipper.AESZipFile(package) as zf:
+        (member,) = zf.namelist()
+        assert member == f"协查_433127_{GD}_202607.csv"
+        with pytest.raises(RuntimeError):  # no key, no content
+            zf.read(member)
+        zf.setpassword("县际协查-2026".encode())
+        assert _id("19880808", "011", GD).encode() in zf.read(member)
+    assert _id("19880808", "011", GD).encode() not in package.read_bytes()
+    recorded = cases.frame("SELECT DISTINCT file FROM exchange_queries ORDER BY 1")["file"]
+    assert recorded.str.ends_with(".zip").all()
+
+
+def test_a_key_file_inside_the_home_is_refused(
+    cases: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linkage.errors import ConfigError
+    from linkage.exchange.files import exchange_key
+
+    inside = cases.home / "exchange.key"
+    inside.write_text("secret\n", "utf-8")
+    monkeypatch.setenv("RENKOU_EXCHANGE_KEY_FILE", str(inside))
+    with pytest.raises(ConfigError, match="outside the home"):
+        exchange_key(cases.home)
+    outside = tmp_path / "exchange.key"
+    outside.write_text("secret\n", "utf-8")
+    monkeypatch.setenv("RENKOU_EXCHANGE_KEY_FILE", str(outside))
+    assert exchange_key(cases.home) == b"secret"

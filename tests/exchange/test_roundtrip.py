@@ -333,3 +333,25 @@ def test_an_answer_to_a_query_never_sent_is_refused(g: Store, tmp_path: Path) ->
     said = " | ".join(p.describe() for p in report.problems)
     assert "names no query this county sent to 440106" in said
     assert "核查说明" in said  # 本县无此人 without an explanation is refused
+
+
+def test_an_encrypted_package_opens_only_with_the_key(
+    g: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = _g_people(g)
+    a = _asking_county(tmp_path, people)
+    monkeypatch.setenv("RENKOU_EXCHANGE_KEY", "agreed-key")
+    (package,) = [
+        f.path for f in export_queries(a, tmp_path / "a-out", operator="a", sent_on=SENT).files
+    ]
+    a.close()
+    assert package.suffix == ".zip"
+    monkeypatch.setenv("RENKOU_EXCHANGE_KEY", "another-key")
+    wrong = import_exchange(g, [package], operator="g", today=ANSWERED)
+    assert wrong.files[0].status == "refused"
+    assert "the key does not open this package" in wrong.problems[0].describe()
+    monkeypatch.setenv("RENKOU_EXCHANGE_KEY", "agreed-key")
+    right = import_exchange(g, [package], operator="g", today=ANSWERED)
+    assert right.files[0].status == "imported" and right.files[0].accepted >= 4
+    answers = export_answers(g, tmp_path / "g-out", operator="g", answered_on=ANSWERED)
+    assert answers[0].path.name == "协查反馈_433127_440106_202606.zip"
