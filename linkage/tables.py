@@ -159,7 +159,8 @@ CREATE TABLE IF NOT EXISTS {EXCHANGE_QUERIES} (
     to_county VARCHAR, query_type VARCHAR, urgency VARCHAR, cycle VARCHAR, sent_on DATE,
     due_on DATE, due_days INTEGER, due_unit VARCHAR, file VARCHAR, operator VARCHAR,
     exported_at TIMESTAMP, status VARCHAR, conclusion VARCHAR, answered_on DATE,
-    answered_by VARCHAR, answer_file VARCHAR, note VARCHAR, person_status VARCHAR
+    answered_by VARCHAR, answer_file VARCHAR, note VARCHAR, person_status VARCHAR,
+    resent_on DATE
 );
 CREATE TABLE IF NOT EXISTS {EXCHANGE_RECEIVED} (
     from_county VARCHAR NOT NULL, query_id VARCHAR NOT NULL, cycle VARCHAR, file VARCHAR,

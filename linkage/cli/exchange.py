@@ -31,6 +31,13 @@ def export_cmd(
         str | None,
         typer.Option("--date", help="Day the queries are sent (cycle, 反馈期限); default today."),
     ] = None,
+    resend: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--resend",
+            help="A 协查编号 sent before to send again (the county asked for it); repeatable.",
+        ),
+    ] = None,
     operator: Operator = None,
 ) -> None:
     """Write the open cross-county queries not yet sent, one file per county; mark them sent."""
@@ -38,7 +45,9 @@ def export_cmd(
     from linkage.exchange.outgoing import export_queries
 
     with open_store() as store:
-        report = export_queries(store, out, operator=_operator(operator), sent_on=_day(sent_on))
+        report = export_queries(
+            store, out, operator=_operator(operator), sent_on=_day(sent_on), resend=resend
+        )
     if report.no_destination:
         typer.secho(
             f"{report.no_destination} queries wait for a county to send them to (no ID address "
@@ -52,7 +61,8 @@ def export_cmd(
         return
     if not report.encrypted:
         typer.secho(f"warning: {NO_KEY_WARNING}", fg="yellow", err=True)
-    typer.echo(f"cycle {report.cycle}: {report.new} new queries, {len(report.files)} files")
+    again = f", {report.resent} sent again" if report.resent else ""
+    typer.echo(f"cycle {report.cycle}: {report.new} new queries{again}, {len(report.files)} files")
     for f in report.files:
         typer.echo(f"  {f.to_county}  {f.new:>5} new  {f.queries:>5} in file  {f.path}")
 

@@ -26,6 +26,7 @@ import polars as pl
 from linkage import tables
 from linkage.audit import AuditLog
 from linkage.casework import set_status
+from linkage.errors import RenkouError
 from linkage.exchange.cycle import ORDINARY, cycle_of, due
 from linkage.exchange.files import exchange_key, write_all_or_nothing
 from linkage.findings.cross_county_query import delivered_addresses
@@ -88,6 +89,8 @@ class QueryExport:
     no_destination: int = 0
     #: whether the files went into AES zip packages (a key was set)
     encrypted: bool = False
+    #: queries sent again on request
+    resent: int = 0
 
     @property
     def new(self) -> int:
@@ -128,8 +131,8 @@ def _new_queries(store: Store, sent_on: dt.date) -> pl.DataFrame:
     )
 
 
-def _cycle_rows(store: Store, cycle: str, to_county: str) -> pl.DataFrame:
-    """Queries of ``cycle`` to ``to_county`` sent by earlier exports, as their file rows."""
+def _sent_rows(store: Store, where: str, params: list[object]) -> pl.DataFrame:
+    """Queries sent by earlier exports (``where`` on ``q``, the sent queries), as file rows."""
     return store.frame(
         f"""
         WITH raw AS ({delivered_addresses(store)})
@@ -143,16 +146,27 @@ def _cycle_rows(store: Store, cycle: str, to_county: str) -> pl.DataFrame:
         JOIN {tables.PERSON_TABLE} p ON p.source = f.source AND p.record_id = f.source_record_id
                                     AND p.role = f.role
         LEFT JOIN raw a ON a.source = f.source AND a.record_id = f.source_record_id
-        WHERE q.cycle = ? AND q.to_county = ?
+        WHERE {where}
+        ORDER BY q.query_id
         """,
-        [cycle, to_county],
+        params,
     )
 
 
 def export_queries(
-    store: Store, out_dir: Path, *, operator: str, sent_on: dt.date | None = None
+    store: Store,
+    out_dir: Path,
+    *,
+    operator: str,
+    sent_on: dt.date | None = None,
+    resend: list[str] | None = None,
 ) -> QueryExport:
-    """Write the query files of every open query not yet sent; record and audit them."""
+    """Write the query files of every open query not yet sent, and of the queries named in
+    ``resend`` (sent before; a county asked for them again); record and audit them.
+
+    Raises:
+        RenkouError: a query to resend was never sent.
+    """
     tables.ensure(store.con, "exchange")
     sent_on = sent_on or dt.date.today()
     cfg = store.settings.exchange
@@ -164,15 +178,23 @@ def export_queries(
         )
     )
     new = _new_queries(store, sent_on)
-    if new.is_empty():
+    again = _resent(store, resend or [])
+    report.resent = again.height
+    if new.is_empty() and again.is_empty():
         return report
     out_dir.mkdir(parents=True, exist_ok=True)
     county = store.settings.county_code
     files: dict[Path, pl.DataFrame] = {}
     counts: dict[Path, tuple[str, int]] = {}
-    for (to_county,), part in new.group_by("to_county", maintain_order=True):
-        earlier = _cycle_rows(store, report.cycle, str(to_county))
-        rows = pl.concat([earlier, part.select(earlier.columns)], how="vertical_relaxed")
+    sent_to = {str(c) for c in new["to_county"]} | {str(c) for c in again["to_county"]}
+    for to_county in sorted(sent_to):
+        part = new.filter(pl.col("to_county") == to_county)
+        earlier = _sent_rows(store, "q.cycle = ? AND q.to_county = ?", [report.cycle, to_county])
+        asked = again.filter(
+            (pl.col("to_county") == to_county) & ~pl.col("query_id").is_in(earlier["query_id"])
+        )
+        parts = [earlier, asked] + ([part.select(earlier.columns)] if part.height else [])
+        rows = pl.concat(parts, how="vertical_relaxed")
         rows = rows.with_columns(
             (
                 pl.col("source").replace_strict(REASONS, default="本县部门记录")
@@ -186,7 +208,9 @@ def export_queries(
     report.encrypted = key is not None
     final = {path: path.with_suffix(".zip") if key else path for path in files}
     by_county = {to: final[path].name for path, (to, _) in counts.items()}
-    hashes = write_all_or_nothing(files, lambda _: _record(store, new, by_county, operator), key)
+    hashes = write_all_or_nothing(
+        files, lambda _: _record(store, new, again, sent_on, by_county, operator), key
+    )
     report.files = [
         QueryFile(to, final[path], files[path].height, n, hashes[final[path]])
         for path, (to, n) in counts.items()
@@ -198,6 +222,7 @@ def export_queries(
             "sent_on": sent_on.isoformat(),
             "cycle": report.cycle,
             "queries": report.new,
+            "resent": report.resent,
             "files": [
                 {"file": f.path.name, "sha256": f.sha256, "to_county": f.to_county, "new": f.new}
                 for f in report.files
@@ -208,7 +233,40 @@ def export_queries(
     return report
 
 
-def _record(store: Store, new: pl.DataFrame, by_file: dict[str, str], operator: str) -> None:
+def _resent(store: Store, ids: list[str]) -> pl.DataFrame:
+    """The file rows of the queries to send again; every id must name a query sent."""
+    if not ids:
+        return _sent_rows(store, "false", [])
+    rows = _sent_rows(store, "list_contains(?, q.query_id)", [sorted(set(ids))])
+    unknown = sorted(set(ids) - set(rows["query_id"]))
+    if unknown:
+        raise RenkouError(
+            f"{len(unknown)} 协查编号 to resend were never sent by this county (first: "
+            f"{unknown[0]}). Fix: give the 协查编号 as written in the query file sent"
+        )
+    return rows
+
+
+def _record(
+    store: Store,
+    new: pl.DataFrame,
+    again: pl.DataFrame,
+    sent_on: dt.date,
+    by_file: dict[str, str],
+    operator: str,
+) -> None:
+    with store.transaction():
+        if again.height:
+            store.con.execute(
+                f"UPDATE {tables.EXCHANGE_QUERIES} SET resent_on = ? "
+                "WHERE list_contains(?, query_id)",
+                [sent_on, again["query_id"].to_list()],
+            )
+        if new.height:
+            _record_new(store, new, by_file, operator)
+
+
+def _record_new(store: Store, new: pl.DataFrame, by_file: dict[str, str], operator: str) -> None:
     rows = new.select(
         "query_id",
         "finding_id",
@@ -226,9 +284,8 @@ def _record(store: Store, new: pl.DataFrame, by_file: dict[str, str], operator: 
         pl.lit(dt.datetime.now()).alias("exported_at"),
         pl.lit("sent").alias("status"),
     )
-    with store.transaction():
-        store.append(tables.EXCHANGE_QUERIES, rows)
-        set_status(store, rows["finding_id"].to_list(), "sent", note="sent as a 协查 query")
+    store.append(tables.EXCHANGE_QUERIES, rows)
+    set_status(store, rows["finding_id"].to_list(), "sent", note="sent as a 协查 query")
 
 
 def query_status(store: Store, as_of: dt.date) -> pl.DataFrame:

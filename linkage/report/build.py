@@ -58,6 +58,9 @@ class Figures:
     tasks_target: float
     labels: pl.DataFrame | None
     runs: pl.DataFrame | None
+    exchange_received: pl.DataFrame | None = None
+    exchange_sent: pl.DataFrame | None = None
+    exchange_target: float = 0.95
     models: list[ModelSection] = field(default_factory=list)
     previous_run: str | None = None
     changes: pl.DataFrame | None = None
@@ -67,6 +70,7 @@ class Figures:
 def collect(store: Store, *, run_id: str, as_of: dt.date, generated_at: dt.datetime) -> Figures:
     """Every figure of the report except the model charts (see ``model_charts``)."""
     tasks, target = fieldwork.task_progress(store, as_of)
+    received, sent = fieldwork.exchange_progress(store, as_of)
     base = _base_figures(store, as_of)
     cov = quality.coverage(store, by_township=True)  # the county's row is their sum
     return Figures(
@@ -91,6 +95,9 @@ def collect(store: Store, *, run_id: str, as_of: dt.date, generated_at: dt.datet
         tasks_target=target,
         labels=fieldwork.label_accuracy(store),
         runs=history.recent_runs(store),
+        exchange_received=received,
+        exchange_sent=sent,
+        exchange_target=store.settings.exchange.target_rate,
     )
 
 

@@ -1,4 +1,4 @@
-"""Field work as the report shows it: township feedback, overdue tasks, field labels.
+"""Field work as the report shows it: township feedback, overdue tasks, field labels, 协查.
 
 Reads the task tables of ``linkage.tasks`` only when they exist (``renkou tasks export`` creates
 them) and computes nothing of its own: the feedback and confirmation rates are
@@ -13,7 +13,7 @@ import datetime as dt
 import polars as pl
 
 from linkage.store import Store
-from linkage.tables import LABELS, TASK_ASSIGNMENTS
+from linkage.tables import EXCHANGE_QUERIES, LABELS, TASK_ASSIGNMENTS
 
 
 def task_progress(store: Store, as_of: dt.date) -> tuple[pl.DataFrame | None, float]:
@@ -27,6 +27,20 @@ def task_progress(store: Store, as_of: dt.date) -> tuple[pl.DataFrame | None, fl
     from linkage.tasks.progress import township_progress
 
     return township_progress(store, as_of, target), target
+
+
+def exchange_progress(
+    store: Store, as_of: dt.date
+) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """协查 per cycle and counterpart county: (queries received, queries sent), each None when
+    there is none; the same figures as ``renkou exchange status``."""
+    from linkage.exchange.incoming import received_status
+    from linkage.exchange.outgoing import query_status
+
+    if not store.has_table(EXCHANGE_QUERIES):
+        return None, None
+    received, sent = received_status(store, as_of), query_status(store, as_of)
+    return (None if received.is_empty() else received), (None if sent.is_empty() else sent)
 
 
 def label_accuracy(store: Store) -> pl.DataFrame | None:

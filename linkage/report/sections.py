@@ -121,6 +121,9 @@ def figures_json(fig: Figures) -> dict[str, Any]:
         "tasks": records(fig.tasks),
         "tasks_target": fig.tasks_target,
         "labels": records(fig.labels),
+        "exchange_received": records(fig.exchange_received),
+        "exchange_sent": records(fig.exchange_sent),
+        "exchange_target": fig.exchange_target,
         "models": [
             {
                 "source": m.source,
@@ -674,8 +677,10 @@ def _fieldwork(p: Page, fig: Figures) -> str:
     if fig.tasks is None:
         out.append(
             '<p class="note">尚未下发核查任务 no task lists sent yet '
-            "(<code>renkou tasks export</code>).</p></section>"
+            "(<code>renkou tasks export</code>).</p>"
         )
+        out.append(_exchange(p, fig))
+        out.append("</section>")
         return "\n".join(out)
     tasks = fig.tasks
     per = tasks.filter(pl.col("township") != "合计")
@@ -732,5 +737,60 @@ def _fieldwork(p: Page, fig: Figures) -> str:
             targets={"feedback_rate": fig.tasks_target},
         )
     )
+    out.append(_exchange(p, fig))
     out.append("</section>")
+    return "\n".join(out)
+
+
+def _exchange(p: Page, fig: Figures) -> str:
+    """跨县协查: queries received and sent per cycle and county, feedback against the target."""
+    out = ['<h3>跨县协查 <span class="en">Cross-county queries</span></h3>']
+    if fig.exchange_received is None and fig.exchange_sent is None:
+        out.append(
+            '<p class="note">尚无协查 no queries sent or received yet '
+            "(<code>renkou exchange export|import</code>).</p>"
+        )
+        return "\n".join(out)
+    target = {"feedback_rate": fig.exchange_target}
+    if fig.exchange_received is not None:
+        out.append("<h4>外县来函 queries received (our feedback)</h4>")
+        out.append(
+            p.table(
+                fig.exchange_received,
+                [
+                    ("cycle", "周期 cycle", "text"),
+                    ("from_county", "发起地 asking county", "text"),
+                    ("received", "收到 received", "int"),
+                    ("answered", "已反馈 answered", "int"),
+                    ("visiting", "入户核实中 visiting", "int"),
+                    ("waiting", "未反馈 waiting", "int"),
+                    ("feedback_rate", "反馈率 feedback rate", "pct"),
+                ],
+                targets=target,
+            )
+        )
+    if fig.exchange_sent is not None:
+        overdue = int(fig.exchange_sent["overdue"].sum())
+        out.append("<h4>本县发函 queries sent (their feedback)</h4>")
+        if overdue:
+            out.append(
+                f'<p class="note">逾期未反馈 overdue: {count(overdue)} queries past their '
+                "反馈期限 (<code>renkou exchange status</code>).</p>"
+            )
+        out.append(
+            p.table(
+                fig.exchange_sent,
+                [
+                    ("cycle", "周期 cycle", "text"),
+                    ("to_county", "目标地 county asked", "text"),
+                    ("sent", "发出 sent", "int"),
+                    ("answered", "已反馈 answered", "int"),
+                    ("in_time", "按期 in time", "int"),
+                    ("overdue", "逾期 overdue", "int"),
+                    ("waiting", "未到期 waiting", "int"),
+                    ("feedback_rate", "反馈率 feedback rate", "pct"),
+                ],
+                targets=target,
+            )
+        )
     return "\n".join(out)

@@ -166,3 +166,23 @@ def test_a_key_file_inside_the_home_is_refused(
     outside.write_text("secret\n", "utf-8")
     monkeypatch.setenv("RENKOU_EXCHANGE_KEY_FILE", str(outside))
     assert exchange_key(cases.home) == b"secret"
+
+
+def test_a_query_is_sent_again_only_on_request(cases: Store, tmp_path: Path) -> None:
+    from linkage.errors import RenkouError
+
+    export_queries(cases, tmp_path / "a", operator="t", sent_on=AFTER_CUTOFF)
+    (lost,) = cases.frame(f"SELECT query_id FROM exchange_queries WHERE to_county = '{HN}'")[
+        "query_id"
+    ]
+    later = dt.date(2026, 8, 3)  # August's cycle
+    again = export_queries(cases, tmp_path / "b", operator="t", sent_on=later, resend=[lost])
+    assert (again.new, again.resent) == (0, 1)
+    (resent,) = [f.path for f in again.files]
+    assert resent.name == f"协查_433127_{HN}_202608.csv"
+    assert _read(resent)["协查编号"].to_list() == [lost]
+    assert (
+        cases.scalar("SELECT resent_on FROM exchange_queries WHERE query_id = ?", [lost]) == later
+    )
+    with pytest.raises(RenkouError, match="never sent"):
+        export_queries(cases, tmp_path / "c", operator="t", sent_on=later, resend=["XC-NOSUCH"])

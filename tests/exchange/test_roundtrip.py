@@ -31,6 +31,7 @@ from linkage.exchange.outgoing import QUERY_HEADERS, export_queries
 from linkage.findings import derive_findings
 from linkage.ingest.load import ingest_inbox
 from linkage.persons import refresh_person_records
+from linkage.report import build_report
 from linkage.settings import init_home
 from linkage.standardise.ids import check_char
 from linkage.store import Store
@@ -40,6 +41,7 @@ from synth import generate_county
 from synth.noise import homophone
 from tests.conftest import write_csv
 from tests.headers import DEATH_HEADER, POP_HEADER
+from tests.report.test_build import figures
 
 pytestmark = pytest.mark.slow
 SENT = dt.date(2026, 6, 10)  # cycle 202606
@@ -231,6 +233,14 @@ def test_a_query_goes_there_and_its_answer_comes_back(g: Store, tmp_path: Path) 
     again = import_exchange(a, [answer_file], operator="a", today=ANSWERED)
     assert again.files[0].status == "already_imported"
     a.close()
+
+    # G's report shows its feedback to A: every query answered by the cycle's 27th
+    page = build_report(g, tmp_path / "report.html", as_of=ANSWERED, model_charts=False)
+    html = page.read_text("utf-8")
+    (row,) = figures(html)["exchange_received"]
+    assert (row["from_county"], row["received"]) == ("440106", asked.height)
+    assert row["feedback_rate"] == pytest.approx(definite.height / asked.height)
+    assert "跨县协查" in html and people[0]["id_number"] not in html
 
 
 def test_a_doubtful_query_is_visited_and_the_visit_answers_it(g: Store, tmp_path: Path) -> None:
