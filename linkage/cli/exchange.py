@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from linkage.cli._common import open_store
-from linkage.cli.tasks import Operator, _day, _operator, _pad, _rate
+from linkage.cli.tasks import Operator, _day, _operator, _pad, _rate, _say_problems
 
 if TYPE_CHECKING:
     import polars as pl
@@ -82,8 +82,7 @@ def import_cmd(
 
     with open_store() as store:
         report = import_exchange(store, list(files), operator=_operator(operator))
-    for p in report.problems:
-        typer.secho(p.describe(), fg="red" if p.severity == "error" else "yellow", err=True)
+    _say_problems(report.problems)
     typer.echo(
         f"{'file':<44} {'kind':<7} {'status':<17} {'read':>6} {'accepted':>9} {'same':>6} "
         f"{'refused':>8}"

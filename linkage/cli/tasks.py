@@ -8,12 +8,16 @@ never a name or an ID number.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from linkage.cli._common import home, open_store
+
+if TYPE_CHECKING:
+    from linkage.tasks.reader import Problem
 
 tasks_app = typer.Typer(
     no_args_is_help=True,
@@ -48,6 +52,12 @@ def _pad(value: object, width: int, *, right: bool = False) -> str:
     shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
     fill = " " * max(width - shown, 0)
     return fill + text if right else text + fill
+
+
+def _say_problems(problems: Iterable[Problem]) -> None:
+    """Every problem of an import on stderr, errors red and warnings yellow."""
+    for p in problems:
+        typer.secho(p.describe(), fg="red" if p.severity == "error" else "yellow", err=True)
 
 
 def _rate(value: float | None) -> str:
@@ -102,8 +112,7 @@ def import_cmd(
 
     with open_store() as store:
         report = import_returns(store, list(files), operator=_operator(operator))
-    for p in report.problems:
-        typer.secho(p.describe(), fg="red" if p.severity == "error" else "yellow", err=True)
+    _say_problems(report.problems)
     typer.echo(
         f"{'file':<44} {'status':<17} {'read':>6} {'applied':>8} {'same':>6} "
         f"{'blank':>6} {'errors':>7}"

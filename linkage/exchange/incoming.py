@@ -234,6 +234,12 @@ def _repeats(frame: pl.DataFrame) -> list[tuple[int, str]]:
     ]
 
 
+def _without(frame: pl.DataFrame, refused: list[tuple[int, str]]) -> pl.DataFrame:
+    """``frame`` without the rows refused."""
+    bad = pl.DataFrame({ROW: [r for r, _ in refused]}, schema={ROW: pl.Int64})
+    return frame.join(bad, on=ROW, how="anti")
+
+
 def _check_queries(
     store: Store, frame: pl.DataFrame, counterpart: str
 ) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
@@ -252,8 +258,7 @@ def _check_queries(
                     "Fix: one file per asking county, named after it",
                 )
             )
-    bad = pl.DataFrame({ROW: [r for r, _ in refused]}, schema={ROW: pl.Int64})
-    return frame.join(bad, on=ROW, how="anti"), refused
+    return _without(frame, refused), refused
 
 
 def _check_answers(
@@ -274,8 +279,7 @@ def _check_answers(
                     "Fix: answer with the 协查编号 exactly as received",
                 )
             )
-    bad = pl.DataFrame({ROW: [r for r, _ in refused]}, schema={ROW: pl.Int64})
-    return frame.join(bad, on=ROW, how="anti"), refused
+    return _without(frame, refused), refused
 
 
 def _receive(store: Store, frame: pl.DataFrame, file: str, cycle: str) -> tuple[int, int]:
