@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from linkage.cli._common import open_store
-from linkage.cli.tasks import Operator, _day, _operator, _pad, _rate, _say_problems
+from linkage.cli.tasks import (
+    Operator,
+    _day,
+    _operator,
+    _pad,
+    _rate,
+    _refresh_report,
+    _say_problems,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -82,6 +90,7 @@ def import_cmd(
 
     with open_store() as store:
         report = import_exchange(store, list(files), operator=_operator(operator))
+        refreshed = _refresh_report(store)
     _say_problems(report.problems)
     typer.echo(
         f"{'file':<44} {'kind':<7} {'status':<17} {'read':>6} {'accepted':>9} {'same':>6} "
@@ -103,6 +112,8 @@ def import_cmd(
     if report.closed:
         said = ", ".join(f"{k} {v}" for k, v in sorted(report.closed.items()))
         typer.echo(f"answers to our queries: {said}")
+    if refreshed:
+        typer.echo(f"report refreshed: {refreshed}")
     if report.errors:
         raise typer.Exit(1)
 

@@ -17,6 +17,7 @@ import typer
 from linkage.cli._common import home, open_store
 
 if TYPE_CHECKING:
+    from linkage.store import Store
     from linkage.tasks.reader import Problem
 
 tasks_app = typer.Typer(
@@ -58,6 +59,19 @@ def _say_problems(problems: Iterable[Problem]) -> None:
     """Every problem of an import on stderr, errors red and warnings yellow."""
     for p in problems:
         typer.secho(p.describe(), fg="red" if p.severity == "error" else "yellow", err=True)
+
+
+def _refresh_report(store: Store) -> Path | None:
+    """The analyst's report written again after answers came in (when one exists); a report
+    that cannot be written is said, and the answers stay imported."""
+    from linkage.errors import RenkouError
+    from linkage.report import refresh_latest
+
+    try:
+        return refresh_latest(store)
+    except RenkouError as err:
+        typer.secho(f"warning: the report was not refreshed: {err}", fg="yellow", err=True)
+        return None
 
 
 def _rate(value: float | None) -> str:
@@ -112,6 +126,7 @@ def import_cmd(
 
     with open_store() as store:
         report = import_returns(store, list(files), operator=_operator(operator))
+        refreshed = _refresh_report(store)
     _say_problems(report.problems)
     typer.echo(
         f"{'file':<44} {'status':<17} {'read':>6} {'applied':>8} {'same':>6} "
@@ -122,6 +137,8 @@ def import_cmd(
             f"{_pad(f.file, 44)} {f.status:<17} {f.rows_read:>6} {f.applied:>8} "
             f"{f.unchanged:>6} {f.pending:>6} {f.rejected:>7}"
         )
+    if refreshed:
+        typer.echo(f"report refreshed: {refreshed}")
     if report.errors:
         raise typer.Exit(1)
 

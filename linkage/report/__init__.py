@@ -13,6 +13,6 @@
 
 from __future__ import annotations
 
-from linkage.report.build import build_report, nightly_report
+from linkage.report.build import build_report, nightly_report, refresh_latest
 
-__all__ = ["build_report", "nightly_report"]
+__all__ = ["build_report", "nightly_report", "refresh_latest"]

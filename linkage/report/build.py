@@ -274,3 +274,12 @@ def nightly_report(store: Store, run_id: str | None = None, *, model_charts: boo
     )
     shutil.copyfile(path, folder / LATEST)  # its viewer links point to the run's files
     return path
+
+
+def refresh_latest(store: Store) -> Path | None:
+    """The last run's report written again (and ``latest.html``), when one was ever written:
+    after township answers or 协查 answers come in, nothing an analyst opens is older than
+    them. None when no report exists yet."""
+    if not (store.home / REPORTS_DIR / LATEST).exists():
+        return None
+    return nightly_report(store)

@@ -83,9 +83,10 @@ def page(fig: Figures, county_name: str) -> str:
     nav = "".join(f'<a href="#{key}">{label}</a>' for key, label in NAV)
     footer = (
         "指标定义见 Definitions: docs/report.md, linkage/report/quality.py. "
-        "本报告不含身份证号；比对查看器中的身份证号已脱敏（前6后4），含姓名，"
-        "仅限数据办内部使用。No ID numbers in this page; the comparison viewers show "
-        "masked IDs and names and stay inside the data office."
+        "本页不含完整身份证号；权重瀑布图和比对查看器显示姓名和脱敏身份证号（前6后4），"
+        "仅限数据办内部使用。No whole ID number in this page; its waterfall charts and the "
+        "comparison viewers show names and masked IDs (first 6 + last 4) and stay inside "
+        "the data office."
     )
     return page_html(
         title=title,
@@ -207,11 +208,54 @@ def _night(p: Page, fig: Figures) -> str:
     out.append(_links(p, fig))
     out.append(_findings(p, fig))
     if fig.runs is not None:
-        cols = [(c, c, "text") for c in fig.runs.columns]
         out.append("<h3>最近运行 <span class='en'>Recent runs</span></h3>")
-        out.append(p.table(fig.runs.cast({c: pl.String for c in fig.runs.columns}), cols))
+        out.append(_runs(p, fig.runs))
     out.append("</section>")
     return "\n".join(out)
+
+
+#: the run table: column of ``runs`` → heading and kind (the other columns stay in the table)
+RUN_COLUMNS = (
+    ("run_id", "运行 run", "text"),
+    ("started", "开始 started", "text"),
+    ("outcome", "结果 outcome", "text"),
+    ("mode", "方式 mode", "text"),
+    ("seconds", "用时(秒) seconds", "num"),
+    ("files", "文件 files", "int"),
+    ("rows_loaded", "新增行 rows loaded", "int"),
+    ("rows_quarantined", "隔离行 quarantined", "int"),
+    ("records_scored", "比对记录 scored", "int"),
+    ("links", "链接 links", "int"),
+    ("clerical", "待人工 clerical", "int"),
+    ("findings_new", "新线索 new cases", "int"),
+    ("findings_open", "未结线索 open cases", "int"),
+    ("failed_stage", "失败环节 failed stage", "text"),
+)
+RUN_OUTCOMES = {
+    "succeeded": "成功 succeeded",
+    "partial": "部分成功 partial",
+    "failed": "失败 failed",
+    "interrupted": "中断 interrupted",
+    "running": "运行中 running",
+}
+
+
+def _runs(p: Page, runs: pl.DataFrame) -> str:
+    """The last runs with Chinese headings: outcome, timings and counts (no raw JSON)."""
+    frame = runs.with_columns(
+        (
+            pl.col("started_at").cast(pl.String).str.slice(0, 16)
+            if "started_at" in runs.columns
+            else pl.lit(None, pl.String)
+        ).alias("started"),
+        (
+            pl.col("status").replace(RUN_OUTCOMES)
+            if "status" in runs.columns
+            else pl.lit(None, pl.String)
+        ).alias("outcome"),
+    )
+    columns = [c for c in RUN_COLUMNS if c[0] in frame.columns]
+    return p.table(frame, columns)
 
 
 def _changes(fig: Figures) -> str:

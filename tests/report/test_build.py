@@ -189,3 +189,34 @@ def test_cli_writes_the_nightly_files(home: Path) -> None:
 def test_nothing_to_report_without_a_base(tmp_path: Path) -> None:
     with Store(tmp_path / "empty") as store, pytest.raises(RenkouError, match="renkou ingest"):
         build_report(store, tmp_path / "r.html")
+
+
+def test_the_run_table_reads_in_chinese(home: Path, tmp_path: Path) -> None:
+    from linkage import tables
+
+    with Store(home) as store:
+        tables.ensure(store.con, "runs")
+        store.con.execute(
+            """INSERT INTO runs (run_id, started_at, status, mode, seconds, files, rows_loaded,
+                   links, findings_new, model_versions, summary)
+               VALUES ('night-7', TIMESTAMP '2026-06-01 02:00:05', 'partial', 'incremental',
+                       31.5, 4, 120, 900, 12, '{"hukou": "v0003"}', '{"stages": []}')"""
+        )
+    html, _ = _build(home, tmp_path / "r.html")
+    runs = html[html.index("最近运行") :]
+    assert "结果 outcome" in runs and "部分成功 partial" in runs and "2026-06-01 02:00" in runs
+    assert "31.50" in runs and "新线索 new cases" in runs
+    assert "model_versions" not in runs and '{"stages"' not in runs  # no raw columns, no JSON
+
+
+def test_answers_refresh_the_report_an_analyst_opens(home: Path, tmp_path: Path) -> None:
+    from linkage.report import nightly_report, refresh_latest
+
+    with Store(home) as store:
+        assert refresh_latest(store) is None  # no report yet: nothing to refresh
+        first = nightly_report(store, "run-1", model_charts=False)
+        latest = store.home / "reports" / "latest.html"
+        latest.write_text("stale", "utf-8")
+        again = refresh_latest(store)
+    assert again == first and latest.read_text("utf-8") != "stale"
+    assert "本页不含完整身份证号" in latest.read_text("utf-8")
