@@ -69,8 +69,13 @@ def _refresh_report(store: Store) -> Path | None:
 
     try:
         return refresh_latest(store)
-    except RenkouError as err:
-        typer.secho(f"warning: the report was not refreshed: {err}", fg="yellow", err=True)
+    except (RenkouError, OSError) as err:
+        typer.secho(
+            f"warning: the report was not refreshed ({type(err).__name__}); the answers are "
+            "imported. Fix: renkou report, once the cause is mended",
+            fg="yellow",
+            err=True,
+        )
         return None
 
 

@@ -202,7 +202,9 @@ def _cached(store: Store, key: str, out_dir: Path, stem: str) -> ModelSection | 
         if not old.exists():
             return None
         section.viewer_file = f"{stem}.viewer-{section.source}.html"
-        if old != out_dir / section.viewer_file:
+        # the same run's page written again: its viewer is already in place (a home named
+        # by a relative path the first time and an absolute one now is the same file)
+        if old.resolve() != (out_dir / section.viewer_file).resolve():
             shutil.copyfile(old, out_dir / section.viewer_file)
     return section
 

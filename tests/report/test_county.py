@@ -231,6 +231,17 @@ def test_unchanged_model_sections_are_reused_changed_ones_redrawn(
                              WHERE source = 'death' AND decided_by = 'model'""")
 
 
+def test_the_same_page_written_again_by_a_relative_path(
+    county: tuple[Store, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers imported later write the run's page again; its viewers are already there."""
+    store, first = county
+    monkeypatch.chdir(first.parent.parent)
+    again = build_report(store, Path(first.parent.name) / first.name, as_of=TODAY)
+    assert again.resolve() == first.resolve()
+    assert figures(first.read_text("utf-8"))["models"]
+
+
 def test_base_figures_are_computed_once_per_base(
     county: tuple[Store, Path], tmp_path: Path
 ) -> None:
