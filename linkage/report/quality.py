@@ -35,6 +35,13 @@ Figures
                    ``child_parent_gap`` a child of the head (子/女, 长子…, GB/T 4761 codes
                                       20-26, 29-36, 39; not adopted, step or in-law) → born at
                                       least 15 years after the youngest 户主/配偶 of the 户号.
+``matching_rate``  匹配率: active base persons linked from an active 户籍 record / active
+                   base persons. Target ≥ 95 %. Township: the base person's.
+``accuracy``       准确率: over the linked pairs (active 户籍 record ↔ active base person),
+                   the fields compared on both sides (姓名, 性别, 出生日期, 民族, 公民身份号码,
+                   户号, 户口性质; compared as ``attribute_conflict`` compares them) on which
+                   the base agrees with 公安 / the fields compared. A base ID missing where
+                   公安 holds a valid one is compared, and disagrees. Target ≥ 90 %.
 ``id_validity``    身份证号有效率: active base persons whose ID is ``valid``/``upgraded_15`` /
                    those with any ID (status not ``missing``). No province target.
 """
@@ -42,6 +49,7 @@ Figures
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -337,6 +345,92 @@ def coverage(store: Store, *, by_township: bool = False) -> pl.DataFrame:
     )
 
 
+def _hukou_links(store: Store) -> str | None:
+    """SQL: the linked pairs of an active 户籍 record and an active base person, with the
+    base person's township (``l`` link, ``p`` 户籍 person record, ``b`` base person); None
+    without 户籍 data or links."""
+    from linkage.findings.base import base_persons
+
+    if not (store.has_table("src_hukou") and store.has_table("links")):
+        return None
+    return f"""links l
+        JOIN {PERSON_TABLE} p ON p.source = 'hukou' AND p.record_id = l.source_record_id
+        JOIN {base_persons()} ON b.person_id = l.person_id
+        WHERE l.source = 'hukou' AND p.status = '{ACTIVE}' AND b.status = '{ACTIVE}'"""
+
+
+def matching_rate(store: Store, *, by_township: bool = False) -> pl.DataFrame:
+    """``base_active``, ``matched`` (linked from an active 户籍 record), ``rate``; empty
+    without 户籍 data."""
+    keys = _keys(by_township)
+    schema = {
+        **{k: pl.String for k in keys},
+        "base_active": pl.Int64,
+        "matched": pl.Int64,
+        "rate": pl.Float64,
+    }
+    pairs = _hukou_links(store)
+    if pairs is None:
+        return pl.DataFrame(schema=schema)
+    cols = "township, " if by_township else ""
+    group = "GROUP BY township ORDER BY township" if by_township else ""
+    frame = store.frame(f"""
+        WITH matched AS (SELECT DISTINCT b.person_id FROM {pairs}),
+        active AS (
+            SELECT s.person_id, coalesce(p.township, s.township, '{UNKNOWN_TOWNSHIP}')
+                       AS township
+            FROM src_population s
+            LEFT JOIN {PERSON_TABLE} p ON p.source = 'population' AND p.record_id = s.person_id
+            WHERE s.status = '{ACTIVE}'
+        )
+        SELECT {cols}count(*) AS base_active,
+               count(*) FILTER (WHERE person_id IN (SELECT person_id FROM matched)) AS matched
+        FROM active {group}
+    """)
+    return _rate(frame, "matched", "base_active", schema)
+
+
+def accuracy(store: Store, *, by_township: bool = False) -> pl.DataFrame:
+    """Per field (and township): ``compared``, ``agreed``, ``rate``; empty without 户籍 data.
+    The county figure is all agreements / all comparisons."""
+    from linkage.findings.attribute_conflict import HUKOU_FIELDS
+
+    keys = _keys(by_township)
+    schema = {
+        **{k: pl.String for k in keys},
+        "field": pl.String,
+        "compared": pl.Int64,
+        "agreed": pl.Int64,
+        "rate": pl.Float64,
+    }
+    pairs = _hukou_links(store)
+    if pairs is None:
+        return pl.DataFrame(schema=schema)
+    fields = ", ".join(
+        f"{{field: '{field}', b: CAST({base_cmp} AS VARCHAR), s: CAST({src_cmp} AS VARCHAR)}}"
+        for field, _, base_cmp, src_cmp, _ in HUKOU_FIELDS
+    )
+    cols = "township, " if by_township else ""
+    frame = store.frame(f"""
+        SELECT {cols}f.field AS field,
+               count(*) FILTER (WHERE f.b IS NOT NULL AND f.s IS NOT NULL) AS compared,
+               count(*) FILTER (WHERE f.b = f.s) AS agreed
+        FROM (SELECT coalesce(b.township, '{UNKNOWN_TOWNSHIP}') AS township,
+                     unnest([{fields}]) AS f
+              FROM {pairs})
+        GROUP BY ALL ORDER BY ALL
+    """)
+    return _rate(frame, "agreed", "compared", schema)
+
+
+def _rate(frame: pl.DataFrame, num: str, den: str, schema: Mapping[str, object]) -> pl.DataFrame:
+    return (
+        frame.with_columns(pl.col(num).cast(pl.Int64), pl.col(den).cast(pl.Int64))
+        .with_columns(pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).alias("rate"))
+        .select(list(schema))
+    )
+
+
 @dataclass(frozen=True)
 class BaseFigures:
     """The figures drawn from the base alone (not from links), county and per township."""
@@ -386,7 +480,7 @@ def headline(
     coverage_by_township: pl.DataFrame | None = None,
     base: BaseFigures | None = None,
 ) -> pl.DataFrame:
-    """The county's four figures: ``figure``, ``label``, ``numerator``, ``denominator``,
+    """The county's figures: ``figure``, ``label``, ``numerator``, ``denominator``,
     ``value``, ``target`` (null when the province sets none), ``meets_target``."""
     base = base_figures(store, as_of=as_of) if base is None else base
     comp, cons, ids = base.completeness, base.consistency, base.id_validity
@@ -415,6 +509,22 @@ def headline(
             cons,
             "passed",
             "checked",
+            QUALITY_TARGET,
+        ),
+        (
+            "matching_rate",
+            "全员人口匹配率 (base persons matched by 户籍)",
+            matching_rate(store),
+            "matched",
+            "base_active",
+            COVERAGE_TARGET,
+        ),
+        (
+            "accuracy",
+            "主要项准确率 (accuracy against 公安)",
+            accuracy(store),
+            "agreed",
+            "compared",
             QUALITY_TARGET,
         ),
         ("id_validity", "身份证号有效率 (ID validity)", ids, "valid", "with_id", None),

@@ -102,6 +102,8 @@ def test_headline_and_ranking(store: Store) -> None:
     assert values["consistency"]["meets_target"] is False
     assert values["coverage"]["value"] == 0.5
     assert values["id_validity"]["target"] is None
+    assert (values["matching_rate"]["numerator"], values["matching_rate"]["denominator"]) == (1, 10)
+    assert values["accuracy"]["value"] == 1.0  # K1 and P01 agree on every field
     ranking = quality.township_ranking(store, as_of=AS_OF)
     assert ranking["rank"].to_list() == [1, 2]
     assert ranking["targets_missed"].to_list() == sorted(
@@ -111,6 +113,41 @@ def test_headline_and_ranking(store: Store) -> None:
     assert ranking["township"][0] == SC
 
 
+def test_matching_rate_counts_base_persons_matched_by_an_active_hukou_record(
+    store: Store,
+) -> None:
+    # only K1 (active) links to a base person (P01, 灵溪镇); K3 links P08 but has moved out
+    by_town = quality.matching_rate(store, by_township=True)
+    assert by_town.rows() == [(LX, 6, 1, 1 / 6), (SC, 4, 0, 0.0)]
+    assert quality.matching_rate(store).rows() == [(10, 1, 0.1)]
+
+
+def test_accuracy_is_agreement_with_hukou_over_the_fields_compared(tmp_path: Path) -> None:
+    with Store(build_home(tmp_path)) as s:
+        # 公安 says K1 is 苗族; and K2 (刘洋, another birth date, ID and 户号) is linked to P03
+        s.con.execute(
+            "UPDATE person_records SET ethnicity = '苗族' WHERE source = 'hukou' "
+            "AND record_id = 'K1'"
+        )
+        s.con.execute("UPDATE links SET person_id = 'P03' WHERE source_record_id = 'K2'")
+        fields = {r["field"]: (r["compared"], r["agreed"]) for r in quality.accuracy(s).to_dicts()}
+        county = quality.headline(s, as_of=AS_OF).filter(pl.col("figure") == "accuracy")
+        matched = quality.matching_rate(s).rows()
+    # K1↔P01 agrees on 6 of 7 fields; K2↔P03 on sex, ethnicity and 户口性质 only
+    assert fields == {
+        "name": (2, 1),
+        "sex": (2, 2),
+        "birth_date": (2, 1),
+        "ethnicity": (2, 1),
+        "id_number": (2, 1),
+        "household_id": (2, 1),
+        "hukou_type": (2, 2),
+    }
+    assert county.select("numerator", "denominator", "meets_target").row(0) == (9, 14, False)
+    assert matched == [(10, 2, 0.2)]
+
+
 def test_empty_frames_without_hukou(tmp_path: Path) -> None:
     with Store(tmp_path) as s:
         assert quality.coverage(s).is_empty()
+        assert quality.matching_rate(s).is_empty() and quality.accuracy(s).is_empty()
