@@ -275,6 +275,7 @@ class Settings:
     mask_keep_tail: int
     cron: str
     timezone: str
+    timeliness_days: int
     tasks: TaskSettings
     exchange: ExchangeSettings
     home: Path | None = None
@@ -448,6 +449,9 @@ def _settings(home: Path | None) -> Settings:
         mask_keep_tail=int(privacy["mask_keep_tail"]),
         cron=str(schedule["cron"]),
         timezone=str(schedule["timezone"]),
+        timeliness_days=_positive_int(
+            data["figures"]["timeliness_days"], f"{where}: [figures] timeliness_days"
+        ),
         tasks=_tasks(tasks, tasks_where),
         exchange=_exchange(exchange, exchange_where),
         home=home,

@@ -84,3 +84,45 @@ def report(
             else nightly_report(store, run_id, model_charts=model_charts)
         )
     typer.echo(f"report: {path}")
+
+
+#: short headings of the assessed figures (``linkage.report.quality.ASSESSED``)
+FIGURE_HEADINGS = {
+    "coverage": "覆盖率",
+    "matching_rate": "匹配率",
+    "completeness": "完整率",
+    "consistency": "逻辑符合",
+    "accuracy": "准确率",
+    "timeliness": "及时率",
+    "feedback_rate": "反馈率",
+    "on_time_feedback_rate": "按期反馈",
+    "confirmed_rate": "属实率",
+}
+
+
+@app.command()
+def figures(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Reference day (YYYY-MM-DD); default today.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON: county and townships, rates as fractions.")
+    ] = False,
+) -> None:
+    """The assessment figures, for the county and per township (docs/report.md)."""
+    import json
+
+    from linkage.cli.tasks import _day, _pad, _rate
+    from linkage.report.quality import ASSESSED, assessment
+
+    with open_store() as store:
+        result = assessment(store, as_of=_day(as_of))
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"as of {result['as_of']}")
+    typer.echo(_pad("", 14) + "".join(_pad(FIGURE_HEADINGS[f], 10, right=True) for f in ASSESSED))
+    rows = {"县 county": result["county"], **result["townships"]}
+    for name, values in rows.items():
+        cells = "".join(_pad(_rate(values.get(f)), 10, right=True) for f in ASSESSED)
+        typer.echo(_pad(name, 14) + cells)

@@ -42,6 +42,14 @@ Figures
                    户号, 户口性质; compared as ``attribute_conflict`` compares them) on which
                    the base agrees with 公安 / the fields compared. A base ID missing where
                    公安 holds a valid one is compared, and disagrees. Target ≥ 90 %.
+``timeliness``     更新及时率: of the events of the year before ``as_of`` whose window has closed
+                   (dated from a year before ``as_of`` to ``timeliness_days`` before it), the
+                   share the base reflects within ``timeliness_days`` of the event (its
+                   更新日期 no later): a death (death record or 户籍 死亡注销) → 人员状态
+                   死亡注销; a 户籍 迁出注销 → 迁出注销; a 结婚 / 离婚 registration → a married /
+                   离婚 婚姻状况; a birth certificate → the child in the base. Per event kind;
+                   township: the person's (a birth: the child's, else the mother's). Target
+                   ≥ 90 % (the plans' 更新及时率).
 ``id_validity``    身份证号有效率: active base persons whose ID is ``valid``/``upgraded_15`` /
                    those with any ID (status not ``missing``). No province target.
 """
@@ -51,6 +59,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -423,6 +432,90 @@ def accuracy(store: Store, *, by_township: bool = False) -> pl.DataFrame:
     return _rate(frame, "agreed", "compared", schema)
 
 
+MARRIED_STATUSES = ("初婚", "再婚", "复婚", "已婚")
+
+
+def timeliness(
+    store: Store, *, as_of: dt.date | None = None, by_township: bool = False
+) -> pl.DataFrame:
+    """Per event kind (and township): ``events``, ``in_time``, ``rate``; empty without
+    links."""
+    keys = _keys(by_township)
+    schema = {
+        **{k: pl.String for k in keys},
+        "event": pl.String,
+        "events": pl.Int64,
+        "in_time": pl.Int64,
+        "rate": pl.Float64,
+    }
+    if not store.has_table("links"):
+        return pl.DataFrame(schema=schema)
+    as_of = as_of or dt.date.today()
+    days = store.settings.timeliness_days
+    parts = []
+    if store.has_table("src_death"):
+        parts.append("""SELECT 'death' AS event, l.person_id, d.death_date AS day,
+                   NULL::VARCHAR AS mother
+            FROM links l JOIN src_death d ON d.record_id = l.source_record_id
+            WHERE l.source = 'death' AND l.person_id IS NOT NULL""")
+    if store.has_table("src_hukou"):
+        parts.append("""SELECT CASE h.hukou_status WHEN '死亡注销' THEN 'death' ELSE 'move' END
+                       AS event, l.person_id, h.change_date AS day, NULL::VARCHAR AS mother
+            FROM links l JOIN src_hukou h ON h.record_id = l.source_record_id
+            WHERE l.source = 'hukou' AND l.person_id IS NOT NULL
+              AND h.hukou_status IN ('死亡注销', '迁出注销')""")
+    if store.has_table("src_marriage"):
+        parts.append("""SELECT CASE m.registration_type WHEN '结婚' THEN 'marriage'
+                                                      ELSE 'divorce' END AS event,
+                   l.person_id, m.registration_date AS day, NULL::VARCHAR AS mother
+            FROM links l JOIN src_marriage m ON m.record_id = l.source_record_id
+            WHERE l.source = 'marriage' AND l.person_id IS NOT NULL""")
+    if store.has_table("src_birth_certificate"):  # a birth is an event whether linked or not
+        # a county birth (child or mother in the base) is an event whether registered or not
+        parts.append("""SELECT 'birth' AS event,
+                   coalesce(c.person_id, '~certificate:' || b.record_id) AS person_id,
+                   b.birth_date AS day, m.person_id AS mother
+            FROM src_birth_certificate b
+            LEFT JOIN links c ON c.source = 'birth_certificate' AND c.role = 'child'
+                             AND c.source_record_id = b.record_id
+            LEFT JOIN links m ON m.source = 'birth_certificate' AND m.role = 'mother'
+                             AND m.source_record_id = b.record_id
+            WHERE c.person_id IS NOT NULL OR m.person_id IS NOT NULL""")
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    married = ", ".join(f"'{m}'" for m in MARRIED_STATUSES)
+    cols = "township, " if by_township else ""
+    frame = store.frame(
+        f"""
+        WITH e AS (
+            SELECT event, person_id, min(day) AS day, any_value(mother) AS mother
+            FROM ({" UNION ALL ".join(parts)})
+            WHERE day BETWEEN $as_of - INTERVAL 1 YEAR AND $as_of - to_days($days)
+            GROUP BY event, person_id
+        ),
+        judged AS (
+            SELECT coalesce(p.township, s.township, m.township, '{UNKNOWN_TOWNSHIP}')
+                       AS township, e.event,
+                   s.updated_at IS NOT NULL AND s.updated_at <= e.day + to_days($days)
+                   AND CASE e.event
+                       WHEN 'death' THEN s.status = '死亡注销'
+                       WHEN 'move' THEN s.status = '迁出注销'
+                       WHEN 'marriage' THEN s.marital_status IN ({married})
+                       WHEN 'divorce' THEN s.marital_status = '离婚'
+                       ELSE s.person_id IS NOT NULL END AS in_time
+            FROM e
+            LEFT JOIN src_population s ON s.person_id = e.person_id
+            LEFT JOIN {PERSON_TABLE} p ON p.source = 'population' AND p.record_id = s.person_id
+            LEFT JOIN {PERSON_TABLE} m ON m.source = 'population' AND m.record_id = e.mother
+        )
+        SELECT {cols}event, count(*) AS events, count(*) FILTER (WHERE in_time) AS in_time
+        FROM judged GROUP BY ALL ORDER BY ALL
+        """,
+        {"as_of": as_of, "days": days},
+    )
+    return _rate(frame, "in_time", "events", schema)
+
+
 def _rate(frame: pl.DataFrame, num: str, den: str, schema: Mapping[str, object]) -> pl.DataFrame:
     return (
         frame.with_columns(pl.col(num).cast(pl.Int64), pl.col(den).cast(pl.Int64))
@@ -527,6 +620,14 @@ def headline(
             "compared",
             QUALITY_TARGET,
         ),
+        (
+            "timeliness",
+            "更新及时率 (events reflected in time)",
+            timeliness(store, as_of=as_of),
+            "in_time",
+            "events",
+            QUALITY_TARGET,
+        ),
         ("id_validity", "身份证号有效率 (ID validity)", ids, "valid", "with_id", None),
     ):
         n, d, value = _overall(frame, num, den)
@@ -626,3 +727,88 @@ def township_ranking(
             "targets_missed",
         )
     )
+
+
+#: the figures of ``renkou figures``, in order
+ASSESSED = (
+    "coverage",
+    "matching_rate",
+    "completeness",
+    "consistency",
+    "accuracy",
+    "timeliness",
+    "feedback_rate",
+    "on_time_feedback_rate",
+    "confirmed_rate",
+)
+
+
+def assessment(store: Store, *, as_of: dt.date | None = None) -> dict[str, Any]:
+    """Every assessed figure (:data:`ASSESSED`) for the county and per township, as
+    ``{"as_of": …, "county": {figure: rate}, "townships": {乡镇: {figure: rate}}}``; a rate
+    is a fraction 0..1, None where there is nothing to count. Township task rates are
+    ``linkage.tasks.progress``'s (on time: answered by the deadline / tasks sent and not
+    withdrawn; confirmed: 属实 / (属实 + 不属实))."""
+    as_of = as_of or dt.date.today()
+    base = base_figures(store, as_of=as_of)
+    parts: dict[str, tuple[pl.DataFrame, pl.DataFrame, str, str]] = {
+        "coverage": (coverage(store), coverage(store, by_township=True), "linked", "hukou_active"),
+        "matching_rate": (
+            matching_rate(store),
+            matching_rate(store, by_township=True),
+            "matched",
+            "base_active",
+        ),
+        "completeness": (
+            base.completeness,
+            base.completeness_by_township,
+            "valid",
+            "persons",
+        ),
+        "consistency": (base.consistency, base.consistency_by_township, "passed", "checked"),
+        "accuracy": (accuracy(store), accuracy(store, by_township=True), "agreed", "compared"),
+        "timeliness": (
+            timeliness(store, as_of=as_of),
+            timeliness(store, as_of=as_of, by_township=True),
+            "in_time",
+            "events",
+        ),
+    }
+    county: dict[str, float | None] = dict.fromkeys(ASSESSED)
+    towns: dict[str, dict[str, float | None]] = {}
+    for figure, (whole, by_town, num, den) in parts.items():
+        county[figure] = _overall(whole, num, den)[2] if whole.height else None
+        if by_town.height:
+            sums = by_town.group_by("township").agg(pl.col(num).sum(), pl.col(den).sum())
+            for town, n, d in sums.select("township", num, den).iter_rows():
+                towns.setdefault(town, dict.fromkeys(ASSESSED))[figure] = n / d if d else None
+    tasks = _task_rates(store, as_of)
+    for town, rates in tasks.items():
+        target = county if town == "合计" else towns.setdefault(town, dict.fromkeys(ASSESSED))
+        target.update(rates)
+    return {"as_of": as_of.isoformat(), "county": county, "townships": dict(sorted(towns.items()))}
+
+
+def _task_rates(store: Store, as_of: dt.date) -> dict[str, dict[str, float | None]]:
+    if not store.has_table("task_assignments"):
+        return {}
+    from linkage.tasks.progress import township_progress
+
+    rows = township_progress(store, as_of, store.settings.tasks.target_rate)
+    out = {}
+    for r in rows.iter_rows(named=True):
+        sent = (r["sent"] or 0) - (r["withdrawn"] or 0)
+        out[str(r["township"])] = {
+            "feedback_rate": _number(r["feedback_rate"]),
+            "on_time_feedback_rate": r["on_time"] / sent if sent else None,
+            "confirmed_rate": _number(r["confirmation_rate"]),
+        }
+    return out
+
+
+def _number(value: object) -> float | None:
+    """A rate as JSON holds it: NaN (nothing to count) becomes None."""
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if number != number else number

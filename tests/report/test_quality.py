@@ -147,6 +147,61 @@ def test_accuracy_is_agreement_with_hukou_over_the_fields_compared(tmp_path: Pat
     assert matched == [(10, 2, 0.2)]
 
 
+def test_timeliness_counts_the_events_the_base_reflects_in_time(tmp_path: Path) -> None:
+    with Store(build_home(tmp_path)) as s:
+        # K3 moved P08 (首车镇) out on 2025-08-01; the base still holds her as 正常
+        assert quality.timeliness(s, as_of=AS_OF).rows() == [("move", 1, 0, 0.0)]
+        s.con.execute(
+            "UPDATE src_population SET status = '迁出注销', updated_at = DATE '2025-08-20' "
+            "WHERE person_id = 'P08'"
+        )
+        assert quality.timeliness(s, as_of=AS_OF).rows() == [("move", 1, 1, 1.0)]
+        s.con.execute(  # 45 days after the move: reflected, but late
+            "UPDATE src_population SET updated_at = DATE '2025-09-15' WHERE person_id = 'P08'"
+        )
+        assert quality.timeliness(s, as_of=AS_OF).rows() == [("move", 1, 0, 0.0)]
+        # 公安 cancelled P01 (灵溪镇) as dead on 2026-03-01; the base has not
+        s.con.execute(
+            "UPDATE src_hukou SET hukou_status = '死亡注销', change_date = DATE '2026-03-01' "
+            "WHERE record_id = 'K1'"
+        )
+        assert quality.timeliness(s, as_of=AS_OF, by_township=True).rows() == [
+            (LX, "death", 1, 0, 0.0),
+            (SC, "move", 1, 0, 0.0),
+        ]
+        head = quality.headline(s, as_of=AS_OF).filter(pl.col("figure") == "timeliness")
+        assert head.select("numerator", "denominator").row(0) == (0, 2)
+        # a death of the last 30 days is not judged yet: its window is still open
+        s.con.execute("UPDATE src_hukou SET change_date = DATE '2026-06-15' WHERE record_id = 'K1'")
+        assert quality.timeliness(s, as_of=AS_OF).rows() == [("move", 1, 0, 0.0)]
+
+
+def test_the_assessment_json_says_what_the_report_says(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from linkage.cli import app
+
+    home = build_home(tmp_path)
+    with Store(home) as s:
+        result = quality.assessment(s, as_of=AS_OF)
+        head = {r["figure"]: r["value"] for r in quality.headline(s, as_of=AS_OF).to_dicts()}
+    county = result["county"]
+    assert list(county) == list(quality.ASSESSED)
+    for figure in ("coverage", "matching_rate", "completeness", "consistency", "accuracy"):
+        assert county[figure] == pytest.approx(head[figure]), figure
+    assert county["timeliness"] == 0.0  # P08's move is not in the base
+    assert county["feedback_rate"] is None  # no task list sent: nothing to count
+    assert result["townships"][LX]["matching_rate"] == pytest.approx(1 / 6)
+    assert result["townships"][SC]["coverage"] == 0.0
+    shown = CliRunner().invoke(
+        app, ["--home", str(home), "figures", "--as-of", AS_OF.isoformat(), "--json"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output) == json.loads(json.dumps(result))
+
+
 def test_empty_frames_without_hukou(tmp_path: Path) -> None:
     with Store(tmp_path) as s:
         assert quality.coverage(s).is_empty()
