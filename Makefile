@@ -36,6 +36,7 @@ demo: $(BIN)/renkou
 	$(BIN)/renkou --home $(DEMO)/home tasks changes --out $(DEMO)/out/change_list.xlsx
 	$(BIN)/renkou --home $(DEMO)/home tasks status | head -5
 	$(BIN)/renkou --home $(DEMO)/home exchange export --out $(DEMO)/out/exchange
+	$(BIN)/renkou --home $(DEMO)/home bulletin --out $(DEMO)/out/bulletin
 	@echo
 	@echo "Demo county:   $(DEMO)/county  (inbox/ = departmental exports, truth/ = what really happened)"
 	@echo "Database:      $(DEMO)/home/renkou.duckdb"
@@ -45,6 +46,7 @@ demo: $(BIN)/renkou
 	@echo "Returns:       $(DEMO)/returns/ (import report $(DEMO)/out/import_report.txt)"
 	@echo "Change list:   $(DEMO)/out/change_list.xlsx"
 	@echo "协查 queries:  $(DEMO)/out/exchange/ (one file per county registered in)"
+	@echo "Bulletin:      $(DEMO)/out/bulletin/ (通报: townships ranked against the targets)"
 	@echo "Run history:   $(BIN)/renkou --home $(DEMO)/home history"
 
 # ruff (lint and format) and mypy on the packages; CI runs this before the tests

@@ -15,42 +15,12 @@ import argparse
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-def to_pdf(workbooks: list[Path], out_dir: Path, *, timeout: int = 180) -> list[Path]:
-    office = shutil.which("libreoffice") or shutil.which("soffice")
-    if office is None:
-        raise SystemExit("libreoffice is not installed (apt-get install libreoffice-calc)")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="renkou-lo-") as profile:
-        # a private profile: parallel runs and a user's open LibreOffice do not collide
-        done = subprocess.run(
-            [
-                office,
-                f"-env:UserInstallation=file://{profile}",
-                "--headless",
-                "--norestore",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(out_dir),
-                *map(str, workbooks),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    pdfs = [out_dir / (w.stem + ".pdf") for w in workbooks]
-    missing = [p.name for p in pdfs if not p.exists() or p.stat().st_size == 0]
-    if done.returncode != 0 or missing or "Error" in done.stderr:
-        raise SystemExit(
-            f"libreoffice failed (exit {done.returncode}; missing {missing}):\n"
-            f"{done.stderr.strip()}"
-        )
-    return pdfs
+from linkage.errors import RenkouError  # noqa: E402
+from linkage.office import to_pdf  # noqa: E402
 
 
 def page1_png(pdf: Path, png: Path, *, dpi: int = 110) -> Path:
@@ -83,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("workbooks", type=Path, nargs="+")
     parser.add_argument("--png", type=Path, help="render page 1 of the first PDF here")
     args = parser.parse_args(argv)
-    pdfs = to_pdf(args.workbooks, args.out_dir)
+    try:
+        pdfs = to_pdf(args.workbooks, args.out_dir)
+    except RenkouError as err:
+        raise SystemExit(str(err)) from None
     for pdf in pdfs:
         print(pdf)
     if args.png:

@@ -126,3 +126,44 @@ def figures(
     for name, values in rows.items():
         cells = "".join(_pad(_rate(values.get(f)), 10, right=True) for f in ASSESSED)
         typer.echo(_pad(name, 14) + cells)
+
+
+@app.command()
+def bulletin(
+    out: Annotated[Path, typer.Option(help="Folder for the bulletin (.xlsx, and .pdf).")],
+    period: Annotated[
+        str, typer.Option(help="week, month or quarter, to date (plan 000: weekly progress).")
+    ] = "month",
+    day: Annotated[
+        str | None, typer.Option("--date", help="Last day of the period; default today.")
+    ] = None,
+    operator: Annotated[
+        str | None,
+        typer.Option("--operator", envvar="RENKOU_OPERATOR", help="Who issues it (audit log)."),
+    ] = None,
+) -> None:
+    """The 通报: every township's figures against the targets, ranked, the weakest named."""
+    from linkage.audit import default_operator
+    from linkage.cli.tasks import _day
+    from linkage.report.bulletin import PERIODS, write_bulletin
+
+    if period not in PERIODS:
+        raise typer.BadParameter(
+            f"{period!r}. Fix: one of {', '.join(PERIODS)}", param_hint="--period"
+        )
+    with open_store() as store:
+        result = write_bulletin(
+            store, out, operator=operator or default_operator(), period=period, day=_day(day)
+        )
+    typer.echo(f"{result.title}: {result.workbook}")
+    if result.pdf:
+        typer.echo(f"PDF: {result.pdf}")
+    else:
+        typer.secho(
+            "no PDF: LibreOffice is not installed (apt-get install libreoffice-calc "
+            "fonts-noto-cjk)",
+            fg="yellow",
+            err=True,
+        )
+    for figure, towns in result.below.items():
+        typer.echo(f"  below target, {figure}: {len(towns)} townships")
