@@ -13,10 +13,10 @@ managing township of the base row, else the one parsed from its address
 Figures
 -------
 ``coverage``       户籍覆盖率: active 户籍 persons (``src_hukou`` 户口状态 ``正常``) with a link
-                   to a base person (``links``: source ``hukou``, ``person_id`` not null)
-                   / active 户籍 persons. Target ≥ 95 %. Township: the linked base person's,
-                   else the 户籍 record's (parsed from its address), else that of base persons
-                   of the same 户号.
+                   to an active base person (``links``: source ``hukou``, the person's
+                   人员状态 ``正常``) / active 户籍 persons. Target ≥ 95 %. Township: the
+                   linked base person's, else the 户籍 record's (parsed from its address),
+                   else that of base persons of the same 户号.
 ``completeness``   数据项完整率, per item: active base persons whose item holds a non-empty,
                    valid value / active base persons; the county figure is all valid cells /
                    (persons × 10 items). Target ≥ 90 %. Valid means: 姓名 not a "none" token
@@ -329,7 +329,7 @@ def coverage(store: Store, *, by_township: bool = False) -> pl.DataFrame:
     group = "GROUP BY township ORDER BY township" if by_township else ""
     frame = store.frame(f"""
         WITH hk AS (
-            SELECT h.record_id, l.person_id,
+            SELECT h.record_id, coalesce(b.status = '{ACTIVE}', false) AS active,
                    coalesce(b.township, p.township, hh.township, '{UNKNOWN_TOWNSHIP}')
                        AS township
             FROM src_hukou h
@@ -341,7 +341,8 @@ def coverage(store: Store, *, by_township: bool = False) -> pl.DataFrame:
                        GROUP BY household_id) hh ON hh.household_id = h.household_id
             WHERE h.hukou_status = '{ACTIVE}'
         )
-        SELECT {cols}count(*) AS hukou_active, count(person_id) AS linked FROM hk {group}
+        SELECT {cols}count(*) AS hukou_active, count(*) FILTER (WHERE active) AS linked
+        FROM hk {group}
     """)
     return (
         frame.with_columns(pl.col("hukou_active").cast(pl.Int64), pl.col("linked").cast(pl.Int64))

@@ -74,8 +74,9 @@ def test_figures_in_the_page_equal_the_database(home: Path, tmp_path: Path) -> N
         active_hukou = store.scalar("SELECT count(*) FROM src_hukou WHERE hukou_status = '正常'")
         covered = store.scalar(
             "SELECT count(*) FROM src_hukou h WHERE hukou_status = '正常' "
-            "AND EXISTS (SELECT 1 FROM links l WHERE l.source = 'hukou' "
-            "AND l.source_record_id = h.record_id AND l.person_id IS NOT NULL)"
+            "AND EXISTS (SELECT 1 FROM links l JOIN src_population b ON b.person_id = l.person_id "
+            "WHERE l.source = 'hukou' AND l.source_record_id = h.record_id "
+            "AND b.status = '正常')"
         )
         active = store.scalar("SELECT count(*) FROM src_population WHERE status = '正常'")
     assert fig["run_id"] == "run-1"  # the ledger's run id

@@ -56,8 +56,10 @@ def test_headline_figures_equal_sql(county: tuple[Store, Path]) -> None:
     fig = figures(out.read_text("utf-8"))
     head = {h["figure"]: h for h in fig["headline"]}
     hukou = store.frame("""
-        SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM links l WHERE l.source = 'hukou'
-                   AND l.source_record_id = h.record_id AND l.person_id IS NOT NULL)) AS linked,
+        SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM links l
+                   JOIN src_population b ON b.person_id = l.person_id
+                   WHERE l.source = 'hukou' AND l.source_record_id = h.record_id
+                     AND b.status = '正常')) AS linked,
                count(*) AS active
         FROM src_hukou h WHERE hukou_status = '正常'""").row(0)
     assert (head["coverage"]["numerator"], head["coverage"]["denominator"]) == hukou
@@ -276,3 +278,40 @@ def test_base_figures_are_computed_once_per_base(
             "UPDATE person_records SET load_id = load_id - 1000 WHERE rec_key = "
             "(SELECT min(rec_key) FROM person_records WHERE source = 'population')"
         )
+
+
+def _delivered(inbox: Path, source: str, key: str, status: str) -> pl.DataFrame:
+    """A source's records as delivered, the later file winning for a record sent twice."""
+    from linkage.ingest.readers import read_any
+
+    frames = [read_any(f)[0] for f in sorted((inbox / source).iterdir())]
+    rows = pl.concat([f.select(key, status) for f in frames])
+    return rows.unique(key, keep="last", maintain_order=True).rename({key: "id", status: "status"})
+
+
+def test_coverage_and_matching_rate_agree_with_the_exports(
+    county: tuple[Store, Path], tmp_path: Path
+) -> None:
+    """``renkou figures --json`` against a recomputation from links.csv and the inbox files."""
+    from linkage.exports import write_links
+    from linkage.report.quality import assessment
+
+    store, out = county
+    inbox = out.parent.parent / "county" / "inbox"
+    write_links(store, tmp_path / "links.csv")
+    links = pl.read_csv(tmp_path / "links.csv", infer_schema=False).filter(
+        (pl.col("source") == "hukou") & pl.col("person_id").is_not_null()
+    )
+    hukou = _delivered(inbox, "hukou", "户籍记录编号", "户口状态")
+    base = _delivered(inbox, "population", "人员编号", "人员状态")
+    active_hukou = hukou.filter(pl.col("status") == "正常")
+    active_base = base.filter(pl.col("status") == "正常")
+    linked = active_hukou.join(links, left_on="id", right_on="source_record_id").filter(
+        pl.col("person_id").is_in(active_base["id"].implode())
+    )
+    coverage = linked.height / active_hukou.height
+    matched = active_base.filter(pl.col("id").is_in(linked["person_id"].implode()))
+    matching = matched.height / active_base.height
+    county_figures = assessment(store, as_of=TODAY)["county"]
+    assert county_figures["coverage"] == pytest.approx(coverage)
+    assert county_figures["matching_rate"] == pytest.approx(matching)
