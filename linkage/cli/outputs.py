@@ -126,6 +126,11 @@ def figures(
     for name, values in rows.items():
         cells = "".join(_pad(_rate(values.get(f)), 10, right=True) for f in ASSESSED)
         typer.echo(_pad(name, 14) + cells)
+    unmeasured = result["not_measurable"]
+    typer.echo(
+        f"not measurable (the base does not carry them): {unmeasured['count']} items, "
+        + "、".join(unmeasured["items"])
+    )
 
 
 @app.command()

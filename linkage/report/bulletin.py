@@ -29,7 +29,13 @@ import xlsxwriter
 from linkage import tables
 from linkage.audit import AuditLog, file_sha256
 from linkage.errors import RenkouError
-from linkage.report.quality import ASSESSED, COVERAGE_TARGET, QUALITY_TARGET, assessment
+from linkage.report.quality import (
+    ASSESSED,
+    COVERAGE_TARGET,
+    NOT_MEASURABLE,
+    QUALITY_TARGET,
+    assessment,
+)
 from linkage.store import Store
 
 log = logging.getLogger(__name__)
@@ -303,6 +309,14 @@ def _workbook(
     if not any(below.values()):
         row += 1
         sheet.write(row, 0, "各乡镇（街道）均达到目标", fmt["note"])
+    row += 2
+    sheet.write(
+        row,
+        0,
+        f"完整率按底库所载10项计；{'、'.join(NOT_MEASURABLE)}等{len(NOT_MEASURABLE)}项底库未载，"
+        "无法计算",
+        fmt["note"],
+    )
     sheet.set_column(0, 0, 6)
     sheet.set_column(1, 1, 14)
     sheet.set_column(2, width - 1, 10)

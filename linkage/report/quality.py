@@ -131,6 +131,18 @@ ITEMS: tuple[Item, ...] = (
     Item("relation_to_head", "与户主关系", _text_ok("b.relation")),
 )
 
+#: basic items plan 002 lists that the base's columns (docs/interfaces.md) do not carry: not
+#: measurable, so listed with their count and never counted as complete or incomplete
+NOT_MEASURABLE = (
+    "出生地",
+    "门牌号",
+    "文化程度",
+    "工作单位",
+    "健康状况",
+    "婚姻变动时间",
+    "流动时间",
+)
+
 _LEGAL_AGE_SQL = f"CASE b.sex WHEN '男' THEN {LEGAL_AGE['男']} ELSE {LEGAL_AGE['女']} END"
 _AGE_SQL = "date_sub('year', b.birth_date, $1)"
 
@@ -746,8 +758,10 @@ ASSESSED = (
 
 def assessment(store: Store, *, as_of: dt.date | None = None) -> dict[str, Any]:
     """Every assessed figure (:data:`ASSESSED`) for the county and per township, as
-    ``{"as_of": …, "county": {figure: rate}, "townships": {乡镇: {figure: rate}}}``; a rate
-    is a fraction 0..1, None where there is nothing to count. Township task rates are
+    ``{"as_of": …, "county": {figure: rate}, "townships": {乡镇: {figure: rate}},
+    "not_measurable": {"items": […], "count": n}}``; a rate is a fraction 0..1, None where
+    there is nothing to count; ``not_measurable`` lists the basic items of plan 002 the base
+    does not carry (completeness is over the ten it does). Township task rates are
     ``linkage.tasks.progress``'s (on time: answered by the deadline / tasks sent and not
     withdrawn; confirmed: 属实 / (属实 + 不属实))."""
     as_of = as_of or dt.date.today()
@@ -787,7 +801,12 @@ def assessment(store: Store, *, as_of: dt.date | None = None) -> dict[str, Any]:
     for town, rates in tasks.items():
         target = county if town == "合计" else towns.setdefault(town, dict.fromkeys(ASSESSED))
         target.update(rates)
-    return {"as_of": as_of.isoformat(), "county": county, "townships": dict(sorted(towns.items()))}
+    return {
+        "as_of": as_of.isoformat(),
+        "county": county,
+        "townships": dict(sorted(towns.items())),
+        "not_measurable": {"items": list(NOT_MEASURABLE), "count": len(NOT_MEASURABLE)},
+    }
 
 
 def _task_rates(store: Store, as_of: dt.date) -> dict[str, dict[str, float | None]]:

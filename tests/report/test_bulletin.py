@@ -52,6 +52,7 @@ def test_the_bulletin_shows_the_figures_ranked_and_names_the_weakest(tmp_path: P
     sheet = openpyxl.load_workbook(result.workbook)["通报"]
     said = [c.value for c in sheet["A"] if isinstance(c.value, str)]
     assert any(s.startswith("户籍覆盖率未达95%：") and SC in s for s in said)
+    assert any("7项底库未载" in s for s in said)  # not measurable: listed, not dropped
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
 
 

@@ -195,6 +195,9 @@ def test_the_assessment_json_says_what_the_report_says(tmp_path: Path) -> None:
     assert county["feedback_rate"] is None  # no task list sent: nothing to count
     assert result["townships"][LX]["matching_rate"] == pytest.approx(1 / 6)
     assert result["townships"][SC]["coverage"] == 0.0
+    assert (
+        result["not_measurable"]["count"] == 7 and "文化程度" in result["not_measurable"]["items"]
+    )
     shown = CliRunner().invoke(
         app, ["--home", str(home), "figures", "--as-of", AS_OF.isoformat(), "--json"]
     )
