@@ -126,6 +126,11 @@ def figures(
     for name, values in rows.items():
         cells = "".join(_pad(_rate(values.get(f)), 10, right=True) for f in ASSESSED)
         typer.echo(_pad(name, 14) + cells)
+    county = result["county"]
+    typer.echo(
+        f"协查 queries received: feedback {_rate(county.get('exchange_feedback_rate'))}, "
+        f"by their 反馈期限 {_rate(county.get('exchange_on_time_feedback_rate'))}"
+    )
     unmeasured = result["not_measurable"]
     typer.echo(
         f"not measurable (the base does not carry them): {unmeasured['count']} items, "

@@ -649,6 +649,8 @@ def received_status(store: Store, as_of: dt.date) -> pl.DataFrame:
                count(*) FILTER (WHERE answer_sent IN {DEFINITE}) AS answered,
                count(*) FILTER (WHERE conclusion = '{VISIT}') AS visiting,
                count(*) FILTER (WHERE answer_sent IS NULL) AS waiting,
+               count(*) FILTER (WHERE answer_sent IN {DEFINITE} AND answered_on <= due_on)
+                   AS in_time,
                count(*) FILTER (WHERE answer_sent IN {DEFINITE} AND answered_on <= least(
                    $as_of, make_date(CAST(substr(cycle, 1, 4) AS INTEGER),
                                      CAST(substr(cycle, 5, 2) AS INTEGER), $answer_day)))

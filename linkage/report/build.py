@@ -71,7 +71,7 @@ def collect(store: Store, *, run_id: str, as_of: dt.date, generated_at: dt.datet
     """Every figure of the report except the model charts (see ``model_charts``)."""
     tasks, target = fieldwork.task_progress(store, as_of)
     received, sent = fieldwork.exchange_progress(store, as_of)
-    base = _base_figures(store, as_of)
+    base = quality.with_link_rules(store, _base_figures(store, as_of))
     cov = quality.coverage(store, by_township=True)  # the county's row is their sum
     return Figures(
         run_id=run_id,

@@ -32,6 +32,10 @@ Figures
                                       the legal marriage age (男 22, 女 20, unknown sex 20);
                    ``spouse_ages``    户主 and 配偶 of a household holding both → each at least
                                       the legal age of their sex;
+                   ``status_events``  linked to a death record or a 户籍 record → neither says
+                                      the person died or left (死亡注销, 迁出注销) while the
+                                      base holds them 正常 (reads the links: computed
+                                      beside the cached base-only figures);
                    ``child_parent_gap`` a child of the head (子/女, 长子…, GB/T 4761 codes
                                       20-26, 29-36, 39; not adopted, step or in-law) → born at
                                       least 15 years after the youngest 户主/配偶 of the 户号.
@@ -56,6 +60,7 @@ Figures
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -294,6 +299,79 @@ def consistency(
         pl.col("rule").replace_strict(RULE_ZH).alias("rule_zh"),
         pl.when(pl.col("checked") > 0).then(pl.col("passed") / pl.col("checked")).alias("rate"),
     ).select(*keys, "rule", "rule_zh", "checked", "passed", "rate")
+
+
+#: the consistency rule that needs the links (kept out of the base-only, cached figures)
+STATUS_RULE = Item(
+    "status_events",
+    "人员状态与部门事件相符（无死亡、迁出记录而仍为正常）",
+    "",
+)
+
+
+def status_consistency(store: Store, *, by_township: bool = False) -> pl.DataFrame:
+    """The rule ``status_events`` in :func:`consistency`'s columns: an active base person
+    linked to a death record or a 户籍 record passes unless a death record, or a 户籍 record
+    cancelled (死亡注销, 迁出注销), says they are no longer here. Empty without either source."""
+    keys = _keys(by_township)
+    sources = [s for s in ("death", "hukou") if store.has_table(f"src_{s}")]
+    if not sources or not store.has_table("links"):
+        return pl.DataFrame(
+            schema={
+                **{k: pl.String for k in keys},
+                "rule": pl.String,
+                "rule_zh": pl.String,
+                "checked": pl.Int64,
+                "passed": pl.Int64,
+                "rate": pl.Float64,
+            }
+        )
+    cancelled = "h.hukou_status IN ('死亡注销', '迁出注销')" if "hukou" in sources else "false"
+    hukou = (
+        "LEFT JOIN src_hukou h ON l.source = 'hukou' AND h.record_id = l.source_record_id"
+        if "hukou" in sources
+        else ""
+    )
+    cols = "township, " if by_township else ""
+    group = "GROUP BY township ORDER BY township" if by_township else ""
+    frame = store.frame(f"""
+        WITH ev AS (
+            SELECT l.person_id, bool_or(l.source = 'death' OR {cancelled}) AS contradicted
+            FROM links l {hukou}
+            WHERE l.person_id IS NOT NULL AND l.source IN ({_lit(tuple(sources))})
+            GROUP BY l.person_id
+        ),
+        a AS (
+            SELECT s.person_id, coalesce(p.township, s.township, '{UNKNOWN_TOWNSHIP}')
+                       AS township
+            FROM src_population s
+            LEFT JOIN {PERSON_TABLE} p ON p.source = 'population' AND p.record_id = s.person_id
+            WHERE s.status = '{ACTIVE}'
+        )
+        SELECT {cols}'{STATUS_RULE.key}' AS rule, '{STATUS_RULE.zh}' AS rule_zh,
+               count(*) AS checked, count(*) FILTER (WHERE NOT contradicted) AS passed
+        FROM a JOIN ev USING (person_id) {group}
+    """)
+    return frame.with_columns(
+        pl.col("checked").cast(pl.Int64),
+        pl.col("passed").cast(pl.Int64),
+        pl.when(pl.col("checked") > 0).then(pl.col("passed") / pl.col("checked")).alias("rate"),
+    ).select(*keys, "rule", "rule_zh", "checked", "passed", "rate")
+
+
+def with_link_rules(store: Store, base: BaseFigures) -> BaseFigures:
+    """``base`` with the consistency rule that reads the links (``status_events``) added:
+    the base-only figures may come from a cache keyed on the base, this rule may not."""
+    return dataclasses.replace(
+        base,
+        consistency=pl.concat(
+            [base.consistency, status_consistency(store)], how="vertical_relaxed"
+        ),
+        consistency_by_township=pl.concat(
+            [base.consistency_by_township, status_consistency(store, by_township=True)],
+            how="vertical_relaxed",
+        ),
+    )
 
 
 def id_validity(
@@ -588,7 +666,7 @@ def headline(
 ) -> pl.DataFrame:
     """The county's figures: ``figure``, ``label``, ``numerator``, ``denominator``,
     ``value``, ``target`` (null when the province sets none), ``meets_target``."""
-    base = base_figures(store, as_of=as_of) if base is None else base
+    base = with_link_rules(store, base_figures(store, as_of=as_of)) if base is None else base
     comp, cons, ids = base.completeness, base.consistency, base.id_validity
     cov = coverage(store) if coverage_by_township is None else county_coverage(coverage_by_township)
     rows = []
@@ -691,7 +769,7 @@ def township_ranking(
             )
         )
 
-    base = base_figures(store, as_of=as_of) if base is None else base
+    base = with_link_rules(store, base_figures(store, as_of=as_of)) if base is None else base
     comp, cons, ids = (
         base.completeness_by_township,
         base.consistency_by_township,
@@ -759,13 +837,14 @@ ASSESSED = (
 def assessment(store: Store, *, as_of: dt.date | None = None) -> dict[str, Any]:
     """Every assessed figure (:data:`ASSESSED`) for the county and per township, as
     ``{"as_of": …, "county": {figure: rate}, "townships": {乡镇: {figure: rate}},
-    "not_measurable": {"items": […], "count": n}}``; a rate is a fraction 0..1, None where
+    "not_measurable": {"items": […], "count": n}}``, the county also with the 协查 feedback
+    rates (:data:`EXCHANGE_ASSESSED`); a rate is a fraction 0..1, None where
     there is nothing to count; ``not_measurable`` lists the basic items of plan 002 the base
     does not carry (completeness is over the ten it does). Township task rates are
     ``linkage.tasks.progress``'s (on time: answered by the deadline / tasks sent and not
     withdrawn; confirmed: 属实 / (属实 + 不属实))."""
     as_of = as_of or dt.date.today()
-    base = base_figures(store, as_of=as_of)
+    base = with_link_rules(store, base_figures(store, as_of=as_of))
     parts: dict[str, tuple[pl.DataFrame, pl.DataFrame, str, str]] = {
         "coverage": (coverage(store), coverage(store, by_township=True), "linked", "hukou_active"),
         "matching_rate": (
@@ -797,6 +876,7 @@ def assessment(store: Store, *, as_of: dt.date | None = None) -> dict[str, Any]:
             sums = by_town.group_by("township").agg(pl.col(num).sum(), pl.col(den).sum())
             for town, n, d in sums.select("township", num, den).iter_rows():
                 towns.setdefault(town, dict.fromkeys(ASSESSED))[figure] = n / d if d else None
+    county.update(_exchange_rates(store, as_of))
     tasks = _task_rates(store, as_of)
     for town, rates in tasks.items():
         target = county if town == "合计" else towns.setdefault(town, dict.fromkeys(ASSESSED))
@@ -807,6 +887,26 @@ def assessment(store: Store, *, as_of: dt.date | None = None) -> dict[str, Any]:
         "townships": dict(sorted(towns.items())),
         "not_measurable": {"items": list(NOT_MEASURABLE), "count": len(NOT_MEASURABLE)},
     }
+
+
+#: county figures of the 协查 queries received (they have no township): ``renkou exchange
+#: status``'s feedback rate (definite answers sent by each cycle's answer day / received) and
+#: the share answered by the asking county's 反馈期限
+EXCHANGE_ASSESSED = ("exchange_feedback_rate", "exchange_on_time_feedback_rate")
+
+
+def _exchange_rates(store: Store, as_of: dt.date) -> dict[str, float | None]:
+    rates: dict[str, float | None] = dict.fromkeys(EXCHANGE_ASSESSED)
+    if not store.has_table("exchange_received"):
+        return rates
+    from linkage.exchange.incoming import received_status
+
+    frame = received_status(store, as_of)
+    received = int(frame["received"].sum()) if frame.height else 0
+    if received:
+        rates["exchange_feedback_rate"] = int(frame["by_answer_day"].sum()) / received
+        rates["exchange_on_time_feedback_rate"] = int(frame["in_time"].sum()) / received
+    return rates
 
 
 def _task_rates(store: Store, as_of: dt.date) -> dict[str, dict[str, float | None]]:

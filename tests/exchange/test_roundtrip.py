@@ -32,6 +32,7 @@ from linkage.findings import derive_findings
 from linkage.ingest.load import ingest_inbox
 from linkage.persons import refresh_person_records
 from linkage.report import build_report
+from linkage.report.quality import assessment
 from linkage.settings import init_home
 from linkage.standardise.ids import check_char
 from linkage.store import Store
@@ -241,6 +242,8 @@ def test_a_query_goes_there_and_its_answer_comes_back(g: Store, tmp_path: Path) 
     assert (row["from_county"], row["received"]) == ("440106", asked.height)
     assert row["feedback_rate"] == pytest.approx(definite.height / asked.height)
     assert "跨县协查" in html and people[0]["id_number"] not in html
+    county = assessment(g, as_of=ANSWERED)["county"]  # renkou figures says the same
+    assert county["exchange_feedback_rate"] == pytest.approx(row["feedback_rate"])
 
 
 def test_a_doubtful_query_is_visited_and_the_visit_answers_it(g: Store, tmp_path: Path) -> None:

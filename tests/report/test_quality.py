@@ -97,8 +97,8 @@ def test_headline_and_ranking(store: Store) -> None:
     values = {r["figure"]: r for r in head.iter_rows(named=True)}
     assert values["completeness"]["numerator"] == 94
     assert values["completeness"]["denominator"] == 100
-    assert values["consistency"]["numerator"] == 23
-    assert values["consistency"]["denominator"] == 31
+    assert values["consistency"]["numerator"] == 24  # 23 of 31 base checks + P01 (K1 正常)
+    assert values["consistency"]["denominator"] == 33  # + P01, P08 (K3 迁出注销): status_events
     assert values["consistency"]["meets_target"] is False
     assert values["coverage"]["value"] == 0.5
     assert values["id_validity"]["target"] is None
@@ -188,7 +188,8 @@ def test_the_assessment_json_says_what_the_report_says(tmp_path: Path) -> None:
         result = quality.assessment(s, as_of=AS_OF)
         head = {r["figure"]: r["value"] for r in quality.headline(s, as_of=AS_OF).to_dicts()}
     county = result["county"]
-    assert list(county) == list(quality.ASSESSED)
+    assert list(county) == [*quality.ASSESSED, *quality.EXCHANGE_ASSESSED]
+    assert county["exchange_feedback_rate"] is None  # no 协查 query received
     for figure in ("coverage", "matching_rate", "completeness", "consistency", "accuracy"):
         assert county[figure] == pytest.approx(head[figure]), figure
     assert county["timeliness"] == 0.0  # P08's move is not in the base
@@ -203,6 +204,15 @@ def test_the_assessment_json_says_what_the_report_says(tmp_path: Path) -> None:
     )
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.output) == json.loads(json.dumps(result))
+
+
+def test_the_status_agrees_with_the_departments_events(store: Store) -> None:
+    # P01 is linked to K1 (户籍 正常): consistent; P08 to K3 (迁出注销) while the base says 正常
+    assert quality.status_consistency(store).select("checked", "passed").row(0) == (2, 1)
+    towns = quality.status_consistency(store, by_township=True)
+    assert towns.select("township", "checked", "passed").rows() == [(LX, 1, 1), (SC, 1, 0)]
+    head = quality.headline(store, as_of=AS_OF).filter(pl.col("figure") == "consistency")
+    assert head.select("numerator", "denominator").row(0) == (24, 33)
 
 
 def test_empty_frames_without_hukou(tmp_path: Path) -> None:
