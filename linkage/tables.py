@@ -69,6 +69,8 @@ REPORT_SNAPSHOTS = "report_snapshots"
 REPORT_MODEL_CACHE = "report_model_cache"
 #: base-only quality figures per base fingerprint and date
 REPORT_BASE_CACHE = "report_base_figures"
+#: the figures of every bulletin (通报), per township: what the next one compares with
+BULLETINS = "bulletins"
 
 #: prefix of every working table
 TMP_PREFIX = "tmp_renkou_"
@@ -201,6 +203,10 @@ CREATE TABLE IF NOT EXISTS {REPORT_SNAPSHOTS} (
     scope VARCHAR NOT NULL, value DOUBLE
 );
 CREATE TABLE IF NOT EXISTS {REPORT_MODEL_CACHE} (source VARCHAR, key VARCHAR, section VARCHAR);
+CREATE TABLE IF NOT EXISTS {BULLETINS} (
+    issued_on DATE, period VARCHAR, township VARCHAR, figure VARCHAR, value DOUBLE,
+    written_at TIMESTAMP
+);
 """,
 }
 #: what a group needs besides itself

@@ -97,23 +97,33 @@ class QueryExport:
         return sum(f.new for f in self.files)
 
 
-def _new_queries(store: Store, sent_on: dt.date) -> pl.DataFrame:
-    """Open queries with a destination never sent, with the person's columns."""
-    cfg, county = store.settings.exchange, store.settings.county_code
-    frame = store.frame(f"""
+def _queried(store: Store) -> str:
+    """SQL: every query finding with the columns of its person as a query file carries them
+    (the record's person, its address as delivered)."""
+    return f"""
         WITH raw AS ({delivered_addresses(store)})
-        SELECT f.finding_id, f.source, f.destination AS to_county,
+        SELECT f.finding_id, f.status, f.source, f.destination,
                json_extract_string(f.evidence, '$.query_type') AS query_type,
                p.name, p.sex, coalesce(p.id_number, p.id_raw) AS id_number,
-               CAST(p.birth_date AS VARCHAR) AS birth_date, a.address AS current_address,
-               CAST(p.event_date AS VARCHAR) AS event_date
+               CAST(p.birth_date AS VARCHAR) AS birth_date, NULL AS hukou_address,
+               a.address AS current_address, CAST(p.event_date AS VARCHAR) AS event_date
         FROM {tables.FINDINGS} f
         JOIN {tables.PERSON_TABLE} p ON p.source = f.source AND p.record_id = f.source_record_id
                                     AND p.role = f.role
         LEFT JOIN raw a ON a.source = f.source AND a.record_id = f.source_record_id
-        WHERE f.finding_type = '{KIND}' AND f.status = 'open' AND f.destination IS NOT NULL
-          AND f.finding_id NOT IN (SELECT finding_id FROM {tables.EXCHANGE_QUERIES})
-        ORDER BY f.destination, f.finding_id
+        WHERE f.finding_type = '{KIND}'"""
+
+
+def _new_queries(store: Store, sent_on: dt.date) -> pl.DataFrame:
+    """Open queries with a destination never sent, with the person's columns."""
+    cfg, county = store.settings.exchange, store.settings.county_code
+    frame = store.frame(f"""
+        SELECT finding_id, source, destination AS to_county, query_type, name, sex, id_number,
+               birth_date, hukou_address, current_address, event_date
+        FROM ({_queried(store)})
+        WHERE status = 'open' AND destination IS NOT NULL
+          AND finding_id NOT IN (SELECT finding_id FROM {tables.EXCHANGE_QUERIES})
+        ORDER BY destination, finding_id
     """)
     if frame.is_empty():
         return frame
@@ -127,7 +137,6 @@ def _new_queries(store: Store, sent_on: dt.date) -> pl.DataFrame:
         pl.Series("due_days", [lim.days for _, lim in dues], dtype=pl.Int32),
         pl.Series("due_unit", [lim.unit for _, lim in dues]),
         pl.lit(cycle_of(sent_on, cfg.submit_day)).alias("cycle"),
-        pl.lit(None, pl.String).alias("hukou_address"),
     )
 
 
@@ -135,17 +144,10 @@ def _sent_rows(store: Store, where: str, params: list[object]) -> pl.DataFrame:
     """Queries sent by earlier exports (``where`` on ``q``, the sent queries), as file rows."""
     return store.frame(
         f"""
-        WITH raw AS ({delivered_addresses(store)})
         SELECT q.query_id, q.from_county, q.to_county, q.query_type, q.urgency, q.sent_on,
-               q.due_on, p.name, p.sex, coalesce(p.id_number, p.id_raw) AS id_number,
-               CAST(p.birth_date AS VARCHAR) AS birth_date, NULL AS hukou_address,
-               a.address AS current_address, CAST(p.event_date AS VARCHAR) AS event_date,
-               f.source
-        FROM {tables.EXCHANGE_QUERIES} q
-        JOIN {tables.FINDINGS} f USING (finding_id)
-        JOIN {tables.PERSON_TABLE} p ON p.source = f.source AND p.record_id = f.source_record_id
-                                    AND p.role = f.role
-        LEFT JOIN raw a ON a.source = f.source AND a.record_id = f.source_record_id
+               q.due_on, x.name, x.sex, x.id_number, x.birth_date, x.hukou_address,
+               x.current_address, x.event_date, x.source
+        FROM {tables.EXCHANGE_QUERIES} q JOIN ({_queried(store)}) x USING (finding_id)
         WHERE {where}
         ORDER BY q.query_id
         """,

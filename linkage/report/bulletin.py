@@ -37,6 +37,7 @@ from linkage.report.quality import (
     assessment,
 )
 from linkage.store import Store
+from linkage.tables import BULLETINS
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,6 @@ FIGURES = {
     "on_time_feedback_rate": ("按期反馈率", None),
     "confirmed_rate": ("属实率", None),
 }
-BULLETINS = "bulletins"
-_DDL = f"""CREATE TABLE IF NOT EXISTS {BULLETINS} (
-    issued_on DATE, period VARCHAR, township VARCHAR, figure VARCHAR, value DOUBLE,
-    written_at TIMESTAMP)"""
 
 
 @dataclass(frozen=True)
@@ -202,7 +199,7 @@ def _remember(store: Store, period: str, day: dt.date, figures: dict) -> None:
         rows, schema={"township": pl.String, "figure": pl.String, "value": pl.Float64}, orient="row"
     )
     with store.transaction():
-        store.con.execute(_DDL)
+        tables.ensure(store.con, "report")
         store.con.execute(
             f"DELETE FROM {BULLETINS} WHERE period = ? AND issued_on = ?", [period, day]
         )
