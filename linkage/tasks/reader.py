@@ -4,6 +4,10 @@ openpyxl in read-only mode; works on the file as Excel, WPS or LibreOffice saved
 columns and the very-hidden ``_renkou`` sheet survive their save). Problems found while
 reading (the file is no workbook, is no task list, lost a column) come back as
 :class:`Problem`; nothing here decides whether a row may be applied (``returns`` does).
+A problem names sheet, row and column (by position and expected header), never a cell's
+text: a township may type anything anywhere, a name or an ID in a header cell too.
+The cells renkou wrote (the batch sheet, 任务编号, 校验码) are read back as they were before the
+writer neutralised them (:func:`linkage.cells.restored`); what a township typed is read as typed.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from typing import Any
 
 import openpyxl
 import polars as pl
+from openpyxl.utils import get_column_letter
 
+from linkage.cells import restored
 from linkage.standardise.dates import parse_date_expr
-from linkage.tasks.workbook import CHECK, FILL_COLUMNS, META_SHEET, TASK_ID
+from linkage.tasks.workbook import CHECK, FILL_COLUMNS, HEADERS, META_SHEET, TASK_ID, VILLAGE
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,11 @@ def _clean(value: Any) -> str | None:
     return text or None
 
 
+def _written(value: Any) -> str | None:
+    """A cell renkou wrote, as it was before :func:`linkage.cells.neutral`."""
+    return _clean(restored(value) if isinstance(value, str) else value)
+
+
 def read_returned(path: Path) -> Returned:
     """Every filled-in row of a returned workbook, with file-level problems."""
     name = path.name
@@ -116,7 +127,7 @@ def read_returned(path: Path) -> Returned:
                 ],
             )
         meta = {
-            str(r[0]): _clean(r[1])
+            str(r[0]): _written(r[1])
             for r in book[META_SHEET].iter_rows(values_only=True)
             if r and r[0] is not None and len(r) > 1
         }
@@ -142,14 +153,20 @@ def _sheet_rows(ws: Any, file: str, sheet: str, problems: list[Problem]) -> list
         return []  # an instructions sheet or a sheet the township added: nothing to read
     missing = [c for c in (TASK_ID, CHECK, *FILL_COLUMNS) if c not in cols]
     if missing:
+        # by position, as exported: the cell found there may hold anything a township typed
+        exported = [h for h in HEADERS if h != VILLAGE or VILLAGE in cols]
+        where = ", ".join(
+            f"{c} (column {exported.index(c) + 1}, {get_column_letter(exported.index(c) + 1)})"
+            for c in missing
+        )
         problems.append(
             Problem(
                 file,
                 sheet,
                 header_row,
                 "missing_columns",
-                f"column(s) {', '.join(missing)} missing. Fix: use the sheet "
-                f"as exported; do not delete or rename columns",
+                f"the header row lacks {where} as exported. Fix: use the sheet as exported; "
+                "do not delete or rename columns",
             )
         )
         return []
@@ -165,8 +182,8 @@ def _sheet_rows(ws: Any, file: str, sheet: str, problems: list[Problem]) -> list
         row = ReturnedRow(
             sheet,
             number,
-            _clean(cell(TASK_ID)),
-            _clean(cell(CHECK)),
+            _written(cell(TASK_ID)),
+            _written(cell(CHECK)),
             _clean(cell("核查结果")),
             _clean(cell("核查说明")),
             _clean(cell("核查人")),

@@ -11,6 +11,10 @@ The sheet is protected: only the fill-in columns (:data:`FILL_COLUMNS`) are unlo
 核查结果 has a drop-down of :data:`RESULTS`. A hidden 校验码 column holds a random code per task
 (stored in ``task_assignments``), so an edited 任务编号 is caught on import even if someone lifts
 the protection. A very-hidden sheet ``_renkou`` names the export batch and the township.
+
+Every text cell is written as text (``write_string``, formulas off) and neutralised
+(:func:`linkage.cells.neutral`): a name like ``=HYPERLINK(…)`` is never live, in Excel, in
+WPS, or in a CSV someone saves the sheet as.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 
+from linkage.cells import neutral
 from linkage.tasks.workdays import uncovered_years
 
 #: 核查结果 → finding status (linkage.casework.STATUSES)
@@ -145,7 +150,9 @@ def write_workbook(
     ``village_column`` off when every sheet is one village (its title names it): on A4
     landscape every column costs font size.
     """
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "in_memory": True})
+    book = xlsxwriter.Workbook(
+        str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "in_memory": True}
+    )
     book.set_properties(
         {
             "title": f"{township}人口信息入户核查任务",
@@ -200,8 +207,10 @@ def write_workbook(
             0,
             0,
             last_visible,
-            f"{township}（{spec.label}）人口信息入户核查任务清单    "
-            f"{_deadline_text(deadlines, sent_on, working)}",
+            neutral(
+                f"{township}（{spec.label}）人口信息入户核查任务清单    "
+                f"{_deadline_text(deadlines, sent_on, working)}"
+            ),
             f_title,
         )
         ws.set_row(0, 30)
@@ -210,9 +219,11 @@ def write_workbook(
             0,
             1,
             last_visible,
-            f"{county}人口信息办  导出日期 {sent_on.isoformat()}  批次 {export_id}  "
-            f"共 {spec.tasks.height} 条    核查结果请从下拉框选择：属实 / 不属实 / "
-            f"无法核实 / 已处理；灰色列请勿修改。",
+            neutral(
+                f"{county}人口信息办  导出日期 {sent_on.isoformat()}  批次 {export_id}  "
+                f"共 {spec.tasks.height} 条    核查结果请从下拉框选择：属实 / 不属实 / "
+                f"无法核实 / 已处理；灰色列请勿修改。"
+            ),
             f_sub,
         )
         ws.write_row(2, 0, headers, f_head)
@@ -226,7 +237,7 @@ def write_workbook(
                 value: Any = i + 1 if header == "序号" else task.get(source) if source else None
                 if isinstance(value, dt.date):
                     value = value.isoformat()
-                text = "" if value is None else str(value)
+                text = "" if value is None else neutral(str(value))
                 values.append(text)
                 if header in FILL_COLUMNS:
                     ws.write_blank(r, col, None, f_fill_date if header == "核查日期" else f_fill)
@@ -306,7 +317,7 @@ def write_workbook(
         ]
     ):
         meta.write_string(r, 0, key)
-        meta.write_string(r, 1, value)
+        meta.write_string(r, 1, neutral(value))
     meta.very_hidden()
     book.close()
     return positions
