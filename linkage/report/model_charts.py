@@ -37,7 +37,7 @@ from linkage.link import model as models
 from linkage.link.run import LINK_SOURCES
 from linkage.persons import PERSON_TABLE
 from linkage.settings import Settings
-from linkage.standardise.ids import mask_id
+from linkage.standardise.ids import mask_id, mask_ids_in_text
 from linkage.store import Store
 from linkage.tables import REPORT_MODEL_CACHE
 
@@ -285,11 +285,16 @@ def _offline(viewer: Path) -> None:
 
 
 def _masked(s: Settings, frame: pl.DataFrame) -> pl.DataFrame:
-    """ID numbers masked in every displayed ``<id column>_l/_r`` (after scoring)."""
+    """ID numbers masked in every displayed ``<id column>_l/_r`` (after scoring), and an ID
+    delivered in another column (a name, a record key) masked inside its text."""
     cols = [c for c in frame.columns if any(c in (f"{base}_l", f"{base}_r") for base in ID_COLUMNS)]
+    texts = [c for c, t in frame.schema.items() if t == pl.String and c not in cols]
     return frame.with_columns(
-        mask_id(pl.col(c).cast(pl.String), s.mask_keep_head, s.mask_keep_tail).alias(c)
-        for c in cols
+        *(
+            mask_id(pl.col(c).cast(pl.String), s.mask_keep_head, s.mask_keep_tail).alias(c)
+            for c in cols
+        ),
+        *(mask_ids_in_text(pl.col(c), s.mask_keep_head, s.mask_keep_tail) for c in texts),
     )
 
 

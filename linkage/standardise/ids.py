@@ -158,6 +158,18 @@ def mask_id(id_number: pl.Expr, keep_head: int = 6, keep_tail: int = 4) -> pl.Ex
     )
 
 
+def mask_ids_in_text(text: pl.Expr, keep_head: int = 6, keep_tail: int = 4) -> pl.Expr:
+    """Every 18-character run shaped like an ID inside free text masked as :func:`mask_id`
+    does: for a column that should hold none (a name, a record key) but may."""
+    head, tail = min(keep_head, 18), min(keep_tail, 18 - min(keep_head, 18))
+    middle = 18 - head - tail
+    tail_pattern = rf"(\d{{{tail - 1}}}[\dXx])" if tail else r"()[\dXx]"
+    return text.str.replace_all(
+        rf"(\d{{{head}}})\d{{{middle - (0 if tail else 1)}}}{tail_pattern}",
+        "${1}" + "*" * middle + "${2}",
+    )
+
+
 def _number_expr(expr: pl.Expr) -> pl.Expr:
     """Normalised number with 15-digit IDs upgraded (expression form, for contract rules)."""
     norm = normalise_id_expr(expr)

@@ -181,3 +181,41 @@ def test_quarantine_names_file_row_and_reason_and_logs_hold_no_personal_data(
     for row in _pop_rows():
         for value in (row[1], row[3]):
             assert value not in caplog.text
+
+
+def test_header_problems_name_columns_by_position_and_quote_no_cell(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A missing, overwritten or misplaced header row: the rejection says which columns and
+    what was expected, and quotes none of the person in row 1 (issue 16)."""
+    person = ["D1", "欧阳雪梅", "女", _id("19561103", "264"), "1956-11-03", "2026-03-01"]
+    person += ["永顺县灵溪镇欧阳巷八号", "火化"]
+    inbox = tmp_path / "inbox"
+    write_csv(inbox / "population" / "pop.csv", POP_HEADER, _pop_rows())
+    write_csv(inbox / "death" / "a_no_header.csv", person, [person])
+    overwritten = DEATH_HEADER[:3] + person[3:]  # 死亡日期 and the columns after it are data
+    write_csv(inbox / "death" / "b_overwritten.csv", overwritten, [person])
+    write_xlsx(inbox / "death" / "c_title_row.xlsx", person, [DEATH_HEADER, person])
+    one_unknown = [h if h != "死亡日期" else "欧阳雪梅" for h in DEATH_HEADER]
+    write_csv(inbox / "death" / "d_one_cell.csv", one_unknown, [person])
+    caplog.set_level(logging.DEBUG)
+    with Store(tmp_path / "home") as store:
+        report = ingest_inbox(store, inbox)
+        ledger = " ".join(store.frame("SELECT message FROM load_ledger")["message"])
+    said = {f.file: f.message for f in report.files if f.status == "rejected"}
+    assert said["a_no_header.csv"].startswith(
+        "columns 1 to 8 of the header row are not column names of 死亡/殡葬记录 (expected: "
+        "记录编号, 姓名, 性别, 公民身份号码, 出生日期, 死亡日期, 生前住址, 数据来源); the file "
+        "looks like it has no header row. Fix: add the header row"
+    )
+    assert said["b_overwritten.csv"].startswith(
+        "missing required column(s) 死亡日期; columns 4 to 8 of the header row are not column "
+        "names of 死亡/殡葬记录"
+    )
+    assert said["c_title_row.xlsx"].startswith(
+        "row 2 holds the column names of 死亡/殡葬记录, not row 1: the row above it is not the "
+        "header row. Fix: delete that row"
+    )
+    assert "column 6 of the header row is not a column name" in said["d_one_cell.csv"]
+    for secret in [person[1], *person[3:7], "19561103"]:
+        assert secret not in " ".join(said.values()) + ledger + caplog.text

@@ -12,6 +12,7 @@ from linkage.standardise.ids import (
     CHECK_CHARS,
     check_char,
     mask_id,
+    mask_ids_in_text,
     parse_id,
     standardise_id,
     upgrade_15,
@@ -103,3 +104,16 @@ def test_mask_keeps_first_six_and_last_four() -> None:
     frame = pl.DataFrame({"x": ["11010519491231002X", "123"]})
     masked = frame.select(mask_id(pl.col("x")))["x"].to_list()
     assert masked == ["110105********002X", "***"]
+
+
+def test_an_id_inside_free_text_is_masked_as_an_id_column_is() -> None:
+    frame = pl.DataFrame(
+        {"x": ["欧阳锋11010519491231002X", "a 110105194912310021 b", "12345", None]}
+    )
+    masked = frame.select(mask_ids_in_text(pl.col("x")))["x"].to_list()
+    assert masked == ["欧阳锋110105********002X", "a 110105********0021 b", "12345", None]
+    three_two = frame.head(1).select(mask_ids_in_text(pl.col("x"), 3, 2))["x"].item()
+    assert (
+        three_two
+        == "欧阳锋" + frame.head(1).select(mask_id(pl.lit("11010519491231002X"), 3, 2)).item()
+    )
