@@ -3,8 +3,10 @@
 Per file: hash → (already loaded? skip) → read → map headers → validate → type → upsert into
 ``src_<source>`` keyed by the contract's record key. A record delivered again with the same
 content changes nothing; with new content it replaces the old version (the later delivery
-wins). Every file gets a ledger row. File-level problems reject that file only. The whole
-ingest is one transaction: a crash leaves the database as it was.
+wins), and the replaced row is kept in ``record_versions`` (``linkage.ingest.history``). Every
+file gets a ledger row, and its original a read-only copy (``linkage.archive``). File-level
+problems reject that file only. The whole ingest is one transaction: a crash leaves the
+database as it was.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import polars as pl
 
 from data_contracts import CONTRACTS, Contract
 from data_contracts._base import ROW, column_meta
+from linkage import archive
 from linkage.errors import FileProblem, RenkouError
+from linkage.ingest.headers import header_problem
+from linkage.ingest.history import keep_superseded
 from linkage.ingest.readers import SUFFIXES, file_hash, read_any
 from linkage.ingest.validate import clean_cells, validate
 from linkage.standardise import codes, dates
@@ -95,13 +100,8 @@ def map_headers(contract: type[Contract], frame: pl.DataFrame, file: str) -> pl.
     missing_required = [
         h for h, c in headers.items() if c in contract.required() and h not in frame.columns
     ]
-    if missing_required:
-        raise FileProblem(
-            file,
-            f"missing required column(s) {', '.join(missing_required)}",
-            f"the first row must hold the headers of docs/interfaces.md "
-            f"(found: {', '.join(frame.columns[:20])})",
-        )
+    if missing_required:  # said by position: the header row may be a person's data row
+        raise header_problem(contract, frame, file, missing_required)
     renamed = frame.select([pl.col(h).alias(c) for h, c in present.items()])
     absent = [c for c in contract.data_columns() if c not in renamed.columns]
     return renamed.with_columns(pl.lit(None, pl.String).alias(c) for c in absent).select(
@@ -141,6 +141,8 @@ def _upsert(
                count(*) FILTER (WHERE t._row_hash = s._row_hash)
         FROM tmp_renkou_stage s LEFT JOIN "{table}" t ON t."{key}" = s."{key}"
     """).fetchall()[0]
+    # the rows about to be replaced become history first (same transaction)
+    keep_superseded(con, contract.source, key, "tmp_renkou_stage", data_cols)
     con.execute(f"""
         DELETE FROM "{table}" WHERE "{key}" IN (
             SELECT s."{key}" FROM tmp_renkou_stage s JOIN "{table}" t USING ("{key}")
@@ -169,6 +171,7 @@ def ingest_file(
         return FileResult(source, name, "already_loaded", "same content loaded before")
     load_id = store.next_load_id()
     try:
+        archive.keep(store, "inbox", path, digest)  # the original, before anything reads it
         raw, how = read_any(path)
         frame = map_headers(contract, raw, name)
     except FileProblem as problem:
