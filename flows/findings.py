@@ -9,7 +9,7 @@ from prefect import flow, get_run_logger, task
 from flows.options import STAGE
 from linkage import pipeline
 from linkage.run_summary import findings_counts
-from linkage.runs import new_run_id, reported
+from linkage.runs import new_run_id, office_guard, reported
 from linkage.store import Store
 
 
@@ -26,5 +26,7 @@ def merge_findings(home: str, run_id: str) -> dict[str, Any]:
 
 @flow(name="renkou-findings", persist_result=False)
 def findings(home: str = "var") -> dict[str, Any]:
-    """Only the findings stage."""
-    return merge_findings(home, new_run_id())
+    """Only the findings stage (refused while a night works on ``home`` or after one died
+    half-written, as the office's commands are: :func:`linkage.runs.office_guard`)."""
+    with office_guard(home):
+        return merge_findings(home, new_run_id())

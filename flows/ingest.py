@@ -11,7 +11,7 @@ from prefect import flow, get_run_logger, task
 from flows.options import STAGE
 from linkage import pipeline
 from linkage.run_summary import ingest_counts
-from linkage.runs import new_run_id, reported
+from linkage.runs import new_run_id, office_guard, reported
 from linkage.store import Store
 
 
@@ -33,5 +33,7 @@ def load_inbox(home: str, inbox: str, run_id: str, *, full: bool = False) -> dic
 
 @flow(name="renkou-ingest", persist_result=False)
 def ingest(inbox: str, home: str = "var") -> dict[str, Any]:
-    """Only the ingest stage (no snapshot: it is one transaction by itself)."""
-    return load_inbox(home, inbox, new_run_id())
+    """Only the ingest stage (no snapshot: it is one transaction by itself). Refused while a
+    night works on ``home`` or after one died half-written (:func:`linkage.runs.office_guard`)."""
+    with office_guard(home):
+        return load_inbox(home, inbox, new_run_id())

@@ -9,7 +9,7 @@ from prefect import flow, get_run_logger, task
 from flows.options import STAGE
 from linkage import pipeline
 from linkage.run_summary import link_counts
-from linkage.runs import new_run_id, reported
+from linkage.runs import new_run_id, office_guard, reported
 from linkage.store import Store
 
 
@@ -32,5 +32,7 @@ def link_records(
 
 @flow(name="renkou-link", persist_result=False)
 def link(home: str = "var", full: bool = False, retrain: bool = False) -> dict[str, Any]:
-    """Only the link stage."""
-    return link_records(home, new_run_id(), full=full, retrain=retrain)
+    """Only the link stage (refused while a night works on ``home`` or after one died
+    half-written: :func:`linkage.runs.office_guard`)."""
+    with office_guard(home):
+        return link_records(home, new_run_id(), full=full, retrain=retrain)

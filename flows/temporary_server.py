@@ -10,6 +10,11 @@ starts ~2× sooner. The runs land in the same database the Prefect UI (``renkou 
 
 Used only when no Prefect API is configured (``PREFECT_API_URL`` unset): under a real server
 or Prefect's test harness the flow talks to that instead.
+
+The server dies with the process that started it, even on ``kill -9`` (which runs no
+cleanup): on Linux the kernel sends it SIGTERM when its parent ends (``PR_SET_PDEATHSIG``),
+and everywhere a watchdog thread in the server ends it a few seconds after it finds itself
+orphaned. Uvicorn runs one process here (no workers, no reloader): nothing else is left.
 """
 
 from __future__ import annotations
@@ -29,6 +34,31 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from linkage.errors import RenkouError
+
+#: seconds an orphaned server has to shut down by itself before the watchdog ends it
+ORPHAN_GRACE = 5.0
+
+#: the server's first lines, run before uvicorn in its own interpreter (argv: parent pid,
+#: grace, then uvicorn's arguments). The death signal outlives exec and is set here, not in a
+#: ``preexec_fn`` (unsafe once threads run); a parent that died before it was set is caught by
+#: the ``getppid`` check. It fires when the *thread* that started the server ends: start it
+#: from the main thread (``renkou run`` does).
+_BOOTSTRAP = """
+import os, runpy, signal, sys, threading, time
+parent, grace = int(sys.argv.pop(1)), float(sys.argv.pop(1))
+if sys.platform.startswith("linux"):
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+def watchdog():
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)  # where the death signal is unknown
+    time.sleep(grace)
+    os._exit(1)  # still shutting down: end it
+threading.Thread(target=watchdog, daemon=True, name="orphan-watchdog").start()
+sys.argv[0] = "uvicorn"
+runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
+"""
 
 #: what Prefect's ``SubprocessASGIServer`` sets for its ephemeral server
 _SERVER_ENV = {
@@ -80,8 +110,10 @@ class TemporaryServer:
             self.process = subprocess.Popen(
                 [
                     sys.executable,
-                    "-m",
-                    "uvicorn",
+                    "-c",
+                    _BOOTSTRAP,
+                    str(os.getpid()),
+                    str(ORPHAN_GRACE),
                     "--app-dir",
                     str(_prefect_dir().parent),
                     "--factory",

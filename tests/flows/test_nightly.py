@@ -8,6 +8,7 @@ models are worse, but the same in every scenario, which is all these tests need.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import signal
@@ -174,7 +175,7 @@ def test_malformed_file_is_reported_and_the_rest_loaded(
     # it succeeded on the good file and nothing was restored
     assert result.exit_code == EXIT_REJECTED, result.output
     assert "files       3: 1 loaded, 2 rejected" in result.output
-    assert "rejected    marriage/婚姻登记_损坏.csv: missing required column(s)" in result.output
+    assert "rejected    marriage/婚姻登记_损坏.csv: columns 1, 2 of the header row" in result.output
     assert "rejected    hukou/户籍人口_坏.xlsx: " in result.output
     assert "findings not closed, by township and type:" in result.output
     assert runs_table(home)["status"].to_list()[-1] == "succeeded"
@@ -234,10 +235,9 @@ def test_failed_stage_rolls_the_night_back_and_a_rerun_matches(
     assert re.search(r"failed\s+incremental.*findings \(RuntimeError\)", history.output)
 
 
-def test_killed_run_is_restored_by_the_next_run(
-    night1: Night, night2: Night, county: County, tmp_path: Path, prefect_harness: str
-) -> None:
-    home = _copy(night1.home, tmp_path / "home")
+def _kill_during_link(home: Path, inbox: Path, api_url: str) -> dict[str, Any]:
+    """A night in its own process, killed (SIGKILL) after Splink scored and before the link
+    tables publish: its ingest is committed, its link is not. Returns its runs row."""
     kill_during_link = textwrap.dedent("""
         import os, signal, sys
         import linkage.link.run
@@ -247,10 +247,9 @@ def test_killed_run_is_restored_by_the_next_run(
         from flows.nightly import nightly
         nightly(inbox=sys.argv[1], home=sys.argv[2], outputs=False)
     """)
-    env = {"PREFECT_API_URL": prefect_harness}
     done = subprocess.run(
-        [sys.executable, "-c", kill_during_link, str(county.night2), str(home)],
-        env={**_environ(), **env},
+        [sys.executable, "-c", kill_during_link, str(inbox), str(home)],
+        env={**_environ(), "PREFECT_API_URL": api_url},
         capture_output=True,
         timeout=300,
     )
@@ -258,12 +257,66 @@ def test_killed_run_is_restored_by_the_next_run(
     assert (home / MARKER).exists()
     killed = runs_table(home).row(-1, named=True)
     assert killed["status"] == "running"
+    return killed
+
+
+def test_killed_run_is_restored_by_the_next_run(
+    night1: Night, night2: Night, county: County, tmp_path: Path, prefect_harness: str
+) -> None:
+    home = _copy(night1.home, tmp_path / "home")
+    killed = _kill_during_link(home, county.night2, prefect_harness)
 
     rerun = _nightly(county.night2, home)
     assert rerun["recovered"] == killed["run_id"]
     assert rerun["status"] == "succeeded"
     assert runs_table(home)["status"].to_list()[-2:] == ["interrupted", "succeeded"]
     assert_same_night(home, night2.home)
+
+
+def test_the_mornings_answers_after_a_killed_night_survive_the_next_night(
+    night1: Night, night2: Night, county: County, tmp_path: Path, prefect_harness: str
+) -> None:
+    """The probe of issue 16: task lists out, a night killed half-way, the townships'
+    answers imported in the morning, the next night. The import is refused until
+    `renkou recover`; then it is kept by the next night."""
+    from linkage.cli import app
+    from linkage.runs import NightInterrupted
+    from tests.tasks.fixture import fill, task_positions
+
+    home = _copy(night1.home, tmp_path / "home")
+    cli = CliRunner()
+    sent = cli.invoke(app, ["--home", str(home), "tasks", "export", "--out", str(tmp_path / "out")])
+    assert sent.exit_code == 0, sent.output
+    workbook = sorted((tmp_path / "out").glob("*.xlsx"))[0]
+    task = sorted(task_positions(workbook))[0]
+    today = dt.date.today().isoformat()
+    fill(workbook, {task: {"核查结果": "属实", "核查人": "王丽", "核查日期": today}})
+    killed = _kill_during_link(home, county.night2, prefect_harness)
+
+    refused = cli.invoke(app, ["--home", str(home), "tasks", "import", str(workbook)])
+    assert isinstance(refused.exception, NightInterrupted), refused.output
+    assert killed["run_id"] in str(refused.exception) and "recover" in str(refused.exception)
+    recovered = cli.invoke(app, ["--home", str(home), "recover"])
+    assert recovered.exit_code == 0, recovered.output
+    assert "back as they were before it" in recovered.output
+    imported = cli.invoke(app, ["--home", str(home), "tasks", "import", str(workbook)])
+    assert imported.exit_code == 0, imported.output
+
+    def answers() -> tuple[object, ...]:
+        with Store(home) as store:
+            return (
+                store.scalar("SELECT sum(applied) FROM task_imports"),
+                store.scalar("SELECT count(*) FROM task_results"),
+                store.scalar("SELECT status FROM findings WHERE finding_id = ?", [task]),
+            )
+
+    morning = answers()
+    assert morning[:2] == (1, 1) and morning[2] == "confirmed"
+    after = _nightly(county.night2, home)
+    assert (after["status"], after["recovered"]) == ("succeeded", None)
+    assert answers() == morning
+    assert runs_table(home)["status"].to_list()[-2:] == ["interrupted", "succeeded"]
+    assert_same_night(home, night2.home, statuses=False)
 
 
 def _environ() -> dict[str, str]:
