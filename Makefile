@@ -23,8 +23,16 @@ lock:
 
 install: $(BIN)/renkou
 
+# The demo's keys live outside its home, owner-only (docs/security.md): the database is
+# encrypted at rest, the audit chain keyed, the 协查 files packaged as AES zips.
+KEYS := $(abspath $(DEMO))/keys
+demo: export RENKOU_DB_KEY_FILE := $(KEYS)/db.key
+demo: export RENKOU_AUDIT_KEY_FILE := $(KEYS)/audit.key
+demo: export RENKOU_EXCHANGE_KEY_FILE := $(KEYS)/exchange.key
 demo: $(BIN)/renkou
 	rm -rf $(DEMO)
+	mkdir -p -m 700 $(KEYS)
+	for k in db audit exchange; do (umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' > $(KEYS)/$$k.key); done
 	$(BIN)/renkou --home $(DEMO)/home generate --persons $(PERSONS) --seed 2026 --out $(DEMO)/county
 	$(BIN)/renkou --home $(DEMO)/home run --inbox $(DEMO)/county/inbox
 	$(BIN)/renkou --home $(DEMO)/home export links --out $(DEMO)/out/links.csv
@@ -37,6 +45,8 @@ demo: $(BIN)/renkou
 	$(BIN)/renkou --home $(DEMO)/home tasks status | head -5
 	$(BIN)/renkou --home $(DEMO)/home exchange export --out $(DEMO)/out/exchange
 	$(BIN)/renkou --home $(DEMO)/home bulletin --out $(DEMO)/out/bulletin
+	$(BIN)/renkou --home $(DEMO)/home operators list
+	$(BIN)/renkou --home $(DEMO)/home audit verify
 	@echo
 	@echo "Demo county:   $(DEMO)/county  (inbox/ = departmental exports, truth/ = what really happened)"
 	@echo "Database:      $(DEMO)/home/renkou.duckdb"
@@ -47,7 +57,9 @@ demo: $(BIN)/renkou
 	@echo "Change list:   $(DEMO)/out/change_list.xlsx"
 	@echo "协查 queries:  $(DEMO)/out/exchange/ (one file per county registered in)"
 	@echo "Bulletin:      $(DEMO)/out/bulletin/ (通报: townships ranked against the targets)"
-	@echo "Run history:   $(BIN)/renkou --home $(DEMO)/home history"
+	@echo "Audit log:     $(DEMO)/home/audit/audit.jsonl (keyed; renkou audit show)"
+	@echo "Keys:          $(KEYS)/ (outside the home; export RENKOU_DB_KEY_FILE=$(KEYS)/db.key to open the database)"
+	@echo "Run history:   RENKOU_DB_KEY_FILE=$(KEYS)/db.key $(BIN)/renkou --home $(DEMO)/home history"
 
 # ruff (lint and format) and mypy on the packages; CI runs this before the tests
 lint: $(BIN)/renkou

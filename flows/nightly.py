@@ -23,6 +23,7 @@ from flows.link import link_records
 from flows.options import STAGE
 from flows.outputs import output_stages
 from linkage.errors import RenkouError
+from linkage.operators import authorise
 from linkage.run_summary import markdown
 from linkage.runs import Night
 
@@ -51,8 +52,10 @@ def nightly(
     """One night on ``home`` from the files in ``inbox``.
 
     ``full`` re-standardises and rescores every record; ``retrain`` trains new model versions;
-    ``outputs`` writes task lists and the report after the data is committed.
+    ``outputs`` writes task lists and the report after the data is committed. The OS account
+    the flow runs as must be a registered operator allowed to run nights (``service``).
     """
+    authorise(home, "run")  # a deployment started from the UI runs here, not via the CLI
     night = Night(home, inbox=inbox, full=full, retrain=retrain, flow_run_id=flow_run.get_id())
     try:
         with night:

@@ -7,7 +7,6 @@ after the night's data is committed, so a failure here does not roll the night b
 from __future__ import annotations
 
 import importlib.util
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,8 @@ from prefect import flow, get_run_logger, task
 
 from flows.options import STAGE
 from linkage import pipeline
-from linkage.runs import new_run_id, reported
+from linkage.operators import current_account
+from linkage.runs import new_run_id, office_guard, reported
 from linkage.store import Store
 
 OUTBOX = "outbox"
@@ -33,9 +33,8 @@ def _installed(module: str) -> bool:
 def export_task_lists(home: str, run_id: str) -> dict[str, Any]:
     """Open findings not yet sent → one workbook per township in ``HOME/outbox/<run>/``."""
     folder = Path(home) / OUTBOX / run_id
-    operator = os.environ.get("RENKOU_OPERATOR", "renkou-nightly")
     with reported("tasks", home, run_id), Store(home) as store:
-        report = pipeline.task_lists(store, folder, operator=operator)
+        report = pipeline.task_lists(store, folder, operator=current_account())
     get_run_logger().info("task lists: %d tasks in %d workbooks", report.tasks, len(report.files))
     return {
         "tasks": report.tasks,
@@ -64,6 +63,8 @@ def output_stages() -> list[tuple[str, Callable[..., dict[str, Any]]]]:
 
 @flow(name="renkou-outputs", persist_result=False)
 def outputs(home: str = "var") -> dict[str, Any]:
-    """Only the outputs (task lists, report) of the current state."""
+    """Only the outputs (task lists, report) of the current state (refused while a night works
+    on ``home`` or after one died half-written: :func:`linkage.runs.office_guard`)."""
     run_id = new_run_id()
-    return {stage: fn(home, run_id) for stage, fn in output_stages()}
+    with office_guard(home):
+        return {stage: fn(home, run_id) for stage, fn in output_stages()}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from linkage.audit import AuditLog
 from linkage.casework import merge
 from linkage.findings import derive_findings
 from linkage.ingest.load import IngestReport, ingest_inbox
@@ -61,18 +62,34 @@ def ingest(store: Store, inbox: Path, *, run_id: str | None = None, full: bool =
     """Every inbox file into its source table, then the person records of the sources that
     changed (all of them with ``full``)."""
     start = time.perf_counter()
+    last_load = store.scalar("SELECT coalesce(max(load_id), 0) FROM load_ledger")
     report = ingest_inbox(store, inbox, run_id=run_id)
     loaded = time.perf_counter()
     with store.transaction():
         records = refresh_person_records(store, None if full else report.changed_sources)
     seconds = {"load": loaded - start, "person_records": time.perf_counter() - loaded}
+    files = store.frame(
+        "SELECT source, file, file_hash AS sha256, status, rows_in, rows_loaded, rows_updated, "
+        "rows_quarantined FROM load_ledger WHERE load_id > ? ORDER BY load_id",
+        [last_load],
+    )
+    AuditLog.for_home(store.home).append(
+        "ingest", details={"run_id": run_id, "files": files.to_dicts()}
+    )
     return Ingested(report, records, seconds)
 
 
 def link(store: Store, *, full: bool = False, retrain: bool = False) -> LinkReport:
     """Link every source to the base (incremental unless ``full``, the base changed or a model
-    is new). Never inside a transaction: it publishes its tables atomically itself."""
-    return link_all(store, retrain=retrain, full=full)
+    is new). Never inside a transaction: it publishes its tables atomically itself. Training
+    new model versions is an audit entry."""
+    report = link_all(store, retrain=retrain, full=full)
+    if report.trained:
+        AuditLog.for_home(store.home).append(
+            "link.retrain",
+            details={"trained": list(report.trained), "models": dict(report.models)},
+        )
+    return report
 
 
 def findings(store: Store, run_id: str) -> Merged:

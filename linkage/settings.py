@@ -280,6 +280,8 @@ class Settings:
     exchange: ExchangeSettings
     home: Path | None = None
     origin: str = ""
+    #: key file per kind (db, audit, exchange) named in [security]; read by linkage.keys
+    key_files: Mapping[str, str] = field(default_factory=dict)
     _sources: dict[str, SourceSettings] = field(default_factory=dict, repr=False, compare=False)
 
     def source(self, name: str) -> SourceSettings:
@@ -454,6 +456,11 @@ def _settings(home: Path | None) -> Settings:
         ),
         tasks=_tasks(tasks, tasks_where),
         exchange=_exchange(exchange, exchange_where),
+        key_files={
+            kind: str(data["security"].get(f"{kind}_key_file", ""))
+            for kind in ("db", "audit", "exchange", "outbox")
+            if data["security"].get(f"{kind}_key_file")
+        },
         home=home,
         origin=where,
     )

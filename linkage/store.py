@@ -3,12 +3,22 @@
 ``Store`` wraps one explicit DuckDB connection (never duckdb's module-level default), creates
 the schema on first use, and offers a transaction context so that a failed stage leaves the
 database as it was.
+
+With the office's database key (:mod:`linkage.keys`: ``$RENKOU_DB_KEY``, a key file) the file
+is a DuckDB encrypted database (AES-GCM; its WAL, snapshots and spill files too): the store
+attaches it with the key, through the httpfs extension shipped by the ``duckdb-ext-httpfs``
+package (DuckDB writes encrypted files only with its OpenSSL; nothing is downloaded). Without
+the key an encrypted database does not open, and the message says which key is missing.
+
+The home is the owner's alone (0700); a store that closes records the audit log's head in the
+database (:func:`linkage.audit.anchor`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,12 +26,86 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from linkage import tables
+from linkage import keys, tables
+from linkage.errors import RenkouError
 from linkage.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
 DB_FILE = "renkou.duckdb"
+#: the name an encrypted database is attached under (and made the default catalog)
+CATALOG = "renkou"
+
+
+def httpfs_extension() -> Path:
+    """The httpfs extension of the installed DuckDB, from the duckdb-ext-httpfs package."""
+    from importlib import util
+
+    spec = util.find_spec("duckdb_ext")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    found = [
+        p
+        for f in folders
+        for p in Path(f).rglob(f"v{duckdb.__version__}/*/httpfs.duckdb_extension")
+    ]
+    if not found:
+        raise RenkouError(
+            f"the database is to be encrypted but the httpfs extension for DuckDB "
+            f"{duckdb.__version__} is not installed. Fix: install renkou with its locked "
+            "dependencies (duckdb-ext-httpfs of the same version)"
+        )
+    return found[0]
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def connect(
+    path: Path, *, read_only: bool = False, key: bytes | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A connection to the database file ``path``: plain, or encrypted under ``key``.
+
+    Raises:
+        RenkouError: the file is encrypted and no key (or the wrong key) is given, or it is
+            plain and a key is given. No message quotes the key.
+    """
+    if key is None:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.CatalogException as err:
+            if "without a key" not in str(err):
+                raise
+            raise RenkouError(
+                f"{path} is encrypted and no database key is set, so nothing was opened. "
+                f"Fix: {keys.missing('db')}"
+            ) from None
+    con = duckdb.connect()
+    try:
+        con.execute(f"LOAD {_quoted(str(httpfs_extension()))}")
+        options = f"ENCRYPTION_KEY {_quoted(key.decode('utf-8'))}" + (
+            ", READ_ONLY" if read_only else ""
+        )
+        con.execute(f"ATTACH {_quoted(str(path))} AS {CATALOG} ({options})")
+    except duckdb.IOException as err:
+        con.close()
+        if "Wrong encryption key" not in str(err):
+            raise
+        raise RenkouError(
+            f"the database key does not open {path}. Fix: set the key this database was "
+            "encrypted with (the office's key custody, docs/security.md)"
+        ) from None
+    except duckdb.CatalogException as err:
+        con.close()
+        if "is not encrypted" not in str(err):
+            raise
+        raise RenkouError(
+            f"a database key is set but {path} is not encrypted. Fix: encrypt it once with "
+            "`renkou db encrypt` (an admin), or unset the key"
+        ) from None
+    con.execute(f"USE {CATALOG}")
+    con.execute(f"SET temp_directory = {_quoted(str(path.parent / '.tmp'))}")
+    return con
 
 
 class Store:
@@ -29,9 +113,11 @@ class Store:
 
     def __init__(self, home: Path | str, *, read_only: bool = False) -> None:
         self.home = Path(home)
-        self.home.mkdir(parents=True, exist_ok=True)
+        private_home(self.home)
         self.path = self.home / DB_FILE
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        owner_only(self.path)
+        self.read_only = read_only
+        self.con = connect(self.path, read_only=read_only, key=keys.key("db", self.home))
         self.con.execute("SET enable_progress_bar = false")  # nightly logs: no terminal bars
         if not read_only:
             tables.ensure(self.con, "ingest")
@@ -43,6 +129,16 @@ class Store:
 
     # ------------------------------------------------------------------ basics
     def close(self) -> None:
+        """Record the audit head in the database (when writable), then close."""
+        if not self.read_only:
+            from linkage.audit import anchor
+
+            try:
+                anchor(self)
+            except duckdb.Error as err:  # e.g. closing inside a failed transaction
+                log.warning(
+                    "the audit head was not recorded in the database: %s", type(err).__name__
+                )
         self.con.close()
 
     def __enter__(self) -> Store:
@@ -153,3 +249,64 @@ class Store:
 
     def next_load_id(self) -> int:
         return int(self.scalar("SELECT nextval('load_id_seq')"))
+
+
+def private_home(home: Path) -> None:
+    """Create ``home`` owner-only (0700), or make an existing one so when this account owns it.
+
+    Files renkou creates are owner-only too: the command line sets the umask to 077."""
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    owner_only(home, 0o700)
+
+
+def owner_only(path: Path, mode: int = 0o600) -> None:
+    """``path`` to ``mode`` when this account owns it and others may read it (older homes)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    if info.st_uid == os.geteuid() and info.st_mode & 0o077:
+        path.chmod(mode)
+
+
+def encrypt_database(home: Path) -> int:
+    """Rewrite ``home``'s plain database as an encrypted one under the office's key, and
+    remove the plain snapshots. Returns how many plain copies were removed.
+
+    Raises:
+        RenkouError: no key is set, there is no database, or it is encrypted already.
+    """
+    key = keys.key("db", home)
+    if key is None:
+        raise RenkouError(f"no database key is set, so nothing was done. Fix: {keys.missing('db')}")
+    plain = home / DB_FILE
+    if not plain.is_file():
+        raise RenkouError(f"no database in {home}. Fix: pass the right --home")
+    staged = home / f"{DB_FILE}.encrypting"
+    staged.unlink(missing_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute(f"LOAD {_quoted(str(httpfs_extension()))}")
+        try:
+            con.execute(f"ATTACH {_quoted(str(plain))} AS plain (READ_ONLY)")
+        except duckdb.CatalogException:
+            raise RenkouError(f"{plain} is encrypted already. Fix: nothing to do") from None
+        con.execute(
+            f"ATTACH {_quoted(str(staged))} AS sealed "
+            f"(ENCRYPTION_KEY {_quoted(key.decode('utf-8'))})"
+        )
+        con.execute("COPY FROM DATABASE plain TO sealed")
+        con.execute("DETACH sealed")
+        con.execute("DETACH plain")
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    os.replace(staged, plain)
+    Path(f"{plain}.wal").unlink(missing_ok=True)
+    removed = 0
+    for copy in home.glob(f"{DB_FILE}.before-*"):  # the snapshots of nights: plain too
+        copy.unlink()
+        removed += 1
+    return removed

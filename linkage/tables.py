@@ -20,6 +20,12 @@ QUARANTINE = "quarantine"
 ROW_ISSUES = "row_issues"
 #: every source row as one standardised record per role (``linkage.persons``)
 PERSON_TABLE = "person_records"
+#: every superseded version of a source row, never overwritten (``linkage.ingest.history``)
+RECORD_VERSIONS = "record_versions"
+
+# --------------------------------------------------------------------------- originals
+#: every file kept read-only under ``HOME/archive`` (``linkage.archive``), by kind and SHA-256
+ARCHIVED_FILES = "archived_files"
 
 # --------------------------------------------------------------------------- link
 #: accepted links, one row per source record and role
@@ -71,6 +77,7 @@ REPORT_MODEL_CACHE = "report_model_cache"
 REPORT_BASE_CACHE = "report_base_figures"
 #: the figures of every bulletin (通报), per township: what the next one compares with
 BULLETINS = "bulletins"
+AUDIT_ANCHOR = "audit_anchor"
 
 #: prefix of every working table
 TMP_PREFIX = "tmp_renkou_"
@@ -107,6 +114,28 @@ CREATE TABLE IF NOT EXISTS {QUARANTINE} (
 CREATE TABLE IF NOT EXISTS {ROW_ISSUES} (
     load_id BIGINT, source VARCHAR, file VARCHAR, "row" BIGINT, record_key VARCHAR,
     rule VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {RECORD_VERSIONS} (
+    source VARCHAR NOT NULL,
+    record_id VARCHAR NOT NULL,       -- the contract's record key (person_id for population)
+    load_id BIGINT NOT NULL,          -- the delivery that brought this version
+    file VARCHAR, "row" BIGINT,       -- where it was delivered: file, spreadsheet row
+    row_hash VARCHAR,
+    valid_from TIMESTAMP,             -- loaded_at of load_id
+    valid_to TIMESTAMP NOT NULL,      -- loaded_at of superseded_by_load
+    superseded_by_load BIGINT NOT NULL,
+    content JSON NOT NULL             -- the row's columns as they were (typed values, __raw text)
+);
+""",
+    "archive": f"""
+CREATE TABLE IF NOT EXISTS {ARCHIVED_FILES} (
+    kind VARCHAR NOT NULL,            -- inbox, tasks, exchange
+    file_hash VARCHAR NOT NULL,       -- SHA-256, as in load_ledger, task_imports, exchange_files
+    path VARCHAR NOT NULL,            -- relative to the home: archive/<kind>/<YYYY>/<sha256>.<ext>
+    file VARCHAR,                     -- the name it came with (first time)
+    bytes BIGINT,
+    archived_at TIMESTAMP DEFAULT current_timestamp,
+    PRIMARY KEY (kind, file_hash)
 );
 """,
     "findings": f"""
@@ -208,6 +237,11 @@ CREATE TABLE IF NOT EXISTS {BULLETINS} (
     written_at TIMESTAMP
 );
 """,
+    "audit": f"""
+CREATE TABLE IF NOT EXISTS {AUDIT_ANCHOR} (
+    seq BIGINT, hash VARCHAR, recorded_at TIMESTAMP   -- the audit log's head, as it grew
+);
+""",
 }
 #: what a group needs besides itself
 _NEEDS = {"tasks": ("findings",), "exchange": ("findings",)}
@@ -218,8 +252,8 @@ class _Executes(Protocol):
 
 
 def ensure(con: _Executes, *groups: str) -> None:
-    """Create the tables of ``groups`` (``ingest``, ``findings``, ``tasks``, ``exchange``,
-    ``runs``, ``report``) that do not exist yet."""
+    """Create the tables of ``groups`` (``ingest``, ``archive``, ``findings``, ``tasks``,
+    ``exchange``, ``runs``, ``report``) that do not exist yet."""
     for group in groups:
         for needed in _NEEDS.get(group, ()):
             con.execute(_DDL[needed])

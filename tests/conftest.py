@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from linkage.cli._common import EXIT_OK
 from linkage.store import Store
 
 
@@ -69,3 +73,46 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             prefect_test_harness(server_startup_timeout=180),
         ):
             yield str(PREFECT_API_URL.value())
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one ``renkou`` command did: its exit code and what it printed."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+Renkou = Callable[..., Result]
+
+
+@pytest.fixture
+def renkou(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Renkou:
+    """Run ``renkou ARGS…`` through ``linkage.cli.main()``.
+
+    An exception that escapes ``main()`` is what a user would see as a traceback and exit
+    code 1: it is reported so, and the tests' ``"Traceback" not in …`` catches it.
+    """
+    from linkage.cli import main
+
+    def run(*args: str | Path) -> Result:
+        monkeypatch.setattr(sys, "argv", ["renkou", *map(str, args)])
+        capsys.readouterr()  # forget what earlier steps of the test printed
+        code: int
+        crash = ""
+        try:
+            main()
+            code = EXIT_OK
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        except Exception:  # what the console script would print as a traceback
+            code, crash = 1, traceback.format_exc()
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err + crash)
+
+    return run

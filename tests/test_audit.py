@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from linkage.audit import GENESIS, AuditLog, canonical, default_operator, entry_hash
+from linkage.audit import GENESIS, AuditLog, canonical, entry_hash
 from linkage.cli import app
+from linkage.operators import current_account
 
 
 @pytest.fixture
@@ -19,7 +20,6 @@ def log(tmp_path: Path) -> AuditLog:
     for i in range(4):
         audit.append(
             "tasks.export",
-            operator=f"op{i}",
             details={"files": [{"file": f"乡镇{i}.xlsx", "sha256": "ab" * 32}], "tasks": i},
         )
     return audit
@@ -82,14 +82,15 @@ def test_deleted_entries_are_detected(log: AuditLog) -> None:
 
 
 def test_appending_after_verification_continues_the_chain(log: AuditLog) -> None:
-    entry = log.append("tasks.import", operator="x", details={"files": []})
+    entry = log.append("tasks.import", details={"files": []})
     assert entry["seq"] == 5 and log.verify().ok
 
 
 def test_cli_verify_exit_code_and_message(log: AuditLog, tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(app, ["--home", str(tmp_path), "audit", "verify"])
-    assert ok.exit_code == 0 and "4 entries" in ok.output
+    # the 4, and the home's owner registered as its first admin on first use
+    assert ok.exit_code == 0 and "5 entries" in ok.output
     lines = _lines(log)
     lines[2] = lines[2].replace('"tasks":2', '"tasks":3')
     _write(log, lines)
@@ -97,8 +98,11 @@ def test_cli_verify_exit_code_and_message(log: AuditLog, tmp_path: Path) -> None
     assert broken.exit_code == 1 and "line 3" in broken.output
 
 
-def test_operator_defaults_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RENKOU_OPERATOR", "县信息办-王")
-    assert default_operator() == "县信息办-王"
-    monkeypatch.delenv("RENKOU_OPERATOR")
-    assert default_operator()  # the OS user
+def test_the_operator_is_the_os_account_not_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RENKOU_OPERATOR", "县长本人")
+    monkeypatch.setenv("USER", "县长本人")
+    monkeypatch.setenv("LOGNAME", "县长本人")
+    entry = AuditLog.for_home(tmp_path).append("report", details={})
+    assert entry["operator"] == current_account() != "县长本人"

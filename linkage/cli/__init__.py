@@ -1,9 +1,11 @@
 """The ``renkou`` command line: thin commands over ``linkage.pipeline`` and the output modules.
 
 ``home``     init, contracts, generate
-``night``    ingest, link, findings, run, serve, server, history
+``night``    ingest, link, findings, run, serve, server, recover, history
 ``outputs``  export, evaluate, report
 ``tasks``    tasks …, audit …
+``records``  records versions (admins)
+``admin``    operators …, db encrypt
 
 A mistake (a wrong option, a missing folder, an empty home, bad settings) is one line with the
 fix and exit code 2, never a traceback; the exit codes are listed in ``renkou --help``.
@@ -45,6 +47,7 @@ def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
 ) -> None:
     state.home = home
+    os.umask(0o077)  # everything renkou writes is the owner's only (docs/security.md)
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -55,12 +58,17 @@ def _main(
 from linkage.cli import home as _home  # noqa: E402, F401
 from linkage.cli import night as _night  # noqa: E402, F401
 from linkage.cli import outputs as _outputs  # noqa: E402, F401
+from linkage.cli.admin import db_app, operators_app  # noqa: E402
 from linkage.cli.exchange import exchange_app  # noqa: E402
+from linkage.cli.records import records_app  # noqa: E402
 from linkage.cli.tasks import audit_app, tasks_app  # noqa: E402
 
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(audit_app, name="audit")
 app.add_typer(exchange_app, name="exchange")
+app.add_typer(records_app, name="records")
+app.add_typer(operators_app, name="operators")
+app.add_typer(db_app, name="db")
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ import typer
 from linkage.errors import RenkouError
 
 if TYPE_CHECKING:
+    from linkage.operators import Operator
     from linkage.store import Store
 
 #: exit codes (documented in ``renkou --help``)
@@ -39,9 +40,10 @@ DEFAULT_HOME = Path("var")
 
 
 class State:
-    """The options of the main command, for the subcommands."""
+    """The options of the main command, for the subcommands, and who runs the command."""
 
     home: Path = DEFAULT_HOME
+    operator: Operator | None = None
 
 
 state = State()
@@ -57,10 +59,27 @@ def database(home_dir: Path) -> Path:
     return home_dir / DB_FILE
 
 
+def authorise(action: str) -> Operator:
+    """The registered operator running ``action`` (:func:`linkage.operators.authorise`); a
+    refusal is audited and ends the command with its fix."""
+    from linkage.operators import authorise as check
+
+    state.operator = check(state.home, action)
+    return state.operator
+
+
+def operator_account() -> str:
+    """The OS account of the authorised operator (what audit entries and tables record)."""
+    from linkage.operators import current_account
+
+    return state.operator.account if state.operator else current_account()
+
+
 @contextmanager
-def open_store(*, create: bool = False) -> Iterator[Store]:
-    """The home's store. Unless ``create``, a home without a database is a mistake that says
-    what to run first (and nothing is created)."""
+def open_store(action: str, *, create: bool = False) -> Iterator[Store]:
+    """The home's store, for a registered operator whose role allows ``action`` (see
+    ``linkage.operators.PERMISSIONS``). Unless ``create``, a home without a database is a
+    mistake that says what to run first (and nothing is created)."""
     from linkage.store import Store
 
     if not create and not database(state.home).is_file():
@@ -69,8 +88,18 @@ def open_store(*, create: bool = False) -> Iterator[Store]:
             f"(renkou --home {state.home} run --inbox DIR), or pass the right --home "
             "(or RENKOU_HOME)"
         )
-    with Store(state.home) as store:
-        yield store
+    if create:
+        from linkage.store import private_home
+
+        private_home(state.home)
+    authorise(action)
+    from linkage.runs import office_guard
+
+    # crash safety (linkage.runs): no command works on the home while a night does, nor
+    # after one died half-written until `renkou recover`
+    with office_guard(state.home):
+        with Store(state.home) as store:
+            yield store
 
 
 def require(store: Store, table: str, fix: str) -> None:

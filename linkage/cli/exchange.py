@@ -12,11 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from linkage.cli._common import open_store
+from linkage.cli._common import open_store, operator_account
 from linkage.cli.tasks import (
-    Operator,
     _day,
-    _operator,
     _pad,
     _rate,
     _refresh_report,
@@ -46,15 +44,14 @@ def export_cmd(
             help="A 协查编号 sent before to send again (the county asked for it); repeatable.",
         ),
     ] = None,
-    operator: Operator = None,
 ) -> None:
     """Write the open cross-county queries not yet sent, one file per county; mark them sent."""
     from linkage.exchange.files import NO_KEY_WARNING
     from linkage.exchange.outgoing import export_queries
 
-    with open_store() as store:
+    with open_store("exchange.export") as store:
         report = export_queries(
-            store, out, operator=_operator(operator), sent_on=_day(sent_on), resend=resend
+            store, out, operator=operator_account(), sent_on=_day(sent_on), resend=resend
         )
     if report.no_destination:
         typer.secho(
@@ -83,13 +80,12 @@ def import_cmd(
             help="Query or answer files (协查_… / 协查反馈_…).", exists=True, dir_okay=False
         ),
     ],
-    operator: Operator = None,
 ) -> None:
     """Read other counties' queries (answered from the base) and answers to ours."""
     from linkage.exchange.incoming import import_exchange
 
-    with open_store() as store:
-        report = import_exchange(store, list(files), operator=_operator(operator))
+    with open_store("exchange.import") as store:
+        report = import_exchange(store, list(files), operator=operator_account())
         refreshed = _refresh_report(store)
     _say_problems(report.problems)
     typer.echo(
@@ -124,15 +120,14 @@ def answers_cmd(
     answered_on: Annotated[
         str | None, typer.Option("--date", help="Day the answers are sent; default today.")
     ] = None,
-    operator: Operator = None,
 ) -> None:
     """Write the answers to other counties' queries, one file per county and cycle."""
     from linkage.exchange.files import NO_KEY_WARNING
     from linkage.exchange.incoming import export_answers
 
-    with open_store() as store:
+    with open_store("exchange.answers") as store:
         written = export_answers(
-            store, out, operator=_operator(operator), answered_on=_day(answered_on)
+            store, out, operator=operator_account(), answered_on=_day(answered_on)
         )
     if not written:
         typer.echo("no new answers to send")
@@ -155,7 +150,7 @@ def status_cmd(
     from linkage.exchange.outgoing import query_status
 
     day = _day(as_of)
-    with open_store() as store:
+    with open_store("exchange.status") as store:
         target = store.settings.exchange.target_rate
         table, received = query_status(store, day), received_status(store, day)
     typer.echo(f"as of {day.isoformat()}; feedback target {target:.0%} by the cycle's answer day")

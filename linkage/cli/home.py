@@ -21,10 +21,19 @@ def init(
 ) -> None:
     """Set up a county's home: HOME/config/ with its code and name, and every other setting
     commented out at its default (uncomment a key to change it)."""
+    from linkage.operators import bootstrap
     from linkage.settings import init_home
+    from linkage.store import private_home
 
+    private_home(home)
     written = init_home(home, county_code=county, county_name=name)
+    first = bootstrap(home)
     typer.echo(f"settings: {home / 'config'} ({len(written)} files)")
+    if first is not None:
+        typer.echo(
+            f"first admin: {first.account} (register the others: renkou --home {home} "
+            "operators add --account … --name … --role …)"
+        )
     typer.echo(f"next: renkou --home {home} run --inbox DIR")
 
 

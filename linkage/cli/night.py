@@ -1,5 +1,6 @@
 """The night's commands: ``ingest``, ``link``, ``findings`` one stage at a time, ``run`` the
-whole night now, ``serve``/``server`` on a schedule, ``history`` of past nights."""
+whole night now, ``serve``/``server`` on a schedule, ``history`` of past nights, ``recover``
+after a night that died (``linkage.runs``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from linkage.cli import app
 from linkage.cli._common import (
     EXIT_FAILED,
     EXIT_REJECTED,
+    authorise,
     echo_table,
     open_store,
     require,
@@ -38,7 +40,7 @@ def ingest(inbox: Inbox) -> None:
     from linkage import pipeline
 
     check_inbox(inbox)  # before the store: a typo must not create an empty home
-    with open_store(create=True) as store:
+    with open_store("ingest", create=True) as store:
         done = pipeline.ingest(store, inbox)
     report = done.report
     for problem in report.problems:
@@ -86,7 +88,7 @@ def link(
     """Link every ingested source to the base (and dedupe the base) with Splink."""
     from linkage import pipeline
 
-    with open_store() as store:
+    with open_store("link") as store:
         require(store, PERSON_TABLE, "load the deliveries first: renkou ingest --inbox DIR")
         report = pipeline.link(store, full=full, retrain=retrain)
     typer.echo(
@@ -113,7 +115,7 @@ def findings() -> None:
     """Derive findings from the current links and merge them into the case list."""
     from linkage import pipeline
 
-    with open_store() as store:
+    with open_store("findings") as store:
         require(store, LINKS, "link first: renkou link")
         merged = pipeline.findings(store, dt.datetime.now().strftime("manual-%Y%m%dT%H%M%S"))
         counts = store.frame(
@@ -134,6 +136,27 @@ def _prefect_env(home: Path) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
+def _night(home: Path, inbox: Path, **options: bool) -> Exception | None:
+    """The nightly flow on a Prefect API (a temporary server unless one is configured); the
+    error of a night that failed (it is recorded in the runs table, if the run began)."""
+    _prefect_env(home)
+    from flows.temporary_server import prefect_api
+    from linkage.runs import RunInProgress, WorkAfterSnapshot
+
+    timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
+    with prefect_api(Path(os.environ["PREFECT_HOME"]), timeout) as ready:
+        from flows.nightly import nightly  # imports prefect: after the API is set
+
+        ready()
+        try:
+            nightly(inbox=str(inbox.resolve()), home=str(home), **options)
+        except (RunInProgress, WorkAfterSnapshot):
+            raise
+        except Exception as err:
+            return err
+    return None
+
+
 def _rejected_files(summary: dict[str, Any]) -> int:
     return int(summary.get("stages", {}).get("ingest", {}).get("files_rejected") or 0)
 
@@ -151,36 +174,23 @@ def run(
     runs for the night, as in Prefect's ephemeral mode; a configured PREFECT_API_URL wins).
 
     Exits with 1 when the night failed (the database is as it was before), with 3 when a
-    delivered file was refused whole (the night ran on the good ones)."""
+    delivered file was refused whole (the night ran on the good ones), with 2 when another
+    night works on the home (the message names it)."""
     home = state.home.resolve()
     check_inbox(inbox)
-    _prefect_env(home)
-    from flows.temporary_server import prefect_api
+    from linkage import runs
     from linkage.run_summary import describe
-    from linkage.runs import RunInProgress, run_summary
 
-    failed: Exception | None = None
-    timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
-    with prefect_api(Path(os.environ["PREFECT_HOME"]), timeout) as ready:
-        from flows.nightly import nightly  # imports prefect: after the API is set
-
-        with open_store(create=True) as store:
-            before = run_summary(store)
-        ready()
-        try:
-            nightly(
-                inbox=str(inbox.resolve()),
-                home=str(home),
-                full=full,
-                retrain=retrain,
-                outputs=outputs,
-            )
-        except RunInProgress:
-            raise
-        except Exception as err:  # recorded in the runs table (if the run began); below
-            failed = err
-    with open_store() as store:
-        summary = run_summary(store)
+    # the home's lock for the whole command: a second run is refused here, before a Prefect
+    # server starts; the night (in this process) uses this lock, and the store opened here
+    # is not refused for a night that died (the night puts it back first)
+    with runs.holding(home, night=True):
+        with open_store("run", create=True) as store:
+            before = runs.run_summary(store)
+        runs.check_recoverable(home)  # a dead night whose restore would lose work: say so now
+        failed = _night(home, inbox, full=full, retrain=retrain, outputs=outputs)
+        with open_store("run") as store:
+            summary = runs.run_summary(store)
     new = summary is not None and (before is None or summary["run_id"] != before["run_id"])
     if summary is not None and new:
         typer.echo(describe(summary))
@@ -212,6 +222,7 @@ def serve(
     from linkage.settings import load_settings
 
     home = state.home.resolve()
+    authorise("serve")
     s = load_settings(home)
     check_inbox(inbox)
     os.environ["PREFECT_API_URL"] = api_url
@@ -259,6 +270,39 @@ def server(
 
 
 @app.command()
+def recover(
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep",
+            help="Keep the database as it is (the dead night's data may be half-written) "
+            "instead of putting back the copy from before the night; then run `renkou run "
+            "--full`. For when work was recorded after the night died.",
+        ),
+    ] = False,
+) -> None:
+    """Put the database back as it was before a night that died (killed, power cut, out of
+    memory), so that the office's commands work again; nothing done since is lost.
+
+    Refuses, changing nothing, when work was recorded after the night began (the message
+    says what to do). Also records nights that died with nothing half-written as interrupted.
+    `renkou run` does the same before its night."""
+    from linkage import runs
+    from linkage.cli._common import database
+
+    home = state.home
+    if not database(home).is_file():
+        raise RenkouError(
+            f"no renkou database in {home}: nothing to recover. Fix: pass the right --home "
+            "(or RENKOU_HOME)"
+        )
+    with runs.holding(home):  # a night that works is not dead: refused with its run
+        authorise("recover")
+        done = runs.recover(home, keep=keep)
+    typer.echo(done.describe())
+
+
+@app.command()
 def history(
     limit: Annotated[int, typer.Option(min=1, help="How many runs, newest first.")] = 10,
     run_id: Annotated[str | None, typer.Option("--run", help="Show one run in full.")] = None,
@@ -267,7 +311,15 @@ def history(
     from linkage import runs
     from linkage.run_summary import describe
 
-    with open_store() as store:
+    # read even while a night works (its run shows as running); when the home is free, a
+    # night that died with nothing half-written is recorded as interrupted first
+    with runs.watching(state.home) as seen, open_store("history") as store:
+        if seen.marker is not None:
+            typer.secho(
+                f"warning: {runs.interrupted_message(state.home, seen.marker)}",
+                fg="yellow",
+                err=True,
+            )
         if run_id is not None:
             summary = runs.run_summary(store, run_id)
             if summary is None:
@@ -285,7 +337,9 @@ def history(
             for k, v in r.items()
             if isinstance(v, int | float) or v is None
         }
-        failed = f"{r['failed_stage']} ({r['error_class']})" if r["error_class"] else ""
+        failed = r["error_class"] or ""  # Interrupted: the process ended, in no one stage
+        if r["failed_stage"]:
+            failed = f"{r['failed_stage']} ({failed})"
         rows.append(
             [
                 r["run_id"],

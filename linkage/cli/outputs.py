@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from linkage.cli import app
-from linkage.cli._common import open_store, state
+from linkage.cli._common import open_store, operator_account, state
 
 export_app = typer.Typer(
     no_args_is_help=True, help="Write the machine-readable exports of docs/interfaces.md."
@@ -23,7 +23,7 @@ def export_links(out: Out) -> None:
     """Accepted person links, one row per source record and role."""
     from linkage.exports import write_links
 
-    with open_store() as store:
+    with open_store("export.links") as store:
         n = write_links(store, out)
     typer.echo(f"{n} rows → {out}")
 
@@ -31,10 +31,11 @@ def export_links(out: Out) -> None:
 @export_app.command("findings")
 def export_findings(out: Out) -> None:
     """Every finding that is not closed, with its status."""
+    from linkage.cli.tasks import _own_township
     from linkage.exports import write_findings
 
-    with open_store() as store:
-        n = write_findings(store, out)
+    with open_store("export.findings") as store:
+        n = write_findings(store, out, township=_own_township(None))
     typer.echo(f"{n} rows → {out}")
 
 
@@ -49,7 +50,7 @@ def evaluate(
     from linkage.evaluate import evaluate as run_evaluation
     from linkage.evaluate import write_json
 
-    with open_store() as store:
+    with open_store("evaluate") as store:
         result = run_evaluation(store, truth)
     typer.echo(result.table())
     target = out or state.home / "evaluation.json"
@@ -77,7 +78,7 @@ def report(
     """Write the HTML report: tonight's run, the model, data quality, field work (offline)."""
     from linkage.report import build_report, nightly_report
 
-    with open_store() as store:
+    with open_store("report") as store:
         path = (
             build_report(store, out, run_id=run_id, model_charts=model_charts)
             if out
@@ -115,7 +116,7 @@ def figures(
     from linkage.cli.tasks import _day, _pad, _rate
     from linkage.report.quality import ASSESSED, assessment
 
-    with open_store() as store:
+    with open_store("figures") as store:
         result = assessment(store, as_of=_day(as_of))
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
@@ -147,13 +148,8 @@ def bulletin(
     day: Annotated[
         str | None, typer.Option("--date", help="Last day of the period; default today.")
     ] = None,
-    operator: Annotated[
-        str | None,
-        typer.Option("--operator", envvar="RENKOU_OPERATOR", help="Who issues it (audit log)."),
-    ] = None,
 ) -> None:
     """The 通报: every township's figures against the targets, ranked, the weakest named."""
-    from linkage.audit import default_operator
     from linkage.cli.tasks import _day
     from linkage.report.bulletin import PERIODS, write_bulletin
 
@@ -161,9 +157,9 @@ def bulletin(
         raise typer.BadParameter(
             f"{period!r}. Fix: one of {', '.join(PERIODS)}", param_hint="--period"
         )
-    with open_store() as store:
+    with open_store("bulletin") as store:
         result = write_bulletin(
-            store, out, operator=operator or default_operator(), period=period, day=_day(day)
+            store, out, operator=operator_account(), period=period, day=_day(day)
         )
     typer.echo(f"{result.title}: {result.workbook}")
     if result.pdf:

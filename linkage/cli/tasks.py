@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from linkage.cli._common import home, open_store
+from linkage.cli._common import authorise, open_store, operator_account, state
 
 if TYPE_CHECKING:
     from linkage.store import Store
@@ -26,23 +26,10 @@ tasks_app = typer.Typer(
     "(入户核实): export, import answers, progress, base change list.",
 )
 audit_app = typer.Typer(
-    no_args_is_help=True, help="The hash-chained audit log of exports and imports."
+    no_args_is_help=True,
+    help="The keyed, hash-chained audit log: every export, import, retrain, setting change "
+    "and refused access.",
 )
-
-Operator = Annotated[
-    str | None,
-    typer.Option(
-        "--operator",
-        envvar="RENKOU_OPERATOR",
-        help="Who runs this (audit log); default $RENKOU_OPERATOR or the OS user.",
-    ),
-]
-
-
-def _operator(value: str | None) -> str:
-    from linkage.audit import default_operator
-
-    return value or default_operator()
 
 
 def _pad(value: object, width: int, *, right: bool = False) -> str:
@@ -102,14 +89,15 @@ def export_cmd(
             "--date", help="Day the lists are sent (deadlines count from it); default today."
         ),
     ] = None,
-    operator: Operator = None,
 ) -> None:
-    """Write the open findings not yet sent as Excel task lists; mark them sent."""
+    """Write the open findings not yet sent as Excel task lists; mark them sent. A township
+    operator writes only the list of its own township."""
     from linkage.tasks.export import export_tasks
 
-    with open_store() as store:
+    with open_store("tasks.export") as store:
+        township = _own_township(township)
         report = export_tasks(
-            store, out, operator=_operator(operator), sent_on=_day(sent_on), township=township
+            store, out, operator=operator_account(), sent_on=_day(sent_on), township=township
         )
     if not report.files:
         typer.echo("no open findings to send")
@@ -122,15 +110,22 @@ def export_cmd(
 @tasks_app.command("import")
 def import_cmd(
     files: Annotated[
-        list[Path], typer.Argument(help="Returned workbooks.", exists=True, dir_okay=False)
+        list[Path],
+        typer.Argument(
+            help="Returned workbooks (.xlsx, or AES packages .zip of the outbox).",
+            exists=True,
+            dir_okay=False,
+        ),
     ],
-    operator: Operator = None,
 ) -> None:
-    """Read returned workbooks, report every problem row, apply the valid answers."""
+    """Read returned workbooks, report every problem row, apply the valid answers. A township
+    operator's workbooks of another township are refused whole."""
     from linkage.tasks.returns import import_returns
 
-    with open_store() as store:
-        report = import_returns(store, list(files), operator=_operator(operator))
+    with open_store("tasks.import") as store:
+        report = import_returns(
+            store, list(files), operator=operator_account(), township=_own_township(None)
+        )
         refreshed = _refresh_report(store)
     _say_problems(report.problems)
     typer.echo(
@@ -158,9 +153,13 @@ def status_cmd(
     from linkage.tasks.progress import overdue_tasks, township_progress
 
     day = _day(as_of)
-    with open_store() as store:
+    with open_store("tasks.status") as store:
         target = store.settings.tasks.target_rate
         table, late = township_progress(store, day, target), overdue_tasks(store, day)
+    own = _own_township(None)
+    if own is not None:  # a township operator sees its own township
+        table = table.filter(table["township"] == own)
+        late = late.filter(late["township"] == own)
     if table.is_empty():
         typer.echo("no task lists sent yet")
         return
@@ -194,14 +193,13 @@ def changes_cmd(
     include_listed: Annotated[
         bool, typer.Option("--include-listed", help="Also changes already put in an earlier list.")
     ] = False,
-    operator: Operator = None,
 ) -> None:
     """Write confirmed findings as the base change list (注销, 补登, 补录, 更正)."""
     from linkage.tasks.changes import write_changes
 
-    with open_store() as store:
+    with open_store("tasks.changes") as store:
         result = write_changes(
-            store, out, operator=_operator(operator), include_listed=include_listed
+            store, out, operator=operator_account(), include_listed=include_listed
         )
     if result.path is None:
         typer.echo("no confirmed changes to list")
@@ -210,15 +208,68 @@ def changes_cmd(
     typer.echo(f"{result.rows} changes ({kinds}): {result.path}")
 
 
+def _own_township(asked: str | None) -> str | None:
+    """The township a command is limited to: a township operator's own (asking for another
+    is refused), else what was asked."""
+    from linkage.errors import RenkouError
+
+    own = state.operator.township if state.operator else None
+    if own is None:
+        return asked
+    if asked not in (None, own):
+        raise RenkouError(
+            f"{state.operator.describe() if state.operator else ''} works for {own} only. Fix: "
+            f"drop --township, or have the county office export {asked}"
+        )
+    return own
+
+
 @audit_app.command("verify")
 def verify_cmd() -> None:
-    """Check the hash chain of the audit log; exit 1 naming the first bad entry."""
-    from linkage.audit import AuditLog
+    """Check the keyed hash chain of the audit log, its anchor in the database and that every
+    file the database records as exported or imported has an entry; exit 1 on a problem."""
+    from linkage.audit import AuditLog, cross_check, recorded_anchor
+    from linkage.cli._common import database
+    from linkage.store import Store
 
-    log = AuditLog.for_home(home())
-    result = log.verify()
-    if result.ok:
+    authorise("audit.verify")
+    log = AuditLog.for_home(state.home)
+    anchor, unaudited = None, []
+    if database(state.home).is_file():
+        with Store(state.home) as store:
+            anchor = recorded_anchor(store)
+            unaudited = cross_check(store, log.entries())
+    result = log.verify(anchor)
+    for warning in result.warnings:
+        typer.secho(f"warning: {warning}", fg="yellow", err=True)
+    for problem in unaudited:
+        typer.secho(f"not audited: {problem}", fg="red", err=True)
+    if result.ok and not unaudited:
         typer.echo(f"{result.describe()} ({log.path})")
         return
     typer.secho(f"{result.describe()} ({log.path})", fg="red", err=True)
     raise typer.Exit(1)
+
+
+@audit_app.command("show")
+def show_cmd(
+    since: Annotated[
+        str | None, typer.Option("--since", help="First day to show (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """The audit entries: time, operator, action and counts (never a name or an ID number)."""
+    import json
+
+    from linkage.audit import AuditLog
+
+    authorise("audit.show")
+    entries = AuditLog.for_home(state.home).since(_day(since) if since else None)
+    if not entries:
+        typer.echo("no audit entries" + (f" since {since}" if since else ""))
+        return
+    for e in entries:
+        who = f"{e.get('operator')}" + (f" ({e['name']}, {e['role']})" if e.get("name") else "")
+        details = json.dumps(e.get("details", {}), ensure_ascii=False, sort_keys=True)
+        typer.echo(
+            f"{e['seq']:>6} {str(e['time'])[:19]} {_pad(who, 30)} {e['action']:<18} {details}"
+        )

@@ -12,8 +12,12 @@
   ``confirmed`` when the county of registration has the person, ``rejected`` when it has not.
   需入户核实 is recorded as an interim answer (their visit is under way); the query stays open.
 
-A file addressed to another county is refused whole; a file imported twice (same SHA-256)
-changes nothing.
+Problems name the file, the row and the column, never a cell's value (a 协查编号 or a county
+code may be a person's ID or name typed into the wrong column). A file addressed to another
+county is refused whole; a file imported twice (same SHA-256)
+changes nothing. A cell the sending renkou wrote as text against formula injection (a leading
+``'`` before ``=``, ``+``, ``-``, ``@``, a tab, CR or quote) is read as the value it was
+(:func:`linkage.cells.restore`), so a name goes and comes back identical.
 
 Each query received is matched against the base (every row, cancelled ones too) with the
 linkage machinery: the exact cascade, then the saved 户籍 model (the query's columns are a
@@ -38,9 +42,10 @@ import polars as pl
 
 from data_contracts._base import ROW, Contract
 from data_contracts.exchange import ExchangeAnswer, ExchangeQuery
-from linkage import tables
+from linkage import archive, tables
 from linkage.audit import AuditLog
 from linkage.casework import set_status
+from linkage.cells import restore
 from linkage.errors import FileProblem, RenkouError
 from linkage.exchange.files import exchange_key, unpack, write_all_or_nothing
 from linkage.ingest.load import map_headers, type_columns
@@ -72,6 +77,7 @@ class FileOutcome:
     accepted: int = 0
     unchanged: int = 0
     refused: int = 0
+    sha256: str | None = None
 
 
 @dataclass
@@ -108,10 +114,15 @@ def import_exchange(
             )
     AuditLog.for_home(store.home).append(
         "exchange.import",
-        operator=operator,
         details={
             "files": [
-                {"file": f.file, "kind": f.kind, "status": f.status, "accepted": f.accepted}
+                {
+                    "file": f.file,
+                    "sha256": f.sha256,
+                    "kind": f.kind,
+                    "status": f.status,
+                    "accepted": f.accepted,
+                }
                 for f in report.files
             ],
             "concluded": report.concluded,
@@ -165,14 +176,14 @@ def _import_file(
             f"addressed to county {addressee}, and this is {county}. Fix: send it on to "
             f"{addressee}; this county imports only files addressed to it"
         )
-    digest = file_hash(path)
+    digest = outcome.sha256 = file_hash(path)
     if store.scalar(f"SELECT count(*) FROM {tables.EXCHANGE_FILES} WHERE file_hash = ?", [digest]):
         outcome.status = "already_imported"
         return outcome
     contract: type[Contract] = ExchangeQuery if query else ExchangeAnswer
     try:
         raw, _ = read_any(path)
-        frame = map_headers(contract, raw, name)
+        frame = map_headers(contract, restore(raw), name)
     except FileProblem as problem:
         return refuse(f"{problem.problem}. Fix: {problem.fix}")
     frame = (
@@ -190,6 +201,7 @@ def _import_file(
     for row, message in refused:
         problems.append(Problem(name, None, row, "refused_row", message))
     outcome.refused = checked.quarantined.height + len(refused)
+    archive.keep(store, "exchange", path, digest)  # HOME/archive/exchange/…/<file_hash>
     with store.transaction():
         if query:
             outcome.accepted, outcome.unchanged = _receive(store, kept, name, cycle)
@@ -248,13 +260,18 @@ def _check_queries(
     for row, to, sender in frame.select(ROW, "to_county", "from_county").iter_rows():
         if to != county:
             refused.append(
-                (row, f"目标地代码 {to} is not this county ({county}). Fix: send the row to {to}")
+                (
+                    row,
+                    f"目标地代码 is not this county's code ({county}). Fix: send the row on to "
+                    "the county its 目标地代码 names; this county answers rows addressed to it",
+                )
             )
         elif sender != counterpart:
             refused.append(
                 (
                     row,
-                    f"发起地代码 {sender} differs from the file's name ({counterpart}). "
+                    f"发起地代码 differs from the asking county of the file's name "
+                    f"({counterpart}). "
                     "Fix: one file per asking county, named after it",
                 )
             )
@@ -275,7 +292,7 @@ def _check_answers(
             refused.append(
                 (
                     row,
-                    f"协查编号 {query} names no query this county sent to {counterpart}. "
+                    f"协查编号 names no query this county sent to {counterpart}. "
                     "Fix: answer with the 协查编号 exactly as received",
                 )
             )
@@ -624,7 +641,6 @@ def export_answers(
     ]
     AuditLog.for_home(store.home).append(
         "exchange.answers",
-        operator=operator,
         details={
             "answered_on": answered_on.isoformat(),
             "files": [

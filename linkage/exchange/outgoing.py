@@ -219,7 +219,6 @@ def export_queries(
     ]
     AuditLog.for_home(store.home).append(
         "exchange.export",
-        operator=operator,
         details={
             "sent_on": sent_on.isoformat(),
             "cycle": report.cycle,

@@ -242,6 +242,12 @@ def build_report(
     text = page(fig, store.settings.county_name)
     _refuse_id_numbers(text, out, fig.models)
     out.write_text(text, "utf-8")
+    from linkage.audit import AuditLog, file_sha256
+
+    AuditLog.for_home(store.home).append(
+        "report",
+        details={"file": out.name, "sha256": file_sha256(out), "run_id": run_id},
+    )
     log.info(
         "report written: %s (%d charts of %d models)",
         out,

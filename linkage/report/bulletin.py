@@ -13,6 +13,8 @@ LibreOffice is installed, its PDF:
 - the townships below each target by name, and the overdue township tasks.
 
 The numbers are ``renkou figures``'s: a test holds the bulletin, the JSON and the report equal.
+Figures are numbers in the workbook; text (township names among it) is written as text,
+neutralised (:func:`linkage.cells.neutral`), never a live formula.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import xlsxwriter
 
 from linkage import tables
 from linkage.audit import AuditLog, file_sha256
+from linkage.cells import neutral
 from linkage.errors import RenkouError
 from linkage.report.quality import (
     ASSESSED,
@@ -165,7 +168,6 @@ def write_bulletin(
             (written,) = to_pdf([path], out_dir)
     AuditLog.for_home(store.home).append(
         "report.bulletin",
-        operator=operator,
         details={
             "file": path.name,
             "sha256": file_sha256(path),
@@ -237,7 +239,7 @@ def _workbook(
     previous: dict[tuple[str, str], float | None],
     overdue: dict[str, int],
 ) -> None:
-    book = xlsxwriter.Workbook(str(path))
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False})
     fmt = {
         "title": book.add_format({"bold": True, "font_size": 16, "align": "center"}),
         "note": book.add_format({"font_size": 10}),
@@ -265,7 +267,7 @@ def _workbook(
     sheet.fit_to_pages(1, 0)
     sheet.repeat_rows(3)
     width = 3 + len(ASSESSED) + 1
-    sheet.merge_range(0, 0, 0, width - 1, title, fmt["title"])
+    sheet.merge_range(0, 0, 0, width - 1, neutral(title), fmt["title"])
     sheet.write(
         1,
         0,
@@ -290,7 +292,7 @@ def _workbook(
     for r in ranking.iter_rows(named=True):
         row += 1
         sheet.write(row, 0, r["rank"], fmt["int"])
-        sheet.write(row, 1, r["township"], fmt["text"])
+        sheet.write_string(row, 1, neutral(r["township"]), fmt["text"])
         sheet.write(row, 2, r["missed"], fmt["int"])
         for col, f in enumerate(ASSESSED, start=3):
             _rate_cell(sheet, row, col, r[f], targets.get(f), fmt)
@@ -300,9 +302,8 @@ def _workbook(
     for f, towns in below.items():
         if towns:
             row += 1
-            sheet.write(
-                row, 0, f"{FIGURES[f][0]}未达{targets[f]:.0%}：{'、'.join(towns)}", fmt["note"]
-            )
+            said = f"{FIGURES[f][0]}未达{targets[f]:.0%}：{'、'.join(towns)}"
+            sheet.write_string(row, 0, neutral(said), fmt["note"])
     if not any(below.values()):
         row += 1
         sheet.write(row, 0, "各乡镇（街道）均达到目标", fmt["note"])
@@ -322,7 +323,7 @@ def _workbook(
     changes.set_landscape()
     changes.set_paper(9)
     changes.fit_to_pages(1, 0)
-    changes.write(0, 0, f"{title}：较上期变化", fmt["title"])
+    changes.write_string(0, 0, neutral(f"{title}：较上期变化"), fmt["title"])
     if not previous:
         changes.write(2, 0, "首期通报，无上期可比", fmt["note"])
     else:
@@ -334,7 +335,7 @@ def _workbook(
                 if town == "合计"
                 else dict(ranking.filter(pl.col("township") == town).row(0, named=True))
             )
-            changes.write(i, 0, "全县" if town == "合计" else town, fmt["text"])
+            changes.write_string(i, 0, neutral("全县" if town == "合计" else town), fmt["text"])
             for col, f in enumerate(ASSESSED, start=1):
                 now, before = values.get(f), previous.get((town, f))
                 if now is None or before is None:

@@ -10,7 +10,8 @@ One row per change, of four kinds:
 Findings answered 已处理 are confirmed but need no change (the township already did it).
 A finding goes into one list only (``change_list_entries``) unless ``include_listed``. The
 corrected value is written in full — the operator must type it — while the ID column that
-identifies the person stays masked.
+identifies the person stays masked. Every cell is written as text, neutralised
+(:func:`linkage.cells.neutralise`): a corrected name like ``=1+1`` is never a live formula.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import xlsxwriter
 from linkage import tables
 from linkage.audit import AuditLog, file_sha256
 from linkage.catalog import FINDING_TYPES
+from linkage.cells import neutral, neutralise
 from linkage.store import Store
 from linkage.tasks.tasklist import task_rows
 
@@ -189,7 +191,6 @@ def write_changes(
         raise
     AuditLog.for_home(store.home).append(
         "tasks.changes",
-        operator=operator,
         details={"file": out.name, "sha256": digest, "rows": frame.height, "by_type": by_type},
     )
     log.info("tasks changes: %d rows %s", frame.height, by_type)
@@ -197,7 +198,7 @@ def write_changes(
 
 
 def _write_xlsx(path: Path, frame: pl.DataFrame, county: str) -> None:
-    book = xlsxwriter.Workbook(str(path), {"in_memory": True})
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "in_memory": True})
     ws = book.add_worksheet("变更清单")
     title = book.add_format(
         {
@@ -223,17 +224,20 @@ def _write_xlsx(path: Path, frame: pl.DataFrame, county: str) -> None:
         0,
         0,
         len(headers) - 1,
-        f"{county}全员人口库变更清单（入户核实确认）  "
-        f"生成日期 {dt.date.today().isoformat()}  共 {frame.height} 条",
+        neutral(
+            f"{county}全员人口库变更清单（入户核实确认）  "
+            f"生成日期 {dt.date.today().isoformat()}  共 {frame.height} 条"
+        ),
         title,
     )
     ws.set_row(0, 28)
     ws.write_row(1, 0, headers, head)
     for col, header in enumerate(headers):
         ws.set_column(col, col, COLUMNS[header])
-    for r, row in enumerate(frame.select(headers).iter_rows(), start=2):
+    cells = neutralise(frame.select(pl.col(h).cast(pl.String).fill_null("") for h in headers))
+    for r, row in enumerate(cells.iter_rows(), start=2):
         for col, value in enumerate(row):
-            ws.write_string(r, col, str(value or ""), body)
+            ws.write_string(r, col, value, body)
     ws.freeze_panes(2, 0)
     ws.autofilter(1, 0, 1 + frame.height, len(headers) - 1)
     ws.set_landscape()

@@ -4,6 +4,9 @@ The workbooks are written first, then — in one transaction — the export and 
 (finding, file, sheet, row, deadline, check code) are recorded and the findings set to ``sent``.
 If recording fails, the written files are removed, so a file either exists and is recorded or
 does not exist. Each export is appended to the audit log (operator, time, file hashes, counts).
+With the office's outbox key (``RENKOU_OUTBOX_KEY_FILE``, :mod:`linkage.keys`) each workbook
+leaves as an AES-256 zip of the same name (:mod:`linkage.sealed`); ``tasks import`` opens a
+returned package with the same key.
 """
 
 from __future__ import annotations
@@ -11,15 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
 
-from linkage import tables
+from linkage import keys, tables
 from linkage.audit import AuditLog, file_sha256
 from linkage.casework import set_status
 from linkage.catalog import FINDING_TYPES, type_labels
+from linkage.sealed import seal
 from linkage.settings import TaskSettings
 from linkage.store import Store
 from linkage.tasks.tasklist import task_rows
@@ -35,10 +39,11 @@ NO_VILLAGE = "未定村（社区）"
 @dataclass(frozen=True)
 class ExportedFile:
     township: str
-    path: Path
-    file_hash: str
+    path: Path  # the workbook, or its AES package (.zip) under the outbox key
+    file_hash: str  # of the workbook (what its assignments record)
     tasks: int
     sheets: int
+    package_hash: str | None = None
 
 
 @dataclass
@@ -150,6 +155,7 @@ def export_tasks(
     tasks = _with_deadlines(task_rows(store, findings), sent_on, cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
     county = store.settings.county_name
+    key = keys.key("outbox", store.home)
     written: list[Path] = []
     assignments = []
     try:
@@ -169,7 +175,14 @@ def export_tasks(
             )
             written.append(path)
             digest = file_sha256(path)
-            report.files.append(ExportedFile(str(town), path, digest, part.height, len(sheets)))
+            exported = ExportedFile(str(town), path, digest, part.height, len(sheets))
+            if key is not None:
+                package = path.with_suffix(".zip")
+                written.append(package)
+                seal(path.read_bytes(), path.name, package, key)
+                path.unlink()
+                exported = replace(exported, path=package, package_hash=file_sha256(package))
+            report.files.append(exported)
             assignments.append(
                 pl.DataFrame(
                     positions,
@@ -185,7 +198,6 @@ def export_tasks(
         raise
     AuditLog.for_home(store.home).append(
         "tasks.export",
-        operator=operator,
         details={
             "export_id": report.export_id,
             "sent_on": sent_on.isoformat(),
@@ -194,6 +206,7 @@ def export_tasks(
                 {
                     "file": f.path.name,
                     "sha256": f.file_hash,
+                    "package_sha256": f.package_hash,
                     "township": f.township,
                     "tasks": f.tasks,
                 }

@@ -21,19 +21,22 @@ import datetime as dt
 import json
 import logging
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from linkage import tables
+from linkage import archive, keys, tables
 from linkage.audit import AuditLog, file_sha256
 from linkage.casework import set_status
+from linkage.errors import FileProblem
 from linkage.labels import LABEL_SCHEMA, row_hashes
+from linkage.sealed import unseal
 from linkage.store import Store
 from linkage.tasks.reader import Problem, Returned, ReturnedRow, parse_day, read_returned
-from linkage.tasks.workbook import RESULTS
+from linkage.tasks.workbook import META_SHEET, RESULTS
 
 __all__ = ["FileOutcome", "ImportReport", "Problem", "import_file", "import_returns"]
 
@@ -249,7 +252,7 @@ def _check(
             bad(
                 r,
                 "future_date",
-                f"核查日期 {day.isoformat()} is in the future. Fix: the day of the visit",
+                f"核查日期 is after today ({today.isoformat()}). Fix: the day of the visit",
                 tid,
             )
             continue
@@ -386,9 +389,16 @@ def _evidence_records(finding: dict[str, Any]) -> list[str]:
 
 
 def import_file(
-    store: Store, path: Path, *, operator: str, today: dt.date, problems: list[Problem]
+    store: Store,
+    path: Path,
+    *,
+    operator: str,
+    today: dt.date,
+    problems: list[Problem],
+    township: str | None = None,
 ) -> FileOutcome:
-    """Check and apply one returned workbook (its own transaction)."""
+    """Check and apply one returned workbook (its own transaction); with ``township``, a
+    workbook of another township is refused whole (a township operator's import)."""
     tables.ensure(store.con, "tasks")
     digest = file_sha256(path)
     done = store.scalar(
@@ -412,14 +422,8 @@ def import_file(
     problems.extend(returned.problems)
     if returned.export_id is None:
         return FileOutcome(path.name, digest, "unreadable")
-    outcome = FileOutcome(
-        path.name,
-        digest,
-        "applied",
-        returned.township,
-        returned.export_id,
-        rows_read=len(returned.rows),
-    )
+    # batch and township are cells of the _renkou sheet: named (and recorded) only once known
+    outcome = FileOutcome(path.name, digest, "applied", rows_read=len(returned.rows))
     if not store.scalar(
         f"SELECT count(*) FROM {tables.TASK_EXPORTS} WHERE export_id = ?", [returned.export_id]
     ):
@@ -429,17 +433,51 @@ def import_file(
                 None,
                 None,
                 "unknown_export",
-                f"batch {returned.export_id} was not exported from this "
-                f"database. Fix: import it where it was exported",
+                f"the batch of its {META_SHEET} sheet was not exported from this database. "
+                "Fix: import it where it was exported; do not edit that sheet",
             )
         )
         outcome.status = "unreadable"
+        return outcome
+    outcome.export_id = returned.export_id
+    sent_to = store.frame(
+        f"SELECT DISTINCT township FROM {tables.TASK_ASSIGNMENTS} WHERE export_id = ?",
+        [returned.export_id],
+    )["township"]
+    if returned.township not in sent_to.to_list():
+        problems.append(
+            Problem(
+                path.name,
+                None,
+                None,
+                "unknown_township",
+                f"the township of its {META_SHEET} sheet is none that batch "
+                f"{returned.export_id} was sent to. Fix: import the file as exported; do not "
+                "edit that sheet",
+            )
+        )
+        outcome.status = "refused"
+        return outcome
+    outcome.township = returned.township
+    if township is not None and returned.township != township:
+        problems.append(
+            Problem(
+                path.name,
+                None,
+                None,
+                "other_township",
+                f"this workbook is not {township}'s task list, and the operator imports for "
+                f"{township} only. Fix: the county office imports it",
+            )
+        )
+        outcome.status = "refused"
         return outcome
     before = len(problems)
     assigned, findings = _known(store, [r.task_id.upper() for r in returned.rows if r.task_id])
     good, outcome.pending = _check(path.name, returned, assigned, findings, today, problems)
     outcome.rejected = sum(1 for p in problems[before:] if p.severity == "error")
     import_id = f"I{dt.datetime.now():%Y%m%d%H%M%S%f}"
+    archive.keep(store, "tasks", path, digest)  # HOME/archive/tasks/…/<file_hash>, read-only
     with store.transaction():
         outcome.applied, outcome.unchanged = _apply(store, path.name, import_id, good, findings)
         store.con.execute(
@@ -462,19 +500,48 @@ def import_file(
     return outcome
 
 
+def _opened(store: Store, path: Path, into: Path, problems: list[Problem]) -> list[Path]:
+    """The workbooks of ``path``: itself, or what its AES package holds."""
+    if path.suffix.lower() != ".zip":
+        return [path]
+    folder = into / file_sha256(path)
+    folder.mkdir()
+    try:
+        return unseal(path, keys.key("outbox", store.home), folder, "outbox")
+    except FileProblem as problem:
+        problems.append(
+            Problem(path.name, None, None, "package", f"{problem.problem}. Fix: {problem.fix}")
+        )
+        return []
+
+
 def import_returns(
-    store: Store, paths: list[Path], *, operator: str, today: dt.date | None = None
+    store: Store,
+    paths: list[Path],
+    *,
+    operator: str,
+    today: dt.date | None = None,
+    township: str | None = None,
 ) -> ImportReport:
-    """Import returned workbooks; every call is one audit entry."""
+    """Import returned workbooks (only ``township``'s, when given); a ``.zip`` is an AES
+    package of the outbox, opened with the outbox key. Every call is one audit entry."""
     today = today or dt.date.today()
     report = ImportReport()
-    for path in paths:
-        report.files.append(
-            import_file(store, path, operator=operator, today=today, problems=report.problems)
-        )
+    with tempfile.TemporaryDirectory(prefix="renkou-returns-") as unpacked:
+        for path in paths:
+            for workbook in _opened(store, path, Path(unpacked), report.problems):
+                report.files.append(
+                    import_file(
+                        store,
+                        workbook,
+                        operator=operator,
+                        today=today,
+                        problems=report.problems,
+                        township=township,
+                    )
+                )
     AuditLog.for_home(store.home).append(
         "tasks.import",
-        operator=operator,
         details={
             "files": [
                 {

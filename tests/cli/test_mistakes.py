@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -21,25 +18,9 @@ from linkage.cli._common import EXIT_MISTAKE, EXIT_OK, EXIT_REJECTED
 from linkage.errors import ConfigError
 from linkage.settings import load_settings
 from linkage.store import Store
-from tests.conftest import write_csv
+from tests.conftest import Renkou, Result, write_csv
 from tests.findings.test_rules import BASE
 from tests.headers import DEATH_HEADER, POP_HEADER
-
-
-@dataclass(frozen=True)
-class Result:
-    """What one ``renkou`` command did: its exit code and what it printed."""
-
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
-Renkou = Callable[..., Result]
 
 
 @pytest.fixture(autouse=True)
@@ -54,33 +35,6 @@ def _environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
-
-
-@pytest.fixture
-def renkou(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Renkou:
-    """Run ``renkou ARGS…`` through ``linkage.cli.main()``.
-
-    An exception that escapes ``main()`` is what a user would see as a traceback and exit
-    code 1: it is reported so, and the tests' ``"Traceback" not in …`` catches it.
-    """
-    from linkage.cli import main
-
-    def run(*args: str | Path) -> Result:
-        monkeypatch.setattr(sys, "argv", ["renkou", *map(str, args)])
-        capsys.readouterr()  # forget what earlier steps of the test printed
-        code: int
-        crash = ""
-        try:
-            main()
-            code = EXIT_OK
-        except SystemExit as done:
-            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-        except Exception:  # what the console script would print as a traceback
-            code, crash = 1, traceback.format_exc()
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err + crash)
-
-    return run
 
 
 def assert_mistake(result: Result, *words: str, code: int = EXIT_MISTAKE) -> None:

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from linkage.cli import app
+from linkage.operators import current_account
 from linkage.store import Store
 from linkage.tasks.returns import import_returns
 from linkage.tasks.workbook import CHECK, META_SHEET
@@ -324,8 +325,6 @@ def test_no_names_or_ids_in_logs_or_console(
             str(out),
             "--date",
             DAY.isoformat(),
-            "--operator",
-            "tester",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -341,8 +340,6 @@ def test_no_names_or_ids_in_logs_or_console(
             "import",
             str(files[LX]),
             str(files[SC]),
-            "--operator",
-            "tester",
         ],
     )
     assert imported.exit_code == 1  # rows with errors
@@ -358,8 +355,6 @@ def test_no_names_or_ids_in_logs_or_console(
             "changes",
             "--out",
             str(tmp_path / "changes.xlsx"),
-            "--operator",
-            "tester",
         ],
     )
     assert changes.exit_code == 0, changes.output
@@ -367,6 +362,36 @@ def test_no_names_or_ids_in_logs_or_console(
     assert "tasks export" in caplog.text  # the logs did run
     for secret in NAMES + IDS + [i[:6] + "********" + i[-4:] for i in IDS] + ["王丽", "赵五"]:
         assert secret not in seen
+
+
+def test_a_returned_workbook_s_cells_are_named_by_position_never_quoted(
+    store: Store, tmp_path: Path
+) -> None:
+    """A header cell, an answer and the batch sheet overwritten with a person's data: the
+    problems say where and what was expected, and quote none of it (issue 16)."""
+    person, number = "欧阳雪梅", ident("19561103", "264")
+    files = export_all(store, tmp_path / "out")
+    book = openpyxl.load_workbook(files[SC])
+    ws = book["首车社区"]
+    header, cols = header_columns(ws)
+    ws.cell(header, cols["核查结果"]).value = number  # the header cell is now an ID
+    book.save(files[SC])
+    fill(files[LX], {F_DEATH: {"核查结果": "属实", "核查日期": "2099-01-01", "核查说明": person}})
+    other = tmp_path / "other.xlsx"
+    book = openpyxl.load_workbook(files[LX])
+    for row in book[META_SHEET].iter_rows():
+        if row[0].value == "township":
+            row[1].value = person
+    book.save(other)
+    report = import_returns(store, [files[SC], files[LX], other], operator="t", today=TODAY)
+    said = {p.code: p.describe() for p in report.problems}
+    letter = openpyxl.utils.get_column_letter(cols["核查结果"])
+    assert f"lacks 核查结果 (column {cols['核查结果']}, {letter})" in said["missing_columns"]
+    assert "核查日期 is after today (2025-10-20)" in said["future_date"]
+    assert "the township of its _renkou sheet is none that batch" in said["unknown_township"]
+    assert [f.township for f in report.files] == [SC, LX, None]
+    text = " ".join(said.values())
+    assert person not in text and number not in text and "2099" not in text
 
 
 def test_sheets_per_finding_type_carry_the_village_column(store: Store, tmp_path: Path) -> None:
@@ -399,9 +424,10 @@ def test_export_and_import_are_audited(store: Store, tmp_path: Path) -> None:
     fill_with_mistakes(files)
     import_returns(store, [files[SC]], operator="importer", today=TODAY)
     log = AuditLog.for_home(store.home)
-    entries = log.entries()
+    entries = [e for e in log.entries() if e["action"].startswith("tasks.")]
     assert [e["action"] for e in entries] == ["tasks.export", "tasks.import"]
-    assert entries[0]["operator"] == "tester" and entries[1]["operator"] == "importer"
+    # the OS account, whatever the caller says (the tables keep what it said)
+    assert entries[0]["operator"] == entries[1]["operator"] == current_account()
     assert {f["file"]: f["sha256"] for f in entries[0]["details"]["files"]} == hashes
     assert entries[0]["details"]["tasks"] == 8
     assert entries[1]["details"]["files"][0]["sha256"] == file_sha256(files[SC])
