@@ -20,6 +20,7 @@ import pytest
 from linkage import operators
 from linkage.audit import AuditLog, canonical, cross_check, file_sha256
 from linkage.operators import current_account
+from linkage.runs import take_snapshot
 from linkage.store import DB_FILE, Store
 from tests.cli.test_mistakes import _environment  # noqa: F401  (no settings from the shell)
 from tests.conftest import Renkou
@@ -208,6 +209,8 @@ def test_the_database_opens_only_with_its_key_and_holds_no_readable_name(
     assert not [n for n in NAMES if n.encode() in data]
     assert not [i for i in IDS if i.encode() in data]
     assert not list(home.glob(f"{DB_FILE}.before-*"))
+    snapshot = take_snapshot(home, "night-1")  # what a night copies before it changes data
+    assert not [n for n in NAMES if n.encode() in snapshot.read_bytes()]
     assert renkou("--home", home, "tasks", "status").code == 0
     with Store(home) as store:
         assert store.scalar("SELECT count(*) FROM findings") > 0
