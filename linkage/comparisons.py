@@ -319,7 +319,8 @@ def birth_date_comparison(
         _Level("exact", f"{left} = {right}", "Same birth date (出生日期相同)"),
         _Level(
             "lunar",
-            f"{left} = birth_date_lunar_alt_r OR birth_date_lunar_alt_l = {right}",
+            f"{left} = birth_date_lunar_alt_r OR birth_date_lunar_alt_l = {right} "
+            f"OR {left} = birth_date_lunar_leap_alt_r OR birth_date_lunar_leap_alt_l = {right}",
             "Same once one side is read as a lunar date (农历/公历)",
         ),
         _Level(
@@ -454,8 +455,8 @@ BLOCKING_KEYS: dict[str, str] = {
         c: c
         for c in (
             "id_number name name_key name_py surname surname_py given_name given_py "
-            "former_name_key former_name_py birth_date birth_date_lunar_alt id_birth_date "
-            "sex ethnicity township village"
+            "former_name_key former_name_py birth_date birth_date_lunar_alt "
+            "birth_date_lunar_leap_alt id_birth_date sex ethnicity township village"
         ).split()
     },
     "birth_year": "year(birth_date)",
@@ -470,6 +471,13 @@ BLOCKING_KEYS: dict[str, str] = {
 NAMED_BLOCKING_RULES: dict[str, str] = {
     "lunar_alt_l": "l.birth_date_lunar_alt = r.birth_date AND l.surname_py = r.surname_py",
     "lunar_alt_r": "l.birth_date = r.birth_date_lunar_alt AND l.surname_py = r.surname_py",
+    # the same for a birthday in a leap month (闰月)
+    "lunar_leap_alt_l": (
+        "l.birth_date_lunar_leap_alt = r.birth_date AND l.surname_py = r.surname_py"
+    ),
+    "lunar_leap_alt_r": (
+        "l.birth_date = r.birth_date_lunar_leap_alt AND l.surname_py = r.surname_py"
+    ),
     "former_name_l": "l.former_name_py = r.name_py AND year(l.birth_date) = year(r.birth_date)",
     "former_name_r": "l.name_py = r.former_name_py AND year(l.birth_date) = year(r.birth_date)",
 }

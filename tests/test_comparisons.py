@@ -41,7 +41,13 @@ STRING_COLUMNS = (
     "given_py former_name_key former_name_py id_number id_raw id_status id_sex id_region sex "
     "ethnicity township village address"
 ).split()
-DATE_COLUMNS = ("id_birth_date", "birth_date", "birth_date_lunar_alt", "event_date")
+DATE_COLUMNS = (
+    "id_birth_date",
+    "birth_date",
+    "birth_date_lunar_alt",
+    "birth_date_lunar_leap_alt",
+    "event_date",
+)
 SCHEMA = {**{c: pl.String for c in STRING_COLUMNS}, **{c: pl.Date for c in DATE_COLUMNS}}
 
 ALL_TYPES = {
@@ -207,6 +213,17 @@ CASES: list[tuple[str, str, str, dict[str, Any], dict[str, Any]]] = [
         "lunar",
         {"birth_date": LUNAR_SOLAR},
         {"birth_date": LUNAR_WRITTEN, "birth_date_lunar_alt": LUNAR_SOLAR},
+    ),
+    (
+        "bd_lunar_leap_month",  # 闰四月初八 2020 written as 2020-04-08: 2020-05-30
+        "birth_date",
+        "lunar",
+        {
+            "birth_date": dt.date(2020, 4, 8),
+            "birth_date_lunar_alt": dt.date(2020, 4, 30),
+            "birth_date_lunar_leap_alt": dt.date(2020, 5, 30),
+        },
+        {"birth_date": dt.date(2020, 5, 30)},
     ),
     (
         "bd_swapped",

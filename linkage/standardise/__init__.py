@@ -139,6 +139,7 @@ PERSON_COLUMNS = (
     "id_region",
     "birth_date",
     "birth_date_lunar_alt",
+    "birth_date_lunar_leap_alt",
     "birth_year",
     "birth_month",
     "birth_day",

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
+import opencc
 import polars as pl
 
 from linkage.standardise._distinct import map_distinct
@@ -128,20 +129,88 @@ ETHNICITIES = (
     "珞巴族",
     "基诺族",
 )
-#: GB 3304 codes 97 and 98, outside the 56.
+#: GB 3304 codes 97 (其他) and 98, outside the 56.
 ETHNICITY_OTHERS = ("其他未识别民族", "外国血统中国籍人士")
 ETHNICITY_VALUES = ETHNICITIES + ETHNICITY_OTHERS
-ETHNICITY_MAP: dict[str, str] = {
-    **{name: name for name in ETHNICITY_VALUES},
-    **{name.removesuffix("族"): name for name in ETHNICITIES},  # 汉 → 汉族, 土家 → 土家族
-    **{f"{i + 1:02d}": name for i, name in enumerate(ETHNICITIES)},
-    **{str(i + 1): name for i, name in enumerate(ETHNICITIES)},
-    "97": "其他未识别民族",
-    "98": "外国血统中国籍人士",
-    "未识别民族": "其他未识别民族",
+
+#: Names in use before a renaming, common variants and mistypings → the GB 3304 name.
+ETHNICITY_OLD_NAMES: dict[str, str] = {
+    "僮族": "壮族",  # renamed 1965
+    "僮": "壮族",
+    "崩龙族": "德昂族",  # renamed 1985
+    "崩龙": "德昂族",
+    "毛难族": "毛南族",  # renamed 1986
+    "毛难": "毛南族",
+    "卡佤族": "佤族",  # 佧佤 / 卡佤 until 1962
+    "卡佤": "佤族",
+    "佧佤族": "佤族",
+    "佧佤": "佤族",
+    "仲家族": "布依族",  # 仲家 until 1953
+    "仲家": "布依族",
+    "布衣族": "布依族",
+    "布衣": "布依族",
+    "布伊族": "布依族",
+    "布伊": "布依族",
+    "布夷族": "布依族",
+    "布依": "布依族",
+    "畬族": "畲族",  # U+756C, the look-alike of 畲 (U+7572)
+    "畬": "畲族",
+    "彞族": "彝族",
+    "夷族": "彝族",
+    "傜族": "瑶族",
+    "乌兹别克族": "乌孜别克族",
+    "乌兹别克": "乌孜别克族",
+    "柯尔克兹族": "柯尔克孜族",
+    "达呼尔族": "达斡尔族",
     "维族": "维吾尔族",
     "蒙族": "蒙古族",
+    "朝族": "朝鲜族",
+    "穿青人": "其他未识别民族",  # 贵州's unrecognised group, registered as 其他
 }
+
+#: Codes and words for GB 3304's 97 and 98. 99 is not in GB 3304 but many systems use it
+#: for 其他 / 未识别 (not for "not stated"), so it is read as 97 rather than as missing.
+ETHNICITY_OTHER_SPELLINGS: dict[str, str] = {
+    "97": "其他未识别民族",
+    "99": "其他未识别民族",
+    "其他": "其他未识别民族",
+    "其它": "其他未识别民族",
+    "其他民族": "其他未识别民族",
+    "其它民族": "其他未识别民族",
+    "未识别民族": "其他未识别民族",
+    "未识别": "其他未识别民族",
+    "其他未识别": "其他未识别民族",
+    "98": "外国血统中国籍人士",
+    "外国血统": "外国血统中国籍人士",
+    "外国血统中国籍": "外国血统中国籍人士",
+    "外国人入籍": "外国血统中国籍人士",
+    "入籍": "外国血统中国籍人士",
+}
+
+
+def _with_traditional(mapping: Mapping[str, str]) -> dict[str, str]:
+    """``mapping`` plus the traditional-script form of each key (OpenCC s2t, s2tw, s2hk)."""
+    out = dict(mapping)
+    for config in ("s2t", "s2tw", "s2hk"):
+        converter = opencc.OpenCC(config)
+        for key, value in mapping.items():
+            out.setdefault(converter.convert(key), value)
+    return out
+
+
+#: Every accepted spelling or code → one of :data:`ETHNICITY_VALUES`: the names with and
+#: without 族, codes ``01``..``56`` and ``1``..``56``, :data:`ETHNICITY_OLD_NAMES`,
+#: :data:`ETHNICITY_OTHER_SPELLINGS`, and the traditional-script form of each (漢族, 維吾爾族).
+ETHNICITY_MAP: dict[str, str] = _with_traditional(
+    {
+        **{name: name for name in ETHNICITY_VALUES},
+        **{name.removesuffix("族"): name for name in ETHNICITIES},  # 汉 → 汉族, 土家 → 土家族
+        **{f"{i + 1:02d}": name for i, name in enumerate(ETHNICITIES)},
+        **{str(i + 1): name for i, name in enumerate(ETHNICITIES)},
+        **ETHNICITY_OLD_NAMES,
+        **ETHNICITY_OTHER_SPELLINGS,
+    }
+)
 
 #: Status of a person in the population base.
 PERSON_STATUSES = ("正常", "死亡注销", "迁出注销", "重复注销", "错误注销")
@@ -262,7 +331,8 @@ def marital_status_expr(expr: pl.Expr) -> pl.Expr:
 
 
 def ethnicity_expr(expr: pl.Expr) -> pl.Expr:
-    """One of :data:`ETHNICITY_VALUES` or null (汉 → 汉族, 15 → 土家族)."""
+    """One of :data:`ETHNICITY_VALUES` or null (汉 → 汉族, 15 → 土家族, 僮族 → 壮族, 漢族 → 汉族,
+    99 / 其他 → 其他未识别民族)."""
     return map_code_expr(expr, ETHNICITY_MAP)
 
 

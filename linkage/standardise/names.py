@@ -10,7 +10,8 @@ base has ~1M rows but only tens of thousands of distinct names and a few thousan
 
 Example:
     >>> df = pl.DataFrame({"raw": ["張　偉", "阿依古丽•买买提", "单田芳"]})
-    >>> standardise_names(df, "raw").select("name", "name_key", "name_py").rows()
+    >>> result = standardise_names(df, "raw").select("name", "name_key", "name_py")
+    >>> result.rows()  # doctest: +NORMALIZE_WHITESPACE
     [('張偉', '张伟', 'zhangwei'),
      ('阿依古丽·买买提', '阿依古丽买买提', 'ayigulimaimaiti'),
      ('单田芳', '单田芳', 'shantianfang')]
@@ -40,9 +41,27 @@ FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 SEPARATOR = "·"  # U+00B7, the standard separator of transcribed minority names
 
-#: Separators found in delivered minority names; all become U+00B7. ``．`` is width-folded to
-#: ``.`` first. Hyphens count only between two Han characters (see :func:`clean_name_expr`).
-DOT_VARIANTS = ("•", "・", "･", "‧", "∙", "⋅", "⸱", "\u0387", ".")
+#: Separators found in delivered minority names; all become U+00B7. ``．`` and ``＿`` are
+#: width-folded to ``.`` and ``_`` first. ``。`` (and its half-width ``｡``) is what a Chinese
+#: input method types for ``.``; ``ㆍ`` (U+318D, Hangul araea) and ``ꞏ`` (U+A78F, Latin sinological
+#: dot) come from Korean and font-matching input. Hyphens count only between two Han characters
+#: (see :func:`clean_name_expr`).
+DOT_VARIANTS = (
+    "•",
+    "・",
+    "･",
+    "‧",
+    "∙",
+    "⋅",
+    "⸱",
+    "\u0387",
+    ".",
+    "。",
+    "｡",
+    "_",
+    "\u318d",
+    "\ua78f",
+)
 _HYPHEN_BETWEEN_HAN = r"(\p{Han})[-‐‑–—―](\p{Han})"
 
 #: Code points that count as a Han character where a surname may start: 〇, CJK unified

@@ -8,6 +8,8 @@ from polars.testing import assert_frame_equal
 
 from linkage.standardise.codes import (
     ETHNICITIES,
+    ETHNICITY_MAP,
+    ETHNICITY_VALUES,
     HUKOU_TYPES,
     MARITAL_MAP,
     MARITAL_MISSING,
@@ -114,6 +116,58 @@ def test_ethnicity_spellings_and_codes() -> None:
         "苗族",
         None,
     ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        # names before a renaming, variants, mistypings
+        ("崩龙族", "德昂族"),
+        ("崩龙", "德昂族"),
+        ("毛难族", "毛南族"),
+        ("僮族", "壮族"),
+        ("卡佤族", "佤族"),
+        ("佧佤族", "佤族"),
+        ("仲家族", "布依族"),
+        ("布衣族", "布依族"),
+        ("布依", "布依族"),
+        ("畬族", "畲族"),
+        ("乌兹别克族", "乌孜别克族"),
+        # traditional script
+        ("漢族", "汉族"),
+        ("漢", "汉族"),
+        ("維吾爾族", "维吾尔族"),
+        ("蒙古族", "蒙古族"),
+        ("滿族", "满族"),
+        ("傣族", "傣族"),
+        ("壯族", "壮族"),
+        ("朝鮮族", "朝鲜族"),
+        ("納西族", "纳西族"),
+        ("達斡爾族", "达斡尔族"),
+        ("鄂倫春族", "鄂伦春族"),
+        ("崩龍族", "德昂族"),
+        ("毛難族", "毛南族"),
+        # GB 3304 97 / 98, and 99 as systems use it
+        ("97", "其他未识别民族"),
+        ("99", "其他未识别民族"),
+        ("其他", "其他未识别民族"),
+        ("其它", "其他未识别民族"),
+        ("未识别民族", "其他未识别民族"),
+        ("穿青人", "其他未识别民族"),
+        ("98", "外国血统中国籍人士"),
+        ("外国血统中国籍人士", "外国血统中国籍人士"),
+        ("外國血統中國籍人士", "外国血统中国籍人士"),
+        ("外国人入籍", "外国血统中国籍人士"),
+    ],
+)
+def test_ethnicity_old_traditional_and_other(raw: str, canonical: str) -> None:
+    assert _apply(ethnicity_expr, [raw]) == [canonical]
+
+
+def test_every_ethnicity_spelling_maps_to_a_value() -> None:
+    assert set(ETHNICITY_MAP.values()) == set(ETHNICITY_VALUES)
+    statuses = standardise_code(pl.DataFrame({"e": ["99", "0", "未知"]}), "e", ETHNICITY_MAP, "x")
+    assert statuses["x_status"].to_list() == ["ok", "unknown_value", "missing"]
 
 
 def test_person_and_hukou_status() -> None:

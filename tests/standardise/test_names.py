@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from linkage.standardise._name_tables import COMPOUND_SURNAMES
 from linkage.standardise.names import (
     clean_name_expr,
     name_pinyin,
@@ -42,7 +43,29 @@ def test_clean_empty_is_null() -> None:
     assert _clean(["", "　 ", None, "··"]) == [None, None, None, None]
 
 
-@pytest.mark.parametrize("sep", ["·", "•", "・", ".", "．", "‧", "∙", "･", "-", "－", "·  "])
+@pytest.mark.parametrize(
+    "sep",
+    [
+        "·",
+        "•",
+        "・",
+        ".",
+        "．",
+        "‧",
+        "∙",
+        "･",
+        "-",
+        "－",
+        "·  ",
+        "。",  # what a Chinese input method types for "."
+        "｡",
+        "_",
+        "＿",
+        "\u318d",  # ㆍ Hangul araea
+        "\ua78f",  # ꞏ Latin sinological dot
+        "。。",
+    ],
+)
 def test_minority_separators_unify_to_middle_dot(sep: str) -> None:
     assert _clean([f"阿依古丽{sep}买买提"]) == ["阿依古丽·买买提"]
 
@@ -136,6 +159,22 @@ def test_outside_bmp_character() -> None:
         ("阿依古丽·买买提", None, "阿依古丽·买买提"),
         ("JOHN", None, "JOHN"),
         ("张", "张", ""),
+        ("淳于琼", "淳于", "琼"),
+        ("东门庆", "东门", "庆"),
+        ("東門慶", "東門", "慶"),
+        ("仉督某", "仉督", "某"),
+        ("归海一刀", "归海", "一刀"),
+        ("榖梁赤", "榖梁", "赤"),
+        ("谷梁赤", "谷梁", "赤"),
+        ("左丘明", "左丘", "明"),
+        ("梁丘据", "梁丘", "据"),
+        ("第五伦", "第五", "伦"),
+        # single surnames set side by side in the 百家姓's verse, and 乐/宗 + given name
+        ("闫法明", "闫", "法明"),
+        ("岳帅军", "岳", "帅军"),
+        ("言福生", "言", "福生"),
+        ("乐正华", "乐", "正华"),
+        ("宗政伟", "宗", "政伟"),
     ],
 )
 def test_surname_split(name: str, surname: str | None, given: str) -> None:
@@ -158,6 +197,15 @@ def test_surname_split(name: str, surname: str | None, given: str) -> None:
         ("长孙无忌", "zhangsunwuji"),
         ("吕绿", "lvlv"),  # ü as v
         ("王单", "wangdan"),  # 单 as a given-name character keeps its default reading
+        ("单于丹", "chanyudan"),
+        ("淳于琼", "chunyuqiong"),
+        ("仉督某", "zhangdumou"),
+        ("榖梁赤", "guliangchi"),
+        ("谷梁赤", "guliangchi"),
+        ("澹台灭明", "tantaimieming"),
+        ("盖聂", "genie"),
+        ("郗超", "xichao"),
+        ("颉利", "xieli"),
     ],
 )
 def test_surname_readings(name: str, pinyin: str) -> None:
@@ -214,3 +262,24 @@ def test_out_defaults_and_custom_prefix() -> None:
     ]
     frame = standardise_names(pl.DataFrame({"cym": ["歐陽娜"]}), "cym", out="former_name")
     assert frame["former_name_key"].item() == "欧阳娜"
+
+
+#: The 复姓 of the 百家姓 (谷梁 in both spellings); 宗政 and 乐正 are left out on purpose.
+BAIJIAXING_COMPOUNDS = (
+    "万俟 司马 上官 欧阳 夏侯 诸葛 闻人 东方 赫连 皇甫 尉迟 公羊 澹台 公冶 濮阳 淳于 单于 "
+    "太叔 申屠 公孙 仲孙 轩辕 令狐 钟离 宇文 长孙 慕容 鲜于 闾丘 司徒 司空 亓官 司寇 仉督 "
+    "子车 颛孙 端木 巫马 公西 漆雕 壤驷 公良 拓跋 夹谷 宰父 谷梁 榖梁 段干 百里 东郭 南门 "
+    "呼延 归海 羊舌 微生 梁丘 左丘 东门 西门 南宫 第五"
+).split()
+
+
+def test_every_baijiaxing_compound_surname_is_known() -> None:
+    names = [f"{surname}文" for surname in BAIJIAXING_COMPOUNDS]
+    result = _std(names)
+    assert result["name_surname"].to_list() == BAIJIAXING_COMPOUNDS
+    assert [surname_split(name)[0] for name in names] == BAIJIAXING_COMPOUNDS
+    readings = result["name_surname_py"].to_list()
+    assert all(reading and reading.isascii() and reading.isalpha() for reading in readings)
+    assert dict(zip(BAIJIAXING_COMPOUNDS, readings, strict=True)) == {
+        surname: COMPOUND_SURNAMES[surname] for surname in BAIJIAXING_COMPOUNDS
+    }
