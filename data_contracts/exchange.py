@@ -30,18 +30,34 @@ class ExchangeQuery(Contract):
     soft_rules: ClassVar[frozenset[str]] = frozenset({"id_agrees_with_birth_date"})
 
     query_id = c.key("协查编号", "协查编号", "query id (unique for the sending county)")
-    from_county = c.text("发起地代码", "发起地代码", "asking county's code", required=True)
-    to_county = c.text("目标地代码", "目标地代码", "county asked (this one)", required=True)
+    from_county = c.text(
+        "发起地代码",
+        "发起地代码",
+        "asking county's code",
+        required=True,
+        aliases=("发起县代码", "发起方代码", "发起地区划代码"),
+    )
+    to_county = c.text(
+        "目标地代码",
+        "目标地代码",
+        "county asked (this one)",
+        required=True,
+        aliases=("目标县代码", "目标地区划代码", "协查地代码"),
+    )
     query_type = c.code("协查类型", "协查类型", "query type", QUERY_TYPE_MAP)
     urgency = c.code("紧急程度", "紧急程度", "urgency", URGENCY_MAP)
-    sent_on = c.date("发起日期", "发起日期", "day sent")
-    due_on = c.date("反馈期限", "反馈期限", "answer due by")
+    sent_on = c.date("发起日期", "发起日期", "day sent", aliases=("发起时间",))
+    due_on = c.date("反馈期限", "反馈期限", "answer due by", aliases=("反馈截止日期", "截止日期"))
     name = c.name("姓名", "姓名", "name of the person asked about", required=True)
     sex = c.code("性别", "性别", "sex", codes.SEX_MAP)
-    id_number = c.id_number("公民身份号码", "公民身份号码", "citizen ID")
-    birth_date = c.date("出生日期", "出生日期", "date of birth")
-    hukou_address = c.text("户籍地址", "户籍地址", "registered address")
-    current_address = c.text("现住地址", "现住地址", "current address")
+    id_number = c.id_number("公民身份号码", "公民身份号码", "citizen ID", aliases=c.ID_ALIASES)
+    birth_date = c.date("出生日期", "出生日期", "date of birth", aliases=c.BIRTH_DATE_ALIASES)
+    hukou_address = c.text(
+        "户籍地址", "户籍地址", "registered address", aliases=c.HUKOU_ADDRESS_ALIASES
+    )
+    current_address = c.text(
+        "现住地址", "现住地址", "current address", aliases=c.CURRENT_ADDRESS_ALIASES
+    )
     event_date = c.date("事件日期", "事件日期", "the event that raised the query")
     reason = c.text("事由", "事由", "reason")
 

@@ -1,4 +1,7 @@
-"""Render the data contracts as a column reference (``renkou contracts``, docs/contracts.md)."""
+"""Render the data contracts as a column reference (``renkou contracts``, docs/contracts.md).
+
+Every column lists the other header names it is accepted under (``also accepted``); header
+cells are compared after folding full-/half-width, brackets and spaces."""
 
 from __future__ import annotations
 
@@ -22,17 +25,19 @@ def render(source: str | None = None, *, markdown: bool = False) -> str:
         if markdown:
             out += [
                 "",
-                "| 表头 header | column | kind | required | 说明 | meaning | values |",
-                "|---|---|---|---|---|---|---|",
+                "| 表头 header | column | kind | required | 说明 | meaning | values "
+                "| 也接受 also accepted |",
+                "|---|---|---|---|---|---|---|---|",
             ]
         for name, col in contract.data_columns().items():
             m = column_meta(col)
             vocab = " / ".join(m["vocab"])
             req = "yes" if not col.nullable else ""
+            aliases = "、".join(m.get("aliases", []))
             if markdown:
                 out.append(
                     f"| {m['header']} | {name} | {m['kind']} | {req} | {m['zh']} | "
-                    f"{m['en']} | {vocab} |"
+                    f"{m['en']} | {vocab} | {aliases} |"
                 )
             else:
                 out.append(
@@ -40,6 +45,8 @@ def render(source: str | None = None, *, markdown: bool = False) -> str:
                     f"{'required' if req else '':<8} {m['zh']} / {m['en']}"
                     + (f"  [{vocab}]" if vocab else "")
                 )
+                if aliases:
+                    out.append(f"  {'':<10}\t  also accepted: {aliases}")
         rules = (
             sorted(contract._schema_validation_rules())
             if hasattr(contract, "_schema_validation_rules")
@@ -58,4 +65,9 @@ def render(source: str | None = None, *, markdown: bool = False) -> str:
                 )
             )
         out.append("")
+    if not markdown:
+        out.append(
+            "Header cells are compared after folding full-/half-width characters, brackets "
+            "and spaces: 乡镇（街道） and 乡镇 (街道) are 乡镇(街道)."
+        )
     return "\n".join(out)

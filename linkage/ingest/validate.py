@@ -19,6 +19,7 @@ _CHECK_WORDS = {
     "check__in_vocabulary": "has a value outside the allowed vocabulary",
     "check__is_integer": "is not a whole number in the allowed range",
     "check__id_valid": "is not a valid 公民身份号码 (length, date or check digit)",
+    "stored_as_number": "was stored as a number by Excel: digits lost (the ID was not used)",
 }
 
 

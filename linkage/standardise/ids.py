@@ -7,6 +7,7 @@ Scalar helpers (``check_char``, ``upgrade_15``, ``parse_id``) serve the generato
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from typing import TypeVar
 
@@ -19,13 +20,24 @@ CHECK_CHARS = "10X98765432"
 
 STATUSES = ("valid", "upgraded_15", "bad_check", "bad_date", "bad_format", "missing")
 
+#: What a spreadsheet or a copy-and-paste puts around or inside an ID and that is never part
+#: of it: every space, zero-width characters and BOMs (U+200B..U+200D, U+2060, U+FEFF), the
+#: apostrophe Excel uses to force text (also curly), the ``="…"`` wrapper of CSV exports,
+#: backticks, and the hyphens and dashes of a grouped number. Applied after width folding.
+NOISE_RE = "[\\s\u200b\u200c\u200d\u2060\ufeff'\"`=\u2018\u2019\u201c\u201d\\-\u2010-\u2015\u2212]+"
+
+#: the row-issue rule of an ID that Excel stored as a number (``<col>|stored_as_number``)
+STORED_AS_NUMBER = "stored_as_number"
+
 
 def normalise_id(raw: str | None) -> str | None:
-    """NFKC (full-width digits), ``x``/``×`` → ``X``, all whitespace removed; ``None`` if empty."""
+    """NFKC (full-width digits), ``x``/``×`` → ``X``, every character of :data:`NOISE_RE`
+    removed (spaces, zero-width characters, BOM, ``'``, ``="…"``, backticks, hyphens);
+    ``None`` if empty."""
     if raw is None:
         return None
     text = unicodedata.normalize("NFKC", str(raw)).replace("×", "X").replace("x", "X")
-    text = "".join(text.split())
+    text = re.sub(NOISE_RE, "", text)
     return text or None
 
 
@@ -76,11 +88,62 @@ def normalise_id_expr(expr: pl.Expr) -> pl.Expr:
     Full-width digits and X are folded by hand: NFKC per row is slow.
     """
     fullwidth = [chr(0xFF10 + i) for i in range(10)]
+    # full-width apostrophe, quote, backtick, equals and hyphen fold to their ASCII forms
+    marks = ["＇", "＂", "｀", "＝", "－"]
     text = expr.cast(pl.String).str.replace_many(
-        [*fullwidth, "ｘ", "Ｘ", "x", "×"], [*"0123456789", "X", "X", "X", "X"]
+        [*fullwidth, "ｘ", "Ｘ", "x", "×", *marks],
+        [*"0123456789", "X", "X", "X", "X", "'", '"', "`", "=", "-"],
     )
-    text = text.str.replace_all(r"\s+", "")
+    text = text.str.replace_all(NOISE_RE, "")
     return pl.when(text.str.len_chars() > 0).then(text).otherwise(None)
+
+
+def scientific_expr(expr: pl.Expr) -> pl.Expr:
+    """True where the text is a number in scientific or decimal notation (``4.33127E+17``,
+    ``433127199001011000.0``): what an ID becomes once Excel stored it as a number. Such an
+    ID lost its digits after the 15th, always."""
+    text = normalise_id_expr(expr)
+    return text.str.contains(r"^[+-]?\d+(\.\d*)?[eE][+-]?\d+$") | text.str.contains(
+        r"^\d{12,}\.\d*$"
+    )
+
+
+def float_shaped_expr(expr: pl.Expr) -> pl.Expr:
+    """True where 16 to 19 plain digits look like the text of a float: digits after the 15th
+    all zero (what Excel shows and exports), or exactly the value of a double (what a reader
+    prints for a number cell). A real ID matches by chance (about 1 in 20 to 1 in 70), so
+    this says something only about a whole column: see :func:`stored_as_number`."""
+    text = normalise_id_expr(expr)
+    digits = text.str.contains(r"^\d{16,19}$")
+    zeros = text.str.slice(15).str.contains(r"^0+$")
+    exact = text.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False) == text.cast(
+        pl.Int64, strict=False
+    )
+    return digits & (zeros | exact.fill_null(False))
+
+
+def stored_as_number(frame: pl.DataFrame, col: str) -> pl.Series:
+    """Per row of ``frame``: did Excel store this ID of column ``col`` as a number, losing
+    its last digits? A scientific or decimal form always says so; 16 to 19 plain digits
+    shaped like a float (:func:`float_shaped_expr`) say so when the column shows it was a
+    number column: a scientific form in it, or more than half of its plain 16-19 digit
+    values float-shaped (a real column has a few per hundred). A numeric column (not text)
+    holding numbers of more than 15 digits is a number column too. IDs that end in ``X``
+    cannot be numbers and are never flagged."""
+    column = frame.get_column(col)
+    if column.dtype.is_float():
+        return column.is_not_null() & (column.abs() >= 1e15)
+    if column.dtype != pl.String:
+        return pl.Series(col, [False] * frame.height, dtype=pl.Boolean)
+    text = pl.col(col)
+    flags = frame.select(
+        scientific_expr(text).fill_null(False).alias("sci"),
+        float_shaped_expr(text).fill_null(False).alias("float"),
+        normalise_id_expr(text).str.contains(r"^\d{16,19}$").fill_null(False).alias("long"),
+    )
+    sci, shaped, long = flags["sci"], flags["float"], flags["long"]
+    number_column = sci.any() or shaped.sum() * 2 > long.sum() > 0
+    return (sci | shaped) if number_column else sci
 
 
 def _check_char_expr(number: pl.Expr) -> pl.Expr:
