@@ -364,6 +364,7 @@ AUDITED_FILES = {
     "task_imports": "file_hash",
     "change_list_entries": "file_hash",
     "exchange_files": "file_hash",
+    "quarantine_returns": "file_hash",
 }
 
 

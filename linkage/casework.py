@@ -8,7 +8,8 @@ night. Life cycle: ``open`` → ``sent`` (task list exported) → ``confirmed`` 
 - a rejected case stays rejected unless its evidence changed (a new record, a new value), in
   which case it reopens;
 - a case that no longer arises (the base was corrected) closes by itself, whatever its status
-  except rejected.
+  except rejected; when the department withdrew its record since (``linkage.ingest.withdraw``)
+  the note says so (``撤回 by the department``).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def merge(store: Store, candidates: pl.DataFrame, run_id: str) -> dict[str, int]
             f"CASE WHEN c.finding_id IS NULL THEN f.{col} ELSE c.{col} END AS {col}"
             for col in [*COLUMNS, "evidence_key"]
         )
+        closed_note = _closed_note(store)
         reopened_evidence = (
             "f.status = 'rejected' AND f.evidence_key IS DISTINCT FROM c.evidence_key"
         )
@@ -93,7 +95,7 @@ def merge(store: Store, candidates: pl.DataFrame, run_id: str) -> dict[str, int]
                         ELSE f.status END AS status,
                    CASE WHEN c.finding_id IS NULL THEN
                             CASE WHEN f.status IN ('rejected', 'closed') THEN f.status_note
-                                 ELSE 'closed: the case no longer arises (resolved in the base)'
+                                 ELSE {closed_note}
                             END
                         WHEN f.finding_id IS NULL THEN NULL
                         WHEN {reopened_evidence} THEN 'reopened: new evidence after rejection'
@@ -117,6 +119,24 @@ def merge(store: Store, candidates: pl.DataFrame, run_id: str) -> dict[str, int]
     result = {**counts, "closed": int(closed)}
     log.info("findings merged: %s", result)
     return result
+
+
+def _closed_note(store: Store) -> str:
+    """The SQL of the note of a case that no longer arises: withdrawn by its department (its
+    source record, or for the base its person, withdrawn since the case was last seen), or
+    resolved in the base."""
+    resolved = "'closed: the case no longer arises (resolved in the base)'"
+    if not store.has_table(tables.WITHDRAWALS):
+        return resolved
+    from linkage.ingest.withdraw import CLOSED_NOTE
+
+    return f"""CASE WHEN EXISTS (
+                 SELECT 1 FROM {tables.WITHDRAWALS} w
+                 WHERE w.withdrawn_at >= coalesce(f.updated_at, TIMESTAMP '1900-01-01')
+                   AND ((w.source = f.source AND w.record_id = f.source_record_id)
+                        OR (w.source = 'population'
+                            AND w.record_id IN (f.person_id, f.other_person_id))))
+               THEN '{CLOSED_NOTE}' ELSE {resolved} END"""
 
 
 def set_status(store: Store, finding_ids: list[str], status: str, note: str | None = None) -> int:

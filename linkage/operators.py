@@ -70,6 +70,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "operators.list": frozenset({"admin"}),
     "operators.change": frozenset({"admin"}),
     "records.versions": frozenset({"admin"}),
+    "quarantine.export": _NIGHT,
+    "quarantine.status": _OFFICE,
+    "quarantine.confirm": _OFFICE,
     "db.encrypt": frozenset({"admin"}),
 }
 

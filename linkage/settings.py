@@ -211,6 +211,10 @@ class SourceSettings:
     #: ``[delivery] snapshot``: each delivery is the source's whole register of the county,
     #: so a person missing from it is missing (unverified_person needs that of 户籍)
     snapshot: bool = False
+    #: ``[delivery] max_withdraw_share``: a snapshot delivery that would withdraw more than
+    #: this share of the source's records is refused until an operator confirms it
+    #: (``renkou quarantine confirm-withdrawal``; docs/deliveries.md)
+    max_withdraw_share: float = 0.2
 
     def section(self, name: str) -> dict[str, Any]:
         """A table of the file (``{}`` when absent)."""
@@ -427,6 +431,10 @@ def load_source(name: str, home: Path | None) -> SourceSettings:
         decision=decision,
         training=training,
         snapshot=bool(raw.get("delivery", {}).get("snapshot", False)),
+        max_withdraw_share=_share(
+            raw.get("delivery", {}).get("max_withdraw_share", 0.2),
+            f"{origin}: [delivery] max_withdraw_share",
+        ),
     )
 
 

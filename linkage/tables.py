@@ -22,6 +22,13 @@ ROW_ISSUES = "row_issues"
 PERSON_TABLE = "person_records"
 #: every superseded version of a source row, never overwritten (``linkage.ingest.history``)
 RECORD_VERSIONS = "record_versions"
+#: every record a department withdrew (撤回 flag, or absent from a snapshot delivery)
+WITHDRAWALS = "withdrawals"
+#: an operator's confirmation that a snapshot delivery (by SHA-256) may withdraw more than
+#: ``[delivery] max_withdraw_share`` of its source
+WITHDRAWAL_CONFIRMATIONS = "withdrawal_confirmations"
+#: which delivery's quarantined rows went back to its department in which workbook
+QUARANTINE_RETURNS = "quarantine_returns"
 
 # --------------------------------------------------------------------------- originals
 #: every file kept read-only under ``HOME/archive`` (``linkage.archive``), by kind and SHA-256
@@ -126,6 +133,22 @@ CREATE TABLE IF NOT EXISTS {RECORD_VERSIONS} (
     superseded_by_load BIGINT NOT NULL,
     content JSON NOT NULL             -- the row's columns as they were (typed values, __raw text)
 );
+-- withdrawals (linkage.ingest.withdraw): homes from before the columns
+ALTER TABLE {RECORD_VERSIONS} ADD COLUMN IF NOT EXISTS withdrawn BOOLEAN DEFAULT false;
+ALTER TABLE {LOAD_LEDGER} ADD COLUMN IF NOT EXISTS rows_withdrawn BIGINT DEFAULT 0;
+CREATE TABLE IF NOT EXISTS {WITHDRAWALS} (
+    source VARCHAR NOT NULL,
+    record_id VARCHAR NOT NULL,
+    load_id BIGINT NOT NULL,          -- the delivery that withdrew it
+    file VARCHAR,
+    how VARCHAR NOT NULL,             -- flag (撤回 column), snapshot (absent from the register)
+    withdrawn_at TIMESTAMP DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS {WITHDRAWAL_CONFIRMATIONS} (
+    source VARCHAR NOT NULL, file VARCHAR, delivery_hash VARCHAR NOT NULL,
+    records BIGINT, withdraw BIGINT,  -- the counts the refusal gave
+    operator VARCHAR, confirmed_at TIMESTAMP DEFAULT current_timestamp
+);
 """,
     "archive": f"""
 CREATE TABLE IF NOT EXISTS {ARCHIVED_FILES} (
@@ -136,6 +159,15 @@ CREATE TABLE IF NOT EXISTS {ARCHIVED_FILES} (
     bytes BIGINT,
     archived_at TIMESTAMP DEFAULT current_timestamp,
     PRIMARY KEY (kind, file_hash)
+);
+""",
+    "returns": f"""
+CREATE TABLE IF NOT EXISTS {QUARANTINE_RETURNS} (
+    source VARCHAR NOT NULL, file VARCHAR NOT NULL, load_id BIGINT,
+    delivery_hash VARCHAR NOT NULL,   -- SHA-256 of the delivered file (load_ledger.file_hash)
+    rows_quarantined BIGINT, rows_with_issues BIGINT,
+    out_file VARCHAR, file_hash VARCHAR,  -- the workbook sent back, its SHA-256
+    exported_at TIMESTAMP, operator VARCHAR
 );
 """,
     "findings": f"""
@@ -244,7 +276,7 @@ CREATE TABLE IF NOT EXISTS {AUDIT_ANCHOR} (
 """,
 }
 #: what a group needs besides itself
-_NEEDS = {"tasks": ("findings",), "exchange": ("findings",)}
+_NEEDS = {"tasks": ("findings",), "exchange": ("findings",), "returns": ("ingest",)}
 
 
 class _Executes(Protocol):
@@ -252,8 +284,8 @@ class _Executes(Protocol):
 
 
 def ensure(con: _Executes, *groups: str) -> None:
-    """Create the tables of ``groups`` (``ingest``, ``archive``, ``findings``, ``tasks``,
-    ``exchange``, ``runs``, ``report``) that do not exist yet."""
+    """Create the tables of ``groups`` (``ingest``, ``archive``, ``returns``, ``findings``,
+    ``tasks``, ``exchange``, ``runs``, ``report``) that do not exist yet."""
     for group in groups:
         for needed in _NEEDS.get(group, ()):
             con.execute(_DDL[needed])

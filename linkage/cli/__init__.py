@@ -5,6 +5,7 @@
 ``outputs``  export, evaluate, report
 ``tasks``    tasks …, audit …
 ``records``  records versions (admins)
+``quarantine``  quarantine export, status, confirm-withdrawal (returns to departments)
 ``admin``    operators …, db encrypt
 
 A mistake (a wrong option, a missing folder, an empty home, bad settings) is one line with the
@@ -60,6 +61,7 @@ from linkage.cli import night as _night  # noqa: E402, F401
 from linkage.cli import outputs as _outputs  # noqa: E402, F401
 from linkage.cli.admin import db_app, operators_app  # noqa: E402
 from linkage.cli.exchange import exchange_app  # noqa: E402
+from linkage.cli.quarantine import quarantine_app  # noqa: E402
 from linkage.cli.records import records_app  # noqa: E402
 from linkage.cli.tasks import audit_app, tasks_app  # noqa: E402
 
@@ -69,6 +71,7 @@ app.add_typer(exchange_app, name="exchange")
 app.add_typer(records_app, name="records")
 app.add_typer(operators_app, name="operators")
 app.add_typer(db_app, name="db")
+app.add_typer(quarantine_app, name="quarantine")
 
 
 def main() -> None:

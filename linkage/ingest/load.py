@@ -7,12 +7,16 @@ wins), and the replaced row is kept in ``record_versions`` (``linkage.ingest.his
 file gets a ledger row, and its original a read-only copy (``linkage.archive``). File-level
 problems reject that file only. The whole ingest is one transaction: a crash leaves the
 database as it was.
+
+Withdrawals (``linkage.ingest.withdraw``, docs/deliveries.md): rows flagged 撤回 withdraw their
+record, and the one new file of a ``[delivery] snapshot`` source withdraws the records it
+leaves out (refused whole above ``max_withdraw_share`` until confirmed).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -21,9 +25,11 @@ from data_contracts import CONTRACTS, Contract
 from data_contracts._base import ROW, column_meta
 from linkage import archive
 from linkage.errors import FileProblem, RenkouError
-from linkage.ingest.headers import header_problem
+from linkage.ingest import withdraw
+from linkage.ingest.headers import header_problem, match_headers, missing_column_warnings
 from linkage.ingest.history import keep_superseded
-from linkage.ingest.readers import SUFFIXES, file_hash, read_any
+from linkage.ingest.id_cells import null_ids_stored_as_numbers
+from linkage.ingest.readers import SUFFIXES, file_hash, read_delivery, row_problems
 from linkage.ingest.validate import clean_cells, validate
 from linkage.standardise import codes, dates
 from linkage.store import Store
@@ -46,6 +52,10 @@ class FileResult:
     rows_updated: int = 0
     rows_unchanged: int = 0
     rows_with_issues: int = 0
+    rows_withdrawn: int = 0
+    #: file-level warnings of a loaded file (missing columns, IDs stored as numbers); also in
+    #: ``message`` (the ledger) and in the report's problems
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -55,7 +65,7 @@ class IngestReport:
 
     @property
     def changed_sources(self) -> set[str]:
-        return {f.source for f in self.files if f.rows_loaded or f.rows_updated}
+        return {f.source for f in self.files if f.rows_loaded or f.rows_updated or f.rows_withdrawn}
 
     def totals(self) -> dict[str, int]:
         keys = (
@@ -65,6 +75,7 @@ class IngestReport:
             "rows_updated",
             "rows_unchanged",
             "rows_with_issues",
+            "rows_withdrawn",
         )
         return {k: sum(getattr(f, k) for f in self.files) for k in keys}
 
@@ -93,16 +104,27 @@ def type_columns(contract: type[Contract], frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(ROW, *exprs)
 
 
-def map_headers(contract: type[Contract], frame: pl.DataFrame, file: str) -> pl.DataFrame:
-    """Chinese headers → canonical names; missing optional columns become null."""
-    headers = contract.headers()
-    present = {h: c for h, c in headers.items() if h in frame.columns}
+def map_headers(
+    contract: type[Contract],
+    frame: pl.DataFrame,
+    file: str,
+    *,
+    warnings: list[str] | None = None,
+) -> pl.DataFrame:
+    """Header cells → canonical names, every accepted name of a column counting
+    (``linkage.ingest.headers.canonical_column``). A missing required column rejects the
+    file (``FileProblem``); a missing optional column becomes null, and ``warnings`` gets a
+    sentence per such column (and per column named twice), cells named by position only."""
+    match = match_headers(contract, frame.columns)
+    found, required = match.found(), contract.required()
     missing_required = [
-        h for h, c in headers.items() if c in contract.required() and h not in frame.columns
+        h for h, c in contract.headers().items() if c in required and c not in found
     ]
     if missing_required:  # said by position: the header row may be a person's data row
         raise header_problem(contract, frame, file, missing_required)
-    renamed = frame.select([pl.col(h).alias(c) for h, c in present.items()])
+    if warnings is not None:
+        warnings += match.warnings + missing_column_warnings(contract, match)
+    renamed = frame.select([pl.col(h).alias(c) for h, c in match.columns.items()])
     absent = [c for c in contract.data_columns() if c not in renamed.columns]
     return renamed.with_columns(pl.lit(None, pl.String).alias(c) for c in absent).select(
         list(contract.data_columns())
@@ -158,9 +180,16 @@ def _upsert(
 
 
 def ingest_file(
-    store: Store, contract: type[Contract], path: Path, *, run_id: str | None = None
+    store: Store,
+    contract: type[Contract],
+    path: Path,
+    *,
+    run_id: str | None = None,
+    snapshot: bool = False,
 ) -> FileResult:
-    """Load one file. File-level problems come back as a ``rejected`` result, not an exception."""
+    """Load one file. File-level problems come back as a ``rejected`` result, not an exception.
+
+    ``snapshot``: the file is its source's whole register (``linkage.ingest.withdraw``)."""
     source, name = contract.source, path.name
     digest = file_hash(path)
     seen = store.scalar(
@@ -172,21 +201,53 @@ def ingest_file(
     load_id = store.next_load_id()
     try:
         archive.keep(store, "inbox", path, digest)  # the original, before anything reads it
-        raw, how = read_any(path)
-        frame = map_headers(contract, raw, name)
+        delivery = read_delivery(path, contract)  # [layouts] the table found in the file
+        raw, how = delivery.frame, delivery.how
+        withdraw_flag = withdraw.flags(raw)  # [withdrawals] the 撤回 column, if delivered
+        warnings: list[str] = []  # file-level, loaded anyway
+        warnings += delivery.notes  # [layouts] sheet read, rows skipped, footer
+        frame = map_headers(contract, raw, name, warnings=warnings)
     except FileProblem as problem:
         result = FileResult(source, name, "rejected", f"{problem.problem}. Fix: {problem.fix}")
         _ledger(store, load_id, run_id, digest, result)
         log.warning("rejected %s/%s: %s", source, name, result.message)
         return result
-    # spreadsheet row numbers: the header is row 1
-    frame = (
-        clean_cells(frame).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    # [layouts] each row keeps its row/line number in the original file (title rows skipped)
+    frame = clean_cells(frame).insert_column(0, delivery.rows)
+    rows_in = frame.height + len(delivery.problems)
+    # ---- [withdrawals] flagged rows leave before validation; a snapshot's absent records
+    frame, flagged = withdraw.split_flagged(frame, withdraw_flag, contract.record_key)
+    numbers = null_ids_stored_as_numbers(contract, frame)  # IDs Excel stored as numbers
+    warnings += numbers.warnings
+    checked = validate(contract, numbers.frame)
+    # [layouts] lines the reader could not take (ragged, undecodable) are quarantined too
+    checked = replace(
+        checked, quarantined=pl.concat([row_problems(delivery.problems), checked.quarantined])
     )
-    checked = validate(contract, frame)
+    issues = pl.concat(
+        [checked.issues, numbers.issues.join(checked.kept.select(ROW), on=ROW, how="semi")]
+    ).sort(ROW)
     typed = type_columns(contract, checked.kept)
+    present = pl.concat([typed[contract.record_key], checked.quarantined["record_key"]])
+    plan = withdraw.plan(
+        store, contract, flagged, present, snapshot=snapshot, digest=digest, file=name
+    )
+    if plan.refused:
+        result = FileResult(source, name, "rejected", plan.refused, rows_in=rows_in)
+        _ledger(store, load_id, run_id, digest, result)
+        log.warning("refused %s/%s: %s", source, name, plan.refused)
+        return result
+    # ---- [withdrawals] end
     new, updated, same = _upsert(store, contract, typed, file=name, load_id=load_id)
-    for table, part in (("quarantine", checked.quarantined), ("row_issues", checked.issues)):
+    withdrawn = withdraw.apply(
+        store.con,
+        contract,
+        plan,
+        load_id=load_id,
+        file=name,
+        data_columns=[c for c in typed.columns if c != ROW],
+    )
+    for table, part in (("quarantine", checked.quarantined), ("row_issues", issues)):
         if part.height:
             store.append(
                 table,
@@ -201,18 +262,22 @@ def ingest_file(
         source,
         name,
         "loaded",
-        how,
-        rows_in=frame.height,
+        "; ".join([how, *(f"warning: {w}" for w in warnings)]),
+        rows_in=rows_in,
         rows_quarantined=checked.quarantined.height,
         rows_loaded=new,
         rows_updated=updated,
         rows_unchanged=same
         + (checked.kept.height - typed.unique(subset=[contract.record_key]).height),
-        rows_with_issues=checked.issues.select(ROW).n_unique(),
+        rows_with_issues=issues.select(ROW).n_unique(),
+        warnings=warnings,
+        rows_withdrawn=withdrawn,
     )
     _ledger(store, load_id, run_id, digest, result)
+    for warning in warnings:
+        log.warning("loaded %s/%s with a warning: %s", source, name, warning)
     log.info(
-        "loaded %s/%s: %d rows in, %d new, %d updated, %d unchanged, %d quarantined",
+        "loaded %s/%s: %d rows in, %d new, %d updated, %d unchanged, %d quarantined, %d withdrawn",
         source,
         name,
         result.rows_in,
@@ -220,6 +285,7 @@ def ingest_file(
         updated,
         result.rows_unchanged,
         result.rows_quarantined,
+        withdrawn,
     )
     return result
 
@@ -228,7 +294,8 @@ def _ledger(store: Store, load_id: int, run_id: str | None, digest: str, r: File
     store.con.execute(
         """INSERT INTO load_ledger (load_id, run_id, source, file, file_hash, status, message,
                rows_in, rows_quarantined, rows_loaded, rows_updated, rows_unchanged,
-               rows_with_issues) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               rows_with_issues, rows_withdrawn)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             load_id,
             run_id,
@@ -243,6 +310,7 @@ def _ledger(store: Store, load_id: int, run_id: str | None, digest: str, r: File
             r.rows_updated,
             r.rows_unchanged,
             r.rows_with_issues,
+            r.rows_withdrawn,
         ],
     )
 
@@ -307,10 +375,41 @@ def ingest_inbox(store: Store, inbox: Path, *, run_id: str | None = None) -> Ing
         )
     with store.transaction():
         for source, paths in files.items():
+            snapshot = _snapshot(store, source, paths, report)
             for path in paths:
                 try:
-                    report.files.append(ingest_file(store, CONTRACTS[source], path, run_id=run_id))
+                    report.files.append(
+                        ingest_file(
+                            store, CONTRACTS[source], path, run_id=run_id, snapshot=snapshot
+                        )
+                    )
                 except Exception as err:  # unexpected: say which file (no values in a note)
                     err.add_note(f"while loading {source}/{path.name}")
                     raise
+    report.problems += [f"{f.source}/{f.file}: {w}" for f in report.files for w in f.warnings]
     return report
+
+
+def _snapshot(store: Store, source: str, paths: list[Path], report: IngestReport) -> bool:
+    """[withdrawals] Whether this inbox's file of ``source`` is its whole register: the
+    source is ``[delivery] snapshot`` and exactly one of its files is new (two cannot both be
+    the whole register: then nothing is withdrawn, and a problem says so)."""
+    if not paths or not store.settings.source(source).snapshot:
+        return False
+    new = [
+        p
+        for p in paths
+        if not store.scalar(
+            "SELECT count(*) FROM load_ledger WHERE source = ? AND file_hash = ? "
+            "AND status = 'loaded'",
+            [source, file_hash(p)],
+        )
+    ]
+    if len(new) > 1:
+        report.problems.append(
+            f"{source}/: {len(new)} new files of a snapshot source (each its whole register): "
+            "they were loaded, but no record was withdrawn. Fix: deliver the whole register "
+            "as one file"
+        )
+        return False
+    return True
