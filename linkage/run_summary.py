@@ -52,6 +52,7 @@ def link_counts(report: Any) -> dict[str, Any]:
         "models": dict(report.models),
         "trained": list(report.trained),
         "seconds": {k: round(v, 2) for k, v in report.seconds.items()},
+        "notes": list(getattr(report, "notes", [])),
     }
 
 
@@ -159,6 +160,7 @@ def _facts(s: dict[str, Any]) -> list[tuple[str, str]]:
         )
         trained = f" (trained now: {', '.join(lk['trained'])})" if lk["trained"] else ""
         lines.append(("models", ", ".join(f"{k} {v}" for k, v in lk["models"].items()) + trained))
+        lines += [("note", note) for note in lk.get("notes", [])]
     if fd := st.get("findings"):
         m = fd["merge"]
         lines.append(

@@ -108,6 +108,8 @@ def link(
         + (f" (trained now: {', '.join(report.trained)})" if report.trained else "")
     )
     typer.echo("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in report.seconds.items()))
+    for note in report.notes:  # what was skipped or degraded, the rest linked
+        typer.secho(f"note: {note}", fg="yellow")
 
 
 @app.command()

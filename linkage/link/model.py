@@ -5,6 +5,12 @@ m by expectation maximisation on blocks named in the source's config. A trained 
 versioned JSON file under ``$RENKOU_HOME/models/<name>/`` (``v0001.json`` plus
 ``v0001.meta.json`` with the training date, data counts and seed); later runs reuse the newest
 version unless asked to retrain. Training is reproducible for a seed.
+
+Training degrades rather than fails on thin data (a column delivered empty, IDs unusable): a
+prior rule that finds no pair gives way to the saved model's prior (else one match per record
+of the source), an EM block that finds no pair is dropped, and a comparison EM could not
+estimate keeps the saved model's m/u (else :data:`PRIOR_M`). Each degradation is a note
+(names of models, blocks and comparisons, never values) for the link report and the log.
 """
 
 from __future__ import annotations
@@ -12,17 +18,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 from splink import DuckDBAPI, Linker, block_on
+from splink.internals.exceptions import EMTrainingException
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from linkage.comparisons import BLOCKING_KEYS, build_settings, settings_from_model
-from linkage.settings import SourceSettings
+from linkage.settings import SourceSettings, Training
 from linkage.store import Store
 
 log = logging.getLogger(__name__)
@@ -124,24 +131,44 @@ def train(
     seed: int,
     u_max_pairs: int,
     link_type: str,
+    notes: list[str] | None = None,
 ) -> ModelInfo:
-    """Train a fresh model on ``tables`` and save it as the next version."""
+    """Train a fresh model on ``tables`` and save it as the next version; what had to be
+    degraded (see the module) is appended to ``notes``."""
+    said: list[str] = []
+
+    def note(text: str) -> None:
+        said.append(text)
+        log.warning("%s", text)
+
     linker = make_linker(
         store, tables, build_settings(cfg.raw, link_type, origin=cfg.origin), validate=True
     )
     training = cfg.training
-    linker.training.estimate_probability_two_random_records_match(
-        _rules(training.prior_rules), recall=training.prior_recall
-    )
+    previous = latest_model(store.home, name)
+    saved = json.loads(previous[1].read_text("utf-8")) if previous else None
+    _estimate_prior(store, linker, name, tables, training, link_type, saved, note)
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
     for keys in training.em_blocks:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on(*(BLOCKING_KEYS[k] for k in keys)), fix_u_probabilities=True
-        )
+        # Splink's EM session filters the linker's own comparisons (those its block uses up)
+        # and rescales its λ before it finds no pair; only a successful session puts them
+        # back. A failed one would leave the model without them: keep a copy to restore.
+        before = linker._settings_obj.core_model_settings.copy()
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*(BLOCKING_KEYS[k] for k in keys)), fix_u_probabilities=True
+            )
+        except EMTrainingException:
+            linker._settings_obj.core_model_settings = before
+            note(
+                f"model {name}: training block {'+'.join(keys)} found no record pairs: "
+                f"dropped (its column is empty or never agrees)"
+            )
     _m_from_field_labels(store, linker, name, tables, training.min_labels_for_m)
     version, path = _next_version(store.home, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = linker.misc.save_model_to_json(str(path), overwrite=True)
+    model = fill_unestimated(model, saved, previous[0] if previous else None, name, note)
     model = correct_u_for_matches(model, training.u_floor)
     model = floor_m_probabilities(model, training.m_floor)
     path.write_text(json.dumps(rounded(model), indent=2, ensure_ascii=False), "utf-8")
@@ -157,14 +184,115 @@ def train(
                 "u_max_pairs": u_max_pairs,
                 "rows": counts,
                 "link_type": link_type,
+                "degraded": said,
             },
             indent=2,
+            ensure_ascii=False,
         ),
         "utf-8",
     )
     log.info("trained model %s %s", name, version)
     linker.table_management.delete_tables_created_by_splink_from_db()
+    if notes is not None:
+        notes.extend(said)
     return ModelInfo(name, version, path, trained_at, True)
+
+
+def _estimate_prior(
+    store: Store,
+    linker: Linker,
+    name: str,
+    tables: list[str],
+    training: Training,
+    link_type: str,
+    saved: dict[str, Any] | None,
+    note: Callable[[str], None],
+) -> None:
+    """λ, the probability that two random records match, from the prior rules; when they find
+    no pair at all (λ = 0 would veto every link): the saved model's λ, else one match per
+    record of the source (link) or per hundred base rows (dedupe)."""
+    linker.training.estimate_probability_two_random_records_match(
+        _rules(training.prior_rules), recall=training.prior_recall
+    )
+    settings = linker._settings_obj
+    if settings._probability_two_random_records_match > 0:
+        return
+    rules = ", ".join("+".join(keys) for keys in training.prior_rules)
+    if saved and saved.get("probability_two_random_records_match"):
+        lam = float(saved["probability_two_random_records_match"])
+        how = "the saved model's"
+    else:
+        n_base = int(store.scalar(f'SELECT count(*) FROM "{tables[0]}"') or 0)
+        if link_type == "link_only":
+            lam = 1.0 / max(n_base, 1)
+            how = "one match per record (prior)"
+        else:
+            lam = 0.02 / max(n_base - 1, 1)
+            how = "one duplicate per hundred rows (prior)"
+    settings._probability_two_random_records_match = lam
+    note(f"model {name}: prior rules {rules} found no record pairs: λ fixed at {how}")
+
+
+#: m of a comparison EM could not estimate and no saved model knows: the first (most exact)
+#: level takes this share of the matches, the else level 1 %, the levels between the rest
+PRIOR_M = 0.9
+
+
+def _prior_m(count: int) -> list[float]:
+    if count == 1:
+        return [1.0]
+    if count == 2:
+        return [PRIOR_M, 1 - PRIOR_M]
+    middle = (1 - PRIOR_M - 0.01) / (count - 2)
+    return [PRIOR_M, *([middle] * (count - 2)), 0.01]
+
+
+def fill_unestimated(
+    model: dict[str, Any],
+    saved: dict[str, Any] | None,
+    saved_version: str | None,
+    name: str,
+    note: Callable[[str], None],
+) -> dict[str, Any]:
+    """Comparisons with no estimated m on any level (EM never saw a pair with data on their
+    columns): m and u of those levels from the same comparison of the ``saved`` model when it
+    has the same levels, else m from :func:`_prior_m` and a missing u set to that m (the level
+    weighs nothing). Levels fixed in config are left as set. In the other comparisons a level
+    with no m or u (never seen) gets 0, which the floors then raise (a saved null would
+    break prediction the first time a pair falls on that level)."""
+    by_name = {
+        c["output_column_name"]: c["comparison_levels"]
+        for c in (saved or {}).get("comparisons", [])
+    }
+    for comparison in model["comparisons"]:
+        out = comparison["output_column_name"]
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        estimated = [
+            lv
+            for lv in levels
+            if lv.get("m_probability") is not None and not lv.get("fix_m_probability")
+        ]
+        if estimated or all(lv.get("fix_m_probability") for lv in levels):
+            for lv in levels:  # a level EM never saw: 0 here, then m_floor / u_floor
+                for key in ("m_probability", "u_probability"):
+                    if lv.get(key) is None:
+                        lv[key] = 0.0
+            continue
+        old = [lv for lv in by_name.get(out, []) if not lv.get("is_null_level")]
+        usable = len(old) == len(levels) and all(lv.get("m_probability") is not None for lv in old)
+        prior = _prior_m(len(levels))
+        for i, lv in enumerate(levels):
+            if not lv.get("fix_m_probability"):
+                lv["m_probability"] = old[i]["m_probability"] if usable else prior[i]
+            if lv.get("u_probability") is None:
+                u = old[i].get("u_probability") if usable else None
+                lv["u_probability"] = u if u is not None else lv["m_probability"]
+        how = f"the saved model {saved_version}'s values" if usable else "the prior"
+        note(
+            f"model {name}: comparison {out}: m not estimated (no training pair with data "
+            f"on its columns): fixed at {how}"
+        )
+    return model
 
 
 def correct_u_for_matches(model: dict[str, Any], floor: float) -> dict[str, Any]:
@@ -257,14 +385,23 @@ def saved_or_trained(
     link_type: str,
     retrain: bool = False,
     version: str | None = None,
+    notes: list[str] | None = None,
 ) -> ModelInfo:
     """Saved model ``version`` of ``name`` (default: the newest); a new one trained on
     ``tables`` when ``retrain`` or none exists. Predict with ``saved_linker(store, tables,
-    info.path)``: the saved (floored) model, exactly as a later run will."""
+    info.path)``: the saved (floored) model, exactly as a later run will. What training had to
+    degrade is appended to ``notes``."""
     latest = None if retrain else saved_model(store.home, name, version)
     if latest is None:
         return train(
-            store, name, tables, cfg, seed=seed, u_max_pairs=u_max_pairs, link_type=link_type
+            store,
+            name,
+            tables,
+            cfg,
+            seed=seed,
+            u_max_pairs=u_max_pairs,
+            link_type=link_type,
+            notes=notes,
         )
     version, path = latest
     meta_path = path.with_suffix(".meta.json")

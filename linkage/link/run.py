@@ -99,6 +99,52 @@ class LinkReport:
     models: dict[str, str] = field(default_factory=dict)
     trained: list[str] = field(default_factory=list)
     pinned: dict[str, str] = field(default_factory=dict)  # incremental: last run's versions
+    #: what the stage skipped or degraded (names of sources, columns, comparisons; no values)
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        """Say what was skipped or degraded: in the report and the log."""
+        self.notes.append(text)
+        log.warning("%s", text)
+
+
+#: comparison type → the column (SQL on the person records) it cannot do without
+_COMPARED = {
+    "name": "name",
+    "birth_date": "birth_date",
+    "sex": "sex",
+    "ethnicity": "ethnicity",
+    "address": "township",
+}
+
+
+def _empty_columns(store: Store, table: str, cfg: SourceSettings, report: LinkReport) -> None:
+    """Note the columns of ``cfg``'s comparisons that are null on every row of ``table``, and
+    IDs of which none is usable: the comparisons and blocks on them find nothing there."""
+    from linkage.comparisons import USABLE_ID_STATUSES
+
+    usable = ", ".join(f"'{s}'" for s in USABLE_ID_STATUSES)
+    checks: dict[str, str] = {}
+    for comparison in cfg.raw.get("comparisons", []):
+        kind = comparison.get("type")
+        if kind == "id":
+            checks["id_number"] = f"count(*) FILTER (WHERE id_status IN ({usable}))"
+        elif kind == "birth_date" and comparison.get("fallback_to_id_date"):
+            checks["birth_date"] = "count(coalesce(birth_date, id_birth_date))"
+        elif kind in _COMPARED:
+            checks[_COMPARED[kind]] = f'count("{_COMPARED[kind]}")'
+    if not checks:
+        return
+    counts = store.frame(
+        "SELECT " + ", ".join(f'{sql} AS "{c}"' for c, sql in checks.items()) + f" FROM {table}"
+    ).row(0, named=True)
+    for column, n in counts.items():
+        if not n:
+            what = "has no usable value" if column == "id_number" else "is empty"
+            report.note(
+                f"source {cfg.name}: column {column} {what}: the comparisons and blocks "
+                f"on it find nothing there"
+            )
 
 
 def _link_columns(store: Store) -> str:
@@ -120,6 +166,7 @@ def _clusters(store: Store) -> None:
 def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
     s = store.settings
     cfg = s.source("population")
+    _empty_columns(store, BASE, cfg, report)
     info = models.saved_or_trained(
         store,
         "population",
@@ -129,6 +176,7 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
         u_max_pairs=s.u_max_pairs,
         link_type="dedupe_only",
         retrain=retrain,
+        notes=report.notes,
     )
     report.models["population"] = info.version
     if info.trained_now:
@@ -205,6 +253,8 @@ def link_source(
             f"INSERT INTO {STALE} SELECT rec_key FROM link_decisions WHERE source = ?", [source]
         )
     if records.is_empty():
+        if not incremental:
+            report.note(f"source {source} has no records to link: nothing linked")
         store.con.execute(f"DROP TABLE {table}")
         latest = models.saved_model(store.home, source, pinned)
         report.models[source] = latest[0] if latest else ""
@@ -219,11 +269,14 @@ def link_source(
         link_type="link_only",
         retrain=retrain,
         version=pinned,
+        notes=report.notes,
     )
     report.models[source] = info.version
     if info.trained_now:
         report.trained.append(source)
-    decided = score_records(store, table, BASE, CLUSTERS, cfg, info.path)
+    if not incremental or not saved:
+        _empty_columns(store, table, cfg, report)
+    decided = score_records(store, table, BASE, CLUSTERS, cfg, info.path, report, source)
     store.con.execute(f"DROP TABLE IF EXISTS {table}")
     decided = records.join(decided, on=["source", "source_record_id", "role"], how="left")
     return decided.with_columns(
@@ -232,12 +285,20 @@ def link_source(
 
 
 def score_records(
-    store: Store, table: str, base: str, clusters: str, cfg: SourceSettings, model: Path
+    store: Store,
+    table: str,
+    base: str,
+    clusters: str,
+    cfg: SourceSettings,
+    model: Path,
+    report: LinkReport | None = None,
+    source: str = "",
 ) -> pl.DataFrame:
     """Decisions (:data:`DECISION_COLUMNS`) for the person records in ``table`` against the
     base rows in ``base``: the exact cascade when ``cfg`` enables it (those records leave
     ``table``), then the saved Splink model at ``model`` with the base's term frequencies and
     ``cfg``'s thresholds. A record with no candidate has no row. ``REJECTED`` must be staged.
+    When the model finds no candidate pair at all, ``report`` gets a note naming ``source``.
     """
     parts = []
     if cfg.cascade:
@@ -252,6 +313,11 @@ def score_records(
         linker = models.saved_linker(store, [base, table], model)
         models.use_base_term_frequencies(store, linker, base, model)
         pred = models.predict(linker, min(th.clerical_probability, th.match_probability))
+        if report is not None and not store.scalar(f"SELECT count(*) FROM {pred.physical_name}"):
+            report.note(
+                f"source {source}: the model found no candidate pair (blocking found none, or "
+                f"none scored up to review): it links nothing by model"
+            )
         parts.append(decide(store, pred.physical_name, clusters, th, models.level_labels(model)))
         linker.table_management.delete_tables_created_by_splink_from_db()
     if not parts:
@@ -329,6 +395,7 @@ def link_all(
     decisions: list[pl.DataFrame] = []
     for source in sources:
         if source not in present:
+            report.note(f"source {source} delivered no rows: not linked")
             continue
         t0 = time.perf_counter()
         decisions.append(
