@@ -1,6 +1,7 @@
 """Accuracy on a generated county: generate → ingest → link → findings → evaluate.
 
     .venv/bin/python benchmarks/accuracy.py --persons 100000 --seed 11
+    .venv/bin/python benchmarks/accuracy.py --persons 100000 --seed 11 --layouts messy
     .venv/bin/python benchmarks/accuracy.py --persons 100000 \
         --error-model configs/error_model_harsh.toml
 
@@ -32,23 +33,34 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--error-model", type=Path, default=None)
     parser.add_argument("--work", type=Path, default=Path("var/accuracy"))
+    parser.add_argument(
+        "--layouts", choices=("clean", "messy"), default="clean",
+        help="messy: the same county in the layouts offices export by hand (synth/messy.py)",
+    )  # fmt: skip
     args = parser.parse_args()
     tag = f"{args.persons}_{args.seed}" + (f"_{args.error_model.stem}" if args.error_model else "")
+    tag += "_messy" if args.layouts == "messy" else ""
     county, home = args.work / f"county_{tag}", args.work / f"home_{tag}"
     shutil.rmtree(county, ignore_errors=True)
     shutil.rmtree(home, ignore_errors=True)
     seconds: dict[str, float] = {}
     print(
         f"accuracy: {args.persons:,} persons, seed {args.seed}, "
-        f"error model {args.error_model or 'configs/error_model.toml'}"
+        f"error model {args.error_model or 'configs/error_model.toml'}, {args.layouts} layouts"
     )
     with timed("generate", seconds):
         generate_county(
-            persons=args.persons, seed=args.seed, out=county, error_model=args.error_model
+            persons=args.persons,
+            seed=args.seed,
+            out=county,
+            error_model=args.error_model,
+            layouts=args.layouts,
         )
     with Store(home) as store:
         with timed("ingest", seconds):
-            pipeline.ingest(store, county / "inbox")
+            ingested = pipeline.ingest(store, county / "inbox")
+        quarantined = store.scalar("SELECT count(*) FROM quarantine") or 0
+        rejected = [f"{f.source}/{f.file}" for f in ingested.report.files if f.status == "rejected"]
         with timed("link (incl. training)", seconds):
             link = pipeline.link(store)
         with timed("findings", seconds):
@@ -59,6 +71,7 @@ def main() -> None:
     print(result.table())
     print("link stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in link.seconds.items()))
     print(f"peak memory {peak_mb():,.0f} MB")
+    print(f"files refused whole: {len(rejected)} {rejected}; rows quarantined: {quarantined}")
     write_json(result, home / "evaluation.json")
     print(f"evaluation JSON: {home / 'evaluation.json'}")
 

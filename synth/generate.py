@@ -24,6 +24,7 @@ from .events import simulate
 from .geography import build_geography
 from .households import build_households
 from .identity import surname_weights
+from .messy import write_messy_inbox
 from .noise import ErrorLog
 from .population import build_people, destination_pool
 from .records import birth_certificates, death_records, marriage_records, maternity_claims
@@ -39,6 +40,7 @@ from .truth import (
 )
 from .writers import render, write_inbox, write_truth
 
+LAYOUTS = ("clean", "messy")
 SOURCES = ("population", "hukou", "death", "marriage", "birth_certificate", "maternity_insurance")
 
 
@@ -102,6 +104,7 @@ def generate_county(
     *,
     county: Path | None = None,
     home: Path | None = None,
+    layouts: str = "clean",
 ) -> GenerateSummary:
     """Generate a county of ``persons`` residents and write ``out/inbox`` and ``out/truth``.
 
@@ -113,6 +116,9 @@ def generate_county(
             ``HOME/config``'s, then ``$RENKOU_CONFIG``'s).
         county: TOML merged over the layered ``county.toml`` (county code, rates of events).
         home: the renkou home whose ``config/`` folder is one of the layers (read only).
+        layouts: ``clean`` (one table a file, the interface's headers) or ``messy``: the
+            same rows in the layouts offices export by hand (``synth/messy.py``), with
+            ``truth/broken_rows.csv`` naming the rows broken on purpose.
 
     Truth (CSV UTF-8): ``persons``, ``base_map``, ``links``, ``findings``,
     ``injected_errors`` and ``summary.json``; columns and file formats are described in
@@ -160,7 +166,12 @@ def generate_county(
 
     out.mkdir(parents=True, exist_ok=True)
     _clear_previous(out)
-    files = write_inbox(out, rendered, cfg.code, _period_labels(cfg))
+    if layouts not in LAYOUTS:
+        raise ConfigError(f"layouts = {layouts!r}. Fix: one of {', '.join(LAYOUTS)}")
+    if layouts == "messy":
+        files, broken = write_messy_inbox(out, rendered, cfg.code, _period_labels(cfg))
+    else:
+        files, broken = write_inbox(out, rendered, cfg.code, _period_labels(cfg)), None
     population = rendered["population"]
     errors = log.frame()
     tables = {
@@ -170,6 +181,8 @@ def generate_county(
         "findings": findings_table(rendered, population, truth, events.births, errors, cfg.code),
         "injected_errors": errors_table(errors),
     }
+    if broken is not None:
+        tables["broken_rows"] = broken
     files += write_truth(out, tables)
     summary = GenerateSummary(
         seed=seed,

@@ -57,6 +57,13 @@ def generate(
         Path | None,
         typer.Option(help="TOML over the error model of the settings (error_model.toml)."),
     ] = None,
+    layouts: Annotated[
+        str,
+        typer.Option(
+            help="clean, or messy: the layouts offices export by hand (title rows, "
+            "header variants, UTF-16, merged headers; docs/deliveries.md)."
+        ),
+    ] = "clean",
 ) -> None:
     """Generate a synthetic county with known truth (for trying renkou; package synth)."""
     from synth import generate_county
@@ -64,7 +71,12 @@ def generate(
     if error_model is not None and not error_model.is_file():
         raise RenkouError(f"{error_model} is not a file. Fix: pass --error-model FILE.toml")
     summary = generate_county(
-        persons=persons, seed=seed, out=out, error_model=error_model, home=state.home
+        persons=persons,
+        seed=seed,
+        out=out,
+        error_model=error_model,
+        home=state.home,
+        layouts=layouts,
     )
     typer.echo(summary.describe())
     typer.echo(f"inbox: {out / 'inbox'}\ntruth: {out / 'truth'}")
