@@ -33,11 +33,13 @@ demo: $(BIN)/renkou
 	rm -rf $(DEMO)
 	mkdir -p -m 700 $(KEYS)
 	for k in db audit exchange; do (umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' > $(KEYS)/$$k.key); done
-	$(BIN)/renkou --home $(DEMO)/home generate --persons $(PERSONS) --seed 2026 --out $(DEMO)/county
+	$(BIN)/renkou --home $(DEMO)/home generate --persons $(PERSONS) --seed 2026 --out $(DEMO)/county --layouts messy
 	$(BIN)/renkou --home $(DEMO)/home run --inbox $(DEMO)/county/inbox
 	$(BIN)/renkou --home $(DEMO)/home export links --out $(DEMO)/out/links.csv
 	$(BIN)/renkou --home $(DEMO)/home export findings --out $(DEMO)/out/findings.csv
 	$(BIN)/renkou --home $(DEMO)/home evaluate --truth $(DEMO)/county/truth
+	$(BIN)/renkou --home $(DEMO)/home quarantine export --out $(DEMO)/out/returns_to_departments
+	$(BIN)/renkou --home $(DEMO)/home quarantine status
 	@echo "--- the townships answer their task lists (demo: answers drawn from the truth) ---"
 	$(BIN)/python scripts/demo_township_returns.py $(DEMO)/home $(DEMO)/county/truth $(DEMO)/returns
 	$(BIN)/renkou --home $(DEMO)/home tasks import $(DEMO)/returns/*.xlsx > $(DEMO)/out/import_report.txt
@@ -48,12 +50,13 @@ demo: $(BIN)/renkou
 	$(BIN)/renkou --home $(DEMO)/home operators list
 	$(BIN)/renkou --home $(DEMO)/home audit verify
 	@echo
-	@echo "Demo county:   $(DEMO)/county  (inbox/ = departmental exports, truth/ = what really happened)"
+	@echo "Demo county:   $(DEMO)/county  (inbox/ = departmental exports as offices write them, truth/ = what really happened)"
+	@echo "Returns:       $(DEMO)/out/returns_to_departments/ (rows to fix, one workbook per delivery)"
 	@echo "Database:      $(DEMO)/home/renkou.duckdb"
 	@echo "Exports:       $(DEMO)/out/links.csv, $(DEMO)/out/findings.csv"
 	@echo "Evaluation:    $(DEMO)/home/evaluation.json"
 	@echo "Task lists:    $(DEMO)/home/outbox/<run>/   Report: $(DEMO)/home/reports/latest.html"
-	@echo "Returns:       $(DEMO)/returns/ (import report $(DEMO)/out/import_report.txt)"
+	@echo "Answers:       $(DEMO)/returns/ (the townships'; import report $(DEMO)/out/import_report.txt)"
 	@echo "Change list:   $(DEMO)/out/change_list.xlsx"
 	@echo "协查 queries:  $(DEMO)/out/exchange/ (one file per county registered in)"
 	@echo "Bulletin:      $(DEMO)/out/bulletin/ (通报: townships ranked against the targets)"

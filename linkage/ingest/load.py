@@ -358,7 +358,7 @@ def inbox_files(inbox: Path) -> tuple[dict[str, list[Path]], list[str]]:
             if p.suffix.lower() not in SUFFIXES:
                 problems.append(
                     f"{entry.name}/{p.name}: unsupported file type, not loaded. "
-                    f"Fix: deliver CSV, XLSX or Parquet"
+                    f"Fix: deliver CSV (or tab-separated text), XLSX, XLS or Parquet"
                 )
         files[entry.name] = [p for p in files[entry.name] if p.suffix.lower() in SUFFIXES]
     return files, problems

@@ -109,7 +109,7 @@ def read_any(path: Path) -> tuple[pl.DataFrame, str]:
     name = path.name
     if kind is None:
         raise FileProblem(
-            name, f"unsupported file type '{path.suffix}'", "deliver CSV, XLSX or Parquet"
+            name, f"unsupported file type '{path.suffix}'", "deliver CSV (or tab-separated text), XLSX, XLS or Parquet"
         )
     if path.stat().st_size == 0:
         raise FileProblem(name, "the file is empty", "re-export the data from the source system")
@@ -188,7 +188,7 @@ def read_delivery(path: Path, contract: type[Contract]) -> Delivery:
     name = path.name
     if kind is None:
         raise FileProblem(
-            name, f"unsupported file type '{path.suffix}'", "deliver CSV, XLSX or Parquet"
+            name, f"unsupported file type '{path.suffix}'", "deliver CSV (or tab-separated text), XLSX, XLS or Parquet"
         )
     if path.stat().st_size == 0:
         raise FileProblem(name, "the file is empty", "re-export the data from the source system")
