@@ -97,6 +97,26 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs)
 
 
+def _kind(path: Path) -> str:
+    """The reader of ``path`` by its suffix (``csv``, ``xlsx``, ``parquet``).
+
+    Raises:
+        FileProblem: an unsupported file type, or an empty file.
+    """
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise FileProblem(
+            path.name,
+            f"unsupported file type '{path.suffix}'",
+            "deliver CSV (or tab-separated text), XLSX, XLS or Parquet",
+        )
+    if path.stat().st_size == 0:
+        raise FileProblem(
+            path.name, "the file is empty", "re-export the data from the source system"
+        )
+    return kind
+
+
 def read_any(path: Path) -> tuple[pl.DataFrame, str]:
     """Read ``path`` into text columns.
 
@@ -105,14 +125,7 @@ def read_any(path: Path) -> tuple[pl.DataFrame, str]:
     Raises:
         FileProblem: unsupported format, unreadable encoding or workbook, or no data rows.
     """
-    kind = SUFFIXES.get(path.suffix.lower())
-    name = path.name
-    if kind is None:
-        raise FileProblem(
-            name, f"unsupported file type '{path.suffix}'", "deliver CSV (or tab-separated text), XLSX, XLS or Parquet"
-        )
-    if path.stat().st_size == 0:
-        raise FileProblem(name, "the file is empty", "re-export the data from the source system")
+    kind, name = _kind(path), path.name
     try:
         if kind == "csv":
             text, how = decode_csv_bytes(path.read_bytes(), name)
@@ -184,14 +197,7 @@ def read_delivery(path: Path, contract: type[Contract]) -> Delivery:
     Raises:
         FileProblem: unsupported format, not a text or workbook file, or an unreadable workbook.
     """
-    kind = SUFFIXES.get(path.suffix.lower())
-    name = path.name
-    if kind is None:
-        raise FileProblem(
-            name, f"unsupported file type '{path.suffix}'", "deliver CSV (or tab-separated text), XLSX, XLS or Parquet"
-        )
-    if path.stat().st_size == 0:
-        raise FileProblem(name, "the file is empty", "re-export the data from the source system")
+    kind, name = _kind(path), path.name
     try:
         if kind == "csv":
             delivery = _read_text(path.read_bytes(), contract, name)
