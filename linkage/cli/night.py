@@ -56,6 +56,7 @@ def ingest(inbox: Inbox) -> None:
             ("same", -8),
             ("quarant.", -8),
             ("issues", -8),
+            ("withdrawn", -9),
         ],
         [
             [
@@ -68,6 +69,7 @@ def ingest(inbox: Inbox) -> None:
                 f.rows_unchanged,
                 f.rows_quarantined,
                 f.rows_with_issues,
+                f.rows_withdrawn,
             ]
             for f in report.files
         ],

@@ -70,12 +70,13 @@ def _when(value: Any) -> str:
 
 
 def _describe(version: Version, *, first: bool) -> list[str]:
-    """One line per changed field: ``field: before → after``."""
+    """One line per changed field: ``field: before → after``; a withdrawn version says so."""
+    end = ["(withdrawn by its department: 撤回)"] if version.withdrawn else []
     if first:
-        return ["(first version kept)"]
+        return ["(first version kept)", *end]
     if not version.changed:
-        return ["(no field changed)"]
-    return [f"{k}: {_show(a)} → {_show(b)}" for k, (a, b) in version.changed.items()]
+        return ["(no field changed)", *end]
+    return [f"{k}: {_show(a)} → {_show(b)}" for k, (a, b) in version.changed.items()] + end
 
 
 def _show(value: Any) -> str:

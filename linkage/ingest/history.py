@@ -75,6 +75,8 @@ class Version:
     valid_to: Any  # datetime, None for the current version
     values: dict[str, Any]
     changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    #: the department withdrew the record (撤回) when this version ended
+    withdrawn: bool = False
 
     @property
     def current(self) -> bool:
@@ -105,10 +107,11 @@ def versions(store: Store, source: str, record_id: str) -> list[Version]:
     content = "to_json({" + ", ".join(f"'{c}': t.\"{c}\"" for c in data) + "})"
     rows = store.con.sql(
         f"""
-        SELECT load_id, file, "row", valid_from, valid_to, CAST(content AS VARCHAR), 0 AS current
+        SELECT load_id, file, "row", valid_from, valid_to, CAST(content AS VARCHAR),
+               coalesce(withdrawn, false), 0 AS current
         FROM {RECORD_VERSIONS} WHERE source = $source AND record_id = $id
         UNION ALL
-        SELECT t._load_id, t._file, t._row, l.loaded_at, NULL, {content}, 1
+        SELECT t._load_id, t._file, t._row, l.loaded_at, NULL, {content}, false, 1
         FROM "{table}" t LEFT JOIN {LOAD_LEDGER} l ON l.load_id = t._load_id
         WHERE CAST(t."{key}" AS VARCHAR) = $id
         ORDER BY current, valid_to, load_id
@@ -116,10 +119,12 @@ def versions(store: Store, source: str, record_id: str) -> list[Version]:
         params={"source": source, "id": record_id},
     ).fetchall()
     out: list[Version] = []
-    for load_id, file, row, valid_from, valid_to, text, _ in rows:
+    for load_id, file, row, valid_from, valid_to, text, withdrawn, _ in rows:
         values = json.loads(text)
         changed = _changes(out[-1].values, values) if out else {}
-        out.append(Version(load_id, file, row, valid_from, valid_to, values, changed))
+        out.append(
+            Version(load_id, file, row, valid_from, valid_to, values, changed, bool(withdrawn))
+        )
     return out
 
 

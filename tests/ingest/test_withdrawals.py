@@ -88,7 +88,7 @@ def test_a_flagged_row_withdraws_its_record_and_its_open_finding_closes(tmp_path
             ("death", "D002", "flag")
         ]
         [kept] = versions(store, "death", "D002")
-        assert not kept.current and kept.values["name"] == "李四"
+        assert not kept.current and kept.values["name"] == "李四" and kept.withdrawn
         # the next findings merge: D002's case no longer arises, closed as withdrawn; D001's
         # (not raised either tonight) as resolved
         outcome = _merge(store, [], "night-2")
