@@ -52,3 +52,19 @@ def unseal(path: Path, key: bytes | None, into: Path, kind: keys.Kind) -> list[P
         raise FileProblem(
             path.name, f"not a readable zip package ({type(err).__name__})", "ask for it again"
         ) from None
+
+
+def contents(path: Path, home: Path, into: Path, kind: keys.Kind) -> list[Path]:
+    """The files to read of a delivered ``path``: itself, or what its package holds (a
+    ``.zip``, opened with ``home``'s key of ``kind`` into a folder of its own under ``into``).
+
+    Raises:
+        FileProblem: as :func:`unseal`.
+    """
+    if path.suffix.lower() != ".zip":
+        return [path]
+    from linkage.ingest.readers import file_hash
+
+    folder = into / file_hash(path)
+    folder.mkdir(exist_ok=True)
+    return unseal(path, keys.key(kind, home), folder, kind)

@@ -20,7 +20,7 @@ import polars as pl
 from linkage import keys
 from linkage.audit import file_sha256
 from linkage.exports import write_csv
-from linkage.sealed import seal, unseal
+from linkage.sealed import seal
 
 KEY_ENV, KEY_FILE_ENV = keys.env_names("exchange")
 #: what the commands say when files go out plain
@@ -76,12 +76,3 @@ def _package(frame: pl.DataFrame, name: str, path: Path, key: bytes) -> None:
     data = io.BytesIO()
     write_csv(frame, data)
     seal(data.getvalue(), name, path, key)
-
-
-def unpack(path: Path, key: bytes | None, into: Path) -> list[Path]:
-    """The files inside an encrypted 协查 package, extracted into ``into``.
-
-    Raises:
-        FileProblem: no key is set, the key is wrong, or the package is unreadable.
-    """
-    return unseal(path, key, into, "exchange")

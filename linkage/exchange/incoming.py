@@ -47,10 +47,11 @@ from linkage.audit import AuditLog
 from linkage.casework import set_status
 from linkage.cells import restore
 from linkage.errors import FileProblem, RenkouError
-from linkage.exchange.files import exchange_key, unpack, write_all_or_nothing
+from linkage.exchange.files import exchange_key, write_all_or_nothing
 from linkage.ingest.load import map_headers, type_columns
 from linkage.ingest.readers import file_hash, read_any
 from linkage.ingest.validate import clean_cells, validate
+from linkage.sealed import contents
 from linkage.store import Store
 from linkage.tasks.reader import Problem
 
@@ -134,12 +135,8 @@ def import_exchange(
 
 def _opened(store: Store, path: Path, into: Path, report: ExchangeImport) -> list[Path]:
     """The files to read: ``path`` itself, or what its encrypted package holds."""
-    if path.suffix.lower() != ".zip":
-        return [path]
     try:
-        folder = into / path.stem
-        folder.mkdir(exist_ok=True)
-        return unpack(path, exchange_key(store.home), folder)
+        return contents(path, store.home, into, "exchange")
     except FileProblem as problem:
         report.problems.append(
             Problem(path.name, None, None, "file_refused", f"{problem.problem}. Fix: {problem.fix}")

@@ -28,12 +28,12 @@ from typing import Any
 
 import polars as pl
 
-from linkage import archive, keys, tables
+from linkage import archive, tables
 from linkage.audit import AuditLog, file_sha256
 from linkage.casework import set_status
 from linkage.errors import FileProblem
 from linkage.labels import LABEL_SCHEMA, row_hashes
-from linkage.sealed import unseal
+from linkage.sealed import contents
 from linkage.store import Store
 from linkage.tasks.reader import Problem, Returned, ReturnedRow, parse_day, read_returned
 from linkage.tasks.workbook import META_SHEET, RESULTS
@@ -502,12 +502,8 @@ def import_file(
 
 def _opened(store: Store, path: Path, into: Path, problems: list[Problem]) -> list[Path]:
     """The workbooks of ``path``: itself, or what its AES package holds."""
-    if path.suffix.lower() != ".zip":
-        return [path]
-    folder = into / file_sha256(path)
-    folder.mkdir()
     try:
-        return unseal(path, keys.key("outbox", store.home), folder, "outbox")
+        return contents(path, store.home, into, "outbox")
     except FileProblem as problem:
         problems.append(
             Problem(path.name, None, None, "package", f"{problem.problem}. Fix: {problem.fix}")
