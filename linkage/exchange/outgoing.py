@@ -59,6 +59,8 @@ REASONS = {
     "birth_certificate": "在本县分娩（出生医学证明）",
     "maternity_insurance": "在本县享受生育保险待遇",
     "marriage": "在本县办理婚姻登记",
+    "vaccination": "子女在本县预防接种（流动人口）",
+    "school": "子女在本县就读（流动人口）",
 }
 
 

@@ -1,4 +1,5 @@
-"""Family consistency: one parent's link vouches for the other's on a birth certificate.
+"""Family consistency: one parent's link vouches for the other's on a birth certificate (or
+the guardian's for the mother on an immunisation record).
 
 A mother written without her ID, or with a name that differs from the base, is often
 ambiguous on her own (王丹 is common; the model sends her to review). When the father on the
@@ -19,14 +20,21 @@ from linkage.persons import PERSON_TABLE
 from linkage.store import Store
 
 
-def family_links(store: Store, decisions: str, cfg: dict[str, Any]) -> pl.DataFrame:
-    """New decisions (``DECISION_COLUMNS``) for undecided certificate parents of the table
-    ``decisions``, linked through the other parent."""
+def family_links(
+    store: Store,
+    decisions: str,
+    cfg: dict[str, Any],
+    source: str = "birth_certificate",
+    roles: tuple[str, ...] = ("mother", "father"),
+) -> pl.DataFrame:
+    """New decisions (``DECISION_COLUMNS``) for undecided parents (``roles`` of ``source``)
+    of the table ``decisions``, linked through another of ``roles`` on the same record."""
+    role_list = ", ".join(f"'{r}'" for r in roles)
     bonus = float(cfg.get("household_bonus", 6.0))
     threshold = float(cfg.get("match_weight", 3.0))
     found = store.frame(f"""
             WITH d AS (SELECT * FROM {decisions}
-                       WHERE source = 'birth_certificate' AND role IN ('mother', 'father')),
+                       WHERE source = '{source}' AND role IN ({role_list})),
             base AS (SELECT record_id AS person_id, household_id, sex, name_key, name_py,
                             id_number
                      FROM {PERSON_TABLE} WHERE source = 'population'),
@@ -44,14 +52,14 @@ def family_links(store: Store, decisions: str, cfg: dict[str, Any]) -> pl.DataFr
                            AS explanation
                 FROM d o
                 JOIN linked k ON k.source_record_id = o.source_record_id AND k.role <> o.role
-                JOIN {PERSON_TABLE} r ON r.source = 'birth_certificate'
+                JOIN {PERSON_TABLE} r ON r.source = '{source}'
                      AND r.record_id = o.source_record_id AND r.role = o.role
                 JOIN base b ON b.household_id = k.household_id
                 WHERE o.decision <> 'link' AND (b.sex = r.sex OR r.sex IS NULL)
                   AND (b.name_key = r.name_key OR b.name_py = r.name_py
                        OR b.id_number = r.id_number)
                   AND NOT EXISTS (SELECT 1 FROM {REJECTED} x
-                                  WHERE x.source = 'birth_certificate'
+                                  WHERE x.source = '{source}'
                                     AND x.source_record_id = o.source_record_id
                                     AND x.role = o.role AND x.person_id = b.person_id)
             )
@@ -62,7 +70,7 @@ def family_links(store: Store, decisions: str, cfg: dict[str, Any]) -> pl.DataFr
             HAVING count(DISTINCT person_id) = 1 AND any_value(match_weight) >= {threshold}
         """)
     return found.with_columns(
-        pl.lit("birth_certificate").alias("source"),
+        pl.lit(source).alias("source"),
         pl.lit("link").alias("decision"),
         pl.lit("family").alias("decided_by"),
         pl.lit(None, pl.Float64).alias("second_weight"),

@@ -1,4 +1,10 @@
-"""Children on birth certificates, linked through their parents' links.
+"""Children on birth certificates, immunisation records and school rolls, linked through
+their parents' (or guardians') links.
+
+The same rule serves every child role of ``linkage.catalog`` (``household_roles``): on an
+immunisation record or a school roll a child with an ID is scored by the person model first,
+and only those it does not link come here; a base person the model already gave to a child
+of the same source is not offered again (twins).
 
 A birth certificate's child has no ID number and often no name yet, so Splink's person model
 cannot link it. Instead the candidates are base persons in the household of the linked mother
@@ -32,8 +38,19 @@ DEFAULT_WEIGHTS = {
 }
 
 
-def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.DataFrame:
-    """Decisions for every certificate child. ``parent_links`` holds mother/father decisions."""
+def link_newborns(
+    store: Store,
+    parent_links: str,
+    cfg: dict[str, Any],
+    source: str = "birth_certificate",
+    child_role: str = "child",
+    parent_roles: tuple[str, ...] = ("mother", "father"),
+) -> pl.DataFrame:
+    """Decisions for the children (``child_role`` of ``source``) that ``parent_links`` does
+    not already link, through the households of the linked ``parent_roles`` (the first of them
+    is the mother, if any)."""
+    role_list = ", ".join(f"'{r}'" for r in parent_roles)
+    mother_role = parent_roles[0]
     w = {**DEFAULT_WEIGHTS, **cfg.get("weights", {})}
     window = int(cfg.get("birth_date_window_days", 3))
     threshold = float(cfg.get("match_weight", 6.0))
@@ -47,12 +64,19 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
         parents AS (
             SELECT l.source_record_id, l.role, l.person_id, b.household_id, b.surname
             FROM {parent_links} l JOIN base b ON b.person_id = l.person_id
-            WHERE l.source = 'birth_certificate' AND l.role IN ('mother', 'father')
+            WHERE l.source = '{source}' AND l.role IN ({role_list})
               AND l.decision = 'link'
+        ),
+        taken AS (  -- base persons the model already linked a child of this source to
+            SELECT DISTINCT person_id FROM {parent_links}
+            WHERE source = '{source}' AND role = '{child_role}' AND decision = 'link'
         ),
         child AS (
             SELECT record_id, birth_date, sex, name_key, name_py, surname
-            FROM {PERSON_TABLE} WHERE source = 'birth_certificate' AND role = 'child'
+            FROM {PERSON_TABLE} p WHERE source = '{source}' AND role = '{child_role}'
+              AND NOT EXISTS (SELECT 1 FROM {parent_links} d WHERE d.source = '{source}'
+                              AND d.role = '{child_role}' AND d.source_record_id = p.record_id
+                              AND d.decision = 'link')
         ),
         cand AS (
             SELECT DISTINCT c.record_id, b.person_id, p.role AS via, c.name_key AS c_key,
@@ -61,14 +85,15 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
                    (SELECT list(surname) FROM parents q WHERE q.source_record_id = c.record_id)
                        AS parent_surnames,
                    (SELECT min(person_id) FROM parents q WHERE q.source_record_id = c.record_id
-                      AND q.role = 'mother') AS mother
+                      AND q.role = '{mother_role}') AS mother
             FROM child c
             JOIN parents p ON p.source_record_id = c.record_id
             JOIN base b ON b.household_id = p.household_id
             WHERE b.person_id <> p.person_id
+              AND b.person_id NOT IN (SELECT person_id FROM taken)
               AND abs(date_diff('day', b.birth_date, c.birth_date)) <= {window}
-              AND NOT EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = 'birth_certificate'
-                              AND x.role = 'child' AND x.source_record_id = c.record_id
+              AND NOT EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = '{source}'
+                              AND x.role = '{child_role}' AND x.source_record_id = c.record_id
                               AND x.person_id = b.person_id)
         )
         SELECT record_id, person_id, coalesce(mother, record_id) AS mother,
@@ -97,13 +122,15 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
         FROM cand
     """)
     children = store.frame(
-        f"SELECT record_id FROM {PERSON_TABLE} "
-        f"WHERE source = 'birth_certificate' AND role = 'child'"
+        f"SELECT record_id FROM {PERSON_TABLE} p WHERE source = ? AND role = ? "
+        f"AND NOT EXISTS (SELECT 1 FROM {parent_links} d WHERE d.source = p.source "
+        f"AND d.role = p.role AND d.source_record_id = p.record_id AND d.decision = 'link')",
+        [source, child_role],
     )
     chosen = _assign(scored, clerical)
     out = children.join(chosen, on="record_id", how="left").with_columns(
-        pl.lit("birth_certificate").alias("source"),
-        pl.lit("child").alias("role"),
+        pl.lit(source).alias("source"),
+        pl.lit(child_role).alias("role"),
         pl.col("record_id").alias("source_record_id"),
         (2 ** pl.col("match_weight") / (1 + 2 ** pl.col("match_weight"))).alias(
             "match_probability"

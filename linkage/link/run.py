@@ -37,6 +37,7 @@ from pathlib import Path
 
 import polars as pl
 
+from linkage.catalog import LINK_SOURCES, SOURCES
 from linkage.errors import RenkouError
 from linkage.graph import components
 from linkage.link import model as models
@@ -55,14 +56,13 @@ from linkage.store import Store
 
 log = logging.getLogger(__name__)
 
-LINK_SOURCES = ("hukou", "death", "marriage", "birth_certificate", "maternity_insurance")
 BASE = "tmp_renkou_link_base"
 PAIRS = "tmp_renkou_dedupe_pairs"
 NEW = "tmp_renkou_link_decisions"  # tonight's decisions (a full run: all of them)
 STALE = "tmp_renkou_stale"  # rec_key of earlier decisions that no longer stand
 KEPT = "tmp_renkou_kept"  # view: earlier decisions that stand, and tonight's
 OVERRIDES = "tmp_renkou_overrides"  # what the rules across records change (few rows)
-CHILDREN = "tmp_renkou_children"  # certificate children (newborn rules)
+CHILDREN = "tmp_renkou_children"  # children only the newborn rules link (certificates)
 DECIDED = "tmp_renkou_decided"  # view: KEPT after the rules; links and clerical from it
 #: bumped when ``link_decisions`` changes meaning: a home from before links in full once
 STATE_VERSION = "v2"
@@ -239,9 +239,10 @@ def link_source(
     # pairs too), and all of them are decided again
     pinned = report.pinned.get(source) if incremental else None
     saved = not retrain and models.saved_model(store.home, source, pinned) is not None
+    scored = ", ".join(f"'{r}'" for r in SOURCES[source].scored_roles())
     store.con.execute(
         f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {PERSON_TABLE} p "
-        f"WHERE source = ? AND role <> 'child' AND {_pending(saved and incremental)}",
+        f"WHERE source = ? AND role IN ({scored}) AND {_pending(saved and incremental)}",
         [source],
     )
     records = store.frame(
@@ -409,22 +410,11 @@ def link_all(
         store.append(NEW, frame.select(c for c in SCORED_SCHEMA.columns if c in frame.columns))
     _one_to_one(store, sources)
     _decided_view(store)
-    if "birth_certificate" in present:
-        birth = store.settings.source("birth_certificate")
-        _override(store, family_links(store, DECIDED, birth.section("family")))
-        t0 = time.perf_counter()
-        children = link_newborns(store, DECIDED, birth.section("newborns"))
-        versions = store.frame(
-            f"SELECT record_id AS source_record_id, rec_key, load_id "
-            f"FROM {PERSON_TABLE} WHERE source = 'birth_certificate' "
-            f"AND role = 'child'"
-        )
-        store.append(
-            CHILDREN,
-            children.join(versions, on="source_record_id", how="left").with_columns(
-                pl.lit("newborn-rules").alias("model_version")
-            ),
-        )
+    t0 = time.perf_counter()
+    for source in sources:
+        if source in present and SOURCES[source].household_roles:
+            _household_rules(store, source)
+    if any(SOURCES[s].household_roles for s in sources if s in present):
         report.seconds["newborns"] = time.perf_counter() - t0
     _stage(store, report)
     store.replace_table(
@@ -448,6 +438,37 @@ def link_all(
         store.con.execute(f"DROP TABLE IF EXISTS {staged}")
     report.seconds["total"] = time.perf_counter() - start
     return report
+
+
+def _household_rules(store: Store, source: str) -> None:
+    """The rules across one record's roles (``household_roles`` of the catalog): a parent
+    linked through another's household (``[family]``), then each child through the linked
+    parents' households (``[newborns]``). A child the person model does not score (no ID
+    column) is decided here alone (``CHILDREN``); one it scores is overridden only where
+    the household links or reviews it and the model did not link it."""
+    declared = SOURCES[source]
+    cfg = store.settings.source(source)
+    parents = tuple(dict.fromkeys(p for ps in declared.household_roles.values() for p in ps))
+    if cfg.raw.get("family") is not None and len(parents) > 1:
+        _override(store, family_links(store, DECIDED, cfg.section("family"), source, parents))
+    for child_role, parent_roles in declared.household_roles.items():
+        children = link_newborns(
+            store, DECIDED, cfg.section("newborns"), source, child_role, parent_roles
+        )
+        if child_role in declared.scored_roles():
+            _override(store, children.filter(pl.col("decision") != "none"))
+            continue
+        versions = store.frame(
+            f"SELECT record_id AS source_record_id, rec_key, load_id "
+            f"FROM {PERSON_TABLE} WHERE source = ? AND role = ?",
+            [source, child_role],
+        )
+        store.append(
+            CHILDREN,
+            children.join(versions, on="source_record_id", how="left").with_columns(
+                pl.lit("newborn-rules").alias("model_version")
+            ),
+        )
 
 
 def _stage_rejected_pairs(store: Store) -> None:
