@@ -321,7 +321,7 @@ def findings_table(
                 & pl.col("base_guardian").is_not_null()
                 & ~pl.col("child").is_in(in_hukou)
             ),
-            person_id=pl.col("base_guardian"),
+            other_person_id=pl.col("base_guardian"),
             source=pl.col("source"),
             source_record_id=pl.col("record_id"),
             role=pl.col("role"),

@@ -6,9 +6,11 @@ certificate, an immunisation record and a school roll under three record numbers
 without an ID and at first without a name; these are one child, so one case. Every child
 role of ``linkage.catalog`` (``household_roles``) that links to no base person is grouped
 here by family (the household of its linked mother, else of its linked guardian or father)
-and merged across sources: two records are one child when they come from different sources,
-their birth dates lie within :data:`SAME_CHILD_DAYS`, and neither their IDs, names nor sexes
-disagree. Two records of one source are two children (twins have two certificates).
+and merged across sources: two records can be one child when they come from different sources,
+their birth dates lie within :data:`SAME_CHILD_DAYS`, and neither their IDs nor sexes
+disagree; a record joins the child it fits best (names agreeing, then a name missing, then
+names differing: a certificate's name is often changed later). Two records of one source are
+two children (twins have two certificates).
 
 The merged child's own record is the first of certificate, immunisation record, school roll
 (then the smaller record number): its ``source|record_id`` is the case key, so a case keeps
@@ -103,19 +105,28 @@ def _records(store: Store, links: str) -> pl.DataFrame:
     """)
 
 
-def _same_child(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def _same_child(a: dict[str, Any], b: dict[str, Any]) -> int | None:
+    """How well two records fit one child: None when they cannot (same source, birth dates
+    apart, IDs or sexes disagree); else 2 when their names agree (key or pinyin), 1 when a
+    name is missing, 0 when the names differ (a certificate's name is often changed later)."""
     if a["source"] == b["source"]:
-        return False
+        return None
     if a["birth_date"] is None or b["birth_date"] is None:
-        return False
+        return None
     if abs((a["birth_date"] - b["birth_date"]).days) > SAME_CHILD_DAYS:
-        return False
+        return None
     for col in ("id_number", "sex"):
         if a[col] and b[col] and a[col] != b[col]:
-            return False
+            return None
     if a["name_key"] and b["name_key"]:
-        return a["name_key"] == b["name_key"] or a["name_py"] == b["name_py"]
-    return True
+        return 2 if a["name_key"] == b["name_key"] or a["name_py"] == b["name_py"] else 0
+    return 1
+
+
+def _fit(row: dict[str, Any], members: list[dict[str, Any]]) -> int | None:
+    """How well ``row`` fits the child of ``members``: its weakest fit with any of them."""
+    fits = [_same_child(row, m) for m in members]
+    return None if any(f is None for f in fits) else min(f for f in fits if f is not None)
 
 
 def unregistered_children(store: Store, links: str) -> pl.DataFrame:
@@ -138,10 +149,8 @@ def unregistered_children(store: Store, links: str) -> pl.DataFrame:
     for row in rows.iter_rows(named=True):
         if row["family"] != family:
             family, open_ = row["family"], []
-        home = next(
-            (c for c in open_ if all(_same_child(row, member) for member in c)),
-            None,
-        )
+        fitting = [(f, i) for i, c in enumerate(open_) if (f := _fit(row, c)) is not None]
+        home = open_[max(fitting, key=lambda p: (p[0], -p[1]))[1]] if fitting else None
         if home is None:
             home = []
             open_.append(home)

@@ -9,7 +9,8 @@ of the same source is not offered again (twins).
 A birth certificate's child has no ID number and often no name yet, so Splink's person model
 cannot link it. Instead the candidates are base persons in the household of the linked mother
 (or father) born within a few days of the certificate's date; each candidate is scored with
-additive log2 weights from config (household, birth date, sex, name when present). Twins: the
+additive log2 weights from config (household, birth date, sex, name when present: exact,
+same pinyin, one character different, or different). Twins: the
 assignment is one-to-one per mother, strongest pairs first, so two children of one mother on
 one day never link to the same base person.
 """
@@ -22,6 +23,7 @@ import polars as pl
 
 from linkage.link.decide import DECISION_COLUMNS, REJECTED
 from linkage.persons import PERSON_TABLE
+from linkage.sql import one_char_different
 from linkage.store import Store
 
 DEFAULT_WEIGHTS = {
@@ -32,6 +34,7 @@ DEFAULT_WEIGHTS = {
     "sex_disagree": -8.0,
     "name_exact": 8.0,
     "name_pinyin": 6.0,
+    "name_one_char": 3.0,  # one character mistyped (形近字): weaker than pinyin, above differs
     "name_differs": -2.0,
     "surname_of_parent": 1.0,
     "prior": -6.0,
@@ -106,6 +109,8 @@ def link_newborns(
                + CASE WHEN c_key IS NULL OR name_key IS NULL THEN 0
                       WHEN c_key = name_key THEN {w["name_exact"]}
                       WHEN c_py = name_py THEN {w["name_pinyin"]}
+                      WHEN {one_char_different("c_key", "name_key", min_length=3)}
+                          THEN {w["name_one_char"]}
                       ELSE {w["name_differs"]} END
                + CASE WHEN list_contains(parent_surnames, surname) THEN {w["surname_of_parent"]}
                       ELSE 0 END)::DOUBLE AS match_weight,
@@ -118,6 +123,8 @@ def link_newborns(
                                     WHEN name_key IS NULL THEN 'null'
                                     WHEN c_key = name_key THEN 'exact'
                                     WHEN c_py = name_py THEN 'pinyin exact'
+                                    WHEN {one_char_different("c_key", "name_key", min_length=3)}
+                                        THEN 'one character different'
                                     ELSE 'different (renamed?)' END) AS explanation
         FROM cand
     """)
