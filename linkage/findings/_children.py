@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from linkage.findings.base import in_hukou
+from linkage.graph import components
 from linkage.store import Store
 from linkage.tables import PERSON_TABLE, source_table
 
@@ -96,13 +97,30 @@ def _records(store: Store, links: str) -> pl.DataFrame:
                    coalesce(r.mother, CASE WHEN g.sex = '女' AND date_diff('year', g.born,
                        r.birth_date) BETWEEN {GUARDIAN_AS_MOTHER[0]} AND {GUARDIAN_AS_MOTHER[1]}
                        THEN r.guardian END) AS mother),
-               coalesce(m.household_id, g.household_id, r.mother, r.guardian) AS family,
+               m.household_id AS mother_household, g.household_id AS guardian_household,
                coalesce(m.township, g.township) AS township,
                coalesce(m.village, g.village) AS village
         FROM r LEFT JOIN base m ON m.person_id = r.mother
                LEFT JOIN base g ON g.person_id = r.guardian
         WHERE r.mother IS NOT NULL OR r.guardian IS NOT NULL
     """)
+
+
+def _families(rows: pl.DataFrame) -> list[str]:
+    """Each record's family: the connected component of its linked mother and guardian and
+    their 户号 (a mother whose base row stayed in her parents' household is still the family
+    of a child whose guardian is the father). Every record has a mother or a guardian."""
+    pairs: list[tuple[str, str]] = []
+    nodes: list[str] = []
+    columns = ("mother", "guardian", "mother_household", "guardian_household")
+    for mother, guardian, mh, gh in rows.select(columns).iter_rows():
+        m = f"p:{mother}" if mother else None
+        g = f"p:{guardian}" if guardian else None
+        edges = [(m, g), (m, f"h:{mh}" if mh else None), (g, f"h:{gh}" if gh else None)]
+        pairs += [(a, b or a) for a, b in edges if a]
+        nodes.append(m or g or "")
+    family = components(pairs)
+    return [family.get(n, n) for n in nodes]
 
 
 def _same_child(a: dict[str, Any], b: dict[str, Any]) -> int | None:
@@ -137,6 +155,7 @@ def unregistered_children(store: Store, links: str) -> pl.DataFrame:
     rows = _records(store, links)
     if rows.is_empty():
         return pl.DataFrame(schema=SCHEMA)
+    rows = rows.with_columns(pl.Series("family", _families(rows), dtype=pl.String))
     from linkage.catalog import CHILD_ROLES
 
     order = {s: i for i, (s, _) in enumerate(CHILD_ROLES)}

@@ -40,6 +40,9 @@ BASE = [
     person("P4", "孙强", "男", "19880404", "031", household="HC"),
     person("P5", "周敏", "女", "19910505", "026", household="HD"),
     person("P6", "周乐", "男", "20170707", "013", household="HD", marital="未婚"),
+    # a couple whose wife's base row stayed in her parents' household
+    person("P7", "钱芳", "女", "19940808", "046", household="HF1"),
+    person("P8", "郑刚", "男", "19930909", "055", household="HF2"),
 ]
 
 
@@ -77,7 +80,10 @@ def county(tmp_path: Path) -> Store:
     write_csv(
         inbox / "birth_certificate" / "bc.csv",
         BC_HEADER,
-        [["B1", "", "男", "2022-05-01", "县医院", "李娟", MOTHER_A, "王军", "", ""]],
+        [
+            ["B1", "", "男", "2022-05-01", "县医院", "李娟", MOTHER_A, "王军", "", ""],
+            ["B9", "", "女", "2025-01-10", "县医院", "钱芳", "", "郑刚", "", ""],
+        ],
     )
     write_csv(
         inbox / "vaccination" / "vac.csv",
@@ -87,6 +93,7 @@ def county(tmp_path: Path) -> Store:
             _vac("V3", "", "女", "2021-01-01", "吴外", FATHER_C),  # the father's ID
             _vac("V4", "孙二", "男", "2020-02-02", "吴外", FATHER_C),  # in 户籍
             _vac("V7", "", "男", "2024-01-01", "外地妈", GUARDIAN_E),  # from 贵州
+            _vac("V9", "郑小雨", "女", "2025-01-10", "钱芳", _id("19930909", "055")),  # = B9
         ],
         encoding="gb18030",
     )
@@ -108,6 +115,9 @@ def county(tmp_path: Path) -> Store:
     linked = {
         ("birth_certificate", "B1", "mother"): "P2",
         ("birth_certificate", "B1", "father"): "P1",
+        ("birth_certificate", "B9", "mother"): "P7",
+        ("birth_certificate", "B9", "father"): "P8",
+        ("vaccination", "V9", "guardian"): "P8",  # the mother's name linked nobody here
         ("vaccination", "V1", "mother"): "P2",
         ("vaccination", "V1", "guardian"): "P2",
         ("vaccination", "V3", "guardian"): "P4",
@@ -160,10 +170,20 @@ def test_one_child_one_case_whatever_records_show_it(county: Store) -> None:
     found = derive_findings(county, "links", None)
     births = _cases(found, "unregistered_birth")
     # certificate, immunisation record and school place: one case, the certificate's
-    assert set(births) == {"birth_certificate|B1", "school|S2", "school|S5", "school|S6"}
+    assert set(births) == {
+        "birth_certificate|B1",
+        "birth_certificate|B9",
+        "school|S2",
+        "school|S5",
+        "school|S6",
+    }
     shown = json.loads(str(births["birth_certificate|B1"]["evidence"]))["shown_by"]
     assert shown == ["birth_certificate|B1", "vaccination|V1", "school|S1"]
     assert births["birth_certificate|B1"]["other_person_id"] == "P2"
+    # the father's household and the mother's are one family: one child, not two
+    shown = json.loads(str(births["birth_certificate|B9"]["evidence"]))["shown_by"]
+    assert shown == ["birth_certificate|B9", "vaccination|V9"]
+    assert "vaccination|V9" not in _cases(found, "unregistered_person")
     # known only to the school roll, the guardian its mother
     assert births["school|S2"]["other_person_id"] == "P3"
     # twins at one school: two children, two cases
@@ -202,15 +222,16 @@ def test_a_family_from_another_county_is_queried_there(county: Store) -> None:
 
 def test_birth_database_coverage_counts_each_child_once(county: Store) -> None:
     """Children 0-10 known to a source: 周乐 (S8, in the base), 王小明 (three records), 陈一,
-    the twins, V3's and V4's children = 7, one in the base; V7's family is not the county's."""
+    the twins, V3's and V4's children, 郑小雨 (two records) = 8, one in the base; V7's family
+    is not the county's."""
     county_row = birth_coverage(county, as_of=AS_OF).row(0, named=True)
-    assert (county_row["children"], county_row["in_base"]) == (7, 1)
-    assert county_row["rate"] == pytest.approx(1 / 7)
+    assert (county_row["children"], county_row["in_base"]) == (8, 1)
+    assert county_row["rate"] == pytest.approx(1 / 8)
     towns = birth_coverage(county, as_of=AS_OF, by_township=True)
     assert towns["township"].to_list() == ["灵溪镇"]
     # a child older than ten is no longer counted
     older = birth_coverage(county, as_of=dt.date(2028, 7, 8)).row(0, named=True)
-    assert (older["children"], older["in_base"]) == (6, 0)
+    assert (older["children"], older["in_base"]) == (7, 0)
 
 
 @pytest.mark.parametrize(
