@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from lunardate import LunarDate
+from borax.calendars.lunardate import LunarDate
 
 from .chars import HOMOPHONES, SIMILAR_SHAPES, TRADITIONAL
 from .names_table import MIDDLE_DOT
@@ -156,10 +156,13 @@ def id_format(number: str, rng: np.random.Generator) -> str | None:
 
 
 def lunar_birthday(date: dt.date, rng: np.random.Generator) -> dt.date | None:
-    """The lunar date of ``date`` written as if it were Gregorian (None if no such day)."""
+    """The lunar date of ``date`` written as if it were Gregorian (None if no such day).
+
+    Converted with borax, as the standardiser reads it back (``lunardate`` was a day off in
+    some months: 1933-06, 1954-11, 1978-08)."""
     if not 1901 <= date.year <= 2099:
         return None
-    lunar = LunarDate.from_solar_date(date.year, date.month, date.day)
+    lunar = LunarDate.from_solar(date)
     try:
         out = dt.date(lunar.year, lunar.month, lunar.day)
     except ValueError:  # e.g. the 30th of a lunar 2nd month

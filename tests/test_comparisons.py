@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
-from lunardate import LunarDate
+from borax.calendars.lunardate import LunarDate
 from splink import DuckDBAPI, Linker, block_on
 
 from linkage import sql

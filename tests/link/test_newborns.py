@@ -210,10 +210,12 @@ def test_birth_date_window_and_clerical_weight(store: Store, window: int) -> Non
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["as-listed", "reversed"])
-def test_twins_of_one_sex_take_one_person_each(store: Store, reverse: bool) -> None:
+def test_unnamed_twins_of_one_sex_go_to_review(store: Store, reverse: bool) -> None:
     """Two unnamed boys, one mother, one day; the base holds T1 and T2, both boys. Every pair
-    scores 7.5: c1 (smaller record id) takes T1 (smaller person id), c2 the one left. c1's
-    second_weight is T2's score; c2 has no other candidate left."""
+    scores 7.5: nothing tells which boy is which, so neither is linked (a coin flip would be
+    wrong half the time: a township checks). They are still kept apart: c1 (smaller record
+    id) is proposed with T1 (smaller person id), c2 with the one left. c1's second_weight is
+    T2's score; c2 has no other candidate left."""
     people = [
         base("M1", "H1", None, "女"),
         base("T1", "H1", DAY, "男", "李一", "li yi", "李"),
@@ -225,8 +227,8 @@ def test_twins_of_one_sex_take_one_person_each(store: Store, reverse: bool) -> N
     _tables(store, people[::-1] if reverse else people, links[::-1] if reverse else links)
     reject(store)
     expected = [
-        _child("c1", "T1", 7.5, "link", _why(), second=7.5),
-        _child("c2", "T2", 7.5, "link", _why()),
+        _child("c1", "T1", 7.5, "clerical", _why(), second=7.5),
+        _child("c2", "T2", 7.5, "clerical", _why()),
     ]
     assert_frame_equal(_newborns(store), decisions(expected))
 
