@@ -30,6 +30,10 @@ DEFAULT_WEIGHTS = {
     "name_pinyin": 6.0,
     "name_differs": -2.0,
     "surname_of_parent": 1.0,
+    # the only child of the parents' household born within the window: a certificate issued
+    # before the naming, or a name changed at 落户, still points at this child (off unless
+    # config weighs it: configs/sources/birth_certificate.toml)
+    "sole_candidate": 0.0,
     "prior": -6.0,
 }
 
@@ -86,7 +90,9 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
                       WHEN c_py = name_py THEN {w["name_pinyin"]}
                       ELSE {w["name_differs"]} END
                + CASE WHEN list_contains(parent_surnames, surname) THEN {w["surname_of_parent"]}
-                      ELSE 0 END)::DOUBLE AS match_weight,
+                      ELSE 0 END
+               + CASE WHEN count(DISTINCT person_id) OVER (PARTITION BY record_id) = 1
+                      THEN {w["sole_candidate"]} ELSE 0 END)::DOUBLE AS match_weight,
                concat_ws('; ', 'household: same as ' || via,
                    'birth_date: ' || CASE WHEN birth_date = c_birth THEN 'exact'
                                           ELSE 'within ' || {window} || ' days' END,
@@ -96,7 +102,10 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
                                     WHEN name_key IS NULL THEN 'null'
                                     WHEN c_key = name_key THEN 'exact'
                                     WHEN c_py = name_py THEN 'pinyin exact'
-                                    ELSE 'different (renamed?)' END) AS explanation
+                                    ELSE 'different (renamed?)' END,
+                   CASE WHEN {w["sole_candidate"]} <> 0
+                             AND count(DISTINCT person_id) OVER (PARTITION BY record_id) = 1
+                        THEN 'the only child of the household born then' END) AS explanation
         FROM cand
     """)
     children = store.frame(

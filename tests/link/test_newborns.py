@@ -142,6 +142,39 @@ def test_a_child_is_scored_through_its_mothers_household(
     assert_frame_equal(_newborns(store), decisions([expected]))
 
 
+def test_a_renamed_child_alone_in_the_household_is_linked_when_config_weighs_it(
+    store: Store,
+) -> None:
+    """李亮 on the certificate, 李明 in the base (renamed at 落户): 5.5, for review. The only
+    child of the household born that day earns ``sole_candidate`` (+1.0 in the shipped
+    config): 6.5, a link; with a twin born the same day it would earn nothing."""
+    _tables(
+        store,
+        [
+            base("M1", "H1", dt.date(1995, 1, 1), "女", "王丽", "wang li", "王"),
+            base("K1", "H1", DAY, "男", "李明", "li ming", "李"),
+            child("c1", DAY, "男", "李亮", "li liang"),
+        ],
+        [("c1", "mother", "M1", "link")],
+    )
+    reject(store)
+    cfg = {**CFG, "weights": {"sole_candidate": 1.0}}
+    why = _why(name="different (renamed?)") + "; the only child of the household born then"
+    assert_frame_equal(_newborns(store, cfg), decisions([_child("c1", "K1", 6.5, "link", why)]))
+    _tables(
+        store,
+        [
+            base("M1", "H1", dt.date(1995, 1, 1), "女", "王丽", "wang li", "王"),
+            base("K1", "H1", DAY, "男", "李明", "li ming", "李"),
+            base("K2", "H1", DAY, "男", "李强", "li qiang", "李"),
+            child("c1", DAY, "男", "李亮", "li liang"),
+        ],
+        [("c1", "mother", "M1", "link")],
+    )
+    reject(store)
+    assert _newborns(store, cfg)["decision"].to_list() == ["clerical"]
+
+
 @pytest.mark.parametrize(
     ("cfg", "weight", "decision"),
     [
