@@ -440,6 +440,28 @@ def address_comparison(
     )
 
 
+def household_comparison(
+    *,
+    fixed_m: Mapping[str, float] | None = None,
+    fixed_u: Mapping[str, float] | None = None,
+) -> DescribedComparison:
+    """户号: null > same household > else.
+
+    For the sources that carry the household number (the base, 户籍). Two people of one name
+    in one household are almost always one person entered twice: a Chinese family does not
+    give a child a parent's or a sibling's name; twins share the household and the birth date
+    but not the name, and the name level keeps them apart.
+    """
+    levels = [
+        _null("household_id_l", "household_id_r", "Household missing on either side (户号缺失)"),
+        _Level("exact", "household_id_l = household_id_r", "Same household (同户)"),
+        _else("Different household"),
+    ]
+    return _comparison(
+        "household_id", "Household number (户号)", levels, fixed_m=fixed_m, fixed_u=fixed_u
+    )
+
+
 def age_at_event_comparison(
     *,
     min_age: int = 15,
@@ -482,6 +504,7 @@ COMPARISON_BUILDERS: dict[str, Callable[..., DescribedComparison]] = {
     "sex": sex_comparison,
     "address": address_comparison,
     "ethnicity": ethnicity_comparison,
+    "household": household_comparison,
     "age_at_event": age_at_event_comparison,
 }
 

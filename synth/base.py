@@ -328,12 +328,15 @@ def _duplicates(
             elif change == 1:
                 births[j] = date_digit(births[j], rng) or births[j]
             elif change == 2 and ids[j]:
+                # left out, the old 15-digit form (only for those born before 1985, who had
+                # one), or one digit mistyped
                 kind = rng.random()
+                old = births[j] is not None and births[j].year < 1985 and len(ids[j]) == 18
                 ids[j] = (
                     ""
-                    if kind < 0.4
+                    if kind < 0.4 or len(ids[j]) != 18
                     else ids[j][:6] + ids[j][8:17]
-                    if kind < 0.7 or len(ids[j]) != 18
+                    if kind < 0.7 and old
                     else id_typo(ids[j], rng) or ids[j]
                 )
             elif change == 3:  # registered again under the household it had before a split

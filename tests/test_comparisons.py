@@ -41,7 +41,7 @@ STRING_COLUMNS = (
     "source record_id role rec_key name name_key surname given_name name_py surname_py "
     "given_py former_name_key former_name_py name_snd name_snd_parts id_number id_raw id_status "
     "id_sex id_region sex "
-    "ethnicity township village address"
+    "ethnicity township village address household_id"
 ).split()
 DATE_COLUMNS = (
     "id_birth_date",
@@ -60,6 +60,7 @@ ALL_TYPES = {
         {"type": "sex"},
         {"type": "address"},
         {"type": "ethnicity"},
+        {"type": "household"},
     ],
     "blocking": [["id_number"]],
 }
@@ -317,6 +318,9 @@ CASES: list[tuple[str, str, str, dict[str, Any], dict[str, Any]]] = [
     ("eth_exact", "ethnicity", "exact", {"ethnicity": "回族"}, {"ethnicity": "回族"}),
     ("eth_other", "ethnicity", "else", {"ethnicity": "汉族"}, {"ethnicity": "回族"}),
     ("eth_null", "ethnicity", "null", {"ethnicity": "汉族"}, {}),
+    ("hh_same", "household_id", "exact", {"household_id": "10203"}, {"household_id": "10203"}),
+    ("hh_other", "household_id", "else", {"household_id": "10203"}, {"household_id": "10204"}),
+    ("hh_null", "household_id", "null", {"household_id": "10203"}, {}),
 ]
 
 
