@@ -12,7 +12,7 @@ import logging
 import polars as pl
 
 from linkage.catalog import SOURCES
-from linkage.standardise import dates, ids, person_frame
+from linkage.standardise import PERSON_COLUMNS, dates, ids, person_frame
 from linkage.store import Store
 from linkage.tables import PERSON_TABLE, source_table
 
@@ -81,7 +81,15 @@ def _mother_ages(store: Store, source: str) -> tuple[int, int] | None:
 
 def refresh_person_records(store: Store, sources: set[str] | None = None) -> int:
     """(Re)build the person records of ``sources`` (None: every loaded source; an empty set:
-    nothing, as on a night when no delivery changed anything). Returns rows written."""
+    nothing, as on a night when no delivery changed anything). Returns rows written.
+
+    Person records written by an older release, which lack a column this one standardises,
+    are all rebuilt: the link stage compares every column of every record."""
+    if store.has_table(PERSON_TABLE):
+        have = set(store.frame(f"SELECT * FROM {PERSON_TABLE} LIMIT 0").columns)
+        if set(PERSON_COLUMNS) - have:
+            log.info("person records of an older release: standardising every source again")
+            sources = None
     if sources is None:
         sources = {s for s in SOURCES if store.has_table(source_table(s))}
     written = 0
