@@ -147,7 +147,8 @@ def _empty_columns(store: Store, table: str, cfg: SourceSettings, report: LinkRe
             )
 
 
-def _link_columns(store: Store) -> str:
+def link_columns(store: Store) -> str:
+    """The person-record columns the link stage's tables carry (SQL select list)."""
     cols = [c for c in store.frame(f"SELECT * FROM {PERSON_TABLE} LIMIT 0").columns]
     return ", ".join(f'"{c}"' for c in cols)
 
@@ -232,7 +233,7 @@ def link_source(
     s = store.settings
     cfg = s.source(source)
     table = f"tmp_renkou_link_{source}"
-    cols = _link_columns(store)
+    cols = link_columns(store)
     # an incremental run scores with the model its kept decisions came from (a newer file,
     # say from a retrain that failed, is adopted by the next full run, not half-way); a
     # source without a saved model trains on all its records (the model should see the easy
@@ -373,7 +374,7 @@ def link_all(
     )
     report = LinkReport(mode="incremental" if incremental else "full")
     _stage_rejected_pairs(store)
-    cols = _link_columns(store)
+    cols = link_columns(store)
     # the base scored against: a table when the dedupe scans it many times; a view when only
     # a few new records meet it (a million rows not copied)
     store.drop(BASE)
