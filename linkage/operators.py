@@ -74,6 +74,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "quarantine.status": _OFFICE,
     "quarantine.confirm": _OFFICE,
     "db.encrypt": frozenset({"admin"}),
+    "model.check": _OFFICE,
 }
 
 
