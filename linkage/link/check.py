@@ -212,7 +212,8 @@ def summarise(
 
     An m or u the saved model holds at ``training``'s floor (``m_floor``, ``u_floor``: EM saw
     next to no match there, or sampling no non-match) is that configured prior, not an
-    estimate: it needs no support and is marked ``floor``."""
+    estimate: marked ``floor``, it needs no support of its own as long as the other of the
+    two has its support (else the level's weight is the ratio of two floors)."""
     low, high = cfg.interval
     out = []
     for i, row in enumerate(saved):
@@ -230,10 +231,14 @@ def summarise(
         w_interval = interval(weights, low, high)
         m_floor = not row["m_fixed"] and _at(row["m"], training.m_floor)
         u_floor = not row["u_fixed"] and _at(row["u"], training.u_floor)
+        m_ok = row["m_fixed"] or m_support >= cfg.min_support
+        u_ok = row["u_fixed"] or u_support >= cfg.min_support
         flags = []
-        if not row["m_fixed"] and not m_floor and m_support < cfg.min_support:
+        # a floor stands for "next to none here" only when the other side has data: a level
+        # with m and u both at their floors weighs log2(m_floor/u_floor) on no data at all
+        if not m_ok and not (m_floor and u_ok):
             flags.append("m_unsupported")
-        if not row["u_fixed"] and not u_floor and u_support < cfg.min_support:
+        if not u_ok and not (u_floor and m_ok):
             flags.append("u_unsupported")
         if spread > cfg.max_weight_spread:
             flags.append("unstable")
@@ -304,7 +309,8 @@ def _fix(row: dict[str, Any], flags: list[str], source_file: str, spread: float)
     if "unstable" in flags and not unsupported:
         fixes.append(
             f"its weight moves {spread:.1f} bits with the seed: raise [linkage] u_max_pairs, "
-            f"or fix its u on {where}"
+            f"or give it an explicit prior (fixed_m = {{ {row['level']} = {row['m']:.3g} }}, "
+            f"fixed_u = {{ {row['level']} = {row['u']:.3g} }}) on {where}"
         )
     if "saved_outside" in flags:
         fixes.append("the data moved since the model was trained: retrain (renkou run --retrain)")
