@@ -37,6 +37,7 @@ from pathlib import Path
 
 import polars as pl
 
+from linkage.comparisons import id_comparison, level_gammas
 from linkage.errors import RenkouError
 from linkage.graph import components
 from linkage.link import model as models
@@ -186,6 +187,14 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
     linker = models.saved_linker(store, [BASE], info.path)
     models.use_base_term_frequencies(store, linker, BASE, info.path)
     pred = models.predict(linker, threshold)
+    # two rows whose IDs are both valid and differ are two people (a sibling given the same
+    # name, a namesake in the household): no score makes them one ([dedupe] in config)
+    distinct = ""
+    if cfg.section("dedupe").get("distinct_valid_ids", False):
+        gamma = level_gammas(id_comparison())["valid_but_different"]
+        columns = store.frame(f"SELECT * FROM {pred.physical_name} LIMIT 0").columns
+        if "gamma_id_number" in columns:
+            distinct = f"AND coalesce(p.gamma_id_number, -1) <> {gamma}"
     store.con.execute(f"""
         CREATE OR REPLACE TABLE {PAIRS} AS
         SELECT least(record_id_l, record_id_r) AS person_id_l,
@@ -193,7 +202,7 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
                match_probability, match_weight
         FROM (SELECT *, 'population' AS source, record_id_l AS source_record_id,
                      'person' AS role FROM {pred.physical_name}) p
-        WHERE {not_rejected("p", "p.record_id_r")}
+        WHERE {not_rejected("p", "p.record_id_r")} {distinct}
     """)
     linker.table_management.delete_tables_created_by_splink_from_db()
     _clusters(store)
