@@ -295,3 +295,56 @@ def _scored(
             steps.append((name, mapping.get(-1 if gamma is None else int(gamma), "?"), weight))
         out[row["pair_key"]] = steps
     return out
+
+
+#: the model's best guess of a pair: a match when its probability is at least this
+MODEL_GUESS_PROBABILITY = 0.5
+
+
+def decision_summary(store: Store) -> pl.DataFrame:
+    """Per operator (and a 合计 row): pairs decided (match or non-match), matches,
+    non-matches, skips, and the agreement with the model — the share of decided pairs where
+    the analyst chose the model's best guess (a match when the pair's probability was at
+    least 0.5 when decided, else a non-match). Every accepted decision counts once; the
+    operator's registered name comes from ``linkage.operators``."""
+    from linkage.operators import load
+
+    schema = {
+        "operator": pl.String,
+        "name": pl.String,
+        "decided": pl.Int64,
+        "match": pl.Int64,
+        "non_match": pl.Int64,
+        "skip": pl.Int64,
+        "agreed": pl.Int64,
+        "agreement": pl.Float64,
+    }
+    if not store.has_table(tables.REVIEW_DECISIONS):
+        return pl.DataFrame(schema=schema)
+    rows = store.frame(
+        f"""
+        SELECT operator,
+               count(*) FILTER (WHERE decision <> 'skip') AS decided,
+               count(*) FILTER (WHERE decision = 'match') AS match,
+               count(*) FILTER (WHERE decision = 'non_match') AS non_match,
+               count(*) FILTER (WHERE decision = 'skip') AS skip,
+               count(*) FILTER (WHERE decision <> 'skip' AND (decision = 'match') =
+                                (coalesce(match_probability, 0) >= $guess)) AS agreed
+        FROM {tables.REVIEW_DECISIONS} GROUP BY ALL ORDER BY operator
+        """,
+        {"guess": MODEL_GUESS_PROBABILITY},
+    )
+    if rows.is_empty():
+        return pl.DataFrame(schema=schema)
+    registry = load(store.home) or {}
+    names = {k: o.name for k, o in registry.items()}
+    total = rows.select(pl.lit("合计").alias("operator"), pl.all().exclude("operator").sum())
+    frame = pl.concat([rows, total], how="vertical_relaxed")
+    return (
+        frame.with_columns(
+            pl.col("operator").replace_strict(names, default="").alias("name"),
+            (pl.col("agreed") / pl.col("decided")).alias("agreement"),
+        )
+        .select(list(schema))
+        .cast(schema)  # type: ignore[arg-type]
+    )
