@@ -21,7 +21,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from linkage import operators, pipeline
+from linkage import operators, pipeline, tables
 from linkage.audit import AuditLog, cross_check
 from linkage.labels import link_labels, rejected_pairs
 from linkage.link import model as models
@@ -320,3 +320,21 @@ def test_a_pair_undecided_for_the_working_days_becomes_an_uncertain_link(home: P
         ]
         assert any("待核实配对" in t for t in texts)
         assert any("人工复核未定" in t for t in texts)
+        # the township's 属实 links the pair the next night, as a person's judgement
+        confirmed = found.row(0, named=True)
+        pair = pairs.filter(pl.col("pair_key") == confirmed["case_key"]).row(0, named=True)
+        tables.ensure(store.con, "tasks")
+        store.con.execute(
+            "INSERT INTO labels (finding_id, finding_type, person_id, source, source_record_id, "
+            "role, records, status) VALUES ('F1', 'uncertain_link', ?, ?, ?, ?, NULL, "
+            "'confirmed')",
+            [pair["person_id"], pair["source"], pair["source_record_id"], pair["role"]],
+        )
+        pipeline.link(store)
+        link = store.frame(
+            "SELECT person_id, decided_by FROM links WHERE source = ? AND source_record_id = ? "
+            "AND role = ?",
+            [pair["source"], pair["source_record_id"], pair["role"]],
+        ).row(0)
+        assert link == (pair["person_id"], "field")
+        assert confirmed["case_key"] not in open_pairs(store)["pair_key"].to_list()
