@@ -51,6 +51,7 @@ from linkage.link.decide import (
 )
 from linkage.link.family import family_links
 from linkage.link.newborns import link_newborns
+from linkage.link.sparse import sparse_links
 from linkage.persons import PERSON_TABLE
 from linkage.settings import SourceSettings
 from linkage.store import Store
@@ -299,7 +300,9 @@ def score_records(
     """Decisions (:data:`DECISION_COLUMNS`) for the person records in ``table`` against the
     base rows in ``base``: the exact cascade when ``cfg`` enables it (those records leave
     ``table``), then the saved Splink model at ``model`` with the base's term frequencies and
-    ``cfg``'s thresholds. A record with no candidate has no row. ``REJECTED`` must be staged.
+    ``cfg``'s thresholds, then the rule for records with only a name, a sex and an address
+    (``linkage.link.sparse``) where the model did not link. A record with no candidate has
+    no row. ``REJECTED`` must be staged.
     When the model finds no candidate pair at all, ``report`` gets a note naming ``source``.
     """
     parts = []
@@ -320,8 +323,15 @@ def score_records(
                 f"source {source}: the model found no candidate pair (blocking found none, or "
                 f"none scored up to review): it links nothing by model"
             )
-        parts.append(decide(store, pred.physical_name, clusters, th, models.level_labels(model)))
+        scored = decide(store, pred.physical_name, clusters, th, models.level_labels(model))
         linker.table_management.delete_tables_created_by_splink_from_db()
+        sparse = sparse_links(store, table, base, clusters, cfg.section("sparse"), cfg.origin)
+        if sparse.height:  # the model's own link stands; its doubt yields to the rule
+            keys = ["source", "source_record_id", "role"]
+            sparse = sparse.join(scored.filter(pl.col("decision") == "link"), on=keys, how="anti")
+            scored = scored.join(sparse, on=keys, how="anti")
+            parts.append(sparse)
+        parts.append(scored)
     if not parts:
         return pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS})
     return pl.concat([p.select(DECISION_COLUMNS) for p in parts], how="vertical_relaxed")
