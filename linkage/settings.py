@@ -282,6 +282,8 @@ class Settings:
     timeliness_days: int
     tasks: TaskSettings
     exchange: ExchangeSettings
+    #: ``[review] undecided_working_days``: a clerical pair undecided this long is a finding
+    review_undecided_days: int = 10
     home: Path | None = None
     origin: str = ""
     #: key file per kind (db, audit, exchange) named in [security]; read by linkage.keys
@@ -463,6 +465,10 @@ def _settings(home: Path | None) -> Settings:
             data["figures"]["timeliness_days"], f"{where}: [figures] timeliness_days"
         ),
         tasks=_tasks(tasks, tasks_where),
+        review_undecided_days=_positive_int(
+            data["review"]["undecided_working_days"],
+            f"{where}: [review] undecided_working_days",
+        ),
         exchange=_exchange(exchange, exchange_where),
         key_files={
             kind: str(data["security"].get(f"{kind}_key_file", ""))

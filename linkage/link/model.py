@@ -351,14 +351,13 @@ def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]
 def _m_from_field_labels(
     store: Store, linker: Linker, name: str, tables: list[str], minimum: int
 ) -> int:
-    """Re-estimate m from pairs township staff confirmed, once there are enough of them.
+    """Re-estimate m from pairs township staff confirmed (and analysts judged a match in
+    ``renkou review``), once there are enough of them.
 
     Confirmed findings are the best labels the model will get: real matches with the real
     mix of typos. Below ``minimum`` confirmed pairs the EM estimate stands. Returns the number
     of labelled pairs used (0 when none).
     """
-    if not store.has_table("labels"):
-        return 0
     from linkage.labels import link_labels
 
     labels = link_labels(store).filter(pl.col("is_match") & (pl.col("source") == name))

@@ -20,7 +20,9 @@ Tables published:
 ``link_decisions`` each scored record's own decision with its record version, before the
                   one-to-one/family/newborn rules (the state incremental runs extend)
 ``links``         one row per source record and role (person_id null when linked to nobody)
-``clerical``      ambiguous best candidates, for review
+``clerical``      ambiguous best candidates, for review (``renkou review``; an analyst's
+                  match is a link ``decided_by = 'analyst'``, a non-match is excluded like a
+                  field rejection; ``clerical_seen`` keeps the day each pair first arose)
 ``link_state``    the base fingerprint and mode of the last link run
 ``dedupe_pairs``  pairs of base rows judged the same person
 ``base_clusters`` base person_id → cluster_id (rows of one person share it)
@@ -431,6 +433,8 @@ def link_all(
     if "birth_certificate" in present:
         birth = store.settings.source("birth_certificate")
         _override(store, family_links(store, DECIDED, birth.section("family")))
+    _override(store, _analyst_links(store))
+    if "birth_certificate" in present:
         t0 = time.perf_counter()
         children = link_newborns(store, DECIDED, birth.section("newborns"))
         versions = store.frame(
@@ -463,6 +467,9 @@ def link_all(
         for final, staged in published.items():
             store.con.execute(f"DROP TABLE IF EXISTS {final}")
             store.con.execute(f"ALTER TABLE {staged} RENAME TO {final}")
+        from linkage.review.pairs import record_seen  # the review reads the link package
+
+        record_seen(store)
     for staged in [*PUBLISHED.values(), REJECTED, STALE]:
         store.con.execute(f"DROP TABLE IF EXISTS {staged}")
     report.seconds["total"] = time.perf_counter() - start
@@ -470,16 +477,11 @@ def link_all(
 
 
 def _stage_rejected_pairs(store: Store) -> None:
-    """Pairs township staff rejected: never proposed again while the evidence is unchanged."""
+    """Pairs township staff rejected, or an analyst judged no match: never proposed again
+    while the evidence is unchanged."""
     from linkage.labels import rejected_pairs
 
-    frame = (
-        rejected_pairs(store)
-        if store.has_table("labels")
-        else pl.DataFrame(
-            schema={c: pl.String for c in ("source", "source_record_id", "role", "person_id")}
-        )
-    )
+    frame = rejected_pairs(store)
     store.replace_table(REJECTED, frame.select("source", "source_record_id", "role", "person_id"))
 
 
@@ -548,6 +550,40 @@ def _override(store: Store, changed: pl.DataFrame) -> None:
         store.con.execute(f"INSERT INTO {OVERRIDES} BY NAME SELECT * FROM tmp_renkou_changed")
     finally:
         store.con.unregister("tmp_renkou_changed")
+
+
+def _analyst_links(store: Store) -> pl.DataFrame:
+    """Pairs judged a match by a person as decisions: an analyst's match (``renkou review
+    import``: ``decided_by = 'analyst'``) or a township's 属实 on an ``uncertain_link`` case
+    (``'field'``). Each is linked, with the model's probability, weight and explanation when
+    the record's own decision names that person. Only records decided tonight (``KEPT``) and
+    base persons still in the base."""
+    from linkage.labels import REVIEW_LABEL, link_labels
+
+    matches = link_labels(store).filter(
+        pl.col("is_match") & pl.col("finding_type").is_in([REVIEW_LABEL, "uncertain_link"])
+    )
+    if matches.is_empty():
+        return pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS})
+    store.con.register("tmp_renkou_judged", matches)
+    try:
+        same = "k.person_id IS NOT DISTINCT FROM a.person_id"
+        return store.frame(f"""
+            SELECT k.source, k.source_record_id, k.role, a.person_id,
+                   CASE WHEN {same} THEN k.match_probability END AS match_probability,
+                   CASE WHEN {same} THEN k.match_weight END AS match_weight,
+                   NULL::DOUBLE AS second_weight, 'link' AS decision,
+                   CASE WHEN a.finding_type = '{REVIEW_LABEL}' THEN 'analyst' ELSE 'field'
+                   END AS decided_by,
+                   CASE WHEN {same} THEN k.explanation END AS explanation
+            FROM {KEPT} k JOIN tmp_renkou_judged a USING (source, source_record_id, role)
+            WHERE a.person_id IN (SELECT record_id FROM {BASE})
+            QUALIFY row_number() OVER (
+                PARTITION BY k.source, k.source_record_id, k.role
+                ORDER BY a.finding_type = '{REVIEW_LABEL}' DESC, a.person_id) = 1
+        """)
+    finally:
+        store.con.unregister("tmp_renkou_judged")
 
 
 def _decided_view(store: Store) -> None:
