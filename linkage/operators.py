@@ -55,6 +55,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "figures": _ALL,
     "bulletin": _NIGHT,
     "evaluate": _OFFICE,
+    "review.export": _OFFICE,
+    "review.import": _OFFICE,
     "export.links": _OFFICE,
     "export.findings": _OFFICE | {"township"},
     "tasks.export": _NIGHT | {"township"},

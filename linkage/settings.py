@@ -296,6 +296,8 @@ class Settings:
     tasks: TaskSettings
     exchange: ExchangeSettings
     model_check: ModelCheckSettings = field(default_factory=ModelCheckSettings)
+    #: ``[review] undecided_working_days``: a clerical pair undecided this long is a finding
+    review_undecided_days: int = 10
     home: Path | None = None
     origin: str = ""
     #: key file per kind (db, audit, exchange) named in [security]; read by linkage.keys
@@ -511,6 +513,10 @@ def _settings(home: Path | None) -> Settings:
             data["figures"]["timeliness_days"], f"{where}: [figures] timeliness_days"
         ),
         tasks=_tasks(tasks, tasks_where),
+        review_undecided_days=_positive_int(
+            data["review"]["undecided_working_days"],
+            f"{where}: [review] undecided_working_days",
+        ),
         exchange=_exchange(exchange, exchange_where),
         model_check=_model_check(data["model_check"], where),
         key_files={

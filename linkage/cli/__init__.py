@@ -8,6 +8,7 @@
 ``quarantine``  quarantine export, status, confirm-withdrawal (returns to departments)
 ``admin``    operators …, db encrypt
 ``model``    model check (offline: how far each model's m and u can be trusted)
+``review``   review export, import (the analyst decides the clerical pairs)
 
 A mistake (a wrong option, a missing folder, an empty home, bad settings) is one line with the
 fix and exit code 2, never a traceback; the exit codes are listed in ``renkou --help``.
@@ -65,6 +66,7 @@ from linkage.cli.exchange import exchange_app  # noqa: E402
 from linkage.cli.model import model_app  # noqa: E402
 from linkage.cli.quarantine import quarantine_app  # noqa: E402
 from linkage.cli.records import records_app  # noqa: E402
+from linkage.cli.review import review_app  # noqa: E402
 from linkage.cli.tasks import audit_app, tasks_app  # noqa: E402
 
 app.add_typer(tasks_app, name="tasks")
@@ -75,6 +77,7 @@ app.add_typer(operators_app, name="operators")
 app.add_typer(db_app, name="db")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(model_app, name="model")
+app.add_typer(review_app, name="review")
 
 
 def main() -> None:

@@ -28,7 +28,12 @@ from splink import DuckDBAPI, Linker, block_on
 from splink.internals.exceptions import EMTrainingException
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-from linkage.comparisons import BLOCKING_KEYS, build_settings, settings_from_model
+from linkage.comparisons import (
+    BLOCKING_KEYS,
+    build_settings,
+    comparison_from_config,
+    settings_from_model,
+)
 from linkage.settings import SourceSettings, Training
 from linkage.store import Store
 
@@ -385,14 +390,13 @@ def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]
 def _m_from_field_labels(
     store: Store, linker: Linker, name: str, tables: list[str], minimum: int
 ) -> int:
-    """Re-estimate m from pairs township staff confirmed, once there are enough of them.
+    """Re-estimate m from pairs township staff confirmed (and analysts judged a match in
+    ``renkou review``), once there are enough of them.
 
     Confirmed findings are the best labels the model will get: real matches with the real
     mix of typos. Below ``minimum`` confirmed pairs the EM estimate stands. Returns the number
     of labelled pairs used (0 when none).
     """
-    if not store.has_table("labels"):
-        return 0
     from linkage.labels import link_labels
 
     labels = link_labels(store).filter(pl.col("is_match") & (pl.col("source") == name))
@@ -431,6 +435,15 @@ def saved_or_trained(
     info.path)``: the saved (floored) model, exactly as a later run will. What training had to
     degrade is appended to ``notes``."""
     latest = None if retrain else saved_model(store.home, name, version)
+    if latest is not None and version is None and not _same_levels(latest[1], cfg):
+        text = (
+            f"model {name}: the saved model {latest[0]} has other comparison levels than "
+            f"{cfg.origin} (a new release or a config change): trained afresh"
+        )
+        log.warning("%s", text)
+        if notes is not None:
+            notes.append(text)
+        latest = None
     if latest is None:
         return train(
             store,
@@ -446,6 +459,20 @@ def saved_or_trained(
     meta_path = path.with_suffix(".meta.json")
     meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
     return ModelInfo(name, version, path, meta.get("trained_at", ""), False)
+
+
+def _same_levels(model_path: Path, cfg: SourceSettings) -> bool:
+    """Whether a saved model has the comparisons, and as many levels in each, as the config
+    builds now: a model saved before a level was added cannot score the new one."""
+    saved = {
+        c["output_column_name"]: len(c["comparison_levels"])
+        for c in json.loads(model_path.read_text("utf-8"))["comparisons"]
+    }
+    built = {}
+    for i, entry in enumerate(cfg.raw.get("comparisons", [])):
+        comparison = comparison_from_config(entry, where=f"{cfg.origin}: comparisons[{i}]")
+        built[comparison._output_column_name] = len(comparison.level_keys)
+    return saved == built
 
 
 def predict(linker: Linker, threshold: float) -> SplinkDataFrame:

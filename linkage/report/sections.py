@@ -439,7 +439,40 @@ def _models(p: Page, fig: Figures) -> str:
                 ],
             )
         )
+    out.append(_review(p, fig))
     out.append("</section>")
+    return "\n".join(out)
+
+
+def _review(p: Page, fig: Figures) -> str:
+    """人工复核: the analyst's decisions on clerical pairs, by whom, agreement with the model."""
+    out = ["<h3>人工复核 <span class='en'>Analyst review of the clerical band</span></h3>"]
+    if fig.review is None:
+        out.append(
+            '<p class="note">尚无人工复核判定 no analyst decisions yet '
+            "(<code>renkou review export</code>, <code>renkou review import</code>).</p>"
+        )
+        return "\n".join(out)
+    out.append(
+        '<p class="note">与模型一致：分析员的判定与模型的倾向相同的比例（概率 ≥ 0.5 倾向同一人）。'
+        "Agreement: the share of decided pairs where the analyst chose the model's best guess "
+        "(a match at probability ≥ 0.5). 判定在下一次运行时生效 decisions apply on the next night."
+        "</p>"
+    )
+    out.append(
+        p.table(
+            fig.review,
+            [
+                ("operator", "操作员 operator", "text"),
+                ("name", "姓名 name", "text"),
+                ("decided", "已判定 decided", "int"),
+                ("match", "同一人 match", "int"),
+                ("non_match", "不是同一人 non-match", "int"),
+                ("skip", "跳过 skipped", "int"),
+                ("agreement", "与模型一致 agreement", "pct"),
+            ],
+        )
+    )
     return "\n".join(out)
 
 
