@@ -36,6 +36,7 @@ from linkage.findings import (
     moved_out,
     suspected_death,
     transfer,
+    uncertain_link,
     unregistered_birth,
     unregistered_person,
     unverified_person,
@@ -301,6 +302,7 @@ FINDING_TYPES: dict[str, FindingType] = {
         married_out,
         unregistered_person,
         unverified_person,
+        uncertain_link,
         cross_county_query,
         incoming_query,
     )
