@@ -508,8 +508,9 @@ def _stage_rejected_pairs(store: Store) -> None:
 
 def _stage_kept_decisions(store: Store, incremental: bool) -> None:
     """``KEPT``: the decisions of earlier runs that stand (same record version, record still
-    present, no pair of it rejected in the field since; the others are ``STALE`` and decided
-    again) and tonight's (``NEW``). A full run keeps none. Also the empty ``OVERRIDES`` and
+    present, no pair of it rejected in the field since, not linked to a base row whose
+    duplicate pair was rejected — the base person it stood for is two people now; the others
+    are ``STALE`` and decided again) and tonight's (``NEW``). A full run keeps none. Also the empty ``OVERRIDES`` and
     ``CHILDREN`` the rules across records fill."""
     store.replace_table(NEW, SCORED_SCHEMA.clear())
     store.replace_table(CHILDREN, SCORED_SCHEMA.clear())
@@ -526,6 +527,8 @@ def _stage_kept_decisions(store: Store, incremental: bool) -> None:
                           WHERE p.rec_key = d.rec_key AND p.load_id = d.load_id)
            OR EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = d.source
                       AND x.source_record_id = d.source_record_id AND x.role = d.role)
+           OR EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = 'population'
+                      AND d.person_id IN (x.source_record_id, x.person_id))
     """)
     store.con.execute(f"""
         CREATE VIEW {KEPT} AS
