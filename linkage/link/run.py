@@ -510,8 +510,8 @@ def _stage_kept_decisions(store: Store, incremental: bool) -> None:
     """``KEPT``: the decisions of earlier runs that stand (same record version, record still
     present, no pair of it rejected in the field since, not linked to a base row whose
     duplicate pair was rejected — the base person it stood for is two people now; the others
-    are ``STALE`` and decided again) and tonight's (``NEW``). A full run keeps none. Also the empty ``OVERRIDES`` and
-    ``CHILDREN`` the rules across records fill."""
+    are ``STALE`` and decided again) and tonight's (``NEW``). A full run keeps none. Also the
+    empty ``OVERRIDES`` and ``CHILDREN`` the rules across records fill."""
     store.replace_table(NEW, SCORED_SCHEMA.clear())
     store.replace_table(CHILDREN, SCORED_SCHEMA.clear())
     store.replace_table(OVERRIDES, SCORED_SCHEMA.clear().select(DECISION_COLUMNS))
