@@ -184,17 +184,17 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
     threshold = cfg.decision.match_probability
     linker = models.saved_linker(store, [BASE], info.path)
     models.use_base_term_frequencies(store, linker, BASE, info.path)
-    pred = models.predict(linker, threshold)
+    pred = models.predict(store, linker, threshold)
     store.con.execute(f"""
         CREATE OR REPLACE TABLE {PAIRS} AS
         SELECT least(record_id_l, record_id_r) AS person_id_l,
                greatest(record_id_l, record_id_r) AS person_id_r,
                match_probability, match_weight
         FROM (SELECT *, 'population' AS source, record_id_l AS source_record_id,
-                     'person' AS role FROM {pred.physical_name}) p
+                     'person' AS role FROM {pred}) p
         WHERE {not_rejected("p", "p.record_id_r")}
     """)
-    linker.table_management.delete_tables_created_by_splink_from_db()
+    models.release(store, linker)
     _clusters(store)
 
 
@@ -312,14 +312,14 @@ def score_records(
     if store.scalar(f"SELECT count(*) FROM {table}"):
         linker = models.saved_linker(store, [base, table], model)
         models.use_base_term_frequencies(store, linker, base, model)
-        pred = models.predict(linker, min(th.clerical_probability, th.match_probability))
-        if report is not None and not store.scalar(f"SELECT count(*) FROM {pred.physical_name}"):
+        pred = models.predict(store, linker, min(th.clerical_probability, th.match_probability))
+        if report is not None and not store.scalar(f"SELECT count(*) FROM {pred}"):
             report.note(
                 f"source {source}: the model found no candidate pair (blocking found none, or "
                 f"none scored up to review): it links nothing by model"
             )
-        parts.append(decide(store, pred.physical_name, clusters, th, models.level_labels(model)))
-        linker.table_management.delete_tables_created_by_splink_from_db()
+        parts.append(decide(store, pred, clusters, th, models.level_labels(model)))
+        models.release(store, linker)
     if not parts:
         return pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS})
     return pl.concat([p.select(DECISION_COLUMNS) for p in parts], how="vertical_relaxed")
