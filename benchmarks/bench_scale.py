@@ -111,6 +111,23 @@ def agreement_of(duck_home: Path, spark_home: Path) -> float:
     return share
 
 
+#: the cluster the province estimate assumes (docs/scale.md states why)
+CLUSTER_CORES, EFFICIENCY, PROVINCE = 400, 0.7, 100_000_000
+
+
+def province_estimate(r: dict) -> str:
+    """Hours of a province's link night from a Spark ``local[2]`` step, scaled linearly."""
+    per_record_core_s = 2 * r["seconds"]["link"] / max(r["person_records"], 1)
+    records = PROVINCE * r["person_records"] / r["persons"]
+    hours = records * per_record_core_s / (CLUSTER_CORES * EFFICIENCY) / 3600
+    return (
+        f"Province estimate from Spark at {r['persons'] / 1e6:g}M: {per_record_core_s * 1e3:.2f} "
+        f"core-ms per person record; {records / 1e6:,.0f} M records of {PROVINCE / 1e6:g} M "
+        f"persons on {CLUSTER_CORES} cores at {EFFICIENCY:.0%} efficiency: {hours:.1f} h "
+        f"(models trained on {r.get('models_trained_on', 'spark')}; linear growth assumed)."
+    )
+
+
 def table(results: dict[str, dict[float, dict | None]], agreements: dict[str, float]) -> str:
     lines = [
         "| backend | persons | person records | ingest s | standardise s | link s "
@@ -141,6 +158,9 @@ def table(results: dict[str, dict[float, dict | None]], agreements: dict[str, fl
             lines.append(f"Growth exponents on {backend} (between consecutive sizes): {text}.")
         else:
             lines.append(f"Growth exponents on {backend}: need two measured sizes.")
+    spark_done = [r for r in results.get("spark", {}).values() if r is not None]
+    if spark_done:
+        lines.append("\n" + province_estimate(max(spark_done, key=lambda r: r["persons"])))
     for size, share in agreements.items():
         lines.append(
             f"\nAgreement DuckDB vs Spark at {size}: {100 * share:.2f} % of record-roles linked "
