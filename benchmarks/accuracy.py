@@ -32,6 +32,10 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--error-model", type=Path, default=None)
+    parser.add_argument(
+        "--county", type=Path, default=None,
+        help="TOML over configs/county.toml (geography, ethnicity, coverage)",
+    )  # fmt: skip
     parser.add_argument("--work", type=Path, default=Path("var/accuracy"))
     parser.add_argument(
         "--layouts", choices=("clean", "messy"), default="clean",
@@ -40,6 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     tag = f"{args.persons}_{args.seed}" + (f"_{args.error_model.stem}" if args.error_model else "")
     tag += "_messy" if args.layouts == "messy" else ""
+    tag += f"_{args.county.parent.name}" if args.county else ""
     county, home = args.work / f"county_{tag}", args.work / f"home_{tag}"
     shutil.rmtree(county, ignore_errors=True)
     shutil.rmtree(home, ignore_errors=True)
@@ -47,6 +52,7 @@ def main() -> None:
     print(
         f"accuracy: {args.persons:,} persons, seed {args.seed}, "
         f"error model {args.error_model or 'configs/error_model.toml'}, {args.layouts} layouts"
+        + (f", county {args.county}" if args.county else "")
     )
     with timed("generate", seconds):
         generate_county(
@@ -54,6 +60,7 @@ def main() -> None:
             seed=args.seed,
             out=county,
             error_model=args.error_model,
+            county=args.county,
             layouts=args.layouts,
         )
     with Store(home) as store:

@@ -34,7 +34,7 @@ from linkage.store import Store
 log = logging.getLogger(__name__)
 
 ARCHIVE_DIR = "archive"
-KINDS = ("inbox", "tasks", "exchange")
+KINDS = ("inbox", "tasks", "exchange", "review")
 #: read-only for the account that archived it
 MODE = 0o400
 

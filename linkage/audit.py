@@ -365,6 +365,8 @@ AUDITED_FILES = {
     "change_list_entries": "file_hash",
     "exchange_files": "file_hash",
     "quarantine_returns": "file_hash",
+    "review_exports": "file_hash",
+    "review_imports": "file_hash",
 }
 
 

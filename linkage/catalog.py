@@ -34,6 +34,7 @@ from linkage.findings import (
     moved_out,
     suspected_death,
     transfer,
+    uncertain_link,
     unregistered_birth,
     unregistered_person,
     unverified_person,
@@ -223,6 +224,7 @@ FINDING_TYPES: dict[str, FindingType] = {
         married_out,
         unregistered_person,
         unverified_person,
+        uncertain_link,
         cross_county_query,
         incoming_query,
     )

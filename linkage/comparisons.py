@@ -160,13 +160,22 @@ def name_comparison(
     given_py_jw: float = 0.9,
     one_char_min_length: int = 3,
     former_names: bool = True,
+    transliteration: bool = True,
+    part_jw: float = 0.8,
     fixed_m: Mapping[str, float] | None = None,
     fixed_u: Mapping[str, float] | None = None,
 ) -> DescribedComparison:
-    """Names: hanzi exact > folded key > former name > pinyin > near pinyin / one char off.
+    """Names: hanzi exact > folded key > former name > pinyin > transliteration > near pinyin /
+    one char off.
 
-    Columns: ``col`` (hanzi), ``{col}_key``, ``{col}_py``, ``surname_py``, ``given_py`` and
-    ``former_name_key``. The one-character level works on ``{col}_key`` as character arrays
+    Columns: ``col`` (hanzi), ``{col}_key``, ``{col}_py``, ``surname_py``, ``given_py``,
+    ``former_name_key``, ``{col}_snd`` and ``{col}_snd_parts`` (``linkage.standardise.names``).
+    The transliteration level catches a minority name written with other characters of the
+    same sound: the readings names use (阿卜杜拉 / 阿布都拉 / 阿不都拉, where pypinyin reads 卜
+    ``bo`` and 都 ``dou``), or a ``·`` name one of whose parts is the same and the other
+    sounds alike (佐日古丽·喀迪尔 / 佐日古丽·卡德尔: ``kadier`` / ``kadeer``).
+
+    The one-character level works on ``{col}_key`` as character arrays
     (張三丰 / 张叁丰 is one character off after folding) and only for names of at least
     ``one_char_min_length`` characters: on two-character names "one character different" is
     just "same surname" (张伟 / 张强).
@@ -180,6 +189,9 @@ def name_comparison(
             is right) when the surname pinyin agrees.
         one_char_min_length: Shortest name for the one-character-different test.
         former_names: Include the 曾用名 level (``former_name_key`` either side).
+        transliteration: Include the transliteration level (``{col}_snd`` columns).
+        part_jw: Jaro-Winkler threshold on the reading of the other part of a ``·`` name
+            when one part agrees.
         fixed_m: Level key → m probability fixed by hand (not trained).
         fixed_u: Level key → u probability fixed by hand (not trained).
     """
@@ -212,13 +224,37 @@ def name_comparison(
                 "Matches a former name (曾用名)",
             )
         )
-    levels += [
+    levels.append(
         _Level(
             "pinyin",
             f"{py}_l = {py}_r",
             "Same pinyin, different characters (同音字)",
             tf_column=py if tf else None,
-        ),
+        )
+    )
+    if transliteration:
+        parts_l, parts_r = f"{col}_snd_parts_l", f"{col}_snd_parts_r"
+        jw = float(part_jw)
+
+        def part(side: str, n: int) -> str:
+            return f"split_part({side}, '-', {n})"
+
+        one_part = (
+            f"({part(parts_l, 1)} = {part(parts_r, 1)} AND "
+            f"jaro_winkler_similarity({part(parts_l, 2)}, {part(parts_r, 2)}) >= {jw}) OR "
+            f"({part(parts_l, 2)} = {part(parts_r, 2)} AND "
+            f"jaro_winkler_similarity({part(parts_l, 1)}, {part(parts_r, 1)}) >= {jw})"
+        )
+        levels.append(
+            _Level(
+                "transliteration",
+                f"{col}_snd_l = {col}_snd_r OR "
+                f"({parts_l} IS NOT NULL AND {parts_r} IS NOT NULL AND ({one_part}))",
+                "Same sound as a transcribed name, or one part of a · name the same and the "
+                f"other alike (JW >= {jw}) (音译用字不同)",
+            )
+        )
+    levels += [
         _Level(
             "similar",
             similar,
@@ -404,6 +440,28 @@ def address_comparison(
     )
 
 
+def household_comparison(
+    *,
+    fixed_m: Mapping[str, float] | None = None,
+    fixed_u: Mapping[str, float] | None = None,
+) -> DescribedComparison:
+    """户号: null > same household > else.
+
+    For the sources that carry the household number (the base, 户籍). Two people of one name
+    in one household are almost always one person entered twice: a Chinese family does not
+    give a child a parent's or a sibling's name; twins share the household and the birth date
+    but not the name, and the name level keeps them apart.
+    """
+    levels = [
+        _null("household_id_l", "household_id_r", "Household missing on either side (户号缺失)"),
+        _Level("exact", "household_id_l = household_id_r", "Same household (同户)"),
+        _else("Different household"),
+    ]
+    return _comparison(
+        "household_id", "Household number (户号)", levels, fixed_m=fixed_m, fixed_u=fixed_u
+    )
+
+
 def age_at_event_comparison(
     *,
     min_age: int = 15,
@@ -446,6 +504,7 @@ COMPARISON_BUILDERS: dict[str, Callable[..., DescribedComparison]] = {
     "sex": sex_comparison,
     "address": address_comparison,
     "ethnicity": ethnicity_comparison,
+    "household": household_comparison,
     "age_at_event": age_at_event_comparison,
 }
 
@@ -456,7 +515,8 @@ BLOCKING_KEYS: dict[str, str] = {
         for c in (
             "id_number name name_key name_py surname surname_py given_name given_py "
             "former_name_key former_name_py birth_date birth_date_lunar_alt "
-            "birth_date_lunar_leap_alt id_birth_date sex ethnicity township village"
+            "birth_date_lunar_leap_alt id_birth_date sex ethnicity township village "
+            "name_snd household_id village_group"
         ).split()
     },
     "birth_year": "year(birth_date)",

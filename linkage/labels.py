@@ -13,6 +13,10 @@ types, and only in some directions:
 | unregistered_birth | the mother's record ↔ mother: match | — (child may be registered) |
 | unregistered_person | — (no pair) | — |
 
+The analyst's decisions on clerical pairs (``renkou review import``, :mod:`linkage.review`)
+are labels too (``finding_type`` ``review``): a match, a non-match; a non-match is a rejected
+pair like a field rejection.
+
 ``rejected_pairs`` are pairs the linkage must not propose again: they stay excluded while the
 source record is unchanged (same ``_row_hash`` as when it was rejected); a corrected or
 re-delivered record is new evidence and may link again (and ``casework.merge`` reopens the
@@ -116,7 +120,7 @@ def link_labels(store: Store) -> pl.DataFrame:
                         "rec_key_r": f"population|{pair['person_id']}|person",
                     }
                 )
-    frame = pl.DataFrame(rows, schema=LINK_LABEL_COLUMNS)
+    frame = pl.concat([pl.DataFrame(rows, schema=LINK_LABEL_COLUMNS), _analyst_labels(store)])
     # a later answer about the same pair wins (labels are ordered by finding, not time)
     return frame.unique(
         ["source", "source_record_id", "role", "person_id"], keep="last", maintain_order=True
@@ -147,7 +151,31 @@ def rejected_pairs(store: Store) -> pl.DataFrame:
         ):
             continue
         rows.extend(p for p in kind.label_pairs(label) if p["person_id"] and p["source_record_id"])
-    return pl.DataFrame(rows, schema=PAIR_COLUMNS).unique(maintain_order=True)
+    analyst = _analyst_labels(store).filter(~pl.col("is_match")).select(list(PAIR_COLUMNS))
+    return pl.concat([pl.DataFrame(rows, schema=PAIR_COLUMNS), analyst]).unique(maintain_order=True)
+
+
+#: ``finding_type`` of a label that comes from the analyst's review, not from a finding
+REVIEW_LABEL = "review"
+
+
+def _analyst_labels(store: Store) -> pl.DataFrame:
+    """The analyst's standing decisions on clerical pairs (``renkou review import``) as
+    labels: match → is_match, non-match → not; a skip is none. Like a field answer, one
+    lapses when its source record changed since."""
+    from linkage.review.pairs import standing_decisions
+
+    decided = standing_decisions(store)
+    return decided.select(
+        *PAIR_COLUMNS,
+        (pl.col("decision") == "match").alias("is_match"),
+        pl.col("pair_key").alias("finding_id"),
+        pl.lit(REVIEW_LABEL).alias("finding_type"),
+        (pl.col("source") + "|" + pl.col("source_record_id") + "|" + pl.col("role")).alias(
+            "rec_key_l"
+        ),
+        ("population|" + pl.col("person_id") + "|person").alias("rec_key_r"),
+    ).cast(LINK_LABEL_COLUMNS)  # type: ignore[arg-type]
 
 
 def accuracy_by_type(store: Store) -> pl.DataFrame:

@@ -55,6 +55,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "figures": _ALL,
     "bulletin": _NIGHT,
     "evaluate": _OFFICE,
+    "review.export": _OFFICE,
+    "review.import": _OFFICE,
     "export.links": _OFFICE,
     "export.findings": _OFFICE | {"township"},
     "tasks.export": _NIGHT | {"township"},
@@ -74,6 +76,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "quarantine.status": _OFFICE,
     "quarantine.confirm": _OFFICE,
     "db.encrypt": frozenset({"admin"}),
+    "model.check": _OFFICE,
 }
 
 

@@ -12,7 +12,7 @@ import logging
 import polars as pl
 
 from linkage.catalog import SOURCES
-from linkage.standardise import person_frame
+from linkage.standardise import PERSON_COLUMNS, person_frame
 from linkage.store import Store
 from linkage.tables import PERSON_TABLE, source_table
 
@@ -42,7 +42,15 @@ def role_frame(source: str, rows: pl.DataFrame) -> pl.DataFrame:
 
 def refresh_person_records(store: Store, sources: set[str] | None = None) -> int:
     """(Re)build the person records of ``sources`` (None: every loaded source; an empty set:
-    nothing, as on a night when no delivery changed anything). Returns rows written."""
+    nothing, as on a night when no delivery changed anything). Returns rows written.
+
+    Person records written by an older release, which lack a column this one standardises,
+    are all rebuilt: the link stage compares every column of every record."""
+    if store.has_table(PERSON_TABLE):
+        have = set(store.frame(f"SELECT * FROM {PERSON_TABLE} LIMIT 0").columns)
+        if set(PERSON_COLUMNS) - have:
+            log.info("person records of an older release: standardising every source again")
+            sources = None
     if sources is None:
         sources = {s for s in SOURCES if store.has_table(source_table(s))}
     written = 0

@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from linkage.ingest.load import IngestReport, ingest_inbox
 from linkage.link import LinkReport, link_all
 from linkage.persons import refresh_person_records
 from linkage.store import Store
-from linkage.tables import DEDUPE_PAIRS, LINKS
+from linkage.tables import CLERICAL, DEDUPE_PAIRS, LINKS
 
 if TYPE_CHECKING:
     from linkage.tasks.export import ExportReport
@@ -92,13 +93,13 @@ def link(store: Store, *, full: bool = False, retrain: bool = False) -> LinkRepo
     return report
 
 
-def findings(store: Store, run_id: str) -> Merged:
-    """Derive tonight's candidate findings from the links and merge them into the case list,
-    in one transaction."""
+def findings(store: Store, run_id: str, *, today: dt.date | None = None) -> Merged:
+    """Derive tonight's candidate findings from the links (judged on ``today``, default the
+    clock's) and merge them into the case list, in one transaction."""
     from linkage.catalog import FINDING_TYPES
 
     with store.transaction():
-        candidates = derive_findings(store, LINKS, DEDUPE_PAIRS)
+        candidates = derive_findings(store, LINKS, DEDUPE_PAIRS, clerical=CLERICAL, today=today)
         outcome = merge(store, candidates, run_id)
     notes = [n for kind in FINDING_TYPES.values() if (n := kind.not_raised(store))]
     return Merged(outcome, notes)

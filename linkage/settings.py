@@ -276,6 +276,19 @@ class SparkSettings:
 
 
 @dataclass(frozen=True)
+class ModelCheckSettings:
+    """``renkou model check`` (``[model_check]`` of renkou.toml; ``linkage.link.check``):
+    how many trainings again, how much of the data each sees, and what is flagged."""
+
+    seeds: int = 3
+    resamples: int = 4
+    resample_share: float = 0.5
+    interval: tuple[float, float] = (0.05, 0.95)
+    min_support: int = 30
+    max_weight_spread: float = 1.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a home runs with, read once (:func:`load_settings`)."""
 
@@ -291,6 +304,9 @@ class Settings:
     timeliness_days: int
     tasks: TaskSettings
     exchange: ExchangeSettings
+    model_check: ModelCheckSettings = field(default_factory=ModelCheckSettings)
+    #: ``[review] undecided_working_days``: a clerical pair undecided this long is a finding
+    review_undecided_days: int = 10
     home: Path | None = None
     origin: str = ""
     #: key file per kind (db, audit, exchange) named in [security]; read by linkage.keys
@@ -377,6 +393,40 @@ def _exchange(data: Mapping[str, Any], where: str) -> ExchangeSettings:
             for k, v in dl.get("query_type", {}).items()
         },
         target_rate=_share(data["feedback"]["target_rate"], f"{where}: [feedback] target_rate"),
+    )
+
+
+def _model_check(data: Mapping[str, Any], where: str) -> ModelCheckSettings:
+    interval = data["interval"]
+    quantiles = interval if isinstance(interval, list) and len(interval) == 2 else []
+    if not (
+        quantiles
+        and all(isinstance(q, int | float) and not isinstance(q, bool) for q in quantiles)
+        and 0 <= quantiles[0] < quantiles[1] <= 1
+    ):
+        raise ConfigError(
+            f"{where}: [model_check] interval = {interval!r} is not two quantiles "
+            "low < high in [0, 1]. Fix: e.g. [0.05, 0.95]"
+        )
+    spread = data["max_weight_spread"]
+    if isinstance(spread, bool) or not isinstance(spread, int | float) or spread <= 0:
+        raise ConfigError(
+            f"{where}: [model_check] max_weight_spread = {spread!r} is not a positive number "
+            "of bits. Fix: e.g. 1.0"
+        )
+    resamples = data["resamples"]
+    if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 0:
+        raise ConfigError(
+            f"{where}: [model_check] resamples = {resamples!r} is not a whole number >= 0. "
+            "Fix: e.g. 4 (0: seeds only)"
+        )
+    return ModelCheckSettings(
+        seeds=_positive_int(data["seeds"], f"{where}: [model_check] seeds"),
+        resamples=resamples,
+        resample_share=_share(data["resample_share"], f"{where}: [model_check] resample_share"),
+        interval=(float(quantiles[0]), float(quantiles[1])),
+        min_support=_positive_int(data["min_support"], f"{where}: [model_check] min_support"),
+        max_weight_spread=float(spread),
     )
 
 
@@ -476,7 +526,12 @@ def _settings(home: Path | None) -> Settings:
             data["figures"]["timeliness_days"], f"{where}: [figures] timeliness_days"
         ),
         tasks=_tasks(tasks, tasks_where),
+        review_undecided_days=_positive_int(
+            data["review"]["undecided_working_days"],
+            f"{where}: [review] undecided_working_days",
+        ),
         exchange=_exchange(exchange, exchange_where),
+        model_check=_model_check(data["model_check"], where),
         key_files={
             kind: str(data["security"].get(f"{kind}_key_file", ""))
             for kind in ("db", "audit", "exchange", "outbox")

@@ -39,10 +39,22 @@ ARCHIVED_FILES = "archived_files"
 LINKS = "links"
 #: each record's own decision, kept between nights
 LINK_DECISIONS = "link_decisions"
+#: ambiguous best candidates, for the analyst's review (``renkou review``)
+CLERICAL = "clerical"
 #: pairs of base rows judged to be one person
 DEDUPE_PAIRS = "dedupe_pairs"
 #: the components of the dedupe pairs
 BASE_CLUSTERS = "base_clusters"
+
+# --------------------------------------------------------------------------- analyst review
+#: every clerical pair ever seen, with the day it first was (``linkage.review``)
+CLERICAL_SEEN = "clerical_seen"
+#: one row per ``renkou review export`` file
+REVIEW_EXPORTS = "review_exports"
+#: one row per ``renkou review import`` file
+REVIEW_IMPORTS = "review_imports"
+#: every accepted analyst decision (match, non_match, skip), append-only
+REVIEW_DECISIONS = "review_decisions"
 
 # --------------------------------------------------------------------------- cases
 #: the persistent case list (``linkage.casework``)
@@ -170,6 +182,28 @@ CREATE TABLE IF NOT EXISTS {QUARANTINE_RETURNS} (
     exported_at TIMESTAMP, operator VARCHAR
 );
 """,
+    "review": f"""
+CREATE TABLE IF NOT EXISTS {CLERICAL_SEEN} (
+    pair_key VARCHAR PRIMARY KEY, source VARCHAR, source_record_id VARCHAR, role VARCHAR,
+    person_id VARCHAR, first_seen DATE
+);
+CREATE TABLE IF NOT EXISTS {REVIEW_EXPORTS} (
+    export_id VARCHAR, file VARCHAR, file_hash VARCHAR, format VARCHAR, source VARCHAR,
+    pairs INTEGER, exported_at TIMESTAMP, operator VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {REVIEW_IMPORTS} (
+    import_id VARCHAR, file VARCHAR, file_hash VARCHAR, imported_at TIMESTAMP,
+    operator VARCHAR, rows_read INTEGER, accepted INTEGER, refused INTEGER
+);
+CREATE TABLE IF NOT EXISTS {REVIEW_DECISIONS} (
+    pair_key VARCHAR NOT NULL, source VARCHAR, source_record_id VARCHAR, role VARCHAR,
+    person_id VARCHAR,
+    decision VARCHAR NOT NULL,        -- match, non_match, skip
+    match_probability DOUBLE, match_weight DOUBLE,
+    source_row_hash VARCHAR,          -- the record as decided on: a changed record is new
+    operator VARCHAR, decided_at TIMESTAMP, import_id VARCHAR, file VARCHAR, "row" INTEGER
+);
+""",
     "findings": f"""
 CREATE TABLE IF NOT EXISTS {FINDINGS} (
     finding_id VARCHAR PRIMARY KEY, finding_type VARCHAR, case_key VARCHAR, source VARCHAR,
@@ -285,7 +319,7 @@ class _Executes(Protocol):
 
 def ensure(con: _Executes, *groups: str) -> None:
     """Create the tables of ``groups`` (``ingest``, ``archive``, ``returns``, ``findings``,
-    ``tasks``, ``exchange``, ``runs``, ``report``) that do not exist yet."""
+    ``tasks``, ``exchange``, ``runs``, ``report``, ``review``) that do not exist yet."""
     for group in groups:
         for needed in _NEEDS.get(group, ()):
             con.execute(_DDL[needed])

@@ -312,17 +312,35 @@ def _duplicates(
     dup = base[rows]
     m = dup.height
     what = rng.integers(4, size=m)
+    # some second rows differ twice: the ID left out or mistyped *and* a name, a date or
+    # the household (what makes a duplicate hard to find)
+    second = np.where(
+        rng.random(m) < _rate(model, "duplicate_second_change"),
+        (what + 1 + rng.integers(3, size=m)) % 4,
+        -1,
+    )
     names, births = dup["name"].to_list(), dup["birth_date"].to_list()
     ids, homes = dup["id_number"].to_list(), dup["household_id"].to_list()
     for j in range(m):
-        if what[j] == 0:
-            names[j] = homophone(names[j], rng) or similar_shape(names[j], rng) or names[j]
-        elif what[j] == 1:
-            births[j] = date_digit(births[j], rng) or births[j]
-        elif what[j] == 2 and ids[j]:
-            ids[j] = "" if rng.random() < 0.5 else ids[j][:6] + ids[j][8:17]
-        else:  # registered again under the household it belonged to before a split
-            homes[j] = homes[j][:-4] + f"{int(rng.integers(10000)):04d}"
+        for change in (what[j], second[j]):
+            if change == 0:
+                names[j] = homophone(names[j], rng) or similar_shape(names[j], rng) or names[j]
+            elif change == 1:
+                births[j] = date_digit(births[j], rng) or births[j]
+            elif change == 2 and ids[j]:
+                # left out, the old 15-digit form (only for those born before 1985, who had
+                # one), or one digit mistyped
+                kind = rng.random()
+                old = births[j] is not None and births[j].year < 1985 and len(ids[j]) == 18
+                ids[j] = (
+                    ""
+                    if kind < 0.4 or len(ids[j]) != 18
+                    else ids[j][:6] + ids[j][8:17]
+                    if kind < 0.7 and old
+                    else id_typo(ids[j], rng) or ids[j]
+                )
+            elif change == 3:  # registered again under the household it had before a split
+                homes[j] = homes[j][:-4] + f"{int(rng.integers(10000)):04d}"
     cancelled = rng.random(m) < _rate(model, "duplicate_cancelled")
     dup = dup.with_columns(
         pl.Series("name", names, dtype=pl.String),

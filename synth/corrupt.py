@@ -149,8 +149,11 @@ class _Corrupter:
                 (missing, lambda v, r: "", "id_missing"),
             ):
                 frame = self.apply(frame, role.id, np.flatnonzero(mask), id_fn, family, role)
+        if role.id and role.birth and self.rate("sparse"):
+            frame = self.sparse(frame, role, present)
         if role.birth:
             u = rng.random((n, 2))
+            present = present & frame[role.birth].is_not_null().to_numpy()
             lunar = present & (year < 1970) & (u[:, 0] < self.rate("lunar_birthday"))
             frame = self.apply(
                 frame, role.birth, np.flatnonzero(lunar), lunar_birthday, "lunar_birthday", role
@@ -168,6 +171,33 @@ class _Corrupter:
                 frame, role.birth, np.flatnonzero(swap), month_day_swap, "month_day_swap", role
             )
         return frame
+
+    def sparse(self, frame: pl.DataFrame, role: Role, present: np.ndarray) -> pl.DataFrame:
+        """A rural record with only the name, the sex and the address (to 组/号): no ID and
+        no birth date (a death at home, recorded by the village doctor)."""
+        assert role.id and role.birth
+        rural = (
+            frame["address"].str.contains("组", literal=True).fill_null(False).to_numpy()
+            if "address" in frame.columns
+            else np.ones(frame.height, dtype=bool)
+        )
+        pick = present & rural & (self.rng.random(frame.height) < self.rate("sparse"))
+        idx = np.flatnonzero(pick)
+        if not len(idx):
+            return frame
+        mask = pl.Series(pick)
+        self.log.add(
+            self.source,
+            frame[self.key].gather(idx),
+            role.role,
+            "sparse",
+            role.id,
+            frame[role.pid].gather(idx),
+        )
+        return frame.with_columns(
+            pl.when(mask).then(pl.lit("")).otherwise(pl.col(role.id)).alias(role.id),
+            pl.when(mask).then(None).otherwise(pl.col(role.birth)).alias(role.birth),
+        )
 
     def newborn_names(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Certificates issued before the child was named, or under a name later changed."""

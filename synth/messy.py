@@ -29,8 +29,10 @@ import xlsxwriter
 from .styles import HUKOU_XLSX_MAX_ROWS
 from .writers import _XLSX_CREATED, _chinese, _csv, _halves
 
-#: share of marriage IDs (second delivery) typed into Excel as numbers
-NUMERIC_ID_SHARE = 0.01
+#: of the second marriage delivery, the share of its husband IDs (from the top, at least
+#: one more than half) that the clerk's sheet holds as numbers: a column formatted as 常规,
+#: not 文本, over the rows typed after the format was lost
+NUMERIC_ID_SHARE = 0.6
 FOOTER = (["合计"], ["制表人：", "", "审核人："])
 
 
@@ -152,8 +154,10 @@ def write_messy_inbox(
             continue
         frame = _renamed(frame, {"男方证件号码": "男方身份证号", "女方证件号码": "女方身份证号码"})
         column = frame.columns.index("男方身份证号")
-        step = max(int(1 / NUMERIC_ID_SHARE), 1)
-        numbers = {(i, column) for i in range(0, frame.height, step)}
+        # the IDs Excel can take for numbers (all digits: not those ending in X)
+        digits = [i for i, v in enumerate(frame["男方身份证号"]) if v and v.isdigit()]
+        typed = max(len(digits) // 2 + 1, round(len(digits) * NUMERIC_ID_SHARE))
+        numbers = {(i, column) for i in digits[:typed]}
         path = target("marriage", f"婚姻登记_{labels[d - 1]}.xlsx")
         _sheet_xlsx(path, frame.columns, _rows(frame), footer=False, numbers=numbers)
 

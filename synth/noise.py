@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from lunardate import LunarDate
+from borax.calendars.lunardate import LunarDate
 
 from .chars import HOMOPHONES, SIMILAR_SHAPES, TRADITIONAL
 from .names_table import MIDDLE_DOT
@@ -81,11 +81,38 @@ def minority_separator(name: str, rng: np.random.Generator) -> str | None:
     return name.replace(MIDDLE_DOT, _SEPARATORS[int(rng.integers(len(_SEPARATORS)))])
 
 
+#: characters of transcribed (Uyghur) names and the others clerks write for the same sound;
+#: some read alike in pinyin (买/麦/迈), some not (卜 bo / 布 bu, 都 dou / 杜 du, 迪 di / 德 de)
+_TRANSCRIPTIONS = {
+    "卜": "布不", "布": "卜不", "不": "卜布", "都": "杜度", "杜": "都度", "买": "麦迈",
+    "麦": "买迈", "热": "惹", "古": "姑", "丽": "莉", "迪": "德地", "提": "题", "尔": "儿",
+    "力": "利", "艾": "爱", "吐": "图", "逊": "荪", "努": "奴", "合": "和", "曼": "蔓",
+    "素": "苏", "亚": "雅", "伊": "依", "依": "伊", "木": "穆", "娜": "纳", "再": "在",
+    "帕": "怕", "米": "密", "森": "僧", "喀": "卡", "卡": "喀",
+}  # fmt: skip
+
+
+def transcription(name: str, rng: np.random.Generator) -> str | None:
+    """A transcribed minority name (名·父名) written with other characters of the same sound:
+    one or two characters (阿不都 → 阿卜杜, 迪丽努尔 → 迪莉奴尔)."""
+    if MIDDLE_DOT not in name:
+        return None
+    spots = [i for i, c in enumerate(name) if c in _TRANSCRIPTIONS]
+    if not spots:
+        return None
+    chars = list(name)
+    for i in rng.choice(spots, size=min(len(spots), int(rng.integers(1, 3))), replace=False):
+        others = _TRANSCRIPTIONS[chars[i]]
+        chars[i] = others[int(rng.integers(len(others)))]
+    return "".join(chars)
+
+
 NAME_FAMILIES = {
     "homophone": homophone,
     "similar_shape": similar_shape,
     "traditional": traditional,
     "spacing": spacing,
+    "transcription": transcription,
 }
 
 
@@ -129,10 +156,13 @@ def id_format(number: str, rng: np.random.Generator) -> str | None:
 
 
 def lunar_birthday(date: dt.date, rng: np.random.Generator) -> dt.date | None:
-    """The lunar date of ``date`` written as if it were Gregorian (None if no such day)."""
+    """The lunar date of ``date`` written as if it were Gregorian (None if no such day).
+
+    Converted with borax, as the standardiser reads it back (``lunardate`` was a day off in
+    some months: 1933-06, 1954-11, 1978-08)."""
     if not 1901 <= date.year <= 2099:
         return None
-    lunar = LunarDate.from_solar_date(date.year, date.month, date.day)
+    lunar = LunarDate.from_solar(date)
     try:
         out = dt.date(lunar.year, lunar.month, lunar.day)
     except ValueError:  # e.g. the 30th of a lunar 2nd month

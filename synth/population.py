@@ -192,6 +192,19 @@ def build_people(
     sur_idx[fathers] = sur_idx[head_row[hh[fathers]]]
     surname = pl.Series("surname", table[0]).gather(sur_idx)
     given = draw_given(rng, by, sex)
+    # a family never gives two of its members one name: draw again for a repeat (a few
+    # rounds suffice; popular names such as 子涵 repeat by chance otherwise)
+    for _ in range(5):
+        repeat = (
+            pl.DataFrame({"hh": hh, "name": surname + given})
+            .select(pl.int_range(pl.len()).over("hh", "name") > 0)
+            .to_series()
+            .to_numpy()
+        )
+        if not repeat.any():
+            break
+        idx = np.flatnonzero(repeat)
+        given = given.scatter(idx, draw_given(rng, by[idx], sex[idx]))
     name = surname + given
     if uy.any():  # 名·父名, no surname
         sel = np.flatnonzero(uy)

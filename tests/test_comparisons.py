@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
-from lunardate import LunarDate
+from borax.calendars.lunardate import LunarDate
 from splink import DuckDBAPI, Linker, block_on
 
 from linkage import sql
@@ -33,13 +33,15 @@ from linkage.comparisons import (
 )
 from linkage.errors import ConfigError
 from linkage.standardise.ids import check_char, upgrade_15
+from linkage.standardise.names import standardise_names
 
 EXAMPLE_TOML = Path(__file__).parents[1] / "docs" / "example_source.toml"
 
 STRING_COLUMNS = (
     "source record_id role rec_key name name_key surname given_name name_py surname_py "
-    "given_py former_name_key former_name_py id_number id_raw id_status id_sex id_region sex "
-    "ethnicity township village address"
+    "given_py former_name_key former_name_py name_snd name_snd_parts id_number id_raw id_status "
+    "id_sex id_region sex "
+    "ethnicity township village address household_id"
 ).split()
 DATE_COLUMNS = (
     "id_birth_date",
@@ -58,6 +60,7 @@ ALL_TYPES = {
         {"type": "sex"},
         {"type": "address"},
         {"type": "ethnicity"},
+        {"type": "household"},
     ],
     "blocking": [["id_number"]],
 }
@@ -73,11 +76,21 @@ def _swap(text: str, i: int) -> str:
 
 def _name(hanzi: str, key: str | None = None, py: str | None = None, **kw: Any) -> dict[str, Any]:
     """A name as the standardiser would give it; pinyin only where the case needs it."""
-    rec = {"name": hanzi, "name_key": key or hanzi, "name_py": py, **kw}
+    rec = {"name": hanzi, "name_key": key or hanzi, "name_py": py, "name_snd": py, **kw}
     if py is not None and "surname_py" not in kw:
         # test names here have one-character surnames whose pinyin is one syllable
         rec["surname_py"], rec["given_py"] = _split_py(py)
     return rec
+
+
+def _standardised(raw: str) -> dict[str, Any]:
+    """A name exactly as the standardiser gives it (every name column)."""
+    row = standardise_names(pl.DataFrame({"raw": [raw]}), "raw").row(0, named=True)
+    fields = ("key", "py", "surname_py", "given_py", "snd", "snd_parts")
+    return {"name": row["name"], **{f"name_{f}": row[f"name_{f}"] for f in fields}} | {
+        "surname_py": row["name_surname_py"],
+        "given_py": row["name_given_py"],
+    }
 
 
 def _split_py(py: str) -> tuple[str, str]:
@@ -112,6 +125,20 @@ CASES: list[tuple[str, str, str, dict[str, Any], dict[str, Any]]] = [
         "key",
         _name("阿依古丽•买买提", "阿依古丽·买买提"),
         _name("阿依古丽.买买提", "阿依古丽·买买提"),
+    ),
+    (
+        "name_transliteration_readings",
+        "name",
+        "transliteration",
+        _standardised("阿卜杜拉"),
+        _standardised("阿布都拉"),
+    ),
+    (
+        "name_transliteration_one_part",
+        "name",
+        "transliteration",
+        _standardised("佐日古丽·喀迪尔"),
+        _standardised("佐日古丽·卡德尔"),
     ),
     (
         "name_former_left",
@@ -291,6 +318,9 @@ CASES: list[tuple[str, str, str, dict[str, Any], dict[str, Any]]] = [
     ("eth_exact", "ethnicity", "exact", {"ethnicity": "回族"}, {"ethnicity": "回族"}),
     ("eth_other", "ethnicity", "else", {"ethnicity": "汉族"}, {"ethnicity": "回族"}),
     ("eth_null", "ethnicity", "null", {"ethnicity": "汉族"}, {}),
+    ("hh_same", "household_id", "exact", {"household_id": "10203"}, {"household_id": "10203"}),
+    ("hh_other", "household_id", "else", {"household_id": "10203"}, {"household_id": "10204"}),
+    ("hh_null", "household_id", "null", {"household_id": "10203"}, {}),
 ]
 
 

@@ -57,6 +57,7 @@ def test_every_finding_type_has_its_chinese_label() -> None:
         "transfer": "省内迁移待移交",
         "married_out": "婚嫁外省待核实",
         "unverified_person": "公安比对未通过",
+        "uncertain_link": "待核实配对",
         "unregistered_person": "户籍人口未入库",
         "cross_county_query": "跨县协查",
         "incoming_query": "外县协查待核实",

@@ -7,6 +7,8 @@
 ``records``  records versions (admins)
 ``quarantine``  quarantine export, status, confirm-withdrawal (returns to departments)
 ``admin``    operators …, db encrypt
+``model``    model check (offline: how far each model's m and u can be trusted)
+``review``   review export, import (the analyst decides the clerical pairs)
 
 A mistake (a wrong option, a missing folder, an empty home, bad settings) is one line with the
 fix and exit code 2, never a traceback; the exit codes are listed in ``renkou --help``.
@@ -61,8 +63,10 @@ from linkage.cli import night as _night  # noqa: E402, F401
 from linkage.cli import outputs as _outputs  # noqa: E402, F401
 from linkage.cli.admin import db_app, operators_app  # noqa: E402
 from linkage.cli.exchange import exchange_app  # noqa: E402
+from linkage.cli.model import model_app  # noqa: E402
 from linkage.cli.quarantine import quarantine_app  # noqa: E402
 from linkage.cli.records import records_app  # noqa: E402
+from linkage.cli.review import review_app  # noqa: E402
 from linkage.cli.tasks import audit_app, tasks_app  # noqa: E402
 
 app.add_typer(tasks_app, name="tasks")
@@ -72,6 +76,8 @@ app.add_typer(records_app, name="records")
 app.add_typer(operators_app, name="operators")
 app.add_typer(db_app, name="db")
 app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(model_app, name="model")
+app.add_typer(review_app, name="review")
 
 
 def main() -> None:

@@ -27,12 +27,15 @@ EXIT_FAILED = 1
 EXIT_MISTAKE = 2
 #: a delivered file was refused whole; the good files were loaded. Not a failed night.
 EXIT_REJECTED = 3
+#: ``renkou model check --strict`` flagged a level of a model (without --strict: 0, warned)
+EXIT_FLAGGED = 4
 
 EXIT_CODES = (
     f"Exit codes: {EXIT_OK} done; {EXIT_FAILED} the night failed (the database was restored) "
     f"or renkou failed; {EXIT_MISTAKE} a mistake in the command or its input (the message says "
     f"the fix); {EXIT_REJECTED} a delivered file was refused whole (the good ones were loaded; "
-    "see the ingest table and the load ledger)."
+    f"see the ingest table and the load ledger); {EXIT_FLAGGED} `model check --strict` flagged "
+    "a level of a model."
 )
 
 #: the default home when neither --home nor RENKOU_HOME is given

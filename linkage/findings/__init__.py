@@ -9,6 +9,8 @@ persistent ``findings`` table and keeps their statuses.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
 from linkage.findings.base import COLUMNS, FindingType, Links
@@ -17,11 +19,19 @@ from linkage.store import Store
 __all__ = ["COLUMNS", "FindingType", "Links", "derive_findings"]
 
 
-def derive_findings(store: Store, links: str, dedupe_pairs: str | None) -> pl.DataFrame:
-    """Every candidate finding from ``links`` (and the base dedupe pairs, when given)."""
+def derive_findings(
+    store: Store,
+    links: str,
+    dedupe_pairs: str | None,
+    *,
+    clerical: str | None = None,
+    today: dt.date | None = None,
+) -> pl.DataFrame:
+    """Every candidate finding from ``links`` (and the base dedupe pairs and the clerical
+    pairs, when given), judged on ``today`` (default: the clock's)."""
     from linkage.catalog import FINDING_TYPES  # the catalog imports this package's modules
 
-    tables = Links(links, dedupe_pairs)
+    tables = Links(links, dedupe_pairs, clerical, today)
     parts = [
         frame
         for kind in FINDING_TYPES.values()

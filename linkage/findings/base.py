@@ -60,11 +60,19 @@ Deadline = Limit
 
 @dataclass(frozen=True)
 class Links:
-    """The tables a rule reads: the links (the system's, or the exact-ID baseline's) and the
-    base dedupe pairs (None when there are none to read)."""
+    """The tables a rule reads: the links (the system's, or the exact-ID baseline's), the
+    base dedupe pairs and the clerical pairs (None when there are none to read: the baseline
+    has no review band), and the day the rules judge on (``today``: None is the clock's)."""
 
     links: str
     dedupe_pairs: str | None = None
+    clerical: str | None = None
+    today: dt.date | None = None
+
+    @property
+    def day(self) -> dt.date:
+        """The day the rules judge on."""
+        return self.today or dt.date.today()
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from linkage import sql
 from linkage.settings import Thresholds
 from linkage.store import Store
 
@@ -111,21 +112,75 @@ def explain(frame: pl.DataFrame, labels: dict[str, dict[int, str]]) -> pl.Expr:
 
 
 def exact_links(store: Store, records: str, base: str) -> pl.DataFrame:
-    """The cascade: a valid ID and the same name key need no probabilistic scoring.
+    """The cascade: a valid ID the base holds, with a name that is the same person's, needs no
+    probabilistic scoring.
 
-    A pair rejected in the field is not linked here either (it goes to the model, whose
-    decision excludes it too).
+    Exact-ID practice links on the ID alone; the model must never do worse. A name merely
+    written differently (a transliteration, a separator, a one-character slip, a renamed given
+    name) is not evidence against an exact valid ID with a plausible sex and age, so such a
+    record is linked here rather than left to a name level that the model weighs as "all
+    other names". The name must still be the same person's name in some way, so that a
+    record carrying a relative's ID is not linked to the relative:
 
-    When the base holds the person twice (a duplicate), the smaller person_id is taken.
+    - the same folded name (``name_key``): linked, as always;
+    - the same pinyin or transcription sound, one character different, a former name, or a
+      ``·`` name with one part the same and the other alike: linked when the sex does not
+      contradict and the birth date (if the record has one) is the base person's;
+    - only the same surname, or one part of a ``·`` name: linked only when the record's birth
+      date is the base person's.
+
+    The base person must have been born by the record's event. A pair rejected in the field
+    is not linked here either (it goes to the model, whose decision excludes it too). When
+    the base holds the person twice (a duplicate), the smaller person_id is taken.
     """
+    one_char = sql.one_char_different("s.name_key", "b.name_key", min_length=3)
+    part = "split_part({}, '-', {})"
+    one_part_alike = " OR ".join(
+        f"({part.format('s.name_snd_parts', i)} = {part.format('b.name_snd_parts', i)} AND "
+        f"jaro_winkler_similarity({part.format('s.name_snd_parts', 3 - i)}, "
+        f"{part.format('b.name_snd_parts', 3 - i)}) >= 0.8)"
+        for i in (1, 2)
+    )
+    one_part_same = " OR ".join(
+        f"{part.format('s.name_snd_parts', i)} = {part.format('b.name_snd_parts', i)}"
+        for i in (1, 2)
+    )
+    born = "coalesce(b.birth_date, b.id_birth_date)"
+    birth_same = (
+        f"s.birth_date IS NOT NULL AND (s.birth_date = {born} OR s.birth_date = b.id_birth_date "
+        "OR s.birth_date = b.birth_date_lunar_alt OR s.birth_date_lunar_alt = b.birth_date)"
+    )
     return store.frame(f"""
-        SELECT s.source, s.record_id AS source_record_id, s.role,
-               min(b.record_id) AS person_id, 1.0 AS match_probability,
-               NULL::DOUBLE AS match_weight, NULL::DOUBLE AS second_weight,
-               'link' AS decision, 'exact' AS decided_by,
-               'id_number: exact; name: exact key' AS explanation
-        FROM (SELECT *, record_id AS source_record_id FROM {records}) s JOIN {base} b
-          ON b.id_number = s.id_number AND b.name_key = s.name_key
-        WHERE s.id_status IN ('valid', 'upgraded_15') AND {not_rejected("s", "b.record_id")}
-        GROUP BY ALL
+        WITH pairs AS (
+            SELECT s.source, s.source_record_id, s.role, b.record_id AS person_id,
+                   s.name_key = b.name_key AS same_key,
+                   s.name_py = b.name_py OR s.name_snd = b.name_snd OR {one_char}
+                       OR b.former_name_key = s.name_key
+                       OR (s.name_snd_parts IS NOT NULL AND b.name_snd_parts IS NOT NULL
+                           AND ({one_part_alike})) AS alike,
+                   s.surname_py = b.surname_py
+                       OR (s.name_snd_parts IS NOT NULL AND b.name_snd_parts IS NOT NULL
+                           AND ({one_part_same})) AS related,
+                   coalesce({birth_same}, false) AS birth_same,
+                   s.birth_date IS NULL AS birth_unknown,
+                   s.sex IS NULL OR b.sex IS NULL OR s.sex = b.sex AS sex_fits,
+                   s.event_date IS NULL OR {born} IS NULL OR {born} <= s.event_date AS born_by
+            FROM (SELECT *, record_id AS source_record_id FROM {records}) s JOIN {base} b
+              ON b.id_number = s.id_number
+            WHERE s.id_status IN ('valid', 'upgraded_15') AND s.name_key IS NOT NULL
+              AND {not_rejected("s", "b.record_id")}
+        )
+        SELECT source, source_record_id, role,
+               coalesce(min(person_id) FILTER (WHERE same_key), min(person_id)) AS person_id,
+               1.0 AS match_probability, NULL::DOUBLE AS match_weight,
+               NULL::DOUBLE AS second_weight, 'link' AS decision, 'exact' AS decided_by,
+               CASE WHEN bool_or(same_key) THEN 'id_number: exact; name: exact key'
+                    ELSE 'id_number: exact; name: written differently (' ||
+                         CASE WHEN bool_or(alike) THEN 'alike' ELSE 'same surname or part' END
+                         || '); sex and birth date fit' END AS explanation
+        FROM pairs
+        WHERE same_key
+           OR (born_by AND sex_fits AND alike AND (birth_same OR birth_unknown))
+           OR (born_by AND sex_fits AND related AND birth_same)
+        GROUP BY source, source_record_id, role
     """)

@@ -35,7 +35,12 @@ from splink.internals.exceptions import EMTrainingException
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from linkage import spark
-from linkage.comparisons import BLOCKING_KEYS, build_settings, settings_from_model
+from linkage.comparisons import (
+    BLOCKING_KEYS,
+    build_settings,
+    comparison_from_config,
+    settings_from_model,
+)
 from linkage.settings import SourceSettings, Training
 from linkage.sql import to_dialect
 from linkage.store import Store
@@ -247,39 +252,23 @@ def train(
         said.append(text)
         log.warning("%s", text)
 
-    settings = build_settings(cfg.raw, link_type, origin=cfg.origin)
-    linker = make_linker(store, tables, settings, validate=True)
-    dialect = dialect_of(linker)
-    training = cfg.training
     previous = latest_model(store.home, name)
     saved = json.loads(previous[1].read_text("utf-8")) if previous else None
-    _estimate_prior(store, linker, name, tables, training, link_type, saved, note, dialect)
-    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-    for keys in training.em_blocks:
-        # Splink's EM session filters the linker's own comparisons (those its block uses up)
-        # and rescales its λ before it finds no pair; only a successful session puts them
-        # back. A failed one would leave the model without them: keep a copy to restore.
-        before = linker._settings_obj.core_model_settings.copy()
-        try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                _block(keys, dialect), fix_u_probabilities=True
-            )
-        except EMTrainingException:
-            linker._settings_obj.core_model_settings = before
-            note(
-                f"model {name}: training block {'+'.join(keys)} found no record pairs: "
-                f"dropped (its column is empty or never agrees)"
-            )
-    _m_from_field_labels(store, linker, name, tables, training.min_labels_for_m)
+    model = fit(
+        store,
+        name,
+        tables,
+        cfg,
+        seed=seed,
+        u_max_pairs=u_max_pairs,
+        link_type=link_type,
+        saved=saved,
+        saved_version=previous[0] if previous else None,
+        note=note,
+    )
     version, path = _next_version(store.home, name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    model = linker.misc.save_model_to_json(str(path), overwrite=True)
-    if dialect != "duckdb":
-        model = with_duckdb_sql(model, settings_dict(settings))
-    model = fill_unestimated(model, saved, previous[0] if previous else None, name, note)
-    model = correct_u_for_matches(model, training.u_floor)
-    model = floor_m_probabilities(model, training.m_floor)
-    path.write_text(json.dumps(rounded(model), indent=2, ensure_ascii=False), "utf-8")
+    path.write_text(json.dumps(model, indent=2, ensure_ascii=False), "utf-8")
     trained_at = dt.datetime.now().isoformat(timespec="seconds")
     counts = {t: int(store.scalar(f'SELECT count(*) FROM "{t}"') or 0) for t in tables}
     path.with_suffix(".meta.json").write_text(
@@ -300,10 +289,65 @@ def train(
         "utf-8",
     )
     log.info("trained model %s %s", name, version)
-    release(store, linker)
     if notes is not None:
         notes.extend(said)
     return ModelInfo(name, version, path, trained_at, True)
+
+
+def fit(
+    store: Store,
+    name: str,
+    tables: list[str],
+    cfg: SourceSettings,
+    *,
+    seed: int,
+    u_max_pairs: int,
+    link_type: str,
+    saved: dict[str, Any] | None,
+    saved_version: str | None,
+    note: Callable[[str], None],
+    em_done: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """The model :func:`train` saves, estimated on ``tables`` and returned (nothing written):
+    λ from the prior rules, u by random sampling (``seed``), m by EM on each training block,
+    m from field labels when there are enough, then :func:`fill_unestimated` (from ``saved``),
+    :func:`correct_u_for_matches` and :func:`floor_m_probabilities`, rounded. The model check
+    (``linkage.link.check``) re-estimates with it, so it measures the night's own training;
+    ``em_done`` is called with each training block's name after its EM session."""
+    settings = build_settings(cfg.raw, link_type, origin=cfg.origin)
+    linker = make_linker(store, tables, settings, validate=True)
+    dialect = dialect_of(linker)
+    training = cfg.training
+    try:
+        _estimate_prior(store, linker, name, tables, training, link_type, saved, note, dialect)
+        linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+        for keys in training.em_blocks:
+            # Splink's EM session filters the linker's own comparisons (those its block uses
+            # up) and rescales its λ before it finds no pair; only a successful session puts
+            # them back. A failed one would leave the model without them: keep a copy.
+            before = linker._settings_obj.core_model_settings.copy()
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    _block(keys, dialect), fix_u_probabilities=True
+                )
+            except EMTrainingException:
+                linker._settings_obj.core_model_settings = before
+                note(
+                    f"model {name}: training block {'+'.join(keys)} found no record pairs: "
+                    f"dropped (its column is empty or never agrees)"
+                )
+            if em_done is not None:
+                em_done("+".join(keys))
+        _m_from_field_labels(store, linker, name, tables, training.min_labels_for_m)
+        model = linker.misc.save_model_to_json()
+        if dialect != "duckdb":  # saved models hold DuckDB SQL, whichever engine trained
+            model = with_duckdb_sql(model, settings_dict(settings))
+    finally:
+        release(store, linker)
+    model = fill_unestimated(model, saved, saved_version, name, note)
+    model = correct_u_for_matches(model, training.u_floor)
+    model = floor_m_probabilities(model, training.m_floor)
+    return rounded(model)
 
 
 def _estimate_prior(
@@ -455,14 +499,13 @@ def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]
 def _m_from_field_labels(
     store: Store, linker: Linker, name: str, tables: list[str], minimum: int
 ) -> int:
-    """Re-estimate m from pairs township staff confirmed, once there are enough of them.
+    """Re-estimate m from pairs township staff confirmed (and analysts judged a match in
+    ``renkou review``), once there are enough of them.
 
     Confirmed findings are the best labels the model will get: real matches with the real
     mix of typos. Below ``minimum`` confirmed pairs the EM estimate stands. Returns the number
     of labelled pairs used (0 when none).
     """
-    if not store.has_table("labels"):
-        return 0
     from linkage.labels import link_labels
 
     labels = link_labels(store).filter(pl.col("is_match") & (pl.col("source") == name))
@@ -505,6 +548,15 @@ def saved_or_trained(
     info.path)``: the saved (floored) model, exactly as a later run will. What training had to
     degrade is appended to ``notes``."""
     latest = None if retrain else saved_model(store.home, name, version)
+    if latest is not None and version is None and not _same_levels(latest[1], cfg):
+        text = (
+            f"model {name}: the saved model {latest[0]} has other comparison levels than "
+            f"{cfg.origin} (a new release or a config change): trained afresh"
+        )
+        log.warning("%s", text)
+        if notes is not None:
+            notes.append(text)
+        latest = None
     if latest is None:
         return train(
             store,
@@ -520,6 +572,20 @@ def saved_or_trained(
     meta_path = path.with_suffix(".meta.json")
     meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
     return ModelInfo(name, version, path, meta.get("trained_at", ""), False)
+
+
+def _same_levels(model_path: Path, cfg: SourceSettings) -> bool:
+    """Whether a saved model has the comparisons, and as many levels in each, as the config
+    builds now: a model saved before a level was added cannot score the new one."""
+    saved = {
+        c["output_column_name"]: len(c["comparison_levels"])
+        for c in json.loads(model_path.read_text("utf-8"))["comparisons"]
+    }
+    built = {}
+    for i, entry in enumerate(cfg.raw.get("comparisons", [])):
+        comparison = comparison_from_config(entry, where=f"{cfg.origin}: comparisons[{i}]")
+        built[comparison._output_column_name] = len(comparison.level_keys)
+    return saved == built
 
 
 #: the DuckDB table the predictions of a Spark linker come back into

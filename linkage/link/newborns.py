@@ -5,7 +5,9 @@ cannot link it. Instead the candidates are base persons in the household of the 
 (or father) born within a few days of the certificate's date; each candidate is scored with
 additive log2 weights from config (household, birth date, sex, name when present). Twins: the
 assignment is one-to-one per mother, strongest pairs first, so two children of one mother on
-one day never link to the same base person.
+one day never link to the same base person; and a child not yet named whose best candidate
+beats another by less than ``min_weight_margin`` (twins of one sex: nothing tells them apart)
+is left for review rather than linked to a twin at random.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ DEFAULT_WEIGHTS = {
     "name_pinyin": 6.0,
     "name_differs": -2.0,
     "surname_of_parent": 1.0,
+    # the only child of the parents' household born within the window: a certificate issued
+    # before the naming, or a name changed at 落户, still points at this child (off unless
+    # config weighs it: configs/sources/birth_certificate.toml)
+    "sole_candidate": 0.0,
     "prior": -6.0,
 }
 
@@ -38,6 +44,7 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
     window = int(cfg.get("birth_date_window_days", 3))
     threshold = float(cfg.get("match_weight", 6.0))
     clerical = float(cfg.get("clerical_weight", 2.0))
+    margin = float(cfg.get("min_weight_margin", 2.0))
     scored = store.frame(f"""
         WITH base AS (
             SELECT record_id AS person_id, household_id, birth_date, sex, name_key, name_py,
@@ -83,7 +90,9 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
                       WHEN c_py = name_py THEN {w["name_pinyin"]}
                       ELSE {w["name_differs"]} END
                + CASE WHEN list_contains(parent_surnames, surname) THEN {w["surname_of_parent"]}
-                      ELSE 0 END)::DOUBLE AS match_weight,
+                      ELSE 0 END
+               + CASE WHEN count(DISTINCT person_id) OVER (PARTITION BY record_id) = 1
+                      THEN {w["sole_candidate"]} ELSE 0 END)::DOUBLE AS match_weight,
                concat_ws('; ', 'household: same as ' || via,
                    'birth_date: ' || CASE WHEN birth_date = c_birth THEN 'exact'
                                           ELSE 'within ' || {window} || ' days' END,
@@ -93,14 +102,17 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
                                     WHEN name_key IS NULL THEN 'null'
                                     WHEN c_key = name_key THEN 'exact'
                                     WHEN c_py = name_py THEN 'pinyin exact'
-                                    ELSE 'different (renamed?)' END) AS explanation
+                                    ELSE 'different (renamed?)' END,
+                   CASE WHEN {w["sole_candidate"]} <> 0
+                             AND count(DISTINCT person_id) OVER (PARTITION BY record_id) = 1
+                        THEN 'the only child of the household born then' END) AS explanation
         FROM cand
     """)
     children = store.frame(
-        f"SELECT record_id FROM {PERSON_TABLE} "
+        f"SELECT record_id, name_key IS NULL AS unnamed FROM {PERSON_TABLE} "
         f"WHERE source = 'birth_certificate' AND role = 'child'"
     )
-    chosen = _assign(scored, clerical)
+    chosen = _assign(scored, clerical, margin)
     out = children.join(chosen, on="record_id", how="left").with_columns(
         pl.lit("birth_certificate").alias("source"),
         pl.lit("child").alias("role"),
@@ -108,7 +120,10 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
         (2 ** pl.col("match_weight") / (1 + 2 ** pl.col("match_weight"))).alias(
             "match_probability"
         ),
-        pl.when(pl.col("match_weight") >= threshold)
+        pl.when(
+            (pl.col("match_weight") >= threshold)
+            & ~(pl.col("unnamed") & pl.col("tied").fill_null(False))
+        )
         .then(pl.lit("link"))
         .when(pl.col("match_weight") >= clerical)
         .then(pl.lit("clerical"))
@@ -119,8 +134,13 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
     return out.select(DECISION_COLUMNS)
 
 
-def _assign(scored: pl.DataFrame, floor: float) -> pl.DataFrame:
+def _assign(scored: pl.DataFrame, floor: float, margin: float = 2.0) -> pl.DataFrame:
     """Greedy one-to-one assignment, strongest first: a person and a certificate used once.
+
+    ``tied``: another person (a rival) scores within ``margin`` of the one chosen, and is
+    either left to nobody or was taken by a certificate that had a rival of its own: the two
+    could have been swapped, so the choice was a toss (unnamed twins of one sex). A rival
+    taken by a certificate with no other choice (by name, sex, a field rejection) is none.
 
     Small (one row per plausible child candidate), so a plain loop over sorted rows is fine.
     """
@@ -144,12 +164,25 @@ def _assign(scored: pl.DataFrame, floor: float) -> pl.DataFrame:
         done[rec] = person
         taken_people.add(person)
         rows.append(row)
+    chosen_at = {r["record_id"]: r["match_weight"] for r in rows}
+    owner = {person: rec for rec, person in done.items()}
+    rivals: dict[str, set[str]] = {rec: set() for rec in done}
+    for row in scored.iter_rows(named=True):
+        rec, person = row["record_id"], row["person_id"]
+        if rec in done and person != done[rec] and row["match_weight"] > chosen_at[rec] - margin:
+            rivals[rec].add(person)
+    tied = {
+        rec
+        for rec, others in rivals.items()
+        if any(p not in owner or rivals[owner[p]] for p in others)
+    }
     schema = {
         "record_id": pl.String,
         "person_id": pl.String,
         "match_weight": pl.Float64,
         "second_weight": pl.Float64,
         "explanation": pl.String,
+        "tied": pl.Boolean,
     }
     if not rows:
         return pl.DataFrame(schema=schema)
@@ -157,5 +190,6 @@ def _assign(scored: pl.DataFrame, floor: float) -> pl.DataFrame:
     return chosen.with_columns(
         pl.col("record_id")
         .replace_strict(second, default=None, return_dtype=pl.Float64)
-        .alias("second_weight")
+        .alias("second_weight"),
+        pl.col("record_id").is_in(list(tied)).alias("tied"),
     ).select(list(schema))

@@ -20,7 +20,9 @@ Tables published:
 ``link_decisions`` each scored record's own decision with its record version, before the
                   one-to-one/family/newborn rules (the state incremental runs extend)
 ``links``         one row per source record and role (person_id null when linked to nobody)
-``clerical``      ambiguous best candidates, for review
+``clerical``      ambiguous best candidates, for review (``renkou review``; an analyst's
+                  match is a link ``decided_by = 'analyst'``, a non-match is excluded like a
+                  field rejection; ``clerical_seen`` keeps the day each pair first arose)
 ``link_state``    the base fingerprint and mode of the last link run
 ``dedupe_pairs``  pairs of base rows judged the same person
 ``base_clusters`` base person_id → cluster_id (rows of one person share it)
@@ -37,6 +39,7 @@ from pathlib import Path
 
 import polars as pl
 
+from linkage.comparisons import id_comparison, level_gammas
 from linkage.errors import RenkouError
 from linkage.graph import components
 from linkage.link import model as models
@@ -49,6 +52,7 @@ from linkage.link.decide import (
 )
 from linkage.link.family import family_links
 from linkage.link.newborns import link_newborns
+from linkage.link.sparse import sparse_links
 from linkage.persons import PERSON_TABLE
 from linkage.settings import SourceSettings
 from linkage.store import Store
@@ -147,7 +151,8 @@ def _empty_columns(store: Store, table: str, cfg: SourceSettings, report: LinkRe
             )
 
 
-def _link_columns(store: Store) -> str:
+def link_columns(store: Store) -> str:
+    """The person-record columns the link stage's tables carry (SQL select list)."""
     cols = [c for c in store.frame(f"SELECT * FROM {PERSON_TABLE} LIMIT 0").columns]
     return ", ".join(f'"{c}"' for c in cols)
 
@@ -185,6 +190,14 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
     linker = models.saved_linker(store, [BASE], info.path)
     models.use_base_term_frequencies(store, linker, BASE, info.path)
     pred = models.predict(store, linker, threshold)
+    # two rows whose IDs are both valid and differ are two people (a sibling given the same
+    # name, a namesake in the household): no score makes them one ([dedupe] in config)
+    distinct = ""
+    if cfg.section("dedupe").get("distinct_valid_ids", False):
+        gamma = level_gammas(id_comparison())["valid_but_different"]
+        columns = store.frame(f"SELECT * FROM {pred} LIMIT 0").columns
+        if "gamma_id_number" in columns:
+            distinct = f"AND coalesce(p.gamma_id_number, -1) <> {gamma}"
     store.con.execute(f"""
         CREATE OR REPLACE TABLE {PAIRS} AS
         SELECT least(record_id_l, record_id_r) AS person_id_l,
@@ -192,7 +205,7 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
                match_probability, match_weight
         FROM (SELECT *, 'population' AS source, record_id_l AS source_record_id,
                      'person' AS role FROM {pred}) p
-        WHERE {not_rejected("p", "p.record_id_r")}
+        WHERE {not_rejected("p", "p.record_id_r")} {distinct}
     """)
     models.release(store, linker)
     _clusters(store)
@@ -232,7 +245,7 @@ def link_source(
     s = store.settings
     cfg = s.source(source)
     table = f"tmp_renkou_link_{source}"
-    cols = _link_columns(store)
+    cols = link_columns(store)
     # an incremental run scores with the model its kept decisions came from (a newer file,
     # say from a retrain that failed, is adopted by the next full run, not half-way); a
     # source without a saved model trains on all its records (the model should see the easy
@@ -297,7 +310,9 @@ def score_records(
     """Decisions (:data:`DECISION_COLUMNS`) for the person records in ``table`` against the
     base rows in ``base``: the exact cascade when ``cfg`` enables it (those records leave
     ``table``), then the saved Splink model at ``model`` with the base's term frequencies and
-    ``cfg``'s thresholds. A record with no candidate has no row. ``REJECTED`` must be staged.
+    ``cfg``'s thresholds, then the rule for records with only a name, a sex and an address
+    (``linkage.link.sparse``) where the model did not link. A record with no candidate has
+    no row. ``REJECTED`` must be staged.
     When the model finds no candidate pair at all, ``report`` gets a note naming ``source``.
     """
     parts = []
@@ -318,8 +333,15 @@ def score_records(
                 f"source {source}: the model found no candidate pair (blocking found none, or "
                 f"none scored up to review): it links nothing by model"
             )
-        parts.append(decide(store, pred, clusters, th, models.level_labels(model)))
+        scored = decide(store, pred, clusters, th, models.level_labels(model))
         models.release(store, linker)
+        sparse = sparse_links(store, table, base, clusters, cfg.section("sparse"), cfg.origin)
+        if sparse.height:  # the model's own link stands; its doubt yields to the rule
+            keys = ["source", "source_record_id", "role"]
+            sparse = sparse.join(scored.filter(pl.col("decision") == "link"), on=keys, how="anti")
+            scored = scored.join(sparse, on=keys, how="anti")
+            parts.append(sparse)
+        parts.append(scored)
     if not parts:
         return pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS})
     return pl.concat([p.select(DECISION_COLUMNS) for p in parts], how="vertical_relaxed")
@@ -373,7 +395,7 @@ def link_all(
     )
     report = LinkReport(mode="incremental" if incremental else "full")
     _stage_rejected_pairs(store)
-    cols = _link_columns(store)
+    cols = link_columns(store)
     # the base scored against: a table when the dedupe scans it many times; a view when only
     # a few new records meet it (a million rows not copied)
     store.drop(BASE)
@@ -412,6 +434,8 @@ def link_all(
     if "birth_certificate" in present:
         birth = store.settings.source("birth_certificate")
         _override(store, family_links(store, DECIDED, birth.section("family")))
+    _override(store, _analyst_links(store))
+    if "birth_certificate" in present:
         t0 = time.perf_counter()
         children = link_newborns(store, DECIDED, birth.section("newborns"))
         versions = store.frame(
@@ -444,6 +468,9 @@ def link_all(
         for final, staged in published.items():
             store.con.execute(f"DROP TABLE IF EXISTS {final}")
             store.con.execute(f"ALTER TABLE {staged} RENAME TO {final}")
+        from linkage.review.pairs import record_seen  # the review reads the link package
+
+        record_seen(store)
     for staged in [*PUBLISHED.values(), REJECTED, STALE]:
         store.con.execute(f"DROP TABLE IF EXISTS {staged}")
     report.seconds["total"] = time.perf_counter() - start
@@ -451,16 +478,11 @@ def link_all(
 
 
 def _stage_rejected_pairs(store: Store) -> None:
-    """Pairs township staff rejected: never proposed again while the evidence is unchanged."""
+    """Pairs township staff rejected, or an analyst judged no match: never proposed again
+    while the evidence is unchanged."""
     from linkage.labels import rejected_pairs
 
-    frame = (
-        rejected_pairs(store)
-        if store.has_table("labels")
-        else pl.DataFrame(
-            schema={c: pl.String for c in ("source", "source_record_id", "role", "person_id")}
-        )
-    )
+    frame = rejected_pairs(store)
     store.replace_table(REJECTED, frame.select("source", "source_record_id", "role", "person_id"))
 
 
@@ -529,6 +551,40 @@ def _override(store: Store, changed: pl.DataFrame) -> None:
         store.con.execute(f"INSERT INTO {OVERRIDES} BY NAME SELECT * FROM tmp_renkou_changed")
     finally:
         store.con.unregister("tmp_renkou_changed")
+
+
+def _analyst_links(store: Store) -> pl.DataFrame:
+    """Pairs judged a match by a person as decisions: an analyst's match (``renkou review
+    import``: ``decided_by = 'analyst'``) or a township's 属实 on an ``uncertain_link`` case
+    (``'field'``). Each is linked, with the model's probability, weight and explanation when
+    the record's own decision names that person. Only records decided tonight (``KEPT``) and
+    base persons still in the base."""
+    from linkage.labels import REVIEW_LABEL, link_labels
+
+    matches = link_labels(store).filter(
+        pl.col("is_match") & pl.col("finding_type").is_in([REVIEW_LABEL, "uncertain_link"])
+    )
+    if matches.is_empty():
+        return pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS})
+    store.con.register("tmp_renkou_judged", matches)
+    try:
+        same = "k.person_id IS NOT DISTINCT FROM a.person_id"
+        return store.frame(f"""
+            SELECT k.source, k.source_record_id, k.role, a.person_id,
+                   CASE WHEN {same} THEN k.match_probability END AS match_probability,
+                   CASE WHEN {same} THEN k.match_weight END AS match_weight,
+                   NULL::DOUBLE AS second_weight, 'link' AS decision,
+                   CASE WHEN a.finding_type = '{REVIEW_LABEL}' THEN 'analyst' ELSE 'field'
+                   END AS decided_by,
+                   CASE WHEN {same} THEN k.explanation END AS explanation
+            FROM {KEPT} k JOIN tmp_renkou_judged a USING (source, source_record_id, role)
+            WHERE a.person_id IN (SELECT record_id FROM {BASE})
+            QUALIFY row_number() OVER (
+                PARTITION BY k.source, k.source_record_id, k.role
+                ORDER BY a.finding_type = '{REVIEW_LABEL}' DESC, a.person_id) = 1
+        """)
+    finally:
+        store.con.unregister("tmp_renkou_judged")
 
 
 def _decided_view(store: Store) -> None:

@@ -58,6 +58,7 @@ class Figures:
     tasks_target: float
     labels: pl.DataFrame | None
     runs: pl.DataFrame | None
+    review: pl.DataFrame | None = None
     exchange_received: pl.DataFrame | None = None
     exchange_sent: pl.DataFrame | None = None
     exchange_target: float = 0.95
@@ -94,6 +95,7 @@ def collect(store: Store, *, run_id: str, as_of: dt.date, generated_at: dt.datet
         tasks=tasks,
         tasks_target=target,
         labels=fieldwork.label_accuracy(store),
+        review=fieldwork.review_decisions(store),
         runs=history.recent_runs(store),
         exchange_received=received,
         exchange_sent=sent,

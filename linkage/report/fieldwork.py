@@ -1,4 +1,5 @@
-"""Field work as the report shows it: township feedback, overdue tasks, field labels, 协查.
+"""Field work as the report shows it: township feedback, overdue tasks, field labels, 协查,
+and the analyst's decisions on clerical pairs (``linkage.review.pairs.decision_summary``).
 
 Reads the task tables of ``linkage.tasks`` only when they exist (``renkou tasks export`` creates
 them) and computes nothing of its own: the feedback and confirmation rates are
@@ -51,3 +52,12 @@ def label_accuracy(store: Store) -> pl.DataFrame | None:
     from linkage.labels import accuracy_by_type
 
     return accuracy_by_type(store)
+
+
+def review_decisions(store: Store) -> pl.DataFrame | None:
+    """The analyst's review per operator (pairs decided, matches, non-matches, skips,
+    agreement with the model); None when no decision was imported yet."""
+    from linkage.review.pairs import decision_summary
+
+    summary = decision_summary(store)
+    return None if summary.is_empty() else summary

@@ -13,6 +13,9 @@ frequencies of the base the run linked against (``linkage.link.model.
 use_base_term_frequencies`` keeps them), so the weights shown are the weights the run decided
 on.
 
+Each section also carries the last ``renkou model check`` of its model
+(``HOME/model_checks/<source>.json``, read afresh for every report, never cached).
+
 Privacy: the ID comparison runs on real numbers; the values the charts and the viewer display
 are masked afterwards (first 6 + last 4 kept, ``configs/renkou.toml`` [privacy]). Names stay:
 an analyst judging a pair needs them, and the report stays in the data office.
@@ -34,6 +37,7 @@ import polars as pl
 
 from linkage import tables
 from linkage.link import model as models
+from linkage.link.check import load_check
 from linkage.link.run import LINK_SOURCES
 from linkage.persons import PERSON_TABLE
 from linkage.settings import Settings
@@ -77,6 +81,8 @@ class ModelSection:
     viewer_file: str | None = None
     viewer_pairs: int = 0
     problem: str | None = None
+    #: the last ``renkou model check`` of this model's source (``linkage.link.check``), or None
+    check: dict[str, Any] | None = None
 
 
 def used_models(store: Store) -> list[tuple[str, str, Path]]:
@@ -108,8 +114,10 @@ def model_sections(store: Store, out_dir: Path, stem: str) -> list[ModelSection]
         key = _inputs(store, source, path)
         cached = _cached(store, key, out_dir, stem)
         if cached is not None:
+            cached.check = load_check(store.home, source)  # read afresh: run at any time
             sections.append(cached)
             continue
+        section.check = load_check(store.home, source)
         try:
             _fill(store, section, path, out_dir, stem)
         except Exception as err:  # one model's charts must not cost the whole report
@@ -174,7 +182,7 @@ def _inputs(store: Store, source: str, path: Path) -> str:
 
 
 def _cache(store: Store, key: str, section: ModelSection, out_dir: Path) -> None:
-    data = {k: v for k, v in section.__dict__.items() if k != "weights"}
+    data = {k: v for k, v in section.__dict__.items() if k not in ("weights", "check")}
     data["weights"] = section.weights.to_dict(as_series=False)
     data["viewer_path"] = str(out_dir / section.viewer_file) if section.viewer_file else None
     tables.ensure(store.con, "report")

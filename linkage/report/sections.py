@@ -137,6 +137,7 @@ def figures_json(fig: Figures) -> dict[str, Any]:
                 "viewer_pairs": m.viewer_pairs,
                 "exact_links": m.exact_links,
                 "problem": m.problem,
+                "check": m.check,
             }
             for m in fig.models
         ],
@@ -438,7 +439,40 @@ def _models(p: Page, fig: Figures) -> str:
                 ],
             )
         )
+    out.append(_review(p, fig))
     out.append("</section>")
+    return "\n".join(out)
+
+
+def _review(p: Page, fig: Figures) -> str:
+    """人工复核: the analyst's decisions on clerical pairs, by whom, agreement with the model."""
+    out = ["<h3>人工复核 <span class='en'>Analyst review of the clerical band</span></h3>"]
+    if fig.review is None:
+        out.append(
+            '<p class="note">尚无人工复核判定 no analyst decisions yet '
+            "(<code>renkou review export</code>, <code>renkou review import</code>).</p>"
+        )
+        return "\n".join(out)
+    out.append(
+        '<p class="note">与模型一致：分析员的判定与模型的倾向相同的比例（概率 ≥ 0.5 倾向同一人）。'
+        "Agreement: the share of decided pairs where the analyst chose the model's best guess "
+        "(a match at probability ≥ 0.5). 判定在下一次运行时生效 decisions apply on the next night."
+        "</p>"
+    )
+    out.append(
+        p.table(
+            fig.review,
+            [
+                ("operator", "操作员 operator", "text"),
+                ("name", "姓名 name", "text"),
+                ("decided", "已判定 decided", "int"),
+                ("match", "同一人 match", "int"),
+                ("non_match", "不是同一人 non-match", "int"),
+                ("skip", "跳过 skipped", "int"),
+                ("agreement", "与模型一致 agreement", "pct"),
+            ],
+        )
+    )
     return "\n".join(out)
 
 
@@ -470,6 +504,7 @@ def _model(p: Page, m: ModelSection, *, opened: bool) -> str:
         else None,
     ]
     out.append('<p class="note">' + " · ".join(esc(f) for f in facts if f) + "</p>")
+    out.append(_model_check(p, m))
     for key in ("match_weights", "m_u"):  # wide charts: one per row
         if key in m.charts:
             out.append(p.chart(m.charts[key], key=f"{m.source}/{key}"))
@@ -523,6 +558,120 @@ def _model(p: Page, m: ModelSection, *, opened: bool) -> str:
             f"to this report）</span></p>"
         )
     out.append("</details>")
+    return "\n".join(out)
+
+
+#: why the model check flagged a level (``linkage.link.check.FLAGS``)
+CHECK_FLAG_ZH = {
+    "m_unsupported": "m 支持不足 too few pairs behind m",
+    "u_unsupported": "u 支持不足 too few pairs behind u",
+    "unstable": "权重随种子变化 weight moves across seeds",
+    "saved_outside": "模型在区间外 saved model outside the interval",
+}
+
+
+def _probability(p: dict[str, Any]) -> str:
+    """``0.959 [0.941, 0.959]``; a fixed or floored value says so."""
+    if p["saved"] is None:
+        return "—"
+    text = f"{p['saved']:.3g}"
+    if p.get("fixed"):
+        return text + " 固定 fixed"
+    if p.get("interval"):
+        text += f" [{p['interval'][0]:.3g}, {p['interval'][1]:.3g}]"
+    return text + (" 下限 floor" if p.get("floor") else "")
+
+
+def _bits(w: dict[str, Any]) -> str:
+    if w["saved"] is None:
+        return "—"
+    low_high = w.get("interval")
+    bounds = f" [{low_high[0]:+.1f}, {low_high[1]:+.1f}]" if low_high else ""
+    return f"{w['saved']:+.1f}{bounds}"
+
+
+def _model_check(p: Page, m: ModelSection) -> str:
+    """The table of the last ``renkou model check`` of the model, or how to run one."""
+    title = (
+        "<h4>模型检查 <span class='en'>Model check: m, u and weights with their "
+        "intervals</span></h4>"
+    )
+    check = m.check
+    if check is None:
+        return (
+            f'{title}<p class="note">尚未检查 no model check yet. Run '
+            "<code>renkou --home HOME model check</code> (offline, minutes; not part of the "
+            "night): every level's m, u and weight with an interval over re-trainings, the "
+            "pairs behind them and their stability across seeds (docs/model.md).</p>"
+        )
+    settings = check["settings"]
+    note = (
+        f"检查于 checked {esc(check['checked_at'])}，模型 model {esc(check['model_version'])}："
+        f"{settings['seeds']} 个种子 seeds + {settings['resamples']} 次重抽样 resamples of "
+        f"{settings['resample_share']:.0%} of the records; interval = quantiles "
+        f"{settings['interval'][0]:g}–{settings['interval'][1]:g} of the runs; support = "
+        f"pairs behind m (matches EM counted) / u (non-matches sampled), flagged below "
+        f"{settings['min_support']}; weights moving more than "
+        f"{settings['max_weight_spread']:g} bits across seeds flagged."
+    )
+    out = [title, f'<p class="note">{note}</p>']
+    if check["model_version"] != m.version:
+        out.append(
+            f'<p class="note warn">此检查针对旧模型 this check is of model '
+            f"{esc(check['model_version'])}, the run used {esc(m.version)}: run "
+            "<code>renkou model check</code> again.</p>"
+        )
+    rows = pl.DataFrame(
+        [
+            {
+                "level": f"{lv['comparison']} / {lv['level']}",
+                "label": lv["label"],
+                "m": _probability(lv["m"]),
+                "u": _probability(lv["u"]),
+                "weight": _bits(lv["weight"]),
+                "spread": lv["weight_spread_seeds"],
+                "m_support": lv["m_support"],
+                "u_support": lv["u_support"],
+                "flags": "；".join(CHECK_FLAG_ZH.get(f, f) for f in lv["flags"]) or "—",
+                "fix": lv["fix"] or "",
+            }
+            for lv in check["levels"]
+        ],
+        schema={
+            "level": pl.String,
+            "label": pl.String,
+            "m": pl.String,
+            "u": pl.String,
+            "weight": pl.String,
+            "spread": pl.Float64,
+            "m_support": pl.Float64,
+            "u_support": pl.Float64,
+            "flags": pl.String,
+            "fix": pl.String,
+        },
+    )
+    flagged = check["flagged"]
+    out.append(
+        f'<p class="note{" warn" if flagged else ""}">'
+        f"{flagged} 个级别被标记 levels flagged of {len(check['levels'])}.</p>"
+    )
+    out.append(
+        p.table(
+            rows,
+            [
+                ("level", "比较/级别 level", "text"),
+                ("label", "说明 label", "text"),
+                ("m", "m [区间 interval]", "text"),
+                ("u", "u [区间 interval]", "text"),
+                ("weight", "权重 weight, bits [区间]", "text"),
+                ("spread", "种子间变化 spread, bits", "num"),
+                ("m_support", "m 支持 pairs", "int"),
+                ("u_support", "u 支持 pairs", "int"),
+                ("flags", "标记 flags", "text"),
+                ("fix", "处理 fix", "text"),
+            ],
+        )
+    )
     return "\n".join(out)
 
 

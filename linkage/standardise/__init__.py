@@ -131,6 +131,8 @@ PERSON_COLUMNS = (
     "given_py",
     "former_name_key",
     "former_name_py",
+    "name_snd",
+    "name_snd_parts",
     "id_number",
     "id_raw",
     "id_status",
@@ -147,6 +149,8 @@ PERSON_COLUMNS = (
     "ethnicity",
     "township",
     "village",
+    "village_group",
+    "house_number",
     "address",
     "event_date",
     "household_id",
@@ -198,6 +202,8 @@ def person_frame(frame: FrameT) -> FrameT:
         hukou_type=hukou_type_expr(pl.col("hukou_type")),
         township=pl.coalesce(clean_text_expr(pl.col("township")), pl.col("__addr_township")),
         village=pl.coalesce(clean_text_expr(pl.col("village")), pl.col("__addr_village")),
+        village_group=pl.col("__addr_group"),
+        house_number=pl.col("__addr_house"),
         address=pl.col("__addr"),
     )
     lf = lf.select(PERSON_COLUMNS)

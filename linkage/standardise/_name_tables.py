@@ -108,6 +108,18 @@ COMPOUND_SURNAMES: dict[str, str] = {
     "爱新觉罗": "aixinjueluo",
 }
 
+#: Readings of characters in transcribed names (minority names written in hanzi by sound)
+#: where pypinyin's everyday reading is not the one a name uses: 阿卜杜拉, 阿布都拉 and
+#: 阿不都拉 are one name (a-bu-du-la), but pypinyin reads 卜 ``bo`` (萝卜) and 都 ``dou``
+#: (都是). Used by the ``snd`` name key, not by ``py``: a Han given name 都 keeps ``dou``.
+NAME_READINGS: dict[str, str] = {
+    "卜": "bu",
+    "都": "du",
+    "藏": "zang",
+    "给": "ji",
+    "朴": "pu",
+}
+
 #: Surnames whose reading differs from pypinyin's default (or is easily misread). Applied to
 #: the surname part only: 单 in a given name keeps its default reading.
 SURNAME_READINGS: dict[str, str] = {

@@ -1,4 +1,5 @@
-"""Rural addresses: cleaning, stripping the province/city/county prefix, township, village, group.
+"""Rural addresses: cleaning, stripping the province/city/county prefix, township, village,
+group (组) and house number (号).
 
 A county's addresses mostly read ``[省][市/州][县/区]乡镇 村 组 …``; only the part below the
 county tells two addresses in the same county apart, and the township and village say who must
@@ -7,7 +8,7 @@ verify a finding. Everything is vectorised regex.
 Example:
     >>> df = pl.DataFrame({"a": ["湖北省恩施土家族苗族自治州来凤县翔凤镇老寨村三组 12号"]})
     >>> standardise_address(df, "a").row(0)[1:]  # doctest: +SKIP
-    ('翔凤镇老寨村三组12号', '翔凤镇', '老寨村', '3')
+    ('翔凤镇老寨村三组12号', '翔凤镇', '老寨村', '3', '12')
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from linkage.standardise._text import clean_text_expr, empty_to_null
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
-ADDRESS_FIELDS = ("township", "village", "group")
+ADDRESS_FIELDS = ("township", "village", "group", "house")
 
 _PROVINCES = (
     "北京|天津|上海|重庆|河北|山西|内蒙古|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南"
@@ -45,6 +46,8 @@ _VILLAGE = (
 )
 _NUMERALS = "0-9一二三四五六七八九十〇零两"
 _GROUP = rf"第?([{_NUMERALS}]{{1,4}})(?:村民小组|小组|组|队|社)"
+# the house number after the group (三组12号, 5组附18号): a rural address's last part
+_HOUSE = rf"(?:村民小组|小组|组|队|社)(?:附|之)?([{_NUMERALS}]{{1,5}})号"
 
 _CN_DIGITS = ["〇", "零", "一", "二", "两", "三", "四", "五", "六", "七", "八", "九"]
 _AR_DIGITS = ["0", "0", "1", "2", "2", "3", "4", "5", "6", "7", "8", "9"]
@@ -105,6 +108,7 @@ def _address_parts(raw: pl.Series) -> pl.Series:
             township=pl.col("township").str.replace(r"(?:街道办事处|街办|办事处)$", "街道"),
             village=_normalise_village(pl.col("village")),
             group=chinese_number_expr(pl.col("rest").str.extract(_GROUP, 1)),
+            house=chinese_number_expr(pl.col("rest").str.extract(_HOUSE, 1)),
         )
     ).to_series()
 
@@ -115,7 +119,8 @@ def standardise_address(frame: FrameT, col: str, out: str = "addr") -> FrameT:
     ``{out}`` is the cleaned address without the province/city/county prefix.
     ``{out}_township`` ends in 镇, 乡 or 街道 (街道办事处 → 街道), ``{out}_village`` in 村 or
     社区 (…村委会 → …村, …居委会 → …社区), and ``{out}_group`` is the 组/队/社 number as text
-    (三组 → ``"3"``). A part the address does not have is null. Computed once per distinct
+    (三组 → ``"3"``), ``{out}_house`` the house number after it (12号 → ``"12"``). A part the
+    address does not have is null. Computed once per distinct
     delivered value.
     """
     tmp = f"__{out}_parts"

@@ -124,10 +124,13 @@ def float_shaped_expr(expr: pl.Expr) -> pl.Expr:
 
 def stored_as_number(frame: pl.DataFrame, col: str) -> pl.Series:
     """Per row of ``frame``: did Excel store this ID of column ``col`` as a number, losing
-    its last digits? A scientific or decimal form always says so; 16 to 19 plain digits
-    shaped like a float (:func:`float_shaped_expr`) say so when the column shows it was a
-    number column: a scientific form in it, or more than half of its plain 16-19 digit
-    values float-shaped (a real column has a few per hundred). A numeric column (not text)
+    its last digits? A scientific or decimal form always says so, and so do 18 digits ending
+    in Excel's three zeros after the 15th significant digit whose check character fails (a
+    real ID may end in 000, about once in 1,100, but then its check character is right).
+    Other 16 to 19 plain digits shaped
+    like a float (:func:`float_shaped_expr`) say so when the column shows it was a number
+    column: a scientific form in it, or more than half of its plain 16-19 digit values
+    float-shaped (a real column has a few per hundred). A numeric column (not text)
     holding numbers of more than 15 digits is a number column too. IDs that end in ``X``
     cannot be numbers and are never flagged."""
     column = frame.get_column(col)
@@ -140,10 +143,16 @@ def stored_as_number(frame: pl.DataFrame, col: str) -> pl.Series:
         scientific_expr(text).fill_null(False).alias("sci"),
         float_shaped_expr(text).fill_null(False).alias("float"),
         normalise_id_expr(text).str.contains(r"^\d{16,19}$").fill_null(False).alias("long"),
+        (
+            normalise_id_expr(text).str.contains(r"^\d{15}000$")
+            & (_check_char_expr(normalise_id_expr(text)) != "0")
+        )
+        .fill_null(False)
+        .alias("excel"),
     )
     sci, shaped, long = flags["sci"], flags["float"], flags["long"]
     number_column = sci.any() or shaped.sum() * 2 > long.sum() > 0
-    return (sci | shaped) if number_column else sci
+    return (sci | shaped) if number_column else (sci | flags["excel"])
 
 
 def _check_char_expr(number: pl.Expr) -> pl.Expr:

@@ -31,6 +31,7 @@ from linkage.standardise._distinct import map_distinct
 from linkage.standardise._name_tables import (
     COMPOUND_SURNAMES,
     KEY_PROTECTED_SURNAMES,
+    NAME_READINGS,
     SURNAME_READINGS,
     T2S_KEEP,
     VARIANT_CHARS,
@@ -76,7 +77,7 @@ _HAN_RANGES = (
 _STARTS_HAN = "^[" + "".join(f"\\x{{{lo:X}}}-\\x{{{hi:X}}}" for lo, hi in _HAN_RANGES) + "]"
 
 #: Fields added by :func:`standardise_names` after ``{out}`` itself, in order.
-NAME_FIELDS = ("key", "surname", "given", "py", "surname_py", "given_py")
+NAME_FIELDS = ("key", "surname", "given", "py", "surname_py", "given_py", "snd", "snd_parts")
 
 _T2S = opencc.OpenCC("t2s")
 
@@ -198,6 +199,8 @@ def _name_parts(names: pl.Series) -> pl.DataFrame:
     distinct_chars = chars.explode().unique().drop_nulls().to_list()
     to_key = {c: key_char(c) for c in distinct_chars if key_char(c) != c}
     to_py = {c: char_pinyin(c) for c in distinct_chars}
+    to_snd = {c: NAME_READINGS.get(key_char(c), to_py[c]) for c in distinct_chars}
+    to_snd[SEPARATOR] = "-"
     readings = COMPOUND_SURNAMES | SURNAME_READINGS
     name = pl.col("name")
     n = pl.col("chars").list.len()
@@ -206,6 +209,7 @@ def _name_parts(names: pl.Series) -> pl.DataFrame:
         .with_columns(
             kchars=_map_chars(pl.col("chars"), to_key),
             pychars=_map_chars(pl.col("chars"), to_py),
+            sndchars=_map_chars(pl.col("chars"), to_snd),
         )
         .with_columns(
             slen=pl.when(
@@ -236,6 +240,7 @@ def _name_parts(names: pl.Series) -> pl.DataFrame:
             )
         ),
         given_py=empty_to_null(pl.col("pychars").list.slice(slen).list.join("")),
+        given_snd=pl.col("sndchars").list.slice(slen).list.join(""),
     )
     return frame.select(
         "name",
@@ -251,6 +256,15 @@ def _name_parts(names: pl.Series) -> pl.DataFrame:
         ),
         surname_py="surname_py",
         given_py="given_py",
+        snd=empty_to_null(
+            pl.concat_str(
+                pl.col("surname_py").fill_null(""),
+                pl.col("given_snd").str.replace_all("-", "", literal=True),
+            )
+        ),
+        snd_parts=pl.when(pl.col("given_snd").str.contains("-", literal=True)).then(
+            pl.col("given_snd")
+        ),
     )
 
 
@@ -269,7 +283,10 @@ def standardise_names(frame: FrameT, col: str, out: str = "name") -> FrameT:
     (simplified, variant-folded, ``·`` removed; 於 kept as a surname), ``{out}_surname``,
     ``{out}_given`` (see :func:`surname_split`; the given name of a one-character name is
     null), ``{out}_py``, ``{out}_surname_py`` and ``{out}_given_py`` (toneless pinyin, no
-    separators, surname from the surname tables, given name per character). Computed once per
+    separators, surname from the surname tables, given name per character), ``{out}_snd``
+    (the pinyin with the readings names use, :data:`NAME_READINGS`: 阿卜杜拉, 阿布都拉 and
+    阿不都拉 all read ``abudula``) and ``{out}_snd_parts`` (the same with ``-`` between the
+    parts of a ``·`` name, ``patiguli-aili``; null for a name without ``·``). Computed once per
     distinct delivered value.
     """
     tmp = f"__{out}_parts"

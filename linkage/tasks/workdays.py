@@ -63,6 +63,20 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
     return day
 
 
+def working_days_before(end: dt.date, days: int) -> dt.date:
+    """The latest day from which ``end`` is ``days`` working days on: ``working_days_between(
+    result, end) == days``, and any earlier day is at least that many."""
+    if days < 0:
+        raise ValueError("days must be >= 0")
+    day = end
+    left = days
+    while left:
+        if is_workday(day):
+            left -= 1
+        day -= dt.timedelta(days=1)
+    return day
+
+
 def working_days_between(start: dt.date, end: dt.date) -> int:
     """Working days in ``(start, end]``; negative when ``end`` is before ``start``."""
     if end < start:

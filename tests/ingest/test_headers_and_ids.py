@@ -224,3 +224,20 @@ def test_wrapped_ids_validate(tmp_path: Path) -> None:
         0,
         0,
     )
+
+
+def test_excels_fifteen_digits_are_flagged_even_alone() -> None:
+    """One ID typed as a number among text IDs: Excel kept 15 significant digits and the
+    export ends in 000 with a check character that fails: flagged by itself (a real ID ending
+    in 000 has a right one). A value
+    that is only the exact text of a double needs the column's majority."""
+    from linkage.standardise.ids import stored_as_number
+
+    real = [_id("19700707", f"{k:03d}") for k in range(30, 36)]
+    ends_000 = next(
+        b + "000"
+        for b in (f"4331271990010{k:02d}" for k in range(100))
+        if check_char(b + "00") == "0"
+    )
+    frame = pl.DataFrame({"id": [*real, "433127199808192000", "433127199808192576", ends_000]})
+    assert stored_as_number(frame, "id").to_list() == [False] * 6 + [True, False, False]

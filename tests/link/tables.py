@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import polars as pl
 
 from linkage.link.decide import DECISION_COLUMNS, REJECTED
+from linkage.standardise import person_frame
 from linkage.store import Store
 
 Row = Sequence[object]
@@ -43,3 +44,19 @@ def decisions(rows: Iterable[Mapping[str, object]]) -> pl.DataFrame:
 def prob(weight: float) -> float:
     """The match probability of a log2 match weight (as the rules compute it)."""
     return 2**weight / (1 + 2**weight)
+
+
+def people(store: Store, name: str, source: str, rows: list[dict[str, object]]) -> None:
+    """Table ``name`` of standardised person records (the real standardiser) from ``rows``;
+    an ``id_status`` given in a row overrides the one the standardiser finds."""
+    raw = [
+        {"source": source, "role": "person", **{k: v for k, v in r.items() if k != "id_status"}}
+        for r in rows
+    ]
+    frame = person_frame(pl.DataFrame(raw, infer_schema_length=None))
+    forced = [r.get("id_status") for r in rows]
+    frame = frame.with_columns(
+        id_status=pl.coalesce(pl.lit(pl.Series(forced, dtype=pl.String)), pl.col("id_status")),
+        id_number=pl.Series([r.get("id_number") for r in rows], dtype=pl.String),
+    )
+    store.replace_table(name, frame)

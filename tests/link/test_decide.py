@@ -12,8 +12,9 @@ from polars.testing import assert_frame_equal
 
 from linkage.link.decide import decide, exact_links
 from linkage.settings import Thresholds
+from linkage.standardise.ids import check_char
 from linkage.store import Store
-from tests.link.tables import KEY, S, decisions, put, reject
+from tests.link.tables import KEY, S, decisions, people, put, reject
 
 PREDICTIONS = "tmp_test_predictions"
 CLUSTERS = "tmp_test_clusters"
@@ -299,42 +300,51 @@ RECORDS = "tmp_test_records"
 BASE = "tmp_test_base"
 
 
-def test_exact_links_need_a_valid_id_and_the_same_name_key(store: Store) -> None:
-    put(
-        store,
-        BASE,
-        {"record_id": S, "id_number": S, "name_key": S},
-        [
-            ("P1", "ID1", "张伟"),
-            ("P2", "ID2", "李娜"),
-            ("P3", "ID3", "王芳"),
-            ("P4", "ID4", "刘洋"),
-            ("P5b", "ID5", "陈静"),  # the base holds this person twice
-            ("P5", "ID5", "陈静"),
-            ("P6", "ID6", "杨帆"),
-            ("P7", "ID7", "赵磊"),
-            ("P7b", "ID7", "赵磊"),
-        ],
-    )
-    put(
-        store,
-        RECORDS,
-        {"source": S, "record_id": S, "role": S, "id_number": S, "name_key": S, "id_status": S},
-        [
-            ("death", "d1", "person", "ID1", "张伟", "valid"),
-            ("death", "d2", "person", "ID2", "李娜", "upgraded_15"),
-            ("death", "d3", "person", "ID3", "王芳", "bad_check"),  # not a valid ID
-            ("death", "d4", "person", "ID4", "刘阳", None),  # another name key
-            ("death", "d5", "person", "ID5", "陈静", "valid"),  # the smaller person id
-            ("death", "d6", "person", "ID6", "杨帆", "valid"),  # rejected in the field
-            ("death", "d7", "person", "ID7", "赵磊", "valid"),  # P7 rejected: P7b is left
-        ],
-    )
-    reject(store, ("death", "d6", "person", "P6"), ("death", "d7", "person", "P7"))
+def _exact(store: Store) -> pl.DataFrame:
     result = exact_links(store, RECORDS, BASE).sort(KEY)
     # DuckDB types the literal 1.0 DECIMAL(2,1); the run concatenates it with the model's
     # Float64 (vertical_relaxed), so only the value matters here
-    result = result.with_columns(pl.col("match_probability").cast(pl.Float64))
+    return result.with_columns(pl.col("match_probability").cast(pl.Float64))
+
+
+def _id(body17: str) -> str:
+    return body17 + check_char(body17)
+
+
+def test_exact_links_need_a_valid_id_and_the_same_name_key(store: Store) -> None:
+    base = [
+        ("P1", "ID1", "张伟"),
+        ("P2", "ID2", "李娜"),
+        ("P3", "ID3", "王芳"),
+        ("P4", "ID4", "刘洋"),
+        ("P5b", "ID5", "陈静"),  # the base holds this person twice
+        ("P5", "ID5", "陈静"),
+        ("P6", "ID6", "杨帆"),
+        ("P7", "ID7", "赵磊"),
+        ("P7b", "ID7", "赵磊"),
+    ]
+    people(
+        store,
+        BASE,
+        "population",
+        [{"record_id": r, "id_number": i, "name": n, "id_status": "valid"} for r, i, n in base],
+    )
+    records = [
+        ("d1", "ID1", "张伟", "valid"),
+        ("d2", "ID2", "李娜", "upgraded_15"),
+        ("d3", "ID3", "王芳", "bad_check"),  # not a valid ID
+        ("d4", "ID4", "刘力", "valid"),  # another name: two characters of 刘洋 differ
+        ("d5", "ID5", "陈静", "valid"),  # the smaller person id
+        ("d6", "ID6", "杨帆", "valid"),  # rejected in the field
+        ("d7", "ID7", "赵磊", "valid"),  # P7 rejected: P7b is left
+    ]
+    people(
+        store,
+        RECORDS,
+        "death",
+        [{"record_id": r, "id_number": i, "name": n, "id_status": s} for r, i, n, s in records],
+    )
+    reject(store, ("death", "d6", "person", "P6"), ("death", "d7", "person", "P7"))
     exact = {
         "source": "death",
         "role": "person",
@@ -349,4 +359,71 @@ def test_exact_links_need_a_valid_id_and_the_same_name_key(store: Store) -> None
             for r, p in [("d1", "P1"), ("d2", "P2"), ("d5", "P5"), ("d7", "P7b")]
         ]
     )
-    assert_frame_equal(result, expected)
+    assert_frame_equal(_exact(store), expected)
+
+
+ZUO = _id("65010119900501002")  # a woman born 1990-05-01
+PA = _id("65010119880312004")
+FATHER = _id("43312719500101001")  # a man born 1950-01-01
+SON = _id("43312719800202003")  # his son, born 1980-02-02
+ABDULLA = _id("65010119700707005")  # a man born 1970-07-07
+
+
+def test_an_exact_valid_id_is_not_vetoed_by_a_name_written_differently(store: Store) -> None:
+    """Exact-ID practice links these; so must renkou (issue 18). A relative's ID on a record
+    of another name, or a sex that contradicts, is still left to the model."""
+    people(
+        store,
+        BASE,
+        "population",
+        [
+            {"record_id": "P1", "name": "佐日古丽·卡德尔", "sex": "女", "id_number": ZUO},
+            {"record_id": "P2", "name": "帕提古丽·艾力", "sex": "女", "id_number": PA},
+            {"record_id": "P3", "name": "张国强", "sex": "男", "id_number": FATHER},
+            {"record_id": "P4", "name": "张小明", "sex": "男", "id_number": SON},
+            {"record_id": "P5", "name": "阿布都拉", "sex": "男", "id_number": ABDULLA},
+        ],
+    )
+    people(
+        store,
+        RECORDS,
+        "death",
+        [
+            # transliterated with other characters, no birth date on the record: linked
+            {"record_id": "r1", "name": "佐日古丽·喀迪尔", "sex": "女", "id_number": ZUO},
+            # 。 typed for ·: the same name key
+            {"record_id": "r2", "name": "帕提古丽。艾力", "sex": "女", "id_number": PA},
+            # the father's death recorded with the son's ID and no birth date: not linked
+            {"record_id": "r3", "name": "张国强", "sex": "男", "id_number": SON},
+            # ... nor with the father's own birth date
+            {
+                "record_id": "r4",
+                "name": "张国强",
+                "sex": "男",
+                "id_number": SON,
+                "birth_date": "1950-01-01",
+            },
+            # the reading of 卜 and 都, but a sex that contradicts: left to the model
+            {"record_id": "r5", "name": "阿卜杜拉", "sex": "女", "id_number": ABDULLA},
+            # one character different and the birth date the ID's: linked
+            {
+                "record_id": "r6",
+                "name": "张晓明",
+                "sex": "男",
+                "id_number": SON,
+                "birth_date": "1980-02-02",
+            },
+            # the same reading of 卜 and 都, sex fits: linked
+            {"record_id": "r7", "name": "阿卜杜拉", "sex": "男", "id_number": ABDULLA},
+        ],
+    )
+    reject(store)
+    result = _exact(store)
+    assert dict(result.select("source_record_id", "person_id").iter_rows()) == {
+        "r1": "P1",
+        "r2": "P2",
+        "r6": "P4",
+        "r7": "P5",
+    }
+    written = result.filter(pl.col("source_record_id") == "r1")["explanation"].item()
+    assert written == "id_number: exact; name: written differently (alike); sex and birth date fit"

@@ -142,6 +142,39 @@ def test_a_child_is_scored_through_its_mothers_household(
     assert_frame_equal(_newborns(store), decisions([expected]))
 
 
+def test_a_renamed_child_alone_in_the_household_is_linked_when_config_weighs_it(
+    store: Store,
+) -> None:
+    """李亮 on the certificate, 李明 in the base (renamed at 落户): 5.5, for review. The only
+    child of the household born that day earns ``sole_candidate`` (+1.0 in the shipped
+    config): 6.5, a link; with a twin born the same day it would earn nothing."""
+    _tables(
+        store,
+        [
+            base("M1", "H1", dt.date(1995, 1, 1), "女", "王丽", "wang li", "王"),
+            base("K1", "H1", DAY, "男", "李明", "li ming", "李"),
+            child("c1", DAY, "男", "李亮", "li liang"),
+        ],
+        [("c1", "mother", "M1", "link")],
+    )
+    reject(store)
+    cfg = {**CFG, "weights": {"sole_candidate": 1.0}}
+    why = _why(name="different (renamed?)") + "; the only child of the household born then"
+    assert_frame_equal(_newborns(store, cfg), decisions([_child("c1", "K1", 6.5, "link", why)]))
+    _tables(
+        store,
+        [
+            base("M1", "H1", dt.date(1995, 1, 1), "女", "王丽", "wang li", "王"),
+            base("K1", "H1", DAY, "男", "李明", "li ming", "李"),
+            base("K2", "H1", DAY, "男", "李强", "li qiang", "李"),
+            child("c1", DAY, "男", "李亮", "li liang"),
+        ],
+        [("c1", "mother", "M1", "link")],
+    )
+    reject(store)
+    assert _newborns(store, cfg)["decision"].to_list() == ["clerical"]
+
+
 @pytest.mark.parametrize(
     ("cfg", "weight", "decision"),
     [
@@ -210,10 +243,12 @@ def test_birth_date_window_and_clerical_weight(store: Store, window: int) -> Non
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["as-listed", "reversed"])
-def test_twins_of_one_sex_take_one_person_each(store: Store, reverse: bool) -> None:
+def test_unnamed_twins_of_one_sex_go_to_review(store: Store, reverse: bool) -> None:
     """Two unnamed boys, one mother, one day; the base holds T1 and T2, both boys. Every pair
-    scores 7.5: c1 (smaller record id) takes T1 (smaller person id), c2 the one left. c1's
-    second_weight is T2's score; c2 has no other candidate left."""
+    scores 7.5: nothing tells which boy is which, so neither is linked (a coin flip would be
+    wrong half the time: a township checks). They are still kept apart: c1 (smaller record
+    id) is proposed with T1 (smaller person id), c2 with the one left. c1's second_weight is
+    T2's score; c2 has no other candidate left."""
     people = [
         base("M1", "H1", None, "女"),
         base("T1", "H1", DAY, "男", "李一", "li yi", "李"),
@@ -225,8 +260,8 @@ def test_twins_of_one_sex_take_one_person_each(store: Store, reverse: bool) -> N
     _tables(store, people[::-1] if reverse else people, links[::-1] if reverse else links)
     reject(store)
     expected = [
-        _child("c1", "T1", 7.5, "link", _why(), second=7.5),
-        _child("c2", "T2", 7.5, "link", _why()),
+        _child("c1", "T1", 7.5, "clerical", _why(), second=7.5),
+        _child("c2", "T2", 7.5, "clerical", _why()),
     ]
     assert_frame_equal(_newborns(store), decisions(expected))
 

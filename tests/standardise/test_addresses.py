@@ -1,4 +1,4 @@
-"""Addresses: prefix stripping, township / village / group extraction."""
+"""Addresses: prefix stripping, township / village / group / house number extraction."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ def test_standardise_address_whole_frame() -> None:
         "恩施市舞阳坝街道六角亭社区居委会",
         "老寨村3组",
         "张家村村委会五组",
-        "新村村2队",
+        "新村村2队附8号",
         "湖北利川市团堡镇",
-        "某某路12号",
+        "某某路12号",  # a street number is no house of a 组
         "　",
         None,
     ]
@@ -37,7 +37,7 @@ def test_standardise_address_whole_frame() -> None:
                 "舞阳坝街道六角亭社区居委会",
                 "老寨村3组",
                 "张家村村委会五组",
-                "新村村2队",
+                "新村村2队附8号",
                 "团堡镇",
                 "某某路12号",
                 None,
@@ -74,6 +74,21 @@ def test_standardise_address_whole_frame() -> None:
                 None,
             ],
             "addr_group": ["3", "12", "3", "21", None, None, "3", "5", "2", None, None, None, None],
+            "addr_house": [
+                "12",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "8",
+                None,
+                None,
+                None,
+                None,
+            ],
         }
     )
     assert_frame_equal(result, expected)
@@ -81,7 +96,14 @@ def test_standardise_address_whole_frame() -> None:
 
 def test_custom_prefix_and_lazy() -> None:
     lazy = standardise_address(pl.LazyFrame({"x": ["来凤县翔凤镇老寨村"]}), "x", out="home")
-    assert lazy.collect().columns == ["x", "home", "home_township", "home_village", "home_group"]
+    assert lazy.collect().columns == [
+        "x",
+        "home",
+        "home_township",
+        "home_village",
+        "home_group",
+        "home_house",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -89,6 +89,15 @@ def test_standardise_names_whole_frame() -> None:
             "name_py": ["zhangwei", "ayigulimaimaiti", "ouyangnana", "shantianfang", "zhang", None],
             "name_surname_py": ["zhang", None, "ouyang", "shan", "zhang", None],
             "name_given_py": ["wei", "ayigulimaimaiti", "nana", "tianfang", None, None],
+            "name_snd": [
+                "zhangwei",
+                "ayigulimaimaiti",
+                "ouyangnana",
+                "shantianfang",
+                "zhang",
+                None,
+            ],
+            "name_snd_parts": [None, "ayiguli-maimaiti", None, None, None, None],
         },
         schema={
             c: pl.String
@@ -100,6 +109,8 @@ def test_standardise_names_whole_frame() -> None:
                 "name_py",
                 "name_surname_py",
                 "name_given_py",
+                "name_snd",
+                "name_snd_parts",
             )
         },
     )
@@ -133,6 +144,17 @@ def test_minority_names_share_key_whatever_the_separator() -> None:
     assert result["name_key"].unique().to_list() == ["阿依古丽买买提"]
     assert result["name_py"].unique().to_list() == ["ayigulimaimaiti"]
     assert result["name_surname"].to_list()[:5] == [None] * 5
+
+
+def test_transcribed_names_read_as_names_do() -> None:
+    """卜 and 都 read bu and du in a transcribed name (pypinyin: bo, dou); each part of a
+    · name keeps its reading apart; a Han given name keeps pypinyin's reading in ``py``."""
+    result = _std(["阿卜杜拉", "阿布都拉", "阿不都拉", "帕提古丽。艾力", "帕提古丽艾力", "王都"])
+    assert result["name_snd"].to_list()[:3] == ["abudula"] * 3
+    assert result["name_py"].to_list()[:3] == ["abodula", "abudoula", "abudoula"]
+    assert result["name_snd_parts"].to_list()[3:5] == ["patiguli-aili", None]
+    assert result["name_snd"].to_list()[3] == result["name_snd"].to_list()[4]
+    assert result["name_py"].to_list()[5] == "wangdou"
 
 
 def test_outside_bmp_character() -> None:
@@ -259,6 +281,8 @@ def test_out_defaults_and_custom_prefix() -> None:
         "name_py",
         "name_surname_py",
         "name_given_py",
+        "name_snd",
+        "name_snd_parts",
     ]
     frame = standardise_names(pl.DataFrame({"cym": ["歐陽娜"]}), "cym", out="former_name")
     assert frame["former_name_key"].item() == "欧阳娜"

@@ -102,3 +102,17 @@ def test_bad_settings_say_what_to_fix(
     monkeypatch.setenv("RENKOU_CONFIG", str(tmp_path))
     with pytest.raises(ConfigError, match=r"tasks\.toml.*Fix"):
         load_settings()
+
+
+def test_working_days_before_counts_back_over_holidays() -> None:
+    # 国庆 2025: 10-01..08 off, Saturday 10-11 a make-up working day
+    # seven working days end on 10-16 counted from 09-30 (the example above) or any day of
+    # the holiday: the latest such day is the answer
+    assert workdays.working_days_before(dt.date(2025, 10, 16), 7) == dt.date(2025, 10, 8)
+    assert workdays.working_days_between(dt.date(2025, 9, 30), dt.date(2025, 10, 16)) == 7
+    assert workdays.working_days_before(dt.date(2025, 10, 13), 0) == dt.date(2025, 10, 13)
+    for end in (dt.date(2025, 10, 12), dt.date(2025, 10, 9), dt.date(2025, 12, 31)):
+        for days in (1, 5, 10):
+            start = workdays.working_days_before(end, days)
+            assert workdays.working_days_between(start, end) == days
+            assert workdays.working_days_between(start - dt.timedelta(days=1), end) >= days
