@@ -13,9 +13,21 @@ from .hukou import Hukou
 from .marriage import Marriage
 from .maternity_insurance import MaternityInsurance
 from .population import Population
+from .school import School
+from .vaccination import Vaccination
 
 CONTRACTS: dict[str, type[Contract]] = {
-    c.source: c for c in (Population, Hukou, Death, Marriage, BirthCertificate, MaternityInsurance)
+    c.source: c
+    for c in (
+        Population,
+        Hukou,
+        Death,
+        Marriage,
+        BirthCertificate,
+        MaternityInsurance,
+        Vaccination,
+        School,
+    )
 }
 
 __all__ = [
@@ -27,4 +39,6 @@ __all__ = [
     "Marriage",
     "BirthCertificate",
     "MaternityInsurance",
+    "Vaccination",
+    "School",
 ]

@@ -14,7 +14,7 @@ one is that module, its line in :data:`FINDING_TYPES` and, if it needs them, set
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from data_contracts import (
     BirthCertificate,
@@ -24,6 +24,8 @@ from data_contracts import (
     Marriage,
     MaternityInsurance,
     Population,
+    School,
+    Vaccination,
 )
 from linkage.findings import (
     attribute_conflict,
@@ -55,11 +57,22 @@ class Source:
     contract: type[Contract]
     roles: Mapping[str, RoleColumns]
     linked: bool = True
+    optional_roles: tuple[str, ...] = ()
+    household_roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def table(self) -> str:
         """The table of its delivered rows."""
         return source_table(self.key)
+
+    def scored_roles(self) -> tuple[str, ...]:
+        """The roles the person model scores: all but children linked only through their
+        parents' households (no ID column of their own)."""
+        return tuple(
+            r
+            for r in self.roles
+            if not (r in self.household_roles and "id_number" not in self.roles[r])
+        )
 
     @property
     def record_key(self) -> str:
@@ -188,6 +201,8 @@ SOURCES: dict[str, Source] = {
                     "event_date": "birth_date",
                 },
             },
+            optional_roles=("father",),
+            household_roles={"child": ("mother", "father")},
         ),
         Source(
             key="maternity_insurance",
@@ -204,12 +219,75 @@ SOURCES: dict[str, Source] = {
                 },
             },
         ),
+        Source(
+            key="vaccination",
+            zh="预防接种",
+            contract=Vaccination,
+            linked=True,
+            roles={
+                # no event date: a child's age at its own birth would read as implausible
+                "child": {
+                    "record_id": "record_id",
+                    "name": "child_name",
+                    "sex": "sex",
+                    "birth_date": "birth_date",
+                    "id_number": "id_number",
+                    "address": "address",
+                },
+                "mother": {
+                    "record_id": "record_id",
+                    "name": "mother_name",
+                    "id_number": ("mother_id", "guardian_id_number"),
+                    "sex": ("literal", "女"),
+                    "address": "address",
+                    "event_date": "birth_date",
+                },
+                "guardian": {
+                    "record_id": "record_id",
+                    "id_number": "guardian_id_number",
+                    "address": "address",
+                    "event_date": "birth_date",
+                },
+            },
+            optional_roles=("mother", "guardian"),
+            household_roles={"child": ("mother", "guardian")},
+        ),
+        Source(
+            key="school",
+            zh="在校学生",
+            contract=School,
+            linked=True,
+            roles={
+                "person": {
+                    "record_id": "record_id",
+                    "name": "name",
+                    "sex": "sex",
+                    "birth_date": "birth_date",
+                    "id_number": "id_number",
+                    "address": "address",
+                },
+                "guardian": {
+                    "record_id": "record_id",
+                    "name": "guardian_name",
+                    "id_number": "guardian_id_number",
+                    "address": "address",
+                    "event_date": "birth_date",
+                },
+            },
+            optional_roles=("guardian",),
+            household_roles={"person": ("guardian",)},
+        ),
     )
 }
 #: the base: every other source is linked to it
 BASE = "population"
 #: the sources linked to the base each night, in linking order
 LINK_SOURCES: tuple[str, ...] = tuple(k for k, s in SOURCES.items() if s.linked)
+
+#: (source, role) of every child linked through its parents' households
+CHILD_ROLES: tuple[tuple[str, str], ...] = tuple(
+    (k, r) for k, s in SOURCES.items() for r in s.household_roles
+)
 
 #: every finding type, in the order task lists and reports show them
 FINDING_TYPES: dict[str, FindingType] = {

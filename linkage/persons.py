@@ -12,32 +12,71 @@ import logging
 import polars as pl
 
 from linkage.catalog import SOURCES
-from linkage.standardise import PERSON_COLUMNS, person_frame
+from linkage.standardise import PERSON_COLUMNS, dates, ids, person_frame
 from linkage.store import Store
 from linkage.tables import PERSON_TABLE, source_table
 
 log = logging.getLogger(__name__)
 
+#: a mother's age at the birth when the source's settings do not say
+MOTHER_MIN_AGE, MOTHER_MAX_AGE = 15, 50
 
-def role_frame(source: str, rows: pl.DataFrame) -> pl.DataFrame:
-    """One frame of unstandardised person columns for every role of ``source``."""
+
+def mother_id(column: str, ages: tuple[int, int] = (MOTHER_MIN_AGE, MOTHER_MAX_AGE)) -> pl.Expr:
+    """A guardian's ID as the mother's: kept where its sex digit says 女 and its birth date
+    makes her ``ages`` (inclusive) at the record's ``birth_date``; else null (a father's ID
+    is evidence for the father, not the mother)."""
+    sex = ids.id_sex_expr(pl.col(column))
+    born = ids.id_birth_date_expr(pl.col(column))
+    child = dates.parse_date_expr(pl.col("birth_date"))
+    age = (child.dt.year() - born.dt.year()).cast(pl.Int32)
+    plausible = (sex == "女") & age.is_between(ages[0], ages[1])
+    return pl.when(plausible.fill_null(False)).then(pl.col(column))
+
+
+def role_frame(
+    source: str, rows: pl.DataFrame, mother_ages: tuple[int, int] | None = None
+) -> pl.DataFrame:
+    """One frame of unstandardised person columns for every role of ``source``;
+    ``mother_ages`` bounds a guardian's ID taken as the mother's (``("mother_id", column)``)."""
     parts = []
-    for role, mapping in SOURCES[source].roles.items():
+    declared = SOURCES[source]
+    for role, mapping in declared.roles.items():
         exprs = [
             pl.lit(source).alias("source"),
             pl.lit(role).alias("role"),
             pl.col("_load_id").alias("load_id"),
         ]
         for target, origin in mapping.items():
-            if isinstance(origin, tuple):
+            if isinstance(origin, tuple) and origin[0] == "mother_id":
+                exprs.append(
+                    mother_id(origin[1], mother_ages or (MOTHER_MIN_AGE, MOTHER_MAX_AGE)).alias(
+                        target
+                    )
+                )
+            elif isinstance(origin, tuple):
                 exprs.append(pl.lit(origin[1]).alias(target))
             else:
                 exprs.append(pl.col(origin).alias(target))
         part = rows.select(exprs)
-        if role == "father":  # an empty father is no person
-            part = part.filter(pl.col("name").is_not_null() | pl.col("id_number").is_not_null())
+        if role in declared.optional_roles:  # an unnamed father is no person
+            have = [pl.col(c).is_not_null() for c in ("name", "id_number") if c in part.columns]
+            part = part.filter(pl.any_horizontal(have))
         parts.append(part)
     return pl.concat(parts, how="diagonal_relaxed")
+
+
+def _mother_ages(store: Store, source: str) -> tuple[int, int] | None:
+    """``[mother_from_guardian]`` min_age/max_age of a source that takes a guardian's ID as
+    the mother's; None for the others."""
+    if not any(
+        isinstance(o, tuple) and o[0] == "mother_id"
+        for m in SOURCES[source].roles.values()
+        for o in m.values()
+    ):
+        return None
+    cfg = store.settings.source(source).section("mother_from_guardian")
+    return int(cfg.get("min_age", MOTHER_MIN_AGE)), int(cfg.get("max_age", MOTHER_MAX_AGE))
 
 
 def refresh_person_records(store: Store, sources: set[str] | None = None) -> int:
@@ -58,7 +97,7 @@ def refresh_person_records(store: Store, sources: set[str] | None = None) -> int
         if not store.has_table(source_table(source)):
             continue
         rows = store.table(source_table(source))
-        roles = role_frame(source, rows)
+        roles = role_frame(source, rows, _mother_ages(store, source))
         # which delivery each record version came from: incremental linking keys on it
         versions = roles.select(
             pl.concat_str("source", "record_id", "role", separator="|").alias("rec_key"),

@@ -53,6 +53,15 @@ ROLES: dict[str, tuple[Role, ...]] = {
         Role("child", "child_pid", birth="birth_date"),
     ),
     "maternity_insurance": (Role("person", "true_pid", "name", "id_number"),),
+    "vaccination": (
+        Role("child", "child_pid", "child_name", "id_number", "birth_date"),
+        Role("mother", "mother_pid", "mother_name"),
+        Role("guardian", "guardian_pid", id="guardian_id_number"),
+    ),
+    "school": (
+        Role("person", "true_pid", "name", "id_number", "birth_date"),
+        Role("guardian", "guardian_pid", "guardian_name", "guardian_id_number"),
+    ),
 }
 
 
@@ -228,6 +237,15 @@ class _Corrupter:
             )
         return self.replace(frame, "child_name", idx, new, "newborn_name_changed", role)
 
+    def infant_names(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Immunisation records of children under one (``__infant``), opened before they
+        were named."""
+        role = Role("child", "child_pid")
+        infant = frame["__infant"].to_numpy()
+        pick = infant & (self.rng.random(frame.height) < self.rate("infant_name_empty"))
+        idx = np.flatnonzero(pick)
+        return self.apply(frame, "child_name", idx, lambda v, r: "", "infant_name_empty", role)
+
     def formats(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Dates in another of the five styles than the file's usual one."""
         kinds = (
@@ -286,6 +304,8 @@ def corrupt(
     c = _Corrupter(rng, source, rates, truth, log)
     if source == "birth_certificate":
         frame = c.newborn_names(frame)
+    if source == "vaccination":
+        frame = c.infant_names(frame)
     for role in ROLES[source]:
         frame = c.role(frame, role)
     frame = c.formats(frame)

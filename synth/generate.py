@@ -27,7 +27,14 @@ from .identity import surname_weights
 from .messy import write_messy_inbox
 from .noise import ErrorLog
 from .population import build_people, destination_pool
-from .records import birth_certificates, death_records, marriage_records, maternity_claims
+from .records import (
+    birth_certificates,
+    death_records,
+    marriage_records,
+    maternity_claims,
+    school_rolls,
+    vaccination_records,
+)
 from .registers import assign_ids, hukou_register, truth_frame
 from .styles import HUKOU_XLSX_MAX_ROWS
 from .truth import (
@@ -41,7 +48,16 @@ from .truth import (
 from .writers import render, write_inbox, write_truth
 
 LAYOUTS = ("clean", "messy")
-SOURCES = ("population", "hukou", "death", "marriage", "birth_certificate", "maternity_insurance")
+SOURCES = (
+    "population",
+    "hukou",
+    "death",
+    "marriage",
+    "birth_certificate",
+    "maternity_insurance",
+    "vaccination",
+    "school",
+)
 
 
 @dataclass(frozen=True)
@@ -138,7 +154,7 @@ def generate_county(
         )
     cfg = CountyConfig.load(county, home)
     model = ErrorModel.load(error_model, home)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
 
     geo = build_geography(cfg.code, cfg.seat, streams[0])
     pool = destination_pool(streams[0], cfg.code)
@@ -158,6 +174,9 @@ def generate_county(
         "marriage": marriage_records(cfg, geo, truth, events),
         "birth_certificate": birth_certificates(streams[5], cfg, geo, truth, events),
         "maternity_insurance": maternity_claims(streams[5], cfg, geo, truth, events),
+        # a stream of their own: the other sources' records stay as they were
+        "vaccination": vaccination_records(streams[8], cfg, geo, truth),
+        "school": school_rolls(streams[8], cfg, geo, truth),
     }
     rendered = {
         source: render(source, corrupt(streams[6], source, frame, model.tables[source], truth, log))

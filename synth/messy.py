@@ -13,6 +13,9 @@ layouts departments export by hand (issue 17, docs/deliveries.md).
 - 出生医学证明: a 填表说明 sheet first, then the data under a two-row merged header
   (新生儿 / 母亲 / 父亲 over 姓名, 身份证件号码 …).
 - 生育保险: Parquet, as the clean inbox.
+- 预防接种: an Excel sheet under a title row, headers as the immunisation system names them
+  (受种者编号, 儿童身份证号, 监护人身份证号), a footer.
+- 在校学生: GB18030 CSV with 全国学籍号 / 家长姓名 / 家长身份证号 and IDs behind an apostrophe.
 
 ``broken`` lists the rows written broken on purpose (source, file, line, record id): the only
 rows that may sit in quarantine.
@@ -172,6 +175,29 @@ def write_messy_inbox(
             pl.col("生育胎数").cast(pl.Int64)
         )
         claims.write_parquet(target("maternity_insurance", f"生育保险待遇_{labels[d - 1]}.parquet"))
+    for d, rows in _halves(rendered["vaccination"]):
+        frame = _renamed(
+            _chinese("vaccination", rows),
+            {
+                "受种者编码": "受种者编号",
+                "身份证号码": "儿童身份证号",
+                "监护人身份证号码": "监护人身份证号",
+            },
+        )
+        _sheet_xlsx(
+            target("vaccination", f"预防接种个案_{county}_{labels[d - 1]}.xlsx"),
+            frame.columns,
+            _rows(frame),
+            title=f"{county}预防接种个案信息导出",
+        )
+    for d, rows in _halves(rendered["school"]):
+        frame = _renamed(
+            _chinese("school", rows),
+            {"学籍号": "全国学籍号", "监护人姓名": "家长姓名", "监护人身份证号码": "家长身份证号"},
+        )
+        ids = ["身份证号码", "家长身份证号"]
+        frame = frame.with_columns(("'" + pl.col(c)).alias(c) for c in ids)
+        _csv(frame, target("school", f"在校学生名册_{labels[d - 1]}.csv"), "gb18030")
     schema = {"source": pl.String, "file": pl.String, "line": pl.Int64, "record_id": pl.String}
     return [str(p.relative_to(out)) for p in written], pl.DataFrame(broken, schema=schema)
 

@@ -1,5 +1,6 @@
 """Departmental records of the period's events, still clean: death (火化 and 死亡医学证明),
-marriage registrations, 出生医学证明 and 生育保险 claims.
+marriage registrations, 出生医学证明 and 生育保险 claims; and the children of the reference
+date: 预防接种个案 (0-6) and 在校学生名册 (3-11).
 
 Each frame carries, besides the interface columns, the true pid of every role
 (``<role>_pid``), the delivery it comes in (1 = first half of the period, 2 = second) and
@@ -7,6 +8,8 @@ its ``file_kind`` (the death record's origin). Noise is applied afterwards (``co
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import polars as pl
@@ -269,6 +272,174 @@ def maternity_claims(
         "babies",
         "true_pid",
         "birth_event",
+        "delivery",
+        "file_kind",
+    )
+
+
+#: (lowest, highest) age in whole years at the reference date of a kindergarten pupil, and the
+#: grade names of kindergarten (3-5) and primary school (6-11) by age
+KINDERGARTEN_AGES = (3, 5)
+GRADES = {3: "小班", 4: "中班", 5: "大班", 6: "一年级", 7: "二年级", 8: "三年级", 9: "四年级"}
+GRADES |= {10: "五年级", 11: "六年级"}
+
+
+def _age(truth: pl.DataFrame, cfg: CountyConfig) -> pl.Expr:
+    """Age in whole years at the reference date."""
+    ref = pl.lit(cfg.reference_date)
+    years = ref.dt.year() - pl.col("birth_date").dt.year()
+    before = (pl.col("birth_date").dt.month() > ref.dt.month()) | (
+        (pl.col("birth_date").dt.month() == ref.dt.month())
+        & (pl.col("birth_date").dt.day() > ref.dt.day())
+    )
+    return (years - before.cast(pl.Int32)).alias("age")
+
+
+def _guardian(rng: np.random.Generator, frame: pl.DataFrame, father_share: float) -> pl.Series:
+    """The guardian written down: the father at ``father_share`` (where there is one), else
+    the mother."""
+    father = frame["father"].to_numpy()
+    mother = frame["mother"].to_numpy()
+    use_father = (rng.random(frame.height) < father_share) & (father >= 0) | (mother < 0)
+    return pl.Series("guardian_pid", np.where(use_father, father, mother))
+
+
+def _children(truth: pl.DataFrame, cfg: CountyConfig, ages: tuple[int, int]) -> pl.DataFrame:
+    """County children alive and living here at the reference date, aged ``ages``, and the
+    children of outside mothers born here (``outside_child``)."""
+    return truth.with_columns(_age(truth, cfg)).filter(
+        pl.col("alive")
+        & pl.col("age").is_between(*ages)
+        & (pl.col("in_county") | (pl.col("origin") == "outside_child"))
+        & (pl.col("origin") != "nonresident_deceased")
+    )
+
+
+def _people(truth: pl.DataFrame, frame: pl.DataFrame, pid: str, prefix: str) -> pl.DataFrame:
+    person = truth.select("pid", "name", "id_number")
+    return frame.join(
+        person.rename({"name": f"{prefix}_name", "id_number": f"{prefix}_id_number"}),
+        left_on=pid,
+        right_on="pid",
+        how="left",
+        maintain_order="left",
+    )
+
+
+def vaccination_records(
+    rng: np.random.Generator, cfg: CountyConfig, geo: Geography, truth: pl.DataFrame
+) -> pl.DataFrame:
+    """预防接种个案: one per child 0-6 under immunisation care in the county (most county
+    children, and the children of families from elsewhere who live here)."""
+    cov = cfg.coverage
+    kids = _children(truth, cfg, (0, 6))
+    floating = (kids["origin"] == "outside_child").to_numpy()
+    share = np.where(floating, cov["floating_vaccinated"], cov["vaccinated"])
+    kids = kids.filter(pl.Series(rng.random(kids.height) < share)).sort("birth_date", "pid")
+    k = kids.height
+    kids = kids.with_columns(_guardian(rng, kids, cov["guardian_father_vaccination"]))
+    kids = _people(truth, kids, "mother", "mother")
+    kids = _people(truth, kids, "guardian_pid", "guardian")
+    with_id = rng.random(k) < cov["vaccination_child_id"]
+    clinics = [f"{t or geo.seat}卫生院预防接种门诊" for t in kids["township"].fill_null("")]
+    start = int(rng.integers(100_000, 900_000))
+    opened = kids["birth"].to_numpy() + rng.integers(0, 60, size=k)
+    ref = day(cfg.reference_date)
+    mid = cfg.period_start + dt.timedelta(cfg.period_days // 2)
+    return kids.with_columns(
+        (
+            pl.lit(cfg.code) + pl.Series(np.arange(start, start + k)).cast(pl.String).str.zfill(10)
+        ).alias("record_id"),
+        pl.col("name").alias("child_name"),
+        pl.when(pl.Series(with_id))
+        .then(pl.col("id_number"))
+        .otherwise(pl.lit(""))
+        .alias("id_number"),
+        pl.col("mother_name").fill_null(""),
+        pl.col("guardian_id_number").fill_null(""),
+        _home(rng, kids["hukou_address"], kids["address"]).alias("address"),
+        pl.Series("clinic", clinics, dtype=pl.String),
+        as_date(np.minimum(opened, ref)).alias("registered_on"),
+        pl.col("pid").alias("child_pid"),
+        pl.col("mother").alias("mother_pid"),
+        (pl.col("age") == 0).alias("__infant"),
+        # the delivery: children first seen in the second half of the period come then
+        pl.when(pl.col("birth_date") >= pl.lit(mid))
+        .then(2)
+        .otherwise(1)
+        .cast(pl.Int8)
+        .alias("delivery"),
+        pl.lit("").alias("file_kind"),
+    ).select(
+        "record_id",
+        "child_name",
+        "sex",
+        "birth_date",
+        "id_number",
+        "mother_name",
+        "guardian_id_number",
+        "address",
+        "clinic",
+        "registered_on",
+        "child_pid",
+        "mother_pid",
+        "guardian_pid",
+        "__infant",
+        "delivery",
+        "file_kind",
+    )
+
+
+def school_rolls(
+    rng: np.random.Generator, cfg: CountyConfig, geo: Geography, truth: pl.DataFrame
+) -> pl.DataFrame:
+    """在校学生名册: one row per pupil of a county kindergarten (3-5) or primary school
+    (6-11), with a guardian (the mother or the father) by name and ID."""
+    cov = cfg.coverage
+    kids = _children(truth, cfg, (KINDERGARTEN_AGES[0], max(GRADES)))
+    kids = kids.filter(pl.Series(rng.random(kids.height) < cov["school_enrolled"])).sort(
+        "township", "birth_date", "pid"
+    )
+    k = kids.height
+    kids = kids.with_columns(_guardian(rng, kids, cov["guardian_father_school"]))
+    kids = _people(truth, kids, "guardian_pid", "guardian")
+    with_id = rng.random(k) < cov["school_child_id"]
+    kinder = (kids["age"] <= KINDERGARTEN_AGES[1]).to_numpy()
+    towns = kids["township"].fill_null(geo.seat).to_list()
+    school = [
+        f"{t}{'中心幼儿园' if small else '中心完全小学'}"
+        for t, small in zip(towns, kinder.tolist(), strict=True)
+    ]
+    start = int(rng.integers(1_000_000, 9_000_000))
+    return kids.with_columns(
+        (pl.lit("L" + cfg.code) + pl.Series(np.arange(start, start + k)).cast(pl.String)).alias(
+            "record_id"
+        ),
+        pl.when(pl.Series(with_id))
+        .then(pl.col("id_number"))
+        .otherwise(pl.lit(""))
+        .alias("id_number"),
+        pl.col("guardian_name").fill_null(""),
+        pl.col("guardian_id_number").fill_null(""),
+        _home(rng, kids["hukou_address"], kids["address"]).alias("address"),
+        pl.Series("school", school, dtype=pl.String),
+        pl.col("age").replace_strict(GRADES, return_dtype=pl.String).alias("grade"),
+        pl.col("pid").alias("true_pid"),
+        pl.Series("delivery", (rng.random(k) < 0.5).astype(np.int8) + 1, dtype=pl.Int8),
+        pl.lit("").alias("file_kind"),
+    ).select(
+        "record_id",
+        "name",
+        "sex",
+        "birth_date",
+        "id_number",
+        "guardian_name",
+        "guardian_id_number",
+        "address",
+        "school",
+        "grade",
+        "true_pid",
+        "guardian_pid",
         "delivery",
         "file_kind",
     )

@@ -20,12 +20,16 @@ DATE_STYLE = {
     ("marriage", ""): 3,
     ("birth_certificate", ""): 4,
     ("maternity_insurance", ""): 2,
+    ("vaccination", ""): 0,
+    ("school", ""): 1,
 }
 SEX_CODES = {
     "population": ("男", "女"),
     "hukou": ("1", "2"),
     "death": ("男", "女"),
     "birth_certificate": ("M", "F"),
+    "vaccination": ("1", "2"),
+    "school": ("男", "女"),
 }
 
 # canonical column → Chinese header, in file order (docs/interfaces.md)
@@ -107,6 +111,30 @@ HEADERS: dict[str, dict[str, str]] = {
         "delivery_date": "生育日期",
         "babies": "生育胎数",
     },
+    "vaccination": {
+        "record_id": "受种者编码",
+        "child_name": "儿童姓名",
+        "sex": "性别",
+        "birth_date": "出生日期",
+        "id_number": "身份证号码",
+        "mother_name": "母亲姓名",
+        "guardian_id_number": "监护人身份证号码",
+        "address": "居住地址",
+        "clinic": "接种单位",
+        "registered_on": "建档日期",
+    },
+    "school": {
+        "record_id": "学籍号",
+        "name": "姓名",
+        "sex": "性别",
+        "birth_date": "出生日期",
+        "id_number": "身份证号码",
+        "guardian_name": "监护人姓名",
+        "guardian_id_number": "监护人身份证号码",
+        "address": "家庭住址",
+        "school": "学校名称",
+        "grade": "年级",
+    },
 }
 
 # date columns per source
@@ -117,4 +145,6 @@ DATE_COLUMNS = {
     "marriage": ("registration_date", "husband_birth_date", "wife_birth_date"),
     "birth_certificate": ("birth_date",),
     "maternity_insurance": ("delivery_date",),
+    "vaccination": ("birth_date", "registered_on"),
+    "school": ("birth_date",),
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from .corrupt import ROLES
 from .households import MARITAL
 from .styles import HEADERS
 
@@ -23,15 +24,32 @@ _ROLE_PIDS = {
         ("father", "father_pid"),
     ),
     "maternity_insurance": (("person", "true_pid"),),
+    "vaccination": (
+        ("child", "child_pid"),
+        ("mother", "mother_pid"),
+        ("guardian", "guardian_pid"),
+    ),
+    "school": (("person", "true_pid"), ("guardian", "guardian_pid")),
 }
+#: (source, child's pid column, the pid columns that may name the child's mother), in the
+#: order the one case of a child takes its own record from
+CHILD_RECORDS = (
+    ("birth_certificate", "child_pid", ("mother_pid",)),
+    ("vaccination", "child_pid", ("mother_pid", "guardian_pid")),
+    ("school", "true_pid", ("guardian_pid",)),
+)
+#: records queried only when nobody on them is known here (a family from elsewhere)
+FAMILY_QUERIED = (("vaccination", "guardian"), ("school", "guardian"))
 #: records whose person, when neither the base nor 户籍 holds them, is queried where they are
-#: registered (跨县协查): the deceased, a mother who delivered here, a claimant, a spouse
+#: registered (跨县协查): the deceased, a mother who delivered here, a claimant, a spouse, the
+#: guardian of a child whose family is registered elsewhere
 QUERIED = (
     ("death", "person"),
     ("birth_certificate", "mother"),
     ("maternity_insurance", "person"),
     ("marriage", "husband"),
     ("marriage", "wife"),
+    *FAMILY_QUERIED,
 )
 FINDING_COLUMNS = (
     "finding_type",
@@ -136,6 +154,9 @@ def links_table(rendered: dict[str, pl.DataFrame], canon: pl.DataFrame) -> pl.Da
         key = "person_id" if source == "population" else "record_id"
         for role, pid in roles:
             rows = _first_delivery(frame).filter(pl.col(pid) >= 0)
+            named = _names_someone(source, role)
+            if named is not None:  # a guardian whose ID was left empty is nobody
+                rows = rows.filter(named)
             parts.append(
                 rows.select(
                     pl.lit(source).alias("source"),
@@ -155,6 +176,16 @@ def links_table(rendered: dict[str, pl.DataFrame], canon: pl.DataFrame) -> pl.Da
         pl.col("canonical").fill_null("").alias("person_id_truth"),
         pl.col("all_person_ids").fill_null(""),
     )
+
+
+def _names_someone(source: str, role: str) -> pl.Expr | None:
+    """For a role that may be left blank (a guardian of whom only an ID is written): the
+    condition that the record still names the person; None for the other roles."""
+    if role != "guardian":
+        return None
+    spec = next(r for r in ROLES[source] if r.role == role)
+    columns = [c for c in (spec.name, spec.id) if c]
+    return pl.any_horizontal(pl.col(c).fill_null("") != "" for c in columns)
 
 
 def _first_delivery(frame: pl.DataFrame) -> pl.DataFrame:
@@ -221,21 +252,80 @@ def findings_table(
         )
     )
 
-    # unregistered_birth: certificates of base mothers whose child has no base row
-    certs = (
-        _first_delivery(rendered["birth_certificate"])
-        .filter(~pl.col("child_pid").is_in(in_base))
-        .join(canon, left_on="mother_pid", right_on="true_pid")
+    # unregistered_birth / unregistered_person: one case per child with no base row, whatever
+    # records show it; its record is the first of certificate, immunisation record, school
+    # roll (then the smallest number). A birth when a mother named on one of its records has
+    # a base row; else a 黑户 child (unregistered_person) when a guardian has one and 户籍
+    # does not hold the child (a child 户籍 holds is the 户籍 record's case)
+    shown = []
+    for order, (source, child, parents) in enumerate(CHILD_RECORDS):
+        frame = _first_delivery(rendered[source])
+        guardian = "guardian_pid" if "guardian_pid" in frame.columns else "father_pid"
+        mothers = [pl.when(pl.col(p) == pl.col("mother_of_child")).then(pl.col(p)) for p in parents]
+        shown.append(
+            frame.join(
+                truth.select(pl.col("pid"), pl.col("mother").alias("mother_of_child")),
+                left_on=child,
+                right_on="pid",
+            ).select(
+                pl.col(child).alias("child"),
+                pl.lit(order).alias("order"),
+                pl.lit(source).alias("source"),
+                "record_id",
+                pl.lit("person" if source == "school" else "child").alias("role"),
+                pl.coalesce(mothers).alias("mother"),
+                pl.col(guardian).alias("guardian"),
+            )
+        )
+    in_hukou = hukou.filter(pl.col("hukou_status") == "正常")["true_pid"].implode()
+    base_pids = canon.select("true_pid", "canonical")
+    children = (
+        pl.concat(shown)
+        .filter(~pl.col("child").is_in(in_base))
+        .join(
+            base_pids.rename({"true_pid": "mother", "canonical": "base_mother"}),
+            on="mother",
+            how="left",
+        )  # fmt: skip
+        .join(
+            base_pids.rename({"true_pid": "guardian", "canonical": "base_guardian"}),
+            on="guardian",
+            how="left",
+        )  # fmt: skip
+        .sort("child", "order", "record_id")
+        .group_by("child", maintain_order=True)
+        .agg(
+            pl.col("source").first(),
+            pl.col("record_id").first(),
+            pl.col("role").first(),
+            pl.col("base_mother").drop_nulls().first(),
+            pl.col("base_guardian").drop_nulls().first(),
+        )
     )
     out.append(
         _finding(
             "unregistered_birth",
-            certs,
-            person_id=pl.col("canonical"),
-            source="birth_certificate",
+            children.filter(pl.col("base_mother").is_not_null()),
+            person_id=pl.col("base_mother"),
+            source=pl.col("source"),
             source_record_id=pl.col("record_id"),
-            role="child",
-            true_pid=hid("child_pid"),
+            role=pl.col("role"),
+            true_pid=hid("child"),
+        )
+    )
+    out.append(
+        _finding(
+            "unregistered_person",
+            children.filter(
+                pl.col("base_mother").is_null()
+                & pl.col("base_guardian").is_not_null()
+                & ~pl.col("child").is_in(in_hukou)
+            ),
+            other_person_id=pl.col("base_guardian"),
+            source=pl.col("source"),
+            source_record_id=pl.col("record_id"),
+            role=pl.col("role"),
+            true_pid=hid("child"),
         )
     )
     # ... and maternity claims for births without a county certificate
@@ -436,6 +526,12 @@ def findings_table(
             .join(known, on="true_pid", how="anti")
             .join(registered, on="true_pid")
         )
+        if (source, role) in FAMILY_QUERIED:  # only when nobody on the record is known here
+            others = [p for _, p in _ROLE_PIDS[source] if p != pid]
+            nobody = _first_delivery(rendered[source]).filter(
+                pl.all_horizontal(~pl.col(p).is_in(known["true_pid"].implode()) for p in others)
+            )
+            rows = rows.filter(pl.col("record_id").is_in(nobody["record_id"].implode()))
         out.append(
             _finding(
                 "cross_county_query",

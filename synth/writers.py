@@ -5,7 +5,8 @@ the truth as CSV.
 style, sex in the department's codes); the truth uses the same text for base/source values.
 Files: population CSV UTF-8 in two parts; hukou XLSX (GB18030 CSV above
 ``HUKOU_XLSX_MAX_ROWS``); death GB18030 CSV, one file per origin and delivery; marriage
-UTF-8-BOM CSV; birth_certificate XLSX; maternity_insurance Parquet (one file per delivery).
+UTF-8-BOM CSV; birth_certificate XLSX; maternity_insurance Parquet; vaccination GB18030 CSV;
+school XLSX (one file per delivery).
 Everything is deterministic: XLSX gets a fixed creation date, rows a fixed order.
 """
 
@@ -150,6 +151,14 @@ def write_inbox(
             pl.col("生育胎数").cast(pl.Int64)
         )
         claims.write_parquet(target("maternity_insurance", f"生育保险待遇_{labels[d - 1]}.parquet"))
+    for d, rows in _halves(rendered["vaccination"]):
+        _csv(
+            _chinese("vaccination", rows),
+            target("vaccination", f"预防接种个案_{county}_{labels[d - 1]}.csv"),
+            "gb18030",
+        )
+    for d, rows in _halves(rendered["school"]):
+        _xlsx(_chinese("school", rows), target("school", f"在校学生名册_{labels[d - 1]}.xlsx"))
     return [str(p.relative_to(out)) for p in written]
 
 

@@ -90,6 +90,7 @@ def report(
 #: short headings of the assessed figures (``linkage.report.quality.ASSESSED``)
 FIGURE_HEADINGS = {
     "coverage": "覆盖率",
+    "birth_coverage": "出生覆盖",
     "matching_rate": "匹配率",
     "completeness": "完整率",
     "consistency": "逻辑符合",

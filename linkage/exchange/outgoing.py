@@ -59,6 +59,8 @@ REASONS = {
     "birth_certificate": "在本县分娩（出生医学证明）",
     "maternity_insurance": "在本县享受生育保险待遇",
     "marriage": "在本县办理婚姻登记",
+    "vaccination": "子女在本县预防接种（流动人口）",
+    "school": "子女在本县就读（流动人口）",
 }
 
 
@@ -104,8 +106,11 @@ def _queried(store: Store) -> str:
         WITH raw AS ({delivered_addresses(store)})
         SELECT f.finding_id, f.status, f.source, f.destination,
                json_extract_string(f.evidence, '$.query_type') AS query_type,
-               p.name, p.sex, coalesce(p.id_number, p.id_raw) AS id_number,
-               CAST(p.birth_date AS VARCHAR) AS birth_date, NULL AS hukou_address,
+               -- a guardian known by an ID alone: sex and birth date as the ID says
+               p.name, coalesce(p.sex, p.id_sex) AS sex,
+               coalesce(p.id_number, p.id_raw) AS id_number,
+               CAST(coalesce(p.birth_date, p.id_birth_date) AS VARCHAR) AS birth_date,
+               NULL AS hukou_address,
                a.address AS current_address, CAST(p.event_date AS VARCHAR) AS event_date
         FROM {tables.FINDINGS} f
         JOIN {tables.PERSON_TABLE} p ON p.source = f.source AND p.record_id = f.source_record_id

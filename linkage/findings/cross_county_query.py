@@ -3,9 +3,12 @@
 Plan 004 (流动人口服务管理): 流入地 and 户籍地 exchange what each knows of the other's people
 (跨县协查, answered within 15 days when 紧急, else 30); plan 001: a birth here of a mother
 registered elsewhere is verified with the county of registration. A death, a birth
-certificate's mother, a maternity claim or a spouse of a marriage registration that links to
-no base person and whom the 户籍 register does not hold either (by valid ID, or by name and
-birth date) is queried to where that person is registered.
+certificate's mother, a maternity claim, a spouse of a marriage registration, or the guardian
+of a child on an immunisation record or a school roll that links to no base person and whom
+the 户籍 register does not hold either (by valid ID, or by name and birth date) is queried to
+where that person is registered. A guardian is queried only when no role of the record links
+(neither child nor mother): a family registered in another county, living here, whose child
+is floating population, not a local case.
 
 Being an outsider is decided by linkage, not by the ID: many residents carry numbers issued
 elsewhere. The ID's address code (a county of today's division table), else the record's
@@ -41,7 +44,12 @@ QUERY_TYPES = {
     ("maternity_insurance", "person"): "出生",
     ("marriage", "husband"): "婚姻",
     ("marriage", "wife"): "婚姻",
+    ("vaccination", "guardian"): "流动人口",
+    ("school", "guardian"): "流动人口",
 }
+#: sources whose guardian is queried only when no role of the record links (the child, the
+#: mother: a family registered elsewhere, living here)
+FAMILY_SOURCES = ("vaccination", "school")
 #: level of a county in the division table (1 province, 2 prefecture, 3 county)
 COUNTY_LEVEL = 3
 
@@ -66,6 +74,7 @@ class CrossCountyQuery(FindingType):
             for s, r in QUERY_TYPES
             if store.has_table(source_table(s))
         )
+        families = ", ".join(f"'{s}'" for s in FAMILY_SOURCES)
         kind = " ".join(
             f"WHEN l.source = '{s}' AND l.role = '{r}' THEN '{t}'"
             for (s, r), t in QUERY_TYPES.items()
@@ -85,6 +94,9 @@ class CrossCountyQuery(FindingType):
                                  AND p.role = l.role
             LEFT JOIN raw a ON a.source = l.source AND a.record_id = l.source_record_id
             WHERE l.person_id IS NULL AND ({queried}) AND NOT {in_hukou(store, "p")}
+              AND NOT (l.source IN ({families}) AND EXISTS (
+                  SELECT 1 FROM {tables.links} o WHERE o.source = l.source
+                    AND o.source_record_id = l.source_record_id AND o.person_id IS NOT NULL))
         """)
         home = store.settings.county_code
         table = divisions()

@@ -1,11 +1,16 @@
-"""出生未登记: a birth the base does not have, told by a birth certificate or a maternity claim.
+"""出生未登记: a birth the base does not have, told by a birth certificate, an immunisation
+record, a school roll or a maternity claim.
 
 Plan 003: 卫健 (birth certificates) and 人社/医保 (maternity insurance) data are compared
-with the base and verified. A certificate counts when its mother links to the base and its
-child links to nobody: births to mothers from elsewhere are not this county's. Twins are
-separate certificates, so two unregistered twins are two cases and one registered twin leaves
-one. A claim counts when its mother links and neither a certificate of hers nor a base person
-of her household is within the delivery window.
+with the base and verified; plan 001 adds vaccination and school data, to remove every
+under-report (消除各种漏报、瞒报). A child (certificate, immunisation record, school roll)
+counts when it links to nobody and its mother is a base person (linked as the mother, or a
+linked guardian who is a woman of a mother's age): births to mothers from elsewhere are not
+this county's. One child is one case however many records show it
+(``linkage.findings._children``); twins are separate records, so two unregistered twins are
+two cases and one registered twin leaves one. A claim counts when its mother links and
+neither a certificate of hers nor a base person of her household is within the delivery
+window.
 """
 
 from __future__ import annotations
@@ -14,18 +19,34 @@ from collections.abc import Iterable
 
 import polars as pl
 
+from linkage.findings._children import unregistered_children
 from linkage.findings.base import (
     FindingType,
     Links,
     Row,
     TaskContext,
+    as_candidates,
     base_persons,
     candidates,
+    evidence,
     text,
 )
 from linkage.store import Store
 from linkage.tables import PERSON_TABLE, source_table
 
+
+def also_shown(f: Row, ctx: TaskContext) -> str:
+    """The other records that show the same child, as the clue names them (empty for
+    none)."""
+    shown = evidence(f.get("evidence")).get("shown_by") or []
+    others = [str(r).split("|", 1)[0] for r in shown[1:]]
+    return ("；另见" + "、".join(ctx.source_zh(s) for s in others)) if others else ""
+
+
+#: the sources of children (linkage.catalog's household roles), and the role of the record
+#: that names the mother
+CHILD_SOURCES = ("birth_certificate", "vaccination", "school")
+MOTHER_ROLE = {"birth_certificate": "mother", "vaccination": "mother"}
 #: how far (days) a claim's delivery date may lie from a certificate of the same mother
 DELIVERY_WINDOW_DAYS = 45
 #: how far (days) a base person's birth date may lie from a claim's delivery date
@@ -49,43 +70,44 @@ class UnregisteredBirth(FindingType):
     @staticmethod
     def _sources(store: Store) -> list[str]:
         return [
-            s
-            for s in ("birth_certificate", "maternity_insurance")
-            if store.has_table(source_table(s))
+            s for s in (*CHILD_SOURCES, "maternity_insurance") if store.has_table(source_table(s))
         ]
 
     def rules(self, store: Store, tables: Links) -> Iterable[pl.DataFrame]:
         sources = self._sources(store)
-        if "birth_certificate" in sources:
-            yield self._from_certificates(store, tables.links)
+        if any(s in sources for s in CHILD_SOURCES):
+            yield self._from_children(store, tables.links)
         if "maternity_insurance" in sources:
             yield self._from_claims(store, tables.links, "birth_certificate" in sources)
 
-    def _from_certificates(self, store: Store, links: str) -> pl.DataFrame:
-        return candidates(
-            store,
-            f"""
-            SELECT '{self.key}' AS finding_type,
-                   'birth_certificate|' || c.record_id AS case_key,
-                   'birth_certificate' AS source, c.record_id AS source_record_id,
-                   'child' AS role, b.person_id AS other_person_id, ml.match_probability,
-                   b.township, b.village, '{self.action}' AS suggested_action,
-                   CASE WHEN ml.match_probability >= 0.99 THEN 'high' ELSE 'normal' END
-                       AS priority,
-                   to_json({{birth_date: CAST(c.event_date AS VARCHAR), sex: c.sex,
-                            mother: b.person_id, mother_link_probability: ml.match_probability,
-                            mother_link_reason: ml.explanation}})
-                       AS evidence
-            FROM {PERSON_TABLE} c
-            JOIN {links} ml ON ml.source = 'birth_certificate' AND ml.role = 'mother'
-                           AND ml.source_record_id = c.record_id
-            JOIN {base_persons()} ON b.person_id = ml.person_id
-            WHERE c.source = 'birth_certificate' AND c.role = 'child'
-              AND NOT EXISTS (SELECT 1 FROM {links} cl WHERE cl.source = 'birth_certificate'
-                              AND cl.role = 'child' AND cl.source_record_id = c.record_id
-                              AND cl.person_id IS NOT NULL)
-            """,
+    def _from_children(self, store: Store, links: str) -> pl.DataFrame:
+        children = unregistered_children(store, links).filter(pl.col("mother").is_not_null())
+        frame = children.select(
+            pl.lit(self.key).alias("finding_type"),
+            pl.concat_str("source", "source_record_id", separator="|").alias("case_key"),
+            "source",
+            "source_record_id",
+            "role",
+            pl.col("mother").alias("other_person_id"),
+            "match_probability",
+            "township",
+            "village",
+            pl.lit(self.action).alias("suggested_action"),
+            pl.when(pl.col("match_probability") >= 0.99)
+            .then(pl.lit("high"))
+            .otherwise(pl.lit("normal"))
+            .alias("priority"),
+            pl.struct(
+                pl.col("birth_date").cast(pl.String),
+                "sex",
+                pl.col("mother"),
+                pl.col("match_probability").alias("mother_link_probability"),
+                pl.col("evidence_records").alias("shown_by"),
+            )
+            .struct.json_encode()
+            .alias("evidence"),
         )
+        return as_candidates(frame)
 
     def _from_claims(self, store: Store, links: str, certificates: bool) -> pl.DataFrame:
         certificate_clause = (
@@ -129,7 +151,12 @@ class UnregisteredBirth(FindingType):
 
     # the case rests on the mother's link: the child has no base person yet
     def link_pair(self, f: Row) -> tuple[str, str | None]:
-        role = "mother" if f.get("source") == "birth_certificate" else f.get("role") or "person"
+        source = f.get("source")
+        role = (
+            MOTHER_ROLE.get(source or "", "guardian")
+            if source in CHILD_SOURCES
+            else f.get("role") or "person"
+        )
         return role, f.get("other_person_id")
 
     def clue(self, f: Row, ctx: TaskContext) -> str:
@@ -145,11 +172,19 @@ class UnregisteredBirth(FindingType):
             )
         sex = f"（{row['sex']}）" if row.get("sex") else ""
         place = f"，{row['birth_place']}" if row.get("birth_place") else ""
-        return f"出生医学证明 {text(row.get('birth_date'))} 出生{sex}{place}；母亲 {mother}"
+        if f.get("source") != "birth_certificate":
+            place = next((f"，{row[c]}" for c in ("clinic", "school") if row.get(c)), "") + (
+                f" {row['grade']}" if row.get("grade") else ""
+            )
+        said = (
+            f"{ctx.source_zh(f.get('source') or '')} {text(row.get('birth_date'))} "
+            f"出生{sex}{place}；母亲 {mother}"
+        )
+        return said + also_shown(f, ctx)
 
     def subject(self, f: Row, ctx: TaskContext) -> tuple[str, str, str]:
         mother = ctx.base_person(f.get("other_person_id"))
-        child = ctx.person(f).get("name") if f.get("source") == "birth_certificate" else None
+        child = ctx.person(f).get("name") if f.get("source") in CHILD_SOURCES else None
         name = f"{child or '新生儿（未取名）'}（母：{mother.get('name') or ''}）"
         masked = ctx.mask(mother.get("id_number"))
         return name, f"母：{masked}" if masked else "", mother.get("address") or ""

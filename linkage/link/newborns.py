@@ -1,9 +1,16 @@
-"""Children on birth certificates, linked through their parents' links.
+"""Children on birth certificates, immunisation records and school rolls, linked through
+their parents' (or guardians') links.
+
+The same rule serves every child role of ``linkage.catalog`` (``household_roles``): on an
+immunisation record or a school roll a child with an ID is scored by the person model first,
+and only those it does not link come here; a base person the model already gave to a child
+of the same source is not offered again (twins).
 
 A birth certificate's child has no ID number and often no name yet, so Splink's person model
 cannot link it. Instead the candidates are base persons in the household of the linked mother
 (or father) born within a few days of the certificate's date; each candidate is scored with
-additive log2 weights from config (household, birth date, sex, name when present). Twins: the
+additive log2 weights from config (household, birth date, sex, name when present: exact,
+same pinyin, one character different, or different). Twins: the
 assignment is one-to-one per mother, strongest pairs first, so two children of one mother on
 one day never link to the same base person; and a child not yet named whose best candidate
 beats another by less than ``min_weight_margin`` (twins of one sex: nothing tells them apart)
@@ -18,6 +25,7 @@ import polars as pl
 
 from linkage.link.decide import DECISION_COLUMNS, REJECTED
 from linkage.persons import PERSON_TABLE
+from linkage.sql import one_char_different
 from linkage.store import Store
 
 DEFAULT_WEIGHTS = {
@@ -28,6 +36,7 @@ DEFAULT_WEIGHTS = {
     "sex_disagree": -8.0,
     "name_exact": 8.0,
     "name_pinyin": 6.0,
+    "name_one_char": 3.0,  # one character mistyped (形近字): weaker than pinyin, above differs
     "name_differs": -2.0,
     "surname_of_parent": 1.0,
     # the only child of the parents' household born within the window: a certificate issued
@@ -38,8 +47,19 @@ DEFAULT_WEIGHTS = {
 }
 
 
-def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.DataFrame:
-    """Decisions for every certificate child. ``parent_links`` holds mother/father decisions."""
+def link_newborns(
+    store: Store,
+    parent_links: str,
+    cfg: dict[str, Any],
+    source: str = "birth_certificate",
+    child_role: str = "child",
+    parent_roles: tuple[str, ...] = ("mother", "father"),
+) -> pl.DataFrame:
+    """Decisions for the children (``child_role`` of ``source``) that ``parent_links`` does
+    not already link, through the households of the linked ``parent_roles`` (the first of them
+    is the mother, if any)."""
+    role_list = ", ".join(f"'{r}'" for r in parent_roles)
+    mother_role = parent_roles[0]
     w = {**DEFAULT_WEIGHTS, **cfg.get("weights", {})}
     window = int(cfg.get("birth_date_window_days", 3))
     threshold = float(cfg.get("match_weight", 6.0))
@@ -54,12 +74,19 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
         parents AS (
             SELECT l.source_record_id, l.role, l.person_id, b.household_id, b.surname
             FROM {parent_links} l JOIN base b ON b.person_id = l.person_id
-            WHERE l.source = 'birth_certificate' AND l.role IN ('mother', 'father')
+            WHERE l.source = '{source}' AND l.role IN ({role_list})
               AND l.decision = 'link'
+        ),
+        taken AS (  -- base persons the model already linked a child of this source to
+            SELECT DISTINCT person_id FROM {parent_links}
+            WHERE source = '{source}' AND role = '{child_role}' AND decision = 'link'
         ),
         child AS (
             SELECT record_id, birth_date, sex, name_key, name_py, surname
-            FROM {PERSON_TABLE} WHERE source = 'birth_certificate' AND role = 'child'
+            FROM {PERSON_TABLE} p WHERE source = '{source}' AND role = '{child_role}'
+              AND NOT EXISTS (SELECT 1 FROM {parent_links} d WHERE d.source = '{source}'
+                              AND d.role = '{child_role}' AND d.source_record_id = p.record_id
+                              AND d.decision = 'link')
         ),
         cand AS (
             SELECT DISTINCT c.record_id, b.person_id, p.role AS via, c.name_key AS c_key,
@@ -68,14 +95,15 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
                    (SELECT list(surname) FROM parents q WHERE q.source_record_id = c.record_id)
                        AS parent_surnames,
                    (SELECT min(person_id) FROM parents q WHERE q.source_record_id = c.record_id
-                      AND q.role = 'mother') AS mother
+                      AND q.role = '{mother_role}') AS mother
             FROM child c
             JOIN parents p ON p.source_record_id = c.record_id
             JOIN base b ON b.household_id = p.household_id
             WHERE b.person_id <> p.person_id
+              AND b.person_id NOT IN (SELECT person_id FROM taken)
               AND abs(date_diff('day', b.birth_date, c.birth_date)) <= {window}
-              AND NOT EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = 'birth_certificate'
-                              AND x.role = 'child' AND x.source_record_id = c.record_id
+              AND NOT EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = '{source}'
+                              AND x.role = '{child_role}' AND x.source_record_id = c.record_id
                               AND x.person_id = b.person_id)
         )
         SELECT record_id, person_id, coalesce(mother, record_id) AS mother,
@@ -88,6 +116,8 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
                + CASE WHEN c_key IS NULL OR name_key IS NULL THEN 0
                       WHEN c_key = name_key THEN {w["name_exact"]}
                       WHEN c_py = name_py THEN {w["name_pinyin"]}
+                      WHEN {one_char_different("c_key", "name_key", min_length=3)}
+                          THEN {w["name_one_char"]}
                       ELSE {w["name_differs"]} END
                + CASE WHEN list_contains(parent_surnames, surname) THEN {w["surname_of_parent"]}
                       ELSE 0 END
@@ -102,6 +132,8 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
                                     WHEN name_key IS NULL THEN 'null'
                                     WHEN c_key = name_key THEN 'exact'
                                     WHEN c_py = name_py THEN 'pinyin exact'
+                                    WHEN {one_char_different("c_key", "name_key", min_length=3)}
+                                        THEN 'one character different'
                                     ELSE 'different (renamed?)' END,
                    CASE WHEN {w["sole_candidate"]} <> 0
                              AND count(DISTINCT person_id) OVER (PARTITION BY record_id) = 1
@@ -109,13 +141,16 @@ def link_newborns(store: Store, parent_links: str, cfg: dict[str, Any]) -> pl.Da
         FROM cand
     """)
     children = store.frame(
-        f"SELECT record_id, name_key IS NULL AS unnamed FROM {PERSON_TABLE} "
-        f"WHERE source = 'birth_certificate' AND role = 'child'"
+        f"SELECT record_id, name_key IS NULL AS unnamed FROM {PERSON_TABLE} p "
+        f"WHERE source = ? AND role = ? "
+        f"AND NOT EXISTS (SELECT 1 FROM {parent_links} d WHERE d.source = p.source "
+        f"AND d.role = p.role AND d.source_record_id = p.record_id AND d.decision = 'link')",
+        [source, child_role],
     )
     chosen = _assign(scored, clerical, margin)
     out = children.join(chosen, on="record_id", how="left").with_columns(
-        pl.lit("birth_certificate").alias("source"),
-        pl.lit("child").alias("role"),
+        pl.lit(source).alias("source"),
+        pl.lit(child_role).alias("role"),
         pl.col("record_id").alias("source_record_id"),
         (2 ** pl.col("match_weight") / (1 + 2 ** pl.col("match_weight"))).alias(
             "match_probability"

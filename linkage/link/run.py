@@ -39,6 +39,7 @@ from pathlib import Path
 
 import polars as pl
 
+from linkage.catalog import LINK_SOURCES, SOURCES
 from linkage.comparisons import id_comparison, level_gammas
 from linkage.errors import RenkouError
 from linkage.graph import components
@@ -59,14 +60,13 @@ from linkage.store import Store
 
 log = logging.getLogger(__name__)
 
-LINK_SOURCES = ("hukou", "death", "marriage", "birth_certificate", "maternity_insurance")
 BASE = "tmp_renkou_link_base"
 PAIRS = "tmp_renkou_dedupe_pairs"
 NEW = "tmp_renkou_link_decisions"  # tonight's decisions (a full run: all of them)
 STALE = "tmp_renkou_stale"  # rec_key of earlier decisions that no longer stand
 KEPT = "tmp_renkou_kept"  # view: earlier decisions that stand, and tonight's
 OVERRIDES = "tmp_renkou_overrides"  # what the rules across records change (few rows)
-CHILDREN = "tmp_renkou_children"  # certificate children (newborn rules)
+CHILDREN = "tmp_renkou_children"  # children only the newborn rules link (certificates)
 DECIDED = "tmp_renkou_decided"  # view: KEPT after the rules; links and clerical from it
 #: bumped when ``link_decisions`` changes meaning: a home from before links in full once
 STATE_VERSION = "v2"
@@ -252,9 +252,10 @@ def link_source(
     # pairs too), and all of them are decided again
     pinned = report.pinned.get(source) if incremental else None
     saved = not retrain and models.saved_model(store.home, source, pinned) is not None
+    scored = ", ".join(f"'{r}'" for r in SOURCES[source].scored_roles())
     store.con.execute(
         f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {PERSON_TABLE} p "
-        f"WHERE source = ? AND role <> 'child' AND {_pending(saved and incremental)}",
+        f"WHERE source = ? AND role IN ({scored}) AND {_pending(saved and incremental)}",
         [source],
     )
     records = store.frame(
@@ -431,24 +432,12 @@ def link_all(
         store.append(NEW, frame.select(c for c in SCORED_SCHEMA.columns if c in frame.columns))
     _one_to_one(store, sources)
     _decided_view(store)
-    if "birth_certificate" in present:
-        birth = store.settings.source("birth_certificate")
-        _override(store, family_links(store, DECIDED, birth.section("family")))
     _override(store, _analyst_links(store))
-    if "birth_certificate" in present:
-        t0 = time.perf_counter()
-        children = link_newborns(store, DECIDED, birth.section("newborns"))
-        versions = store.frame(
-            f"SELECT record_id AS source_record_id, rec_key, load_id "
-            f"FROM {PERSON_TABLE} WHERE source = 'birth_certificate' "
-            f"AND role = 'child'"
-        )
-        store.append(
-            CHILDREN,
-            children.join(versions, on="source_record_id", how="left").with_columns(
-                pl.lit("newborn-rules").alias("model_version")
-            ),
-        )
+    t0 = time.perf_counter()
+    for source in sources:
+        if source in present and SOURCES[source].household_roles:
+            _household_rules(store, source)
+    if any(SOURCES[s].household_roles for s in sources if s in present):
         report.seconds["newborns"] = time.perf_counter() - t0
     _stage(store, report)
     store.replace_table(
@@ -477,6 +466,37 @@ def link_all(
     return report
 
 
+def _household_rules(store: Store, source: str) -> None:
+    """The rules across one record's roles (``household_roles`` of the catalog): a parent
+    linked through another's household (``[family]``), then each child through the linked
+    parents' households (``[newborns]``). A child the person model does not score (no ID
+    column) is decided here alone (``CHILDREN``); one it scores is overridden only where
+    the household links or reviews it and the model did not link it."""
+    declared = SOURCES[source]
+    cfg = store.settings.source(source)
+    parents = tuple(dict.fromkeys(p for ps in declared.household_roles.values() for p in ps))
+    if cfg.raw.get("family") is not None and len(parents) > 1:
+        _override(store, family_links(store, DECIDED, cfg.section("family"), source, parents))
+    for child_role, parent_roles in declared.household_roles.items():
+        children = link_newborns(
+            store, DECIDED, cfg.section("newborns"), source, child_role, parent_roles
+        )
+        if child_role in declared.scored_roles():
+            _override(store, children.filter(pl.col("decision") != "none"))
+            continue
+        versions = store.frame(
+            f"SELECT record_id AS source_record_id, rec_key, load_id "
+            f"FROM {PERSON_TABLE} WHERE source = ? AND role = ?",
+            [source, child_role],
+        )
+        store.append(
+            CHILDREN,
+            children.join(versions, on="source_record_id", how="left").with_columns(
+                pl.lit("newborn-rules").alias("model_version")
+            ),
+        )
+
+
 def _stage_rejected_pairs(store: Store) -> None:
     """Pairs township staff rejected, or an analyst judged no match: never proposed again
     while the evidence is unchanged."""
@@ -488,8 +508,9 @@ def _stage_rejected_pairs(store: Store) -> None:
 
 def _stage_kept_decisions(store: Store, incremental: bool) -> None:
     """``KEPT``: the decisions of earlier runs that stand (same record version, record still
-    present, no pair of it rejected in the field since; the others are ``STALE`` and decided
-    again) and tonight's (``NEW``). A full run keeps none. Also the empty ``OVERRIDES`` and
+    present, no pair of it rejected in the field since, not linked to a base row whose
+    duplicate pair was rejected — the base person it stood for is two people now; the others
+    are ``STALE`` and decided again) and tonight's (``NEW``). A full run keeps none. Also the empty ``OVERRIDES`` and
     ``CHILDREN`` the rules across records fill."""
     store.replace_table(NEW, SCORED_SCHEMA.clear())
     store.replace_table(CHILDREN, SCORED_SCHEMA.clear())
@@ -506,6 +527,8 @@ def _stage_kept_decisions(store: Store, incremental: bool) -> None:
                           WHERE p.rec_key = d.rec_key AND p.load_id = d.load_id)
            OR EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = d.source
                       AND x.source_record_id = d.source_record_id AND x.role = d.role)
+           OR EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = 'population'
+                      AND d.person_id IN (x.source_record_id, x.person_id))
     """)
     store.con.execute(f"""
         CREATE VIEW {KEPT} AS

@@ -48,6 +48,7 @@ PERIODS = ("week", "month", "quarter")
 #: figure → (heading, target or None)
 FIGURES = {
     "coverage": ("户籍覆盖率", COVERAGE_TARGET),
+    "birth_coverage": ("出生人口覆盖率", COVERAGE_TARGET),
     "matching_rate": ("人口匹配率", COVERAGE_TARGET),
     "completeness": ("基本项完整率", QUALITY_TARGET),
     "consistency": ("逻辑符合率", QUALITY_TARGET),

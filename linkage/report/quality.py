@@ -54,6 +54,16 @@ Figures
                    离婚 婚姻状况; a birth certificate → the child in the base. Per event kind;
                    township: the person's (a birth: the child's, else the mother's). Target
                    ≥ 90 % (the plans' 更新及时率).
+``birth_coverage`` 出生人口数据库覆盖率 (plan 003, target ≥ 95 %): children aged 0-10 at
+                   ``as_of`` known to any departmental source of children (出生医学证明,
+                   预防接种, 在校学生: the ``household_roles`` of the catalog) who are in the
+                   base / those children, each counted once: a linked child by its base
+                   person, a child linked to nobody as the one child its records show
+                   (``linkage.findings._children``: grouped by family, merged across sources).
+                   Only children of county families count (a linked mother or guardian); a
+                   child whose family is registered elsewhere goes out as a 协查 instead.
+                   Age: the base person's birth date, else the record's. Township: the base
+                   person's, else the family's.
 ``id_validity``    身份证号有效率: active base persons whose ID is ``valid``/``upgraded_15`` /
                    those with any ID (status not ``missing``). No province target.
 """
@@ -77,6 +87,8 @@ UNKNOWN_TOWNSHIP = "（未知乡镇）"
 COVERAGE_TARGET = 0.95
 QUALITY_TARGET = 0.90
 LEGAL_AGE = {"男": 22, "女": 20}
+#: the children of the birth database coverage (plan 003: the births of the last ten years)
+CHILD_AGES = (0, 10)
 MIN_PARENT_GAP_YEARS = 15
 
 EVER_MARRIED = ("初婚", "再婚", "复婚", "已婚", "离婚", "丧偶")
@@ -441,6 +453,66 @@ def coverage(store: Store, *, by_township: bool = False) -> pl.DataFrame:
     return _rate(frame, "linked", "hukou_active", schema)
 
 
+def _years_before(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` earlier (29 February → 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def birth_coverage(
+    store: Store, *, as_of: dt.date | None = None, by_township: bool = False
+) -> pl.DataFrame:
+    """``children`` (0-10, known to a source of children), ``in_base``, ``rate``; empty
+    without such a source or links."""
+    from linkage.catalog import CHILD_ROLES
+    from linkage.findings._children import unregistered_children
+    from linkage.tables import source_table
+
+    keys = _keys(by_township)
+    schema = {
+        **{k: pl.String for k in keys},
+        "children": pl.Int64,
+        "in_base": pl.Int64,
+        "rate": pl.Float64,
+    }
+    present = [(s, r) for s, r in CHILD_ROLES if store.has_table(source_table(s))]
+    if not present or not store.has_table("links"):
+        return pl.DataFrame(schema=schema)
+    as_of = as_of or dt.date.today()
+    youngest = _years_before(as_of, CHILD_AGES[1] + 1)  # born after it: at most 10
+    roles = " OR ".join(f"(l.source = '{s}' AND l.role = '{r}')" for s, r in present)
+    linked = store.frame(f"""
+        SELECT DISTINCT b.record_id AS person_id,
+               coalesce(b.township, '{UNKNOWN_TOWNSHIP}') AS township
+        FROM links l JOIN {PERSON_TABLE} b ON b.source = 'population'
+                                          AND b.record_id = l.person_id
+        WHERE ({roles}) AND b.birth_date > DATE '{youngest}'
+          AND b.birth_date <= DATE '{as_of}'
+    """)
+    missing = unregistered_children(store, "links").filter(
+        (pl.col("birth_date") > youngest) & (pl.col("birth_date") <= as_of)
+    )
+    frame = pl.concat(
+        [
+            linked.select("township", pl.lit(True).alias("in_base")),
+            missing.select(
+                pl.col("township").fill_null(UNKNOWN_TOWNSHIP), pl.lit(False).alias("in_base")
+            ),
+        ]
+    )
+    grouped = frame.group_by(keys) if keys else frame.group_by(pl.lit(1).alias("_all"))
+    counted = grouped.agg(
+        pl.len().alias("children"), pl.col("in_base").sum().alias("in_base")
+    ).drop("_all", strict=False)
+    if keys:
+        counted = counted.sort(keys)
+    elif frame.is_empty():
+        counted = pl.DataFrame({"children": [0], "in_base": [0]})
+    return _rate(counted, "in_base", "children", schema)
+
+
 def _hukou_links(store: Store) -> str | None:
     """SQL: the linked pairs of an active 户籍 record and an active base person, with the
     base person's township (``l`` link, ``p`` 户籍 person record, ``b`` base person); None
@@ -709,6 +781,14 @@ def headline(
             "events",
             QUALITY_TARGET,
         ),
+        (
+            "birth_coverage",
+            "出生人口数据库覆盖率 (children 0-10 known to a source, in the base)",
+            birth_coverage(store, as_of=as_of),
+            "in_base",
+            "children",
+            COVERAGE_TARGET,
+        ),
         ("id_validity", "身份证号有效率 (ID validity)", ids, "valid", "with_id", None),
     ):
         n, d, value = _overall(frame, num, den)
@@ -813,6 +893,7 @@ def township_ranking(
 #: the figures of ``renkou figures``, in order
 ASSESSED = (
     "coverage",
+    "birth_coverage",
     "matching_rate",
     "completeness",
     "consistency",
@@ -838,6 +919,11 @@ def assessment(store: Store, *, as_of: dt.date | None = None) -> dict[str, Any]:
     # per township; the county is their sum (one pass per figure, as the headline does)
     parts: dict[str, tuple[pl.DataFrame, str, str]] = {
         "coverage": (coverage(store, by_township=True), "linked", "hukou_active"),
+        "birth_coverage": (
+            birth_coverage(store, as_of=as_of, by_township=True),
+            "in_base",
+            "children",
+        ),
         "matching_rate": (matching_rate(store, by_township=True), "matched", "base_active"),
         "completeness": (base.completeness_by_township, "valid", "persons"),
         "consistency": (base.consistency_by_township, "passed", "checked"),

@@ -20,6 +20,10 @@ SPEC_HEADERS = {  # docs/interfaces.md, section 2
     "birth_certificate": "出生医学证明编号 新生儿姓名 性别 出生日期 出生地点 母亲姓名 "
     "母亲身份证件号码 父亲姓名 父亲身份证件号码 家庭住址",
     "maternity_insurance": "记录编号 姓名 公民身份号码 参保单位 待遇类型 生育日期 生育胎数",
+    "vaccination": "受种者编码 儿童姓名 性别 出生日期 身份证号码 母亲姓名 监护人身份证号码 "
+    "居住地址 接种单位 建档日期",
+    "school": "学籍号 姓名 性别 出生日期 身份证号码 监护人姓名 监护人身份证号码 家庭住址 "
+    "学校名称 年级",
 }
 
 
@@ -42,6 +46,7 @@ def _frame(contract: type, rows: list[dict[str, str | None]]) -> pl.DataFrame:
 def test_headers_are_exactly_the_spec() -> None:
     for source, headers in SPEC_HEADERS.items():
         assert list(CONTRACTS[source].headers()) == headers.split(), source
+    assert set(SPEC_HEADERS) == set(CONTRACTS)
 
 
 def test_population_good_soft_and_hard_rows() -> None:

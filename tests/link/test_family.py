@@ -52,10 +52,10 @@ def _tables(
             "name_py",
             "id_number",
         )
-    }
+    } | {"birth_date": pl.Date, "id_birth_date": pl.Date, "id_sex": S}
     sex = {"mother": "女", "father": "男"}
-    rows = [("population", r, "person", *rest) for r, *rest in BASE] + [
-        ("birth_certificate", r, role, None, sex[role], key, py, id_number)
+    rows = [("population", r, "person", *rest, None, None, None) for r, *rest in BASE] + [
+        ("birth_certificate", r, role, None, sex[role], key, py, id_number, None, None, None)
         for r, role, key, py, id_number in parents
     ]
     put(store, PERSON_TABLE, schema, rows)

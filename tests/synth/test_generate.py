@@ -32,6 +32,10 @@ HEADERS = {
     "birth_certificate": "出生医学证明编号 新生儿姓名 性别 出生日期 出生地点 母亲姓名 "
     "母亲身份证件号码 父亲姓名 父亲身份证件号码 家庭住址",
     "maternity_insurance": "记录编号 姓名 公民身份号码 参保单位 待遇类型 生育日期 生育胎数",
+    "vaccination": "受种者编码 儿童姓名 性别 出生日期 身份证号码 母亲姓名 监护人身份证号码 "
+    "居住地址 接种单位 建档日期",
+    "school": "学籍号 姓名 性别 出生日期 身份证号码 监护人姓名 监护人身份证号码 家庭住址 "
+    "学校名称 年级",
 }
 KEY = {
     "population": "人员编号",
@@ -40,8 +44,15 @@ KEY = {
     "marriage": "登记编号",
     "birth_certificate": "出生医学证明编号",
     "maternity_insurance": "记录编号",
+    "vaccination": "受种者编码",
+    "school": "学籍号",
 }
-ENCODING = {"population": "utf-8", "death": "gb18030", "marriage": "utf-8-sig"}
+ENCODING = {
+    "population": "utf-8",
+    "death": "gb18030",
+    "marriage": "utf-8-sig",
+    "vaccination": "gb18030",
+}
 
 
 def _read(path: Path, source: str) -> pl.DataFrame:
@@ -120,6 +131,8 @@ def test_inbox_headers_formats_and_encodings(county: Path) -> None:
         "marriage": {".csv"},
         "birth_certificate": {".xlsx"},
         "maternity_insurance": {".parquet"},
+        "vaccination": {".csv"},
+        "school": {".xlsx"},
     }
     assert len(list((county / "inbox" / "population").iterdir())) == 2
     origins = set(_source(county, "death")["数据来源"].to_list())
@@ -424,3 +437,51 @@ def test_reference_date_in_summary(county: Path) -> None:
     assert summary["reference_date"] == dt.date(2026, 10, 31).isoformat()
     assert summary["persons"] == PERSONS and summary["seed"] == SEED
     assert summary["rates"]["death"]["homophone"] > 0
+
+
+def test_children_of_immunisation_and_school_records(county: Path) -> None:
+    """Immunisation records (0-6) and school rolls (3-11) of the reference date, with the gaps
+    the issue names: children without names or IDs, guardians who are fathers, children the
+    base lacks found once each, families from elsewhere queried."""
+    vaccination, school = _source(county, "vaccination"), _source(county, "school")
+    persons = _truth(county, "persons").select("true_pid", "sex", "birth_date", "id_number")
+    links = _truth(county, "links")
+    born = pl.col("出生日期").str.to_date(strict=False)
+    assert vaccination.select(born.min()).item() >= dt.date(2019, 10, 31)
+    assert school.select(born.max()).item() <= dt.date(2023, 10, 31)
+    assert (vaccination["儿童姓名"] == "").any() and (vaccination["身份证号码"] == "").mean() > 0.4
+    assert (school["身份证号码"] == "").any()
+    # a guardian's ID is the mother's or the father's
+    guardians = (
+        links.filter((pl.col("source") == "vaccination") & (pl.col("role") == "guardian"))
+        .join(persons, on="true_pid")
+        .group_by("sex")
+        .len()
+    )
+    shares = dict(guardians.iter_rows())
+    assert shares["男"] > 0.1 * shares["女"] and shares["女"] > shares["男"]
+    roles = set(
+        links.filter(pl.col("source").is_in(["vaccination", "school"]))
+        .select(pl.concat_str("source", "role", separator="/"))
+        .to_series()
+    )
+    assert roles == {
+        "vaccination/child",
+        "vaccination/mother",
+        "vaccination/guardian",
+        "school/person",
+        "school/guardian",
+    }
+    findings = _truth(county, "findings")
+    children = findings.filter(
+        pl.col("finding_type").is_in(["unregistered_birth", "unregistered_person"])
+        & (pl.col("source") != "hukou")
+        & (pl.col("source") != "maternity_insurance")
+    )
+    assert children["true_pid"].is_unique().all()  # one case per child, whatever shows it
+    assert set(children["source"]) >= {"birth_certificate", "vaccination"}
+    queried = findings.filter(
+        (pl.col("finding_type") == "cross_county_query") & (pl.col("source") == "vaccination")
+    )
+    assert queried.height and (queried["role"] == "guardian").all()
+    assert (queried["destination"] != "").all()
