@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEMO   := var/demo
 PERSONS ?= 30000
 
-.PHONY: demo test test-fast bench clean install lock lint
+.PHONY: demo test test-fast test-spark bench clean install install-spark lock lint
 
 # Installs exactly what requirements.lock pins (hashes checked), then the project itself
 # without touching its dependencies. `make lock` moves the pins, deliberately.
@@ -20,6 +20,13 @@ lock:
 	$(PYTHON) -m pip install --quiet 'uv>=0.5'
 	$(PYTHON) -m uv pip compile pyproject.toml --extra dev --generate-hashes \
 		--python-version 3.11 --upgrade -o requirements.lock
+	echo 'pyspark>=3.5,<5' | $(PYTHON) -m uv pip compile - -c requirements.lock \
+		--generate-hashes --python-version 3.11 --upgrade -o requirements-spark.lock
+
+# The Spark backend ([linkage] backend = "spark", docs/scale.md): pyspark as pinned in
+# requirements-spark.lock (the `spark` extra; keep the two in step). Needs Java 17.
+install-spark: $(BIN)/renkou
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-spark.lock
 
 install: $(BIN)/renkou
 
@@ -72,6 +79,10 @@ lint: $(BIN)/renkou
 
 test: $(BIN)/renkou
 	$(BIN)/python -m pytest
+
+# the Spark tests alone (they skip without Java or pyspark)
+test-spark: install-spark
+	$(BIN)/python -m pytest -m spark
 
 test-fast: $(BIN)/renkou
 	$(BIN)/python -m pytest -m "not slow"

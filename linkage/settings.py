@@ -267,6 +267,15 @@ class ExchangeSettings:
 
 
 @dataclass(frozen=True)
+class SparkSettings:
+    """``[spark]``: where the link stage runs when ``backend = "spark"``."""
+
+    master: str = "local[2]"
+    driver_memory: str = "4g"
+    shuffle_partitions: int = 8
+
+
+@dataclass(frozen=True)
 class ModelCheckSettings:
     """``renkou model check`` (``[model_check]`` of renkou.toml; ``linkage.link.check``):
     how many trainings again, how much of the data each sees, and what is flagged."""
@@ -302,6 +311,10 @@ class Settings:
     origin: str = ""
     #: key file per kind (db, audit, exchange) named in [security]; read by linkage.keys
     key_files: Mapping[str, str] = field(default_factory=dict)
+    spark: SparkSettings = field(default_factory=SparkSettings)
+    #: ``[duckdb]``: the store's memory limit and spill folder ("" keeps DuckDB's default)
+    memory_limit: str = ""
+    temp_directory: str = ""
     _sources: dict[str, SourceSettings] = field(default_factory=dict, repr=False, compare=False)
 
     def source(self, name: str) -> SourceSettings:
@@ -524,9 +537,26 @@ def _settings(home: Path | None) -> Settings:
             for kind in ("db", "audit", "exchange", "outbox")
             if data["security"].get(f"{kind}_key_file")
         },
+        spark=SparkSettings(
+            master=str(data["spark"]["master"]),
+            driver_memory=str(data["spark"]["driver_memory"]),
+            shuffle_partitions=_positive_int(
+                data["spark"]["shuffle_partitions"], f"{where}: [spark] shuffle_partitions"
+            ),
+        ),
+        memory_limit=_memory(data["duckdb"]["memory_limit"], f"{where}: [duckdb] memory_limit"),
+        temp_directory=str(data["duckdb"]["temp_directory"]),
         home=home,
         origin=where,
     )
+
+
+def _memory(value: Any, where: str) -> str:
+    """A DuckDB memory size such as ``"16GB"`` or ``"800MB"``; "" for DuckDB's default."""
+    text = str(value).strip()
+    if text and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text, re.I):
+        raise ConfigError(f'{where} = {value!r} is not a memory size. Fix: e.g. "16GB" or ""')
+    return text
 
 
 def _fingerprint(home: Path | None) -> tuple[object, ...]:

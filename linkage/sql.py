@@ -19,6 +19,11 @@ Lambdas use the ``lambda x: ...`` syntax; the old ``x -> ...`` arrow is deprecat
 
 from __future__ import annotations
 
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
 
 def chars_differing(left: str, right: str) -> str:
     """SQL counting the character positions at which two strings differ.
@@ -64,3 +69,89 @@ def one_substitution_or_swap(left: str, right: str) -> str:
 def yyyymmdd(date_expr: str) -> str:
     """SQL formatting a DATE as 8 ASCII digits, so byte-based distances count digits."""
     return f"strftime({date_expr}, '%Y%m%d')"
+
+
+# --- the same SQL on Spark -------------------------------------------------------------------
+
+#: the engines the link stage runs on; a model's JSON always holds the DuckDB SQL
+DIALECTS = ("duckdb", "spark")
+
+
+def _spark_node(node: Any) -> str | None:
+    """Spark SQL for one DuckDB node whose meaning sqlglot does not carry over, else None.
+
+    Children are already Spark (the tree is rewritten bottom-up).
+    """
+    spark = "spark"
+    if isinstance(node, exp.Split):
+        # DuckDB's string_split(x, '') is one element per code point; Spark's split takes a
+        # regex, and the empty one splits between characters too
+        return f"split({node.this.sql(spark)}, {node.expression.sql(spark)})"
+    if isinstance(node, exp.ArrayFilter) and _is_call(node.this, "list_zip"):
+        # list_filter(list_zip(a, b), lambda p: f(p[1], p[2])): zip_with pads the shorter
+        # array with NULL as list_zip does, and a NULL condition is dropped on both engines
+        left, right = node.this.expressions
+        lam = node.expression
+        (param,) = lam.expressions
+        body = lam.this.copy()
+        for bracket in list(body.find_all(exp.Bracket)):
+            if bracket.this.name == param.name and len(bracket.expressions) == 1:
+                index = int(bracket.expressions[0].name)  # sqlglot's 0-based index
+                bracket.replace(exp.to_identifier(("x", "y")[index]))
+        return (
+            f"filter(zip_with({left.sql(spark)}, {right.sql(spark)}, "
+            f"(x, y) -> {body.sql(spark)}), d -> d)"
+        )
+    if isinstance(node, exp.Length) and isinstance(node.this, exp.ArrayFilter):
+        return f"size({node.this.sql(spark)})"  # DuckDB's len() of a list
+    if _is_call(node, "hamming"):
+        # positions that differ; callers guard equal lengths (hamming raises otherwise)
+        left, right = (e.sql(spark) for e in node.expressions)
+        return (
+            f"size(filter(zip_with(split({left}, ''), split({right}, ''), "
+            "(x, y) -> x <> y), d -> d))"
+        )
+    if _is_call(node, "damerau_levenshtein"):
+        return "damerau_levenshtein(" + ", ".join(e.sql(spark) for e in node.expressions) + ")"
+    if isinstance(node, exp.JarowinklerSimilarity):
+        # the UDF Splink's Spark jar registers (uk.gov.moj.dash.linkage.JaroWinklerSimilarity)
+        return f"jaro_winkler({node.this.sql(spark)}, {node.expression.sql(spark)})"
+    if (
+        isinstance(node, exp.DateDiff)
+        and node.unit is not None
+        and node.unit.name.upper() == "YEAR"
+    ):
+        # DuckDB's date_diff('year', a, b) counts year boundaries crossed: year(b) - year(a)
+        return f"(year({node.this.sql(spark)}) - year({node.expression.sql(spark)}))"
+    return None
+
+
+def _is_call(node: Any, name: str) -> bool:
+    return isinstance(node, exp.Anonymous) and str(node.this).lower() == name
+
+
+def to_dialect(condition: str, dialect: str) -> str:
+    """A DuckDB SQL condition (a comparison level, a blocking rule) in ``dialect``.
+
+    DuckDB is the dialect models are written and saved in: ``to_dialect(x, "duckdb")`` is
+    ``x`` itself. For Spark, sqlglot translates what means the same on both engines
+    (``strftime`` → ``date_format``, ``substr``, ``year``) and :func:`_spark_node` the
+    functions whose meaning it does not carry over: ``string_split(x, '')`` → ``split``,
+    ``list_filter(list_zip(..))`` → ``filter(zip_with(..))``, ``len`` of a list → ``size``,
+    ``hamming`` → positions differing, ``jaro_winkler_similarity`` and ``damerau_levenshtein``
+    → the UDFs of Splink's Spark jar, ``date_diff('year', ..)`` → difference of years.
+    """
+    if dialect == "duckdb" or condition.strip().upper() == "ELSE":
+        return condition
+    if dialect != "spark":
+        raise ValueError(f"dialect {dialect!r} is not one of {DIALECTS}")
+    tree = sqlglot.parse_one(condition, read="duckdb")
+    for node in reversed(list(tree.walk(bfs=False))):  # children before their parents
+        text = _spark_node(node)
+        if text is not None:
+            replacement = sqlglot.parse_one(text, read="spark")
+            if node is tree:
+                tree = replacement
+            else:
+                node.replace(replacement)
+    return tree.sql(dialect="spark")

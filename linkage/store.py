@@ -119,8 +119,19 @@ class Store:
         self.read_only = read_only
         self.con = connect(self.path, read_only=read_only, key=keys.key("db", self.home))
         self.con.execute("SET enable_progress_bar = false")  # nightly logs: no terminal bars
+        self._out_of_core()
         if not read_only:
             tables.ensure(self.con, "ingest")
+
+    def _out_of_core(self) -> None:
+        """``[duckdb]`` memory_limit and temp_directory, when the settings set them: above
+        the limit DuckDB spills joins, sorts and aggregates to the folder (docs/scale.md)."""
+        settings = self.settings
+        if settings.memory_limit:
+            self.con.execute(f"SET memory_limit = {_quoted(settings.memory_limit)}")
+        if settings.temp_directory:
+            Path(settings.temp_directory).mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.con.execute(f"SET temp_directory = {_quoted(settings.temp_directory)}")
 
     @property
     def settings(self) -> Settings:

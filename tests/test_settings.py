@@ -10,6 +10,7 @@ import pytest
 
 from linkage.errors import ConfigError
 from linkage.settings import init_home, load_settings, package_defaults
+from linkage.store import Store
 
 
 def _write(folder: Path, name: str, text: str) -> None:
@@ -126,3 +127,25 @@ def test_the_generator_reads_the_same_layers(
     home = tmp_path / "home"
     _write(home / "config", "county.toml", '[county]\ncode = "433101"\n')
     assert CountyConfig.load(home=home).code == "433101"
+
+
+def test_duckdb_out_of_core_settings_reach_the_store(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    spill = tmp_path / "spill"
+    _write(
+        home / "config",
+        "renkou.toml",
+        f'[duckdb]\nmemory_limit = "1GB"\ntemp_directory = "{spill}"\n',
+    )
+    with Store(home) as store:
+        limit = store.scalar("SELECT current_setting('memory_limit')")
+        folder = store.scalar("SELECT current_setting('temp_directory')")
+    assert str(limit).replace(" ", "") in ("953.6MiB", "1.0GB", "1GB", "953.6MB")
+    assert folder == str(spill) and spill.is_dir()
+
+
+def test_a_memory_limit_that_is_no_size_is_refused(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    _write(home / "config", "renkou.toml", '[duckdb]\nmemory_limit = "lots"\n')
+    with pytest.raises(ConfigError, match=r"\[duckdb\] memory_limit = 'lots'.*16GB"):
+        load_settings(home)

@@ -6,6 +6,12 @@ versioned JSON file under ``$RENKOU_HOME/models/<name>/`` (``v0001.json`` plus
 ``v0001.meta.json`` with the training date, data counts and seed); later runs reuse the newest
 version unless asked to retrain. Training is reproducible for a seed.
 
+The backend (``[linkage] backend``) decides only where Splink runs: on DuckDB over the store's
+own tables, or on Spark over the same tables moved as Parquet (linkage.spark), with the
+comparison and blocking SQL translated (``linkage.sql.to_dialect``). A saved model always
+holds the DuckDB SQL, so a model trained on either backend predicts on either; predictions
+always come back as a DuckDB table (:func:`predict`).
+
 Training degrades rather than fails on thin data (a column delivered empty, IDs unusable): a
 prior rule that finds no pair gives way to the saved model's prior (else one match per record
 of the source), an EM block that finds no pair is dropped, and a comparison EM could not
@@ -28,6 +34,7 @@ from splink import DuckDBAPI, Linker, block_on
 from splink.internals.exceptions import EMTrainingException
 from splink.internals.splink_dataframe import SplinkDataFrame
 
+from linkage import spark
 from linkage.comparisons import (
     BLOCKING_KEYS,
     build_settings,
@@ -35,6 +42,7 @@ from linkage.comparisons import (
     settings_from_model,
 )
 from linkage.settings import SourceSettings, Training
+from linkage.sql import to_dialect
 from linkage.store import Store
 
 log = logging.getLogger(__name__)
@@ -100,20 +108,94 @@ def rounded(model: Any) -> Any:
     return model
 
 
-def _rules(keys_list: Sequence[Sequence[str]]) -> list[Any]:
-    return [block_on(*(BLOCKING_KEYS[k] for k in keys)) for keys in keys_list]
+def _block(keys: Sequence[str], dialect: str) -> Any:
+    return block_on(*(to_dialect(BLOCKING_KEYS[k], dialect) for k in keys))
+
+
+def _rules(keys_list: Sequence[Sequence[str]], dialect: str = "duckdb") -> list[Any]:
+    return [_block(keys, dialect) for keys in keys_list]
+
+
+def settings_dict(settings: Any) -> dict[str, Any]:
+    """Splink settings (a ``SettingsCreator``, a saved model's dict or path) as a dict in the
+    DuckDB dialect, the form models are saved in."""
+    if isinstance(settings, str | Path):
+        return dict(json.loads(Path(settings).read_text("utf-8")))
+    if isinstance(settings, dict):
+        return json.loads(json.dumps(settings))
+    return dict(settings.create_settings_dict(sql_dialect_str="duckdb"))
+
+
+def in_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """A model dict (DuckDB SQL) with every level condition and blocking rule in ``dialect``."""
+    out = json.loads(json.dumps(model))
+    for comparison in out.get("comparisons", []):
+        for level in comparison["comparison_levels"]:
+            level["sql_condition"] = to_dialect(level["sql_condition"], dialect)
+    rules = []
+    for rule in out.get("blocking_rules_to_generate_predictions", []):
+        text = rule["blocking_rule"] if isinstance(rule, dict) else rule
+        rules.append({**(rule if isinstance(rule, dict) else {}), "blocking_rule":
+                      to_dialect(text, dialect), "sql_dialect": dialect})  # fmt: skip
+    if rules:
+        out["blocking_rules_to_generate_predictions"] = rules
+    out["sql_dialect"] = dialect
+    return out
+
+
+def with_duckdb_sql(trained: dict[str, Any], canonical: dict[str, Any]) -> dict[str, Any]:
+    """A model trained on another engine with the SQL of ``canonical`` (its DuckDB settings):
+    saved models hold DuckDB SQL whichever backend trained them."""
+    out = json.loads(json.dumps(trained))
+    for comparison, source in zip(out["comparisons"], canonical["comparisons"], strict=True):
+        for level, original in zip(
+            comparison["comparison_levels"], source["comparison_levels"], strict=True
+        ):
+            level["sql_condition"] = original["sql_condition"]
+    out["blocking_rules_to_generate_predictions"] = canonical.get(
+        "blocking_rules_to_generate_predictions", []
+    )
+    out["sql_dialect"] = "duckdb"
+    return out
+
+
+def backend_of(store: Store, backend: str | None = None) -> str:
+    """``backend`` when given, else the home's ``[linkage] backend``."""
+    return backend or store.settings.backend
 
 
 def make_linker(
-    store: Store, tables: list[str], settings: Any, *, validate: bool = False
+    store: Store,
+    tables: list[str],
+    settings: Any,
+    *,
+    validate: bool = False,
+    backend: str | None = None,
 ) -> Linker:
-    """A Linker over existing DuckDB tables (no copy), on the store's connection.
+    """A Linker over the store's ``tables``: on DuckDB over the tables themselves (no copy,
+    the store's connection); on Spark over their Parquet copies, with the model's SQL in
+    Spark's dialect. ``backend`` defaults to the home's ``[linkage] backend``.
 
     ``validate`` runs Splink's settings checks (a SQL parse of every comparison, ~0.3 s);
     worth it when training from config, not for a saved model that passed them then.
     """
-    db_api = DuckDBAPI(store.con)
-    registered = [db_api.register(t, dataset_display_name=t) for t in tables]
+    db_api: Any
+    if backend_of(store, backend) == "spark":
+        from splink.backends.spark import SparkAPI
+
+        cfg = store.settings.spark
+        db_api = SparkAPI(
+            spark_session=spark.session(store.settings),
+            break_lineage_method="persist",
+            num_partitions_on_repartition=cfg.shuffle_partitions,
+        )
+        registered = [
+            db_api.register(spark.to_spark(store, t), dataset_display_name=t) for t in tables
+        ]
+        settings = settings_from_model(in_dialect(settings_dict(settings), "spark"))
+    else:
+        db_api = DuckDBAPI(store.con)
+        registered = [db_api.register(t, dataset_display_name=t) for t in tables]
     return Linker(
         registered if len(registered) > 1 else registered[0],
         settings,
@@ -122,9 +204,33 @@ def make_linker(
     )
 
 
-def saved_linker(store: Store, tables: list[str], model_path: Path) -> Linker:
+def dialect_of(linker: Linker) -> str:
+    """``"spark"`` for a linker :func:`make_linker` built on Spark, else ``"duckdb"``."""
+    return "duckdb" if isinstance(linker._db_api, DuckDBAPI) else "spark"
+
+
+def register(store: Store, linker: Linker, table: str) -> Any:
+    """The store's ``table`` registered with ``linker``'s engine (moved as Parquet to Spark)."""
+    db_api = linker._db_api
+    if dialect_of(linker) == "spark":
+        return db_api.register(spark.to_spark(store, table), dataset_display_name=table)
+    return db_api.register(table, dataset_display_name=table)
+
+
+def release(store: Store, linker: Linker) -> None:
+    """Drop what Splink made for ``linker`` (and, on Spark, the Parquet files in transit and
+    the predictions' DuckDB copy)."""
+    linker.table_management.delete_tables_created_by_splink_from_db()
+    if dialect_of(linker) == "spark":
+        store.con.execute(f"DROP TABLE IF EXISTS {SPARK_PREDICTIONS}")
+        spark.cleanup(store)
+
+
+def saved_linker(
+    store: Store, tables: list[str], model_path: Path, *, backend: str | None = None
+) -> Linker:
     """A Linker over ``tables`` that predicts with the saved model at ``model_path``."""
-    return make_linker(store, tables, settings_from_model(model_path))
+    return make_linker(store, tables, settings_from_model(model_path), backend=backend)
 
 
 def train(
@@ -208,12 +314,12 @@ def fit(
     :func:`correct_u_for_matches` and :func:`floor_m_probabilities`, rounded. The model check
     (``linkage.link.check``) re-estimates with it, so it measures the night's own training;
     ``em_done`` is called with each training block's name after its EM session."""
-    linker = make_linker(
-        store, tables, build_settings(cfg.raw, link_type, origin=cfg.origin), validate=True
-    )
+    settings = build_settings(cfg.raw, link_type, origin=cfg.origin)
+    linker = make_linker(store, tables, settings, validate=True)
+    dialect = dialect_of(linker)
     training = cfg.training
     try:
-        _estimate_prior(store, linker, name, tables, training, link_type, saved, note)
+        _estimate_prior(store, linker, name, tables, training, link_type, saved, note, dialect)
         linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
         for keys in training.em_blocks:
             # Splink's EM session filters the linker's own comparisons (those its block uses
@@ -222,7 +328,7 @@ def fit(
             before = linker._settings_obj.core_model_settings.copy()
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(
-                    block_on(*(BLOCKING_KEYS[k] for k in keys)), fix_u_probabilities=True
+                    _block(keys, dialect), fix_u_probabilities=True
                 )
             except EMTrainingException:
                 linker._settings_obj.core_model_settings = before
@@ -234,8 +340,10 @@ def fit(
                 em_done("+".join(keys))
         _m_from_field_labels(store, linker, name, tables, training.min_labels_for_m)
         model = linker.misc.save_model_to_json()
+        if dialect != "duckdb":  # saved models hold DuckDB SQL, whichever engine trained
+            model = with_duckdb_sql(model, settings_dict(settings))
     finally:
-        linker.table_management.delete_tables_created_by_splink_from_db()
+        release(store, linker)
     model = fill_unestimated(model, saved, saved_version, name, note)
     model = correct_u_for_matches(model, training.u_floor)
     model = floor_m_probabilities(model, training.m_floor)
@@ -251,12 +359,13 @@ def _estimate_prior(
     link_type: str,
     saved: dict[str, Any] | None,
     note: Callable[[str], None],
+    dialect: str = "duckdb",
 ) -> None:
     """λ, the probability that two random records match, from the prior rules; when they find
     no pair at all (λ = 0 would veto every link): the saved model's λ, else one match per
     record of the source (link) or per hundred base rows (dedupe)."""
     linker.training.estimate_probability_two_random_records_match(
-        _rules(training.prior_rules), recall=training.prior_recall
+        _rules(training.prior_rules, dialect), recall=training.prior_recall
     )
     settings = linker._settings_obj
     if settings._probability_two_random_records_match > 0:
@@ -411,7 +520,11 @@ def _m_from_field_labels(
         pl.col("rec_key_l").alias("rec_key_r"),
     )
     store.replace_table("tmp_renkou_m_labels", pairs)
-    linker.training.estimate_m_from_pairwise_labels("tmp_renkou_m_labels")
+    if dialect_of(linker) == "duckdb":
+        linker.training.estimate_m_from_pairwise_labels("tmp_renkou_m_labels")
+    else:
+        labelled = register(store, linker, "tmp_renkou_m_labels")
+        linker.training.estimate_m_from_pairwise_labels(labelled.physical_name)
     store.con.execute("DROP TABLE IF EXISTS tmp_renkou_m_labels")
     log.info("model %s: m re-estimated from %d confirmed pairs", name, labels.height)
     return labels.height
@@ -475,9 +588,18 @@ def _same_levels(model_path: Path, cfg: SourceSettings) -> bool:
     return saved == built
 
 
-def predict(linker: Linker, threshold: float) -> SplinkDataFrame:
-    """Scored candidate pairs above ``threshold`` (a DuckDB table Splink owns)."""
-    return linker.inference.predict(threshold_match_probability=threshold)
+#: the DuckDB table the predictions of a Spark linker come back into
+SPARK_PREDICTIONS = "tmp_renkou_spark_predictions"
+
+
+def predict(store: Store, linker: Linker, threshold: float) -> str:
+    """The DuckDB table of scored candidate pairs above ``threshold``: Splink's own table on
+    DuckDB; on Spark, the predictions brought back as Parquet (:data:`SPARK_PREDICTIONS`).
+    :func:`release` drops it."""
+    predictions: SplinkDataFrame = linker.inference.predict(threshold_match_probability=threshold)
+    if dialect_of(linker) == "duckdb":
+        return predictions.physical_name
+    return spark.to_duckdb(store, predictions.as_spark_dataframe(), SPARK_PREDICTIONS)
 
 
 def level_labels(model_path: Path) -> dict[str, dict[int, str]]:
@@ -533,7 +655,6 @@ def use_base_term_frequencies(
     every model of a run, the next incremental runs (same base) and the report's charts (the
     weights the run decided on) reuse it until :func:`drop_base_term_frequencies`.
     """
-    db_api = linker._db_api  # the DuckDBAPI this linker was built on (make_linker)
     for col in tf_columns(model_path):
         table = f"{TF_PREFIX}{col}"
         if not store.has_table(table):
@@ -542,6 +663,4 @@ def use_base_term_frequencies(
                 SELECT "{col}", count(*) / sum(count(*)) OVER () AS "tf_{col}"
                 FROM {base_table} WHERE "{col}" IS NOT NULL GROUP BY "{col}"
             """)
-        linker.table_management.register_term_frequency_lookup(
-            db_api.register(table, dataset_display_name=table), col
-        )
+        linker.table_management.register_term_frequency_lookup(register(store, linker, table), col)

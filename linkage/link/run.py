@@ -189,13 +189,13 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
     threshold = cfg.decision.match_probability
     linker = models.saved_linker(store, [BASE], info.path)
     models.use_base_term_frequencies(store, linker, BASE, info.path)
-    pred = models.predict(linker, threshold)
+    pred = models.predict(store, linker, threshold)
     # two rows whose IDs are both valid and differ are two people (a sibling given the same
     # name, a namesake in the household): no score makes them one ([dedupe] in config)
     distinct = ""
     if cfg.section("dedupe").get("distinct_valid_ids", False):
         gamma = level_gammas(id_comparison())["valid_but_different"]
-        columns = store.frame(f"SELECT * FROM {pred.physical_name} LIMIT 0").columns
+        columns = store.frame(f"SELECT * FROM {pred} LIMIT 0").columns
         if "gamma_id_number" in columns:
             distinct = f"AND coalesce(p.gamma_id_number, -1) <> {gamma}"
     store.con.execute(f"""
@@ -204,10 +204,10 @@ def dedupe_base(store: Store, *, retrain: bool, report: LinkReport) -> None:
                greatest(record_id_l, record_id_r) AS person_id_r,
                match_probability, match_weight
         FROM (SELECT *, 'population' AS source, record_id_l AS source_record_id,
-                     'person' AS role FROM {pred.physical_name}) p
+                     'person' AS role FROM {pred}) p
         WHERE {not_rejected("p", "p.record_id_r")} {distinct}
     """)
-    linker.table_management.delete_tables_created_by_splink_from_db()
+    models.release(store, linker)
     _clusters(store)
 
 
@@ -328,14 +328,14 @@ def score_records(
     if store.scalar(f"SELECT count(*) FROM {table}"):
         linker = models.saved_linker(store, [base, table], model)
         models.use_base_term_frequencies(store, linker, base, model)
-        pred = models.predict(linker, min(th.clerical_probability, th.match_probability))
-        if report is not None and not store.scalar(f"SELECT count(*) FROM {pred.physical_name}"):
+        pred = models.predict(store, linker, min(th.clerical_probability, th.match_probability))
+        if report is not None and not store.scalar(f"SELECT count(*) FROM {pred}"):
             report.note(
                 f"source {source}: the model found no candidate pair (blocking found none, or "
                 f"none scored up to review): it links nothing by model"
             )
-        scored = decide(store, pred.physical_name, clusters, th, models.level_labels(model))
-        linker.table_management.delete_tables_created_by_splink_from_db()
+        scored = decide(store, pred, clusters, th, models.level_labels(model))
+        models.release(store, linker)
         sparse = sparse_links(store, table, base, clusters, cfg.section("sparse"), cfg.origin)
         if sparse.height:  # the model's own link stands; its doubt yields to the rule
             keys = ["source", "source_record_id", "role"]

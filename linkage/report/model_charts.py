@@ -245,7 +245,10 @@ def _fill(store: Store, section: ModelSection, path: Path, out_dir: Path, stem: 
             [of],
         )
     dedupe = source == BASE_SOURCE
-    linker = models.saved_linker(store, [_LEFT] if dedupe else [_LEFT, _RIGHT], path)
+    # the charts read a few hundred pairs the report picked: DuckDB, whatever the backend
+    linker = models.saved_linker(
+        store, [_LEFT] if dedupe else [_LEFT, _RIGHT], path, backend="duckdb"
+    )
     try:
         section.charts["match_weights"] = linker.visualisations.match_weights_chart().chart_dict
         section.charts["m_u"] = linker.visualisations.m_u_parameters_chart().chart_dict

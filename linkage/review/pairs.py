@@ -265,7 +265,8 @@ def _scored(
             f"CREATE OR REPLACE VIEW {base} AS SELECT {cols} FROM {PERSON_TABLE} "
             "WHERE source = 'population'"
         )
-        linker = models.saved_linker(store, [left, right], path)
+        # a few pairs an analyst reads: DuckDB, whatever the backend
+        linker = models.saved_linker(store, [left, right], path, backend="duckdb")
         try:
             models.use_base_term_frequencies(store, linker, base, path)
             db_api = linker._db_api
