@@ -68,7 +68,7 @@ def link_newborns(
     scored = store.frame(f"""
         WITH base AS (
             SELECT record_id AS person_id, household_id, birth_date, sex, name_key, name_py,
-                   surname
+                   surname, id_birth_date
             FROM {PERSON_TABLE} WHERE source = 'population'
         ),
         parents AS (
@@ -91,7 +91,11 @@ def link_newborns(
         cand AS (
             SELECT DISTINCT c.record_id, b.person_id, p.role AS via, c.name_key AS c_key,
                    c.name_py AS c_py, c.sex AS c_sex, c.birth_date AS c_birth,
-                   b.name_key, b.name_py, b.sex, b.birth_date, b.surname,
+                   b.name_key, b.name_py, b.sex, b.surname,
+                   -- the base's date, or the one inside its ID when that is the record's (a
+                   -- base date typed wrong while the ID is right)
+                   CASE WHEN b.id_birth_date = c.birth_date THEN b.id_birth_date
+                        ELSE b.birth_date END AS birth_date,
                    (SELECT list(surname) FROM parents q WHERE q.source_record_id = c.record_id)
                        AS parent_surnames,
                    (SELECT min(person_id) FROM parents q WHERE q.source_record_id = c.record_id
@@ -101,7 +105,8 @@ def link_newborns(
             JOIN base b ON b.household_id = p.household_id
             WHERE b.person_id <> p.person_id
               AND b.person_id NOT IN (SELECT person_id FROM taken)
-              AND abs(date_diff('day', b.birth_date, c.birth_date)) <= {window}
+              AND least(abs(date_diff('day', b.birth_date, c.birth_date)),
+                        abs(date_diff('day', b.id_birth_date, c.birth_date))) <= {window}
               AND NOT EXISTS (SELECT 1 FROM {REJECTED} x WHERE x.source = '{source}'
                               AND x.role = '{child_role}' AND x.source_record_id = c.record_id
                               AND x.person_id = b.person_id)

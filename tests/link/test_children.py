@@ -24,6 +24,7 @@ COLUMNS = ("source", "record_id", "role", "household_id", "birth_date", "sex", "
 def _people(store: Store, rows: list[tuple[object, ...]]) -> None:
     schema = {c: (pl.Date if c == "birth_date" else S) for c in COLUMNS}
     put(store, PERSON_TABLE, schema, rows)
+    store.con.execute(f"ALTER TABLE {PERSON_TABLE} ADD COLUMN id_birth_date DATE")
 
 
 def _decisions(store: Store, rows: list[tuple[str, str, str, str]]) -> None:

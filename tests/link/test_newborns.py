@@ -62,6 +62,8 @@ def _tables(store: Store, people: list[Person], links: list[tuple[str, str, str,
         "surname": S,
     }
     put(store, PERSON_TABLE, schema, people)
+    # the date inside a base person's ID: null here unless a test sets it
+    store.con.execute(f"ALTER TABLE {PERSON_TABLE} ADD COLUMN id_birth_date DATE")
     put(
         store,
         PARENTS,
@@ -140,6 +142,23 @@ def test_a_child_is_scored_through_its_mothers_household(
     reject(store)
     expected = _child("c1", "K1" if weight is not None else None, weight, decision, why)
     assert_frame_equal(_newborns(store), decisions([expected]))
+
+
+def test_a_base_birth_date_typed_wrong_is_read_from_the_id(store: Store) -> None:
+    """K1's base row says a year later than the certificate, but the date inside its ID is
+    the certificate's: the child is scored as born that day (7.5, a link)."""
+    _tables(
+        store,
+        [
+            base("M1", "H1", dt.date(1995, 1, 1), "女", "王丽", "wang li", "王"),
+            base("K1", "H1", DAY.replace(year=DAY.year + 1), "男", "李明", "li ming", "李"),
+            child("c1", DAY, "男"),
+        ],
+        [("c1", "mother", "M1", "link")],
+    )
+    store.con.execute(f"UPDATE {PERSON_TABLE} SET id_birth_date = ? WHERE record_id = 'K1'", [DAY])
+    reject(store)
+    assert_frame_equal(_newborns(store), decisions([_child("c1", "K1", 7.5, "link", _why())]))
 
 
 def test_a_renamed_child_alone_in_the_household_is_linked_when_config_weighs_it(
