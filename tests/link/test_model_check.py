@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from linkage import pipeline
+from linkage.catalog import LINK_SOURCES
 from linkage.cli._common import EXIT_FLAGGED, EXIT_MISTAKE, EXIT_OK
 from linkage.link import check
 from linkage.link import model as models
@@ -34,7 +35,8 @@ from synth import generate_county
 from tests.conftest import Renkou
 from tests.report.test_build import figures
 
-SOURCES = ("hukou", "death", "marriage", "birth_certificate", "maternity_insurance", "population")
+#: every model a night trains: the base dedupe and each linked source of the catalog
+SOURCES = (*LINK_SOURCES, "population")
 #: the models the module checks (the others are left unchecked: the report says so)
 CHECKED = ("death", "marriage", "population")
 
@@ -237,9 +239,9 @@ def test_cli_names_the_fix_for_an_unknown_model(
     linked: Path, tmp_path: Path, renkou: Renkou
 ) -> None:
     home = _copy(linked, tmp_path / "home")
-    result = renkou("--home", home, "model", "check", "--source", "school")
+    result = renkou("--home", home, "model", "check", "--source", "school_roll_of_1990")
     assert result.code == EXIT_MISTAKE
-    assert "no model of school in the last run. Fix: one of" in result.err
+    assert "no model of school_roll_of_1990 in the last run. Fix: one of" in result.err
     assert "Traceback" not in result.text
 
 

@@ -31,7 +31,7 @@ needs_spark = pytest.mark.skipif(_WHY is not None, reason=f"Spark tests skipped:
 D = dt.date
 _STRINGS = (
     "name name_key name_py surname_py given_py former_name_key id_number id_status sex "
-    "ethnicity township village"
+    "ethnicity township village name_snd name_snd_parts household_id"
 ).split()
 _DATES = (
     "birth_date birth_date_lunar_alt birth_date_lunar_leap_alt id_birth_date event_date".split()
@@ -65,6 +65,32 @@ CASES: list[tuple[Any, dict[str, Any], dict[str, Any], str]] = [
         {"name": "张三", "name_key": "张三", "name_py": "zhangsan"},
         {"name": "章三", "name_key": "章三", "name_py": "zhangsan"},
         "pinyin",
+    ),
+    # transliteration: the readings names use (卜 bu, 都 du), or one part of a · name the
+    # same and the other alike (Jaro-Winkler >= 0.8 on the reading)
+    (
+        cmp.name_comparison(),
+        {"name": "阿卜杜拉", "name_key": "阿卜杜拉", "name_py": "abodula", "name_snd": "abudula"},
+        {"name": "阿布都拉", "name_key": "阿布都拉", "name_py": "abudoula", "name_snd": "abudula"},
+        "transliteration",
+    ),
+    (
+        cmp.name_comparison(),
+        {
+            "name": "佐日古丽·喀迪尔",
+            "name_key": "佐日古丽喀迪尔",
+            "name_py": "zuorigulikadier",
+            "name_snd": "zuorigulikadier",
+            "name_snd_parts": "zuoriguli-kadier",
+        },
+        {
+            "name": "佐日古丽·卡德尔",
+            "name_key": "佐日古丽卡德尔",
+            "name_py": "zuorigulikadeer",
+            "name_snd": "zuorigulikadeer",
+            "name_snd_parts": "zuoriguli-kadeer",
+        },
+        "transliteration",
     ),
     (
         cmp.name_comparison(),
@@ -265,6 +291,10 @@ CASES: list[tuple[Any, dict[str, Any], dict[str, Any], str]] = [
         "township",
     ),
     (cmp.address_comparison(), {"township": "灵溪镇"}, {"township": "石堤镇"}, "else"),
+    # household: null, the same 户号, another
+    (cmp.household_comparison(), {"household_id": None}, {"household_id": "1020"}, "null"),
+    (cmp.household_comparison(), {"household_id": "1020"}, {"household_id": "1020"}, "exact"),
+    (cmp.household_comparison(), {"household_id": "1020"}, {"household_id": "1021"}, "else"),
     # age at the event: year boundaries, as DuckDB's date_diff('year', ..) counts them
     (cmp.age_at_event_comparison(), {"birth_date": None}, {"event_date": D(2020, 1, 1)}, "null"),
     (
