@@ -235,16 +235,7 @@ def name_comparison(
     if transliteration:
         parts_l, parts_r = f"{col}_snd_parts_l", f"{col}_snd_parts_r"
         jw = float(part_jw)
-
-        def part(side: str, n: int) -> str:
-            return f"split_part({side}, '-', {n})"
-
-        one_part = (
-            f"({part(parts_l, 1)} = {part(parts_r, 1)} AND "
-            f"jaro_winkler_similarity({part(parts_l, 2)}, {part(parts_r, 2)}) >= {jw}) OR "
-            f"({part(parts_l, 2)} = {part(parts_r, 2)} AND "
-            f"jaro_winkler_similarity({part(parts_l, 1)}, {part(parts_r, 1)}) >= {jw})"
-        )
+        one_part = sql.one_name_part_alike(parts_l, parts_r, jw)
         levels.append(
             _Level(
                 "transliteration",

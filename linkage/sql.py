@@ -66,6 +66,26 @@ def one_substitution_or_swap(left: str, right: str) -> str:
     )
 
 
+def _name_part(parts: str, n: int) -> str:
+    return f"split_part({parts}, '-', {n})"
+
+
+def one_name_part_same(left: str, right: str) -> str:
+    """SQL true when the first or the second part of two ``·`` names is the same; the columns
+    hold the parts joined by ``-`` (``name_snd_parts``: ``patiguli-aili``)."""
+    return " OR ".join(f"{_name_part(left, n)} = {_name_part(right, n)}" for n in (1, 2))
+
+
+def one_name_part_alike(left: str, right: str, jw: float) -> str:
+    """SQL true when one part of two ``·`` names is the same and the other sounds alike
+    (Jaro-Winkler >= ``jw`` on its reading, ASCII): 佐日古丽·喀迪尔 / 佐日古丽·卡德尔."""
+    return " OR ".join(
+        f"({_name_part(left, n)} = {_name_part(right, n)} AND jaro_winkler_similarity("
+        f"{_name_part(left, 3 - n)}, {_name_part(right, 3 - n)}) >= {float(jw)})"
+        for n in (1, 2)
+    )
+
+
 def yyyymmdd(date_expr: str) -> str:
     """SQL formatting a DATE as 8 ASCII digits, so byte-based distances count digits."""
     return f"strftime({date_expr}, '%Y%m%d')"

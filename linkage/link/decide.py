@@ -134,17 +134,8 @@ def exact_links(store: Store, records: str, base: str) -> pl.DataFrame:
     the base holds the person twice (a duplicate), the smaller person_id is taken.
     """
     one_char = sql.one_char_different("s.name_key", "b.name_key", min_length=3)
-    part = "split_part({}, '-', {})"
-    one_part_alike = " OR ".join(
-        f"({part.format('s.name_snd_parts', i)} = {part.format('b.name_snd_parts', i)} AND "
-        f"jaro_winkler_similarity({part.format('s.name_snd_parts', 3 - i)}, "
-        f"{part.format('b.name_snd_parts', 3 - i)}) >= 0.8)"
-        for i in (1, 2)
-    )
-    one_part_same = " OR ".join(
-        f"{part.format('s.name_snd_parts', i)} = {part.format('b.name_snd_parts', i)}"
-        for i in (1, 2)
-    )
+    one_part_alike = sql.one_name_part_alike("s.name_snd_parts", "b.name_snd_parts", 0.8)
+    one_part_same = sql.one_name_part_same("s.name_snd_parts", "b.name_snd_parts")
     born = "coalesce(b.birth_date, b.id_birth_date)"
     birth_same = (
         f"s.birth_date IS NOT NULL AND (s.birth_date = {born} OR s.birth_date = b.id_birth_date "
