@@ -206,3 +206,39 @@ def unregistered_children(store: Store, links: str) -> pl.DataFrame:
             }
         )
     return pl.DataFrame(out, schema=SCHEMA)
+
+
+def child_cases(
+    children: pl.DataFrame,
+    finding_type: str,
+    action: str,
+    *,
+    parent: str,
+    priority: pl.Expr,
+    evidence: list[pl.Expr],
+) -> pl.DataFrame:
+    """The finding rows of ``children`` (from :func:`unregistered_children`): one case per
+    child, keyed by its first record, ``parent`` (``mother`` or ``guardian``) the base person
+    named beside it; the evidence holds the birth date, the sex, ``evidence`` and every record
+    that shows the child (``shown_by``)."""
+    return children.select(
+        pl.lit(finding_type).alias("finding_type"),
+        pl.concat_str("source", "source_record_id", separator="|").alias("case_key"),
+        "source",
+        "source_record_id",
+        "role",
+        pl.col(parent).alias("other_person_id"),
+        "match_probability",
+        "township",
+        "village",
+        pl.lit(action).alias("suggested_action"),
+        priority.alias("priority"),
+        pl.struct(
+            pl.col("birth_date").cast(pl.String),
+            "sex",
+            *evidence,
+            pl.col("evidence_records").alias("shown_by"),
+        )
+        .struct.json_encode()
+        .alias("evidence"),
+    )

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from linkage.findings._children import unregistered_children
+from linkage.findings._children import child_cases, unregistered_children
 from linkage.findings.base import (
     FindingType,
     Links,
@@ -82,30 +82,18 @@ class UnregisteredBirth(FindingType):
 
     def _from_children(self, store: Store, links: str) -> pl.DataFrame:
         children = unregistered_children(store, links).filter(pl.col("mother").is_not_null())
-        frame = children.select(
-            pl.lit(self.key).alias("finding_type"),
-            pl.concat_str("source", "source_record_id", separator="|").alias("case_key"),
-            "source",
-            "source_record_id",
-            "role",
-            pl.col("mother").alias("other_person_id"),
-            "match_probability",
-            "township",
-            "village",
-            pl.lit(self.action).alias("suggested_action"),
-            pl.when(pl.col("match_probability") >= 0.99)
+        frame = child_cases(
+            children,
+            self.key,
+            self.action,
+            parent="mother",
+            priority=pl.when(pl.col("match_probability") >= 0.99)
             .then(pl.lit("high"))
-            .otherwise(pl.lit("normal"))
-            .alias("priority"),
-            pl.struct(
-                pl.col("birth_date").cast(pl.String),
-                "sex",
+            .otherwise(pl.lit("normal")),
+            evidence=[
                 pl.col("mother"),
                 pl.col("match_probability").alias("mother_link_probability"),
-                pl.col("evidence_records").alias("shown_by"),
-            )
-            .struct.json_encode()
-            .alias("evidence"),
+            ],
         )
         return as_candidates(frame)
 

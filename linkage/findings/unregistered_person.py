@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from linkage.findings._children import unregistered_children
+from linkage.findings._children import child_cases, unregistered_children
 from linkage.findings.base import (
     ACTIVE,
     FindingType,
@@ -56,27 +56,16 @@ class UnregisteredPerson(FindingType):
         children = unregistered_children(store, links).filter(
             pl.col("mother").is_null() & pl.col("guardian").is_not_null() & ~pl.col("in_hukou")
         )
-        frame = children.select(
-            pl.lit(self.key).alias("finding_type"),
-            pl.concat_str("source", "source_record_id", separator="|").alias("case_key"),
-            "source",
-            "source_record_id",
-            "role",
-            pl.col("guardian").alias("other_person_id"),
-            "match_probability",
-            "township",
-            "village",
-            pl.lit(self.action).alias("suggested_action"),
-            pl.lit("normal").alias("priority"),
-            pl.struct(
-                pl.col("birth_date").cast(pl.String),
-                "sex",
+        frame = child_cases(
+            children,
+            self.key,
+            self.action,
+            parent="guardian",
+            priority=pl.lit("normal"),
+            evidence=[
                 pl.col("guardian"),
                 pl.lit(True).alias("unregistered_in_hukou"),  # 黑户: 落户 with 公安
-                pl.col("evidence_records").alias("shown_by"),
-            )
-            .struct.json_encode()
-            .alias("evidence"),
+            ],
         )
         return as_candidates(frame)
 
